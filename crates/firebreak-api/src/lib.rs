@@ -1,0 +1,520 @@
+//! Wire types of the Firebreak HTTP API.
+//!
+//! The server serializes these, the client and the CLI deserialize them, and
+//! the OpenAPI document is generated from them, so the three cannot disagree.
+//! Requests refuse unknown fields: a misspelt field is an error, not a
+//! silently ignored value. Times are RFC 3339 in UTC.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+pub use firebreak_core::{
+    GateItem, ImpactFacts, ItemStatus, Kind, Phase, Role, Severity, SeverityRule, Suggestion,
+};
+
+/// The human reference of an incident id, `INC-<n>`.
+pub fn incident_ref(id: i64) -> String {
+    format!("INC-{id}")
+}
+
+/// Parses `42`, `INC-42` or `inc-42` into an incident id.
+pub fn parse_incident_ref(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let digits = match s.get(..4) {
+        Some(p) if p.eq_ignore_ascii_case("inc-") => &s[4..],
+        _ => s,
+    };
+    digits.parse::<i64>().ok().filter(|n| *n > 0)
+}
+
+/// A user as other records name them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct UserRef {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub role: Role,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    pub name: String,
+    pub role: Role,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// At least 12 characters. Without one the user can sign in only with a
+    /// token.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateToken {
+    /// A label for the token, for example the script that uses it.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Admins may create a token for another user, by name.
+    #[serde(default)]
+    pub user: Option<String>,
+}
+
+/// A new API token. The token is shown here once and stored only hashed.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TokenCreated {
+    pub id: i64,
+    pub name: String,
+    pub user: UserRef,
+    pub token: String,
+}
+
+/// A service from the catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Service {
+    pub id: i64,
+    pub name: String,
+    pub owner_team: String,
+    pub description: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateService {
+    pub name: String,
+    pub owner_team: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// When an incident entered a phase. Re-entering after a move back adds a
+/// new entry; these feed the time-to-contain and time-to-recover metrics.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PhaseEntry {
+    pub phase: Phase,
+    pub entered_at: DateTime<Utc>,
+}
+
+/// One item of an incident's gates, as it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ChecklistEntry {
+    pub item: GateItem,
+    /// The phase this item gates.
+    pub phase: Phase,
+    pub label: String,
+    pub status: ItemStatus,
+    /// Whether the item may be waived for this incident.
+    pub waivable: bool,
+    /// Derived items follow the incident's fields (severity, owner).
+    pub derived: bool,
+    /// The note (when done) or reason (when waived).
+    pub note: Option<String>,
+    pub by: Option<UserRef>,
+    pub at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Incident {
+    pub id: i64,
+    /// `INC-<id>`.
+    pub reference: String,
+    pub title: String,
+    pub summary: String,
+    pub kind: Kind,
+    pub severity: Option<Severity>,
+    /// What the impact facts suggested when severity was last set.
+    pub suggested_severity: Severity,
+    pub severity_rule: SeverityRule,
+    pub phase: Phase,
+    pub open: bool,
+    pub owner: Option<UserRef>,
+    pub lead: Option<UserRef>,
+    pub service: Option<String>,
+    pub facts: ImpactFacts,
+    pub declared_by: Option<UserRef>,
+    pub declared_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub phase_entries: Vec<PhaseEntry>,
+    pub checklist: Vec<ChecklistEntry>,
+    /// People added to the incident; on a security incident they are the
+    /// only ones besides the security team and admins who can see it.
+    pub members: Vec<UserRef>,
+    /// Reports declared as or linked to this incident.
+    pub report_ids: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclareIncident {
+    pub title: String,
+    #[serde(default)]
+    pub summary: Option<String>,
+    pub kind: Kind,
+    #[serde(default)]
+    pub severity: Option<Severity>,
+    /// Needed when `severity` differs from the one the facts suggest.
+    #[serde(default)]
+    pub severity_reason: Option<String>,
+    #[serde(default)]
+    pub facts: Option<ImpactFacts>,
+    /// User name of the owner.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// User name of the incident lead.
+    #[serde(default)]
+    pub lead: Option<String>,
+    #[serde(default)]
+    pub service: Option<String>,
+}
+
+/// Changes to an incident. Absent fields stay as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateIncident {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts: Option<ImpactFacts>,
+    /// User name of the owner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// User name of the incident lead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// Why: needed to change severity or kind, and to choose a severity
+    /// other than the suggested one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Transition {
+    pub to: Phase,
+    /// Needed to move back.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Marks a checklist item done (with an optional note) or waived (with a
+/// reason).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarkItem {
+    pub status: MarkStatus,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MarkStatus {
+    Done,
+    Waived,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewNote {
+    pub body: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Note {
+    pub id: i64,
+    pub incident_id: i64,
+    pub author: Option<UserRef>,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddMember {
+    /// User name.
+    pub user: String,
+}
+
+/// One entry of an incident's timeline: who, when, what and why.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TimelineEvent {
+    pub id: i64,
+    pub incident_id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: Option<String>,
+    pub kind: String,
+    pub summary: String,
+    pub reason: Option<String>,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportSource {
+    Support,
+    Monitoring,
+    Disclosure,
+    Email,
+    Manual,
+    Api,
+}
+
+impl ReportSource {
+    pub const ALL: &'static [ReportSource] = &[
+        ReportSource::Support,
+        ReportSource::Monitoring,
+        ReportSource::Disclosure,
+        ReportSource::Email,
+        ReportSource::Manual,
+        ReportSource::Api,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportSource::Support => "support",
+            ReportSource::Monitoring => "monitoring",
+            ReportSource::Disclosure => "disclosure",
+            ReportSource::Email => "email",
+            ReportSource::Manual => "manual",
+            ReportSource::Api => "api",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ReportSource> {
+        ReportSource::ALL.iter().copied().find(|v| v.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportStatus {
+    Untriaged,
+    Declared,
+    Linked,
+    Dismissed,
+}
+
+impl ReportStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportStatus::Untriaged => "untriaged",
+            ReportStatus::Declared => "declared",
+            ReportStatus::Linked => "linked",
+            ReportStatus::Dismissed => "dismissed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ReportStatus> {
+        [
+            ReportStatus::Untriaged,
+            ReportStatus::Declared,
+            ReportStatus::Linked,
+            ReportStatus::Dismissed,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Report {
+    pub id: i64,
+    pub source: ReportSource,
+    pub reporter: String,
+    pub title: String,
+    pub description: String,
+    pub received_at: DateTime<Utc>,
+    /// Seconds since the report was received, at the time of the answer.
+    pub age_seconds: i64,
+    pub status: ReportStatus,
+    pub incident_id: Option<i64>,
+    pub incident_ref: Option<String>,
+    pub triaged_by: Option<UserRef>,
+    pub triaged_at: Option<DateTime<Utc>>,
+    pub dismiss_reason: Option<String>,
+    /// Confidential reports (responsible disclosures) are visible only to the
+    /// security team and admins.
+    pub confidential: bool,
+    pub service: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewReport {
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Defaults to `api`.
+    #[serde(default)]
+    pub source: Option<ReportSource>,
+    /// Who reported it; defaults to the submitting user.
+    #[serde(default)]
+    pub reporter: Option<String>,
+    /// Defaults to true for `disclosure` reports, false otherwise.
+    #[serde(default)]
+    pub confidential: Option<bool>,
+    #[serde(default)]
+    pub service: Option<String>,
+}
+
+/// Declares an incident from a report. The title defaults to the report's.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclareFromReport {
+    #[serde(default)]
+    pub title: Option<String>,
+    pub kind: Kind,
+    #[serde(default)]
+    pub severity: Option<Severity>,
+    #[serde(default)]
+    pub severity_reason: Option<String>,
+    #[serde(default)]
+    pub facts: Option<ImpactFacts>,
+    #[serde(default)]
+    pub owner: Option<String>,
+    #[serde(default)]
+    pub lead: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkReport {
+    /// Incident id or reference (`INC-3`).
+    pub incident: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DismissReport {
+    pub reason: String,
+}
+
+/// Filters for listing incidents.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct IncidentFilter {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<Phase>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
+    /// `true`: only incidents not closed; `false`: only closed ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open: Option<bool>,
+}
+
+/// Filters for listing reports.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportFilter {
+    /// Defaults to `untriaged`: the triage queue, oldest first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ReportStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<ReportSource>,
+}
+
+/// The severity the facts suggest, with the process's words for it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Classification {
+    pub severity: Severity,
+    pub rule: SeverityRule,
+    pub explanation: String,
+    pub description: String,
+    pub example: String,
+}
+
+/// One entry of the audit log.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The result of checking the audit hash chain.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditVerification {
+    pub ok: bool,
+    pub entries: i64,
+    /// The first entry that does not match, if any.
+    pub first_bad_seq: Option<i64>,
+    pub problem: Option<String>,
+}
+
+/// An RFC 9457 problem body, as every error is sent.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The request field at fault, as a JSON pointer-like path or a name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// For gate refusals: the checklist item that is open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    pub status: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn incident_refs_parse() {
+        assert_eq!(parse_incident_ref("INC-12"), Some(12));
+        assert_eq!(parse_incident_ref("inc-3"), Some(3));
+        assert_eq!(parse_incident_ref("7"), Some(7));
+        assert_eq!(parse_incident_ref("INC-"), None);
+        assert_eq!(parse_incident_ref("INC-0"), None);
+        assert_eq!(parse_incident_ref("x-1"), None);
+        assert_eq!(parse_incident_ref("é"), None);
+        assert_eq!(incident_ref(5), "INC-5");
+    }
+
+    #[test]
+    fn requests_refuse_unknown_fields() {
+        let err = serde_json::from_str::<Transition>(r#"{"to":"containment","bogus":1}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `bogus`"), "{err}");
+    }
+}

@@ -1,0 +1,143 @@
+//! Roles, actions and the one permission table.
+//!
+//! Every permission check in Firebreak asks [`allowed`]; `docs/permissions.md`
+//! prints the same table and a test compares the two row by row. Visibility
+//! of confidential records (security incidents, disclosure reports) is a
+//! separate rule, [`can_see_confidential`]: to anyone it does not admit, such
+//! a record does not exist.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::named_enum;
+
+/// A user's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Lead,
+    Responder,
+    Security,
+    Leadership,
+    Support,
+    Viewer,
+}
+
+named_enum!(Role, "role", {
+    Admin => "admin",
+    Lead => "lead",
+    Responder => "responder",
+    Security => "security",
+    Leadership => "leadership",
+    Support => "support",
+    Viewer => "viewer",
+});
+
+/// Something a user may be allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Read incidents, reports, timelines and the triage queue.
+    Read,
+    /// Submit a report to the triage queue.
+    SubmitReport,
+    /// Declare, link or dismiss reports; declare incidents.
+    Triage,
+    /// Add a note to an incident.
+    AddNote,
+    /// Change an incident: severity, kind, facts, owner, lead, members,
+    /// checklist items and phase.
+    Respond,
+    /// Manage services.
+    ManageServices,
+    /// Create and change users, and create tokens for others.
+    ManageUsers,
+    /// Read and verify the audit log.
+    Audit,
+}
+
+named_enum!(Action, "action", {
+    Read => "read",
+    SubmitReport => "submit_report",
+    Triage => "triage",
+    AddNote => "add_note",
+    Respond => "respond",
+    ManageServices => "manage_services",
+    ManageUsers => "manage_users",
+    Audit => "audit",
+});
+
+/// The permission table: which roles may take each action.
+pub const PERMISSIONS: &[(Action, &[Role])] = {
+    use Role::*;
+    &[
+        (
+            Action::Read,
+            &[
+                Admin, Lead, Responder, Security, Leadership, Support, Viewer,
+            ],
+        ),
+        (
+            Action::SubmitReport,
+            &[Admin, Lead, Responder, Security, Leadership, Support],
+        ),
+        (Action::Triage, &[Admin, Lead, Responder, Security]),
+        (
+            Action::AddNote,
+            &[Admin, Lead, Responder, Security, Leadership, Support],
+        ),
+        (Action::Respond, &[Admin, Lead, Responder, Security]),
+        (Action::ManageServices, &[Admin, Lead]),
+        (Action::ManageUsers, &[Admin]),
+        (Action::Audit, &[Admin]),
+    ]
+};
+
+/// Whether `role` may take `action`.
+pub fn allowed(role: Role, action: Action) -> bool {
+    PERMISSIONS
+        .iter()
+        .find(|(a, _)| *a == action)
+        .is_some_and(|(_, roles)| roles.contains(&role))
+}
+
+/// Whether a user may see a confidential record (a security incident or a
+/// disclosure report): the security team and admins always, anyone else only
+/// when added to that incident.
+pub fn can_see_confidential(role: Role, is_member: bool) -> bool {
+    matches!(role, Role::Security | Role::Admin) || is_member
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_has_exactly_one_row() {
+        for action in Action::ALL {
+            let rows = PERMISSIONS.iter().filter(|(a, _)| a == action).count();
+            assert_eq!(rows, 1, "{action}");
+        }
+    }
+
+    #[test]
+    fn viewers_only_read_and_admins_do_everything() {
+        for action in Action::ALL {
+            assert!(allowed(Role::Admin, *action), "{action}");
+            assert_eq!(
+                allowed(Role::Viewer, *action),
+                *action == Action::Read,
+                "{action}"
+            );
+        }
+    }
+
+    #[test]
+    fn confidential_records_are_for_security_admin_and_members() {
+        for role in Role::ALL {
+            let expected = matches!(role, Role::Security | Role::Admin);
+            assert_eq!(can_see_confidential(*role, false), expected, "{role}");
+            assert!(can_see_confidential(*role, true), "{role}");
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! The tamper-evident audit log: every change appends an entry whose SHA-256
+//! covers its own fields and the previous entry's hash.
+//!
+//! Appends happen inside the transaction of the change they record, and lock
+//! the one `audit_head` row first, so on PostgreSQL concurrent changes append
+//! one after another instead of forking the chain. Verification recomputes
+//! every hash, checks that sequence numbers have no gaps, and compares the
+//! last entry with the head, so an edited, deleted or truncated entry is found
+//! and named.
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use firebreak_api::{AuditEntry, AuditVerification};
+
+use crate::{Actor, Result, Store, Tx, ms, time};
+
+/// The hash before the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The hash of one entry: SHA-256 over a JSON array of its fields and the
+/// previous hash. JSON gives an unambiguous encoding of the strings.
+pub fn entry_hash(
+    seq: i64,
+    at_ms: i64,
+    actor: &str,
+    action: &str,
+    target: &str,
+    details: &str,
+    prev_hash: &str,
+) -> String {
+    let canonical = serde_json::json!([seq, at_ms, actor, action, target, details, prev_hash]);
+    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+impl Store {
+    /// Appends an entry in `tx`. Called by every write of the store.
+    pub(crate) async fn audit(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        action: &str,
+        target: &str,
+        details: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let head_sql = format!(
+            "SELECT seq, hash FROM audit_head WHERE id = 1{}",
+            self.for_update()
+        );
+        let head = sqlx::query(sqlx::AssertSqlSafe(head_sql))
+            .fetch_one(&mut **tx)
+            .await?;
+        let prev_seq: i64 = head.try_get("seq")?;
+        let prev_hash: String = head.try_get("hash")?;
+        let seq = prev_seq + 1;
+        let at = ms(now);
+        let details = details.to_string();
+        let hash = entry_hash(seq, at, &actor.name, action, target, &details, &prev_hash);
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor, action, target, details, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(seq)
+        .bind(at)
+        .bind(&actor.name)
+        .bind(action)
+        .bind(target)
+        .bind(&details)
+        .bind(&prev_hash)
+        .bind(&hash)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(seq)
+            .bind(&hash)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Records an action that changes nothing else (a sign-in, an export) in
+    /// its own transaction.
+    pub async fn record(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: &str,
+        details: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        self.audit(&mut tx, actor, action, target, details, now)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The newest `limit` entries, newest first.
+    pub async fn audit_entries(&self, limit: i64) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor, action, target, details, prev_hash, hash FROM audit_log \
+             ORDER BY seq DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(entry_from_row).collect()
+    }
+
+    /// Walks the whole chain and reports the first entry that does not hold.
+    pub async fn verify_audit(&self) -> Result<AuditVerification> {
+        let mut expected_prev = GENESIS.to_owned();
+        let mut expected_seq = 1i64;
+        let mut entries = 0i64;
+        let mut last_seq = 0i64;
+        // Pages keep memory flat on long logs.
+        loop {
+            let rows = sqlx::query(
+                "SELECT seq, at, actor, action, target, details, prev_hash, hash FROM audit_log \
+                 WHERE seq >= $1 ORDER BY seq LIMIT 1000",
+            )
+            .bind(expected_seq)
+            .fetch_all(&self.read)
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in &rows {
+                let seq: i64 = row.try_get("seq")?;
+                let at: i64 = row.try_get("at")?;
+                let actor: String = row.try_get("actor")?;
+                let action: String = row.try_get("action")?;
+                let target: String = row.try_get("target")?;
+                let details: String = row.try_get("details")?;
+                let prev_hash: String = row.try_get("prev_hash")?;
+                let hash: String = row.try_get("hash")?;
+                let fail = |seq: i64, problem: String| AuditVerification {
+                    ok: false,
+                    entries,
+                    first_bad_seq: Some(seq),
+                    problem: Some(problem),
+                };
+                if seq != expected_seq {
+                    return Ok(fail(
+                        expected_seq,
+                        format!("entry {expected_seq} is missing"),
+                    ));
+                }
+                if prev_hash != expected_prev {
+                    return Ok(fail(
+                        seq,
+                        format!("entry {seq} does not link to entry {}", seq - 1),
+                    ));
+                }
+                let recomputed =
+                    entry_hash(seq, at, &actor, &action, &target, &details, &prev_hash);
+                if recomputed != hash {
+                    return Ok(fail(
+                        seq,
+                        format!("entry {seq} was changed: its hash does not match its contents"),
+                    ));
+                }
+                entries += 1;
+                last_seq = seq;
+                expected_prev = hash;
+                expected_seq = seq + 1;
+            }
+        }
+        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(&self.read)
+            .await?;
+        let head_seq: i64 = head.try_get("seq")?;
+        let head_hash: String = head.try_get("hash")?;
+        if head_seq != last_seq || head_hash != expected_prev {
+            return Ok(AuditVerification {
+                ok: false,
+                entries,
+                first_bad_seq: Some(last_seq + 1),
+                problem: Some(format!(
+                    "the log ends at entry {last_seq} but its head records entry {head_seq}: entries were removed"
+                )),
+            });
+        }
+        Ok(AuditVerification {
+            ok: true,
+            entries,
+            first_bad_seq: None,
+            problem: None,
+        })
+    }
+}
+
+fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<AuditEntry> {
+    let details: String = row.try_get("details")?;
+    Ok(AuditEntry {
+        seq: row.try_get("seq")?,
+        at: time(row.try_get("at")?),
+        actor: row.try_get("actor")?,
+        action: row.try_get("action")?,
+        target: row.try_get("target")?,
+        details: serde_json::from_str(&details).unwrap_or(serde_json::Value::String(details)),
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}

@@ -1,0 +1,656 @@
+//! Incidents: declaring, changing, reading, and their timelines.
+//!
+//! Changes go through [`Store::change_incident`]: it opens a transaction,
+//! locks the incident, hands its current state to a pure decision function
+//! (the server's, which asks `firebreak-core`), and writes what that function
+//! returns (fields, checklist marks, members, note, timeline events and the
+//! audit entry) in the same transaction. There is no other way to change an
+//! incident.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use firebreak_api::{
+    ChecklistEntry, GateItem, ImpactFacts, Incident, IncidentFilter, ItemStatus, Kind, Note, Phase,
+    PhaseEntry, Severity, SeverityRule, TimelineEvent, UserRef, incident_ref,
+};
+use firebreak_core::GateState;
+
+use crate::{Actor, Reader, Result, Store, StoreError, Tx, ms, time};
+
+/// The fields of an incident that changes may set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentFields {
+    pub title: String,
+    pub summary: String,
+    pub kind: Kind,
+    pub severity: Option<Severity>,
+    pub suggested_severity: Severity,
+    pub severity_rule: SeverityRule,
+    pub phase: Phase,
+    pub owner_id: Option<i64>,
+    pub lead_id: Option<i64>,
+    pub service_id: Option<i64>,
+    pub facts: ImpactFacts,
+}
+
+/// An incident as a change sees it.
+#[derive(Debug, Clone)]
+pub struct IncidentState {
+    pub id: i64,
+    pub fields: IncidentFields,
+    pub checklist: BTreeMap<GateItem, ItemStatus>,
+    pub members: Vec<i64>,
+}
+
+impl IncidentState {
+    /// What the gates read of this incident.
+    pub fn gate(&self) -> GateState {
+        GateState {
+            kind: self.fields.kind,
+            severity: self.fields.severity,
+            owner_set: self.fields.owner_id.is_some(),
+            phase: self.fields.phase,
+            facts: self.fields.facts,
+            items: self.checklist.clone(),
+        }
+    }
+}
+
+/// One line of an incident's timeline, to write.
+#[derive(Debug, Clone)]
+pub struct TimelineEntry {
+    pub kind: &'static str,
+    pub summary: String,
+    pub reason: Option<String>,
+    pub details: serde_json::Value,
+}
+
+/// A checklist mark to write; `Open` removes the mark.
+#[derive(Debug, Clone)]
+pub struct ItemWrite {
+    pub item: GateItem,
+    pub status: ItemStatus,
+    pub note: Option<String>,
+}
+
+/// What a decision returns: the new fields and everything that goes with
+/// them. The phase-entry row is written when `fields.phase` changes.
+#[derive(Debug, Clone)]
+pub struct IncidentChange {
+    pub fields: IncidentFields,
+    pub items: Vec<ItemWrite>,
+    pub add_members: Vec<i64>,
+    pub note: Option<String>,
+    pub timeline: Vec<TimelineEntry>,
+    pub audit_action: &'static str,
+    pub audit_details: serde_json::Value,
+}
+
+impl IncidentChange {
+    /// A change that starts from `state` and changes nothing yet.
+    pub fn from(state: &IncidentState, audit_action: &'static str) -> IncidentChange {
+        IncidentChange {
+            fields: state.fields.clone(),
+            items: Vec::new(),
+            add_members: Vec::new(),
+            note: None,
+            timeline: Vec::new(),
+            audit_action,
+            audit_details: serde_json::json!({}),
+        }
+    }
+}
+
+/// A new incident.
+#[derive(Debug, Clone)]
+pub struct NewIncident {
+    pub fields: IncidentFields,
+    /// Declared from this report, which must be untriaged.
+    pub from_report: Option<i64>,
+    pub timeline: Vec<TimelineEntry>,
+    pub members: Vec<i64>,
+}
+
+const INCIDENT_SELECT: &str = "SELECT i.id, i.title, i.summary, i.kind, i.severity, i.suggested_severity, \
+    i.severity_rule, i.phase, i.owner_id, i.lead_id, i.service_id, i.facts, i.declared_by, i.declared_at, \
+    i.updated_at, o.name AS owner_name, l.name AS lead_name, d.name AS declared_by_name, s.name AS service_name \
+    FROM incidents i LEFT JOIN users o ON o.id = i.owner_id LEFT JOIN users l ON l.id = i.lead_id \
+    LEFT JOIN users d ON d.id = i.declared_by LEFT JOIN services s ON s.id = i.service_id";
+
+/// The condition under which `reader` sees an incident `i`: it is not a
+/// security incident, or the reader sees all confidential records, or the
+/// reader was added to it. `$1` is the reader's user id, `$2` 1 or 0.
+const VISIBLE: &str = "(i.kind <> 'security' OR $2 = 1 OR EXISTS \
+    (SELECT 1 FROM incident_members m WHERE m.incident_id = i.id AND m.user_id = $1))";
+
+fn parse<T: std::str::FromStr>(s: &str, what: &str) -> Result<T> {
+    s.parse()
+        .map_err(|_| StoreError::Other(format!("stored {what} `{s}` is not valid")))
+}
+
+fn fields_from_row(row: &sqlx::any::AnyRow) -> Result<IncidentFields> {
+    let severity: Option<String> = row.try_get("severity")?;
+    let facts: String = row.try_get("facts")?;
+    Ok(IncidentFields {
+        title: row.try_get("title")?,
+        summary: row.try_get("summary")?,
+        kind: parse(&row.try_get::<String, _>("kind")?, "kind")?,
+        severity: severity
+            .as_deref()
+            .map(|s| parse(s, "severity"))
+            .transpose()?,
+        suggested_severity: parse(&row.try_get::<String, _>("suggested_severity")?, "severity")?,
+        severity_rule: parse(&row.try_get::<String, _>("severity_rule")?, "severity rule")?,
+        phase: parse(&row.try_get::<String, _>("phase")?, "phase")?,
+        owner_id: row.try_get("owner_id")?,
+        lead_id: row.try_get("lead_id")?,
+        service_id: row.try_get("service_id")?,
+        facts: serde_json::from_str(&facts)
+            .map_err(|e| StoreError::Other(format!("stored facts: {e}")))?,
+    })
+}
+
+fn user_ref(id: Option<i64>, name: Option<String>) -> Option<UserRef> {
+    match (id, name) {
+        (Some(id), Some(name)) => Some(UserRef { id, name }),
+        _ => None,
+    }
+}
+
+fn facts_json(facts: &ImpactFacts) -> String {
+    serde_json::to_string(facts).unwrap_or_else(|_| "{}".to_owned())
+}
+
+impl Store {
+    /// Declares an incident, in triage, with its first timeline events.
+    pub async fn declare_incident(
+        &self,
+        new: &NewIncident,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Incident> {
+        let mut tx = self.begin().await?;
+        let f = &new.fields;
+        let row = sqlx::query(
+            "INSERT INTO incidents (title, summary, kind, severity, suggested_severity, severity_rule, phase, \
+             owner_id, lead_id, service_id, facts, declared_by, declared_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
+        )
+        .bind(&f.title)
+        .bind(&f.summary)
+        .bind(f.kind.as_str())
+        .bind(f.severity.map(Severity::as_str))
+        .bind(f.suggested_severity.as_str())
+        .bind(f.severity_rule.as_str())
+        .bind(f.phase.as_str())
+        .bind(f.owner_id)
+        .bind(f.lead_id)
+        .bind(f.service_id)
+        .bind(facts_json(&f.facts))
+        .bind(actor.user_id)
+        .bind(ms(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        let id: i64 = row.try_get("id")?;
+        sqlx::query(
+            "INSERT INTO incident_phases (incident_id, phase, entered_at) VALUES ($1, $2, $3)",
+        )
+        .bind(id)
+        .bind(f.phase.as_str())
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        for member in &new.members {
+            add_member(&mut tx, id, *member, now).await?;
+        }
+        if let Some(report_id) = new.from_report {
+            let status = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT status FROM reports WHERE id = $1{}",
+                self.for_update()
+            )))
+            .bind(report_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let status: String = match status {
+                Some(row) => row.try_get("status")?,
+                None => return Err(StoreError::NotFound(format!("report {report_id}"))),
+            };
+            if status != "untriaged" {
+                return Err(StoreError::Conflict(format!(
+                    "report {report_id} is already {status}"
+                )));
+            }
+            sqlx::query(
+                "UPDATE reports SET status = 'declared', incident_id = $1, triaged_by = $2, triaged_at = $3 WHERE id = $4",
+            )
+            .bind(id)
+            .bind(actor.user_id)
+            .bind(ms(now))
+            .bind(report_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for entry in &new.timeline {
+            timeline(&mut tx, id, actor, entry, now).await?;
+        }
+        self.audit(
+            &mut tx,
+            actor,
+            "incident.declare",
+            &incident_ref(id),
+            serde_json::json!({
+                "title": f.title, "kind": f.kind, "severity": f.severity,
+                "from_report": new.from_report,
+            }),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.incident_unchecked(id).await
+    }
+
+    /// Changes an incident: `decide` sees its locked current state and
+    /// returns the change, or its own error, which leaves everything as it
+    /// was.
+    pub async fn change_incident<E>(
+        &self,
+        id: i64,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        decide: impl FnOnce(&IncidentState) -> Result<IncidentChange, E>,
+    ) -> Result<Result<Incident, E>> {
+        let mut tx = self.begin().await?;
+        let sql = format!(
+            "SELECT i.id, i.title, i.summary, i.kind, i.severity, i.suggested_severity, i.severity_rule, \
+             i.phase, i.owner_id, i.lead_id, i.service_id, i.facts FROM incidents i WHERE i.id = $1{}",
+            self.for_update()
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound(incident_ref(id)));
+        };
+        let fields = fields_from_row(&row)?;
+        let mut checklist = BTreeMap::new();
+        for row in sqlx::query("SELECT item, status FROM checklist_items WHERE incident_id = $1")
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?
+        {
+            let item: GateItem = parse(&row.try_get::<String, _>("item")?, "item")?;
+            let status: ItemStatus = parse(&row.try_get::<String, _>("status")?, "item status")?;
+            checklist.insert(item, status);
+        }
+        let members = sqlx::query("SELECT user_id FROM incident_members WHERE incident_id = $1")
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<i64, _>("user_id"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let state = IncidentState {
+            id,
+            fields,
+            checklist,
+            members,
+        };
+        let change = match decide(&state) {
+            Ok(change) => change,
+            Err(e) => return Ok(Err(e)),
+        };
+        let f = &change.fields;
+        sqlx::query(
+            "UPDATE incidents SET title = $1, summary = $2, kind = $3, severity = $4, suggested_severity = $5, \
+             severity_rule = $6, phase = $7, owner_id = $8, lead_id = $9, service_id = $10, facts = $11, \
+             updated_at = $12 WHERE id = $13",
+        )
+        .bind(&f.title)
+        .bind(&f.summary)
+        .bind(f.kind.as_str())
+        .bind(f.severity.map(Severity::as_str))
+        .bind(f.suggested_severity.as_str())
+        .bind(f.severity_rule.as_str())
+        .bind(f.phase.as_str())
+        .bind(f.owner_id)
+        .bind(f.lead_id)
+        .bind(f.service_id)
+        .bind(facts_json(&f.facts))
+        .bind(ms(now))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if f.phase != state.fields.phase {
+            sqlx::query(
+                "INSERT INTO incident_phases (incident_id, phase, entered_at) VALUES ($1, $2, $3)",
+            )
+            .bind(id)
+            .bind(f.phase.as_str())
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        for w in &change.items {
+            sqlx::query("DELETE FROM checklist_items WHERE incident_id = $1 AND item = $2")
+                .bind(id)
+                .bind(w.item.as_str())
+                .execute(&mut *tx)
+                .await?;
+            if w.status != ItemStatus::Open {
+                sqlx::query(
+                    "INSERT INTO checklist_items (incident_id, item, status, note, actor_id, at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(id)
+                .bind(w.item.as_str())
+                .bind(w.status.as_str())
+                .bind(w.note.as_deref())
+                .bind(actor.user_id)
+                .bind(ms(now))
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        for member in &change.add_members {
+            if !state.members.contains(member) {
+                add_member(&mut tx, id, *member, now).await?;
+            }
+        }
+        if let Some(body) = &change.note {
+            sqlx::query("INSERT INTO notes (incident_id, author_id, body, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(id)
+                .bind(actor.user_id)
+                .bind(body)
+                .bind(ms(now))
+                .execute(&mut *tx)
+                .await?;
+        }
+        for entry in &change.timeline {
+            timeline(&mut tx, id, actor, entry, now).await?;
+        }
+        self.audit(
+            &mut tx,
+            actor,
+            change.audit_action,
+            &incident_ref(id),
+            change.audit_details.clone(),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(self.incident_unchecked(id).await?))
+    }
+
+    /// The incident if `reader` may see it; `None` if it does not exist for
+    /// them.
+    pub async fn incident(&self, id: i64, reader: &Reader) -> Result<Option<Incident>> {
+        let sql = format!("{INCIDENT_SELECT} WHERE i.id = $3 AND {VISIBLE}");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(reader.user_id)
+            .bind(i64::from(reader.sees_all_confidential))
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        match row {
+            None => Ok(None),
+            Some(row) => Ok(Some(self.complete(&row).await?)),
+        }
+    }
+
+    /// The incident regardless of who asks: for the store's own use after a
+    /// change that was already checked.
+    async fn incident_unchecked(&self, id: i64) -> Result<Incident> {
+        let sql = format!("{INCIDENT_SELECT} WHERE i.id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_one(&self.write)
+            .await?;
+        self.complete(&row).await
+    }
+
+    /// Incidents `reader` may see, newest first.
+    pub async fn list_incidents(
+        &self,
+        filter: &IncidentFilter,
+        reader: &Reader,
+    ) -> Result<Vec<Incident>> {
+        let mut sql = format!("{INCIDENT_SELECT} WHERE {VISIBLE}");
+        let mut binds: Vec<String> = Vec::new();
+        if let Some(p) = filter.phase {
+            binds.push(p.as_str().to_owned());
+            sql.push_str(&format!(" AND i.phase = ${}", binds.len() + 2));
+        }
+        if let Some(s) = filter.severity {
+            binds.push(s.as_str().to_owned());
+            sql.push_str(&format!(" AND i.severity = ${}", binds.len() + 2));
+        }
+        if let Some(k) = filter.kind {
+            binds.push(k.as_str().to_owned());
+            sql.push_str(&format!(" AND i.kind = ${}", binds.len() + 2));
+        }
+        match filter.open {
+            Some(true) => sql.push_str(" AND i.phase <> 'closed'"),
+            Some(false) => sql.push_str(" AND i.phase = 'closed'"),
+            None => {}
+        }
+        sql.push_str(" ORDER BY i.id DESC LIMIT 500");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(reader.user_id)
+            .bind(i64::from(reader.sees_all_confidential));
+        for b in binds {
+            q = q.bind(b);
+        }
+        let rows = q.fetch_all(&self.read).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            out.push(self.complete(row).await?);
+        }
+        Ok(out)
+    }
+
+    /// Fills in checklist, phase entries, members and reports.
+    async fn complete(&self, row: &sqlx::any::AnyRow) -> Result<Incident> {
+        let id: i64 = row.try_get("id")?;
+        let fields = fields_from_row(row)?;
+        let mut marks: BTreeMap<
+            GateItem,
+            (ItemStatus, Option<String>, Option<UserRef>, DateTime<Utc>),
+        > = BTreeMap::new();
+        for r in sqlx::query(
+            "SELECT c.item, c.status, c.note, c.actor_id, c.at, u.name AS actor_name FROM checklist_items c \
+             LEFT JOIN users u ON u.id = c.actor_id WHERE c.incident_id = $1",
+        )
+        .bind(id)
+        .fetch_all(&self.read)
+        .await?
+        {
+            let item: GateItem = parse(&r.try_get::<String, _>("item")?, "item")?;
+            let status: ItemStatus = parse(&r.try_get::<String, _>("status")?, "item status")?;
+            marks.insert(
+                item,
+                (
+                    status,
+                    r.try_get("note")?,
+                    user_ref(r.try_get("actor_id")?, r.try_get("actor_name")?),
+                    time(r.try_get("at")?),
+                ),
+            );
+        }
+        let state = IncidentState {
+            id,
+            fields: fields.clone(),
+            checklist: marks.iter().map(|(k, v)| (*k, v.0)).collect(),
+            members: Vec::new(),
+        };
+        let gate = state.gate();
+        let checklist = GateItem::ALL
+            .iter()
+            .filter(|i| gate.applies(**i))
+            .map(|item| {
+                let mark = marks.get(item);
+                ChecklistEntry {
+                    item: *item,
+                    phase: item.phase(),
+                    label: item.label().to_owned(),
+                    status: gate.status(*item),
+                    waivable: gate.waiver_refused(*item).is_none(),
+                    derived: item.is_derived(),
+                    note: mark.and_then(|m| m.1.clone()),
+                    by: mark.and_then(|m| m.2.clone()),
+                    at: mark.map(|m| m.3),
+                }
+            })
+            .collect();
+        let phase_entries = sqlx::query(
+            "SELECT phase, entered_at FROM incident_phases WHERE incident_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(PhaseEntry {
+                phase: parse(&r.try_get::<String, _>("phase")?, "phase")?,
+                entered_at: time(r.try_get("entered_at")?),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        let members = sqlx::query(
+            "SELECT u.id, u.name FROM incident_members m JOIN users u ON u.id = m.user_id \
+             WHERE m.incident_id = $1 ORDER BY u.name",
+        )
+        .bind(id)
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(UserRef {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        let report_ids = sqlx::query("SELECT id FROM reports WHERE incident_id = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<i64, _>("id"))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Incident {
+            id,
+            reference: incident_ref(id),
+            title: fields.title,
+            summary: fields.summary,
+            kind: fields.kind,
+            severity: fields.severity,
+            suggested_severity: fields.suggested_severity,
+            severity_rule: fields.severity_rule,
+            phase: fields.phase,
+            open: fields.phase != Phase::Closed,
+            owner: user_ref(fields.owner_id, row.try_get("owner_name")?),
+            lead: user_ref(fields.lead_id, row.try_get("lead_name")?),
+            service: row.try_get("service_name")?,
+            facts: fields.facts,
+            declared_by: user_ref(
+                row.try_get("declared_by")?,
+                row.try_get("declared_by_name")?,
+            ),
+            declared_at: time(row.try_get("declared_at")?),
+            updated_at: time(row.try_get("updated_at")?),
+            phase_entries,
+            checklist,
+            members,
+            report_ids,
+        })
+    }
+
+    /// The whole timeline of an incident, oldest first. The caller has
+    /// checked that the reader may see the incident.
+    pub async fn timeline(&self, incident_id: i64) -> Result<Vec<TimelineEvent>> {
+        let rows = sqlx::query(
+            "SELECT id, incident_id, at, actor, kind, summary, reason, details FROM timeline_events \
+             WHERE incident_id = $1 ORDER BY id",
+        )
+        .bind(incident_id)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let details: String = r.try_get("details")?;
+                Ok(TimelineEvent {
+                    id: r.try_get("id")?,
+                    incident_id: r.try_get("incident_id")?,
+                    at: time(r.try_get("at")?),
+                    actor: r.try_get("actor")?,
+                    kind: r.try_get("kind")?,
+                    summary: r.try_get("summary")?,
+                    reason: r.try_get("reason")?,
+                    details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
+                })
+            })
+            .collect()
+    }
+
+    /// The notes of an incident, oldest first.
+    pub async fn notes(&self, incident_id: i64) -> Result<Vec<Note>> {
+        let rows = sqlx::query(
+            "SELECT n.id, n.incident_id, n.author_id, u.name AS author_name, n.body, n.created_at FROM notes n \
+             LEFT JOIN users u ON u.id = n.author_id WHERE n.incident_id = $1 ORDER BY n.id",
+        )
+        .bind(incident_id)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Note {
+                    id: r.try_get("id")?,
+                    incident_id: r.try_get("incident_id")?,
+                    author: user_ref(r.try_get("author_id")?, r.try_get("author_name")?),
+                    body: r.try_get("body")?,
+                    created_at: time(r.try_get("created_at")?),
+                })
+            })
+            .collect()
+    }
+}
+
+async fn add_member(tx: &mut Tx, incident_id: i64, user_id: i64, now: DateTime<Utc>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO incident_members (incident_id, user_id, added_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (incident_id, user_id) DO NOTHING",
+    )
+    .bind(incident_id)
+    .bind(user_id)
+    .bind(ms(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn timeline(
+    tx: &mut Tx,
+    incident_id: i64,
+    actor: &Actor,
+    entry: &TimelineEntry,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO timeline_events (incident_id, at, actor, kind, summary, reason, details) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(incident_id)
+    .bind(ms(now))
+    .bind(&actor.name)
+    .bind(entry.kind)
+    .bind(&entry.summary)
+    .bind(entry.reason.as_deref())
+    .bind(entry.details.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

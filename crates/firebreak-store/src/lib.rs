@@ -1,0 +1,195 @@
+//! Persistence for Firebreak: one [`Store`] over SQLite or PostgreSQL.
+//!
+//! This crate is the only one that knows SQL. The backend is chosen at run
+//! time from the URL; the SQL is written once, in the subset both speak
+//! (`$1` placeholders, `RETURNING`, integer milliseconds for times, 0/1 for
+//! flags), and runs through sqlx's `Any` driver. The few real differences
+//! (row locks on PostgreSQL, one writer connection and WAL on SQLite) are in
+//! [`backend`].
+//!
+//! Every write is one transaction that also appends to the audit hash chain
+//! ([`audit`]) and, for incidents, to the timeline. No sqlx type leaves the
+//! crate: errors are [`StoreError`].
+
+pub mod audit;
+mod backend;
+pub mod incidents;
+pub mod reports;
+pub mod secrets;
+pub mod services;
+pub mod users;
+
+use chrono::{DateTime, TimeZone, Utc};
+
+pub use backend::Backend;
+pub use incidents::{IncidentChange, IncidentState, NewIncident, TimelineEntry};
+pub use reports::NewReportRecord;
+pub use users::{NewUser, SessionInfo};
+
+/// A store error. `Conflict` and `NotFound` carry a message fit for users.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("invalid database URL: {0}")]
+    BadUrl(String),
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => StoreError::NotFound("row".into()),
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict(db.message().to_owned())
+            }
+            _ => StoreError::Other(e.to_string()),
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Other(format!("migration failed: {e}"))
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Who made a change, as the timeline and the audit log name them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub name: String,
+}
+
+impl Actor {
+    pub fn user(id: i64, name: &str) -> Actor {
+        Actor {
+            user_id: Some(id),
+            name: name.to_owned(),
+        }
+    }
+
+    /// A local admin command run against the database directly.
+    pub fn local(command: &str) -> Actor {
+        Actor {
+            user_id: None,
+            name: format!("local:{command}"),
+        }
+    }
+
+    pub fn system() -> Actor {
+        Actor {
+            user_id: None,
+            name: "system".to_owned(),
+        }
+    }
+}
+
+/// Who is reading: decides which confidential records exist for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reader {
+    pub user_id: i64,
+    /// Security team and admins see every confidential record.
+    pub sees_all_confidential: bool,
+}
+
+/// The store: a handle to one database, cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    backend: Backend,
+    write: sqlx::AnyPool,
+    read: sqlx::AnyPool,
+}
+
+impl Store {
+    /// Opens the database at `url` (`sqlite:PATH`, a plain path, or
+    /// `postgres://…`), creating a SQLite file if needed, and applies
+    /// migrations.
+    pub async fn open(url: &str) -> Result<Store> {
+        let store = Store::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Opens without migrating.
+    pub async fn connect(url: &str) -> Result<Store> {
+        let (backend, write, read) = backend::connect(url).await?;
+        Ok(Store {
+            backend,
+            write,
+            read,
+        })
+    }
+
+    /// Applies the migrations of this backend that are not applied yet.
+    pub async fn migrate(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => {
+                sqlx::migrate!("./migrations/sqlite")
+                    .run(&self.write)
+                    .await?
+            }
+            Backend::Postgres => {
+                sqlx::migrate!("./migrations/postgres")
+                    .run(&self.write)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so a read-then-write never fails halfway.
+    pub(crate) async fn begin(&self) -> Result<Tx> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.write.begin().await?,
+        })
+    }
+
+    /// The suffix that locks selected rows for the rest of the transaction.
+    pub(crate) fn for_update(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
+pub(crate) type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// Milliseconds since the epoch, as stored.
+pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// A stored time back as a `DateTime`. Out-of-range values (never written by
+/// Firebreak) become the epoch rather than a panic.
+pub(crate) fn time(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+pub(crate) fn flag(v: bool) -> i64 {
+    i64::from(v)
+}

@@ -1,0 +1,247 @@
+//! Reports and the triage queue. A report is never deleted: it is declared
+//! as an incident, linked to one, or dismissed with a reason.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use firebreak_api::{Report, ReportFilter, ReportSource, ReportStatus, UserRef, incident_ref};
+
+use crate::incidents::{TimelineEntry, timeline};
+use crate::{Actor, Reader, Result, Store, StoreError, flag, ms, time};
+
+/// A report to store.
+#[derive(Debug, Clone)]
+pub struct NewReportRecord {
+    pub source: ReportSource,
+    pub reporter: String,
+    pub title: String,
+    pub description: String,
+    pub confidential: bool,
+    pub service_id: Option<i64>,
+}
+
+const REPORT_SELECT: &str = "SELECT r.id, r.source, r.reporter, r.title, r.description, r.received_at, \
+    r.status, r.incident_id, r.triaged_by, t.name AS triaged_by_name, r.triaged_at, r.dismiss_reason, \
+    r.confidential, s.name AS service_name FROM reports r LEFT JOIN users t ON t.id = r.triaged_by \
+    LEFT JOIN services s ON s.id = r.service_id";
+
+/// Confidential reports exist only for the security team, admins, the user
+/// who submitted them, and members of the incident they were declared as.
+/// `$1` is the reader's id, `$2` 1 or 0.
+const VISIBLE: &str = "(r.confidential = 0 OR $2 = 1 OR r.created_by = $1 OR EXISTS \
+    (SELECT 1 FROM incident_members m WHERE m.incident_id = r.incident_id AND m.user_id = $1))";
+
+fn report_from_row(row: &sqlx::any::AnyRow, now: DateTime<Utc>) -> Result<Report> {
+    let source: String = row.try_get("source")?;
+    let status: String = row.try_get("status")?;
+    let received_at = time(row.try_get("received_at")?);
+    let incident_id: Option<i64> = row.try_get("incident_id")?;
+    let triaged_by: Option<i64> = row.try_get("triaged_by")?;
+    let triaged_by_name: Option<String> = row.try_get("triaged_by_name")?;
+    let triaged_at: Option<i64> = row.try_get("triaged_at")?;
+    Ok(Report {
+        id: row.try_get("id")?,
+        source: ReportSource::parse(&source)
+            .ok_or_else(|| StoreError::Other(format!("stored source `{source}`")))?,
+        reporter: row.try_get("reporter")?,
+        title: row.try_get("title")?,
+        description: row.try_get("description")?,
+        received_at,
+        age_seconds: (now - received_at).num_seconds().max(0),
+        status: ReportStatus::parse(&status)
+            .ok_or_else(|| StoreError::Other(format!("stored status `{status}`")))?,
+        incident_id,
+        incident_ref: incident_id.map(incident_ref),
+        triaged_by: triaged_by
+            .zip(triaged_by_name)
+            .map(|(id, name)| UserRef { id, name }),
+        triaged_at: triaged_at.map(time),
+        dismiss_reason: row.try_get("dismiss_reason")?,
+        confidential: row.try_get::<i64, _>("confidential")? != 0,
+        service: row.try_get("service_name")?,
+    })
+}
+
+impl Store {
+    pub async fn create_report(
+        &self,
+        new: &NewReportRecord,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Report> {
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(
+            "INSERT INTO reports (source, reporter, title, description, received_at, status, confidential, \
+             service_id, created_by) VALUES ($1, $2, $3, $4, $5, 'untriaged', $6, $7, $8) RETURNING id",
+        )
+        .bind(new.source.as_str())
+        .bind(&new.reporter)
+        .bind(&new.title)
+        .bind(&new.description)
+        .bind(ms(now))
+        .bind(flag(new.confidential))
+        .bind(new.service_id)
+        .bind(actor.user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let id: i64 = row.try_get("id")?;
+        self.audit(
+            &mut tx,
+            actor,
+            "report.create",
+            &format!("report:{id}"),
+            serde_json::json!({"source": new.source, "confidential": new.confidential}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        let sql = format!("{REPORT_SELECT} WHERE r.id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_one(&self.write)
+            .await?;
+        report_from_row(&row, now)
+    }
+
+    /// The report if `reader` may see it.
+    pub async fn report(
+        &self,
+        id: i64,
+        reader: &Reader,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Report>> {
+        let sql = format!("{REPORT_SELECT} WHERE r.id = $3 AND {VISIBLE}");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(reader.user_id)
+            .bind(i64::from(reader.sees_all_confidential))
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(|r| report_from_row(&r, now)).transpose()
+    }
+
+    /// Reports `reader` may see; by default the triage queue (untriaged),
+    /// oldest first.
+    pub async fn list_reports(
+        &self,
+        filter: &ReportFilter,
+        reader: &Reader,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Report>> {
+        let status = filter.status.unwrap_or(ReportStatus::Untriaged);
+        let mut sql = format!("{REPORT_SELECT} WHERE {VISIBLE} AND r.status = $3");
+        if filter.source.is_some() {
+            sql.push_str(" AND r.source = $4");
+        }
+        sql.push_str(" ORDER BY r.received_at, r.id LIMIT 1000");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(reader.user_id)
+            .bind(i64::from(reader.sees_all_confidential))
+            .bind(status.as_str());
+        if let Some(source) = filter.source {
+            q = q.bind(source.as_str());
+        }
+        let rows = q.fetch_all(&self.read).await?;
+        rows.iter().map(|r| report_from_row(r, now)).collect()
+    }
+
+    /// Links an untriaged report to an incident, with a timeline event on it.
+    pub async fn link_report(
+        &self,
+        report_id: i64,
+        incident_id: i64,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let title = untriaged_title(self, &mut tx, report_id).await?;
+        let exists = sqlx::query("SELECT id FROM incidents WHERE id = $1")
+            .bind(incident_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound(incident_ref(incident_id)));
+        }
+        sqlx::query(
+            "UPDATE reports SET status = 'linked', incident_id = $1, triaged_by = $2, triaged_at = $3 WHERE id = $4",
+        )
+        .bind(incident_id)
+        .bind(actor.user_id)
+        .bind(ms(now))
+        .bind(report_id)
+        .execute(&mut *tx)
+        .await?;
+        let entry = TimelineEntry {
+            kind: "report_linked",
+            summary: format!("Report {report_id} linked: {title}"),
+            reason: None,
+            details: serde_json::json!({"report_id": report_id}),
+        };
+        timeline(&mut tx, incident_id, actor, &entry, now).await?;
+        self.audit(
+            &mut tx,
+            actor,
+            "report.link",
+            &format!("report:{report_id}"),
+            serde_json::json!({"incident": incident_ref(incident_id)}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Dismisses an untriaged report with a reason.
+    pub async fn dismiss_report(
+        &self,
+        report_id: i64,
+        reason: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        untriaged_title(self, &mut tx, report_id).await?;
+        sqlx::query(
+            "UPDATE reports SET status = 'dismissed', dismiss_reason = $1, triaged_by = $2, triaged_at = $3 WHERE id = $4",
+        )
+        .bind(reason)
+        .bind(actor.user_id)
+        .bind(ms(now))
+        .bind(report_id)
+        .execute(&mut *tx)
+        .await?;
+        self.audit(
+            &mut tx,
+            actor,
+            "report.dismiss",
+            &format!("report:{report_id}"),
+            serde_json::json!({"reason": reason}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Locks the report and returns its title if it is still untriaged.
+async fn untriaged_title(store: &Store, tx: &mut crate::Tx, report_id: i64) -> Result<String> {
+    let sql = format!(
+        "SELECT status, title FROM reports WHERE id = $1{}",
+        store.for_update()
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(report_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = row else {
+        return Err(StoreError::NotFound(format!("report {report_id}")));
+    };
+    let status: String = row.try_get("status")?;
+    if status != "untriaged" {
+        return Err(StoreError::Conflict(format!(
+            "report {report_id} is already {status}"
+        )));
+    }
+    Ok(row.try_get("title")?)
+}

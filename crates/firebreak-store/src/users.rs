@@ -1,0 +1,310 @@
+//! Users, API tokens and browser sessions.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use firebreak_api::{Role, User, UserRef};
+
+use crate::secrets::secret_hash;
+use crate::{Actor, Result, Store, StoreError, ms, time};
+
+/// A user to create. `password_hash` is argon2id, from
+/// [`crate::secrets::hash_password`].
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub name: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub role: Role,
+    pub password_hash: Option<String>,
+}
+
+/// A live browser session.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub user: User,
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+const USER_COLUMNS: &str = "id, name, display_name, email, role, disabled, created_at";
+
+pub(crate) fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User> {
+    let role: String = row.try_get("role")?;
+    Ok(User {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        display_name: row.try_get("display_name")?,
+        email: row.try_get("email")?,
+        role: role
+            .parse()
+            .map_err(|e| StoreError::Other(format!("stored role: {e}")))?,
+        disabled: row.try_get::<i64, _>("disabled")? != 0,
+        created_at: time(row.try_get("created_at")?),
+    })
+}
+
+/// Whether `name` is fit to be a user name: what the CLI and URLs can carry.
+pub fn valid_user_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+}
+
+impl Store {
+    pub async fn create_user(
+        &self,
+        new: &NewUser,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<User> {
+        let mut tx = self.begin().await?;
+        let exists = sqlx::query("SELECT id FROM users WHERE name = $1")
+            .bind(&new.name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "user `{}` already exists",
+                new.name
+            )));
+        }
+        let row = sqlx::query(
+            "INSERT INTO users (name, display_name, email, role, password_hash, disabled, created_at) \
+             VALUES ($1, $2, $3, $4, $5, 0, $6) RETURNING id",
+        )
+        .bind(&new.name)
+        .bind(&new.display_name)
+        .bind(new.email.as_deref())
+        .bind(new.role.as_str())
+        .bind(new.password_hash.as_deref())
+        .bind(ms(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        let id: i64 = row.try_get("id")?;
+        self.audit(
+            &mut tx,
+            actor,
+            "user.create",
+            &format!("user:{}", new.name),
+            serde_json::json!({"id": id, "role": new.role, "email": new.email}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(User {
+            id,
+            name: new.name.clone(),
+            display_name: new.display_name.clone(),
+            email: new.email.clone(),
+            role: new.role,
+            disabled: false,
+            created_at: time(ms(now)),
+        })
+    }
+
+    /// Sets a user's password (argon2id hash).
+    pub async fn set_password(
+        &self,
+        name: &str,
+        password_hash: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE name = $2")
+            .bind(password_hash)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("user `{name}`")));
+        }
+        self.audit(
+            &mut tx,
+            actor,
+            "user.password",
+            &format!("user:{name}"),
+            serde_json::json!({}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn user_count(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM users")
+            .fetch_one(&self.read)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    pub async fn user_by_name(&self, name: &str) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(name)
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    pub async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// The user by name, as other records refer to them; `NotFound` names
+    /// the user.
+    pub async fn user_ref(&self, name: &str) -> Result<UserRef> {
+        self.user_by_name(name)
+            .await?
+            .map(|u| UserRef {
+                id: u.id,
+                name: u.name,
+            })
+            .ok_or_else(|| StoreError::NotFound(format!("user `{name}`")))
+    }
+
+    pub async fn list_users(&self) -> Result<Vec<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY name");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    /// The user and stored password hash for a sign-in attempt.
+    pub async fn user_for_login(&self, name: &str) -> Result<Option<(User, Option<String>)>> {
+        let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE name = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(name)
+            .fetch_optional(&self.read)
+            .await?;
+        match row {
+            None => Ok(None),
+            Some(row) => Ok(Some((user_from_row(&row)?, row.try_get("password_hash")?))),
+        }
+    }
+
+    /// Stores a new API token (its hash) for `user_id`.
+    pub async fn create_token(
+        &self,
+        user: &UserRef,
+        name: &str,
+        token: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(
+            "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(user.id)
+        .bind(name)
+        .bind(secret_hash(token))
+        .bind(ms(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        let id: i64 = row.try_get("id")?;
+        self.audit(
+            &mut tx,
+            actor,
+            "token.create",
+            &format!("user:{}", user.name),
+            serde_json::json!({"token_id": id, "name": name}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The enabled user a bearer token belongs to, if the token is live.
+    pub async fn user_by_token(&self, token: &str) -> Result<Option<User>> {
+        let sql = "SELECT u.id, u.name, u.display_name, u.email, u.role, u.disabled, u.created_at \
+                   FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                   WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0";
+        let row = sqlx::query(sql)
+            .bind(secret_hash(token))
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// Stores a browser session (the hash of its id).
+    pub async fn create_session(
+        &self,
+        session_id: &str,
+        user: &User,
+        csrf_token: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(secret_hash(session_id))
+        .bind(user.id)
+        .bind(csrf_token)
+        .bind(ms(now))
+        .bind(ms(expires_at))
+        .execute(&mut *tx)
+        .await?;
+        self.audit(
+            &mut tx,
+            &Actor::user(user.id, &user.name),
+            "session.login",
+            &format!("user:{}", user.name),
+            serde_json::json!({}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn session(
+        &self,
+        session_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SessionInfo>> {
+        let sql = "SELECT u.id, u.name, u.display_name, u.email, u.role, u.disabled, u.created_at, \
+                   s.csrf_token, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
+                   WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.disabled = 0";
+        let row = sqlx::query(sql)
+            .bind(secret_hash(session_id))
+            .bind(ms(now))
+            .fetch_optional(&self.read)
+            .await?;
+        match row {
+            None => Ok(None),
+            Some(row) => Ok(Some(SessionInfo {
+                user: user_from_row(&row)?,
+                csrf_token: row.try_get("csrf_token")?,
+                expires_at: time(row.try_get("expires_at")?),
+            })),
+        }
+    }
+
+    pub async fn delete_session(&self, session_id: &str) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(secret_hash(session_id))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
