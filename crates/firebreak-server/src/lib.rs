@@ -1,1 +1,114 @@
-//! placeholder
+//! The Firebreak server: the JSON API under `/api/v1`, the server-rendered
+//! web UI, health and metrics endpoints, all over one [`Store`].
+//!
+//! This crate is the only one that knows HTTP. Handlers parse and render;
+//! every change goes through [`actions`], which asks `firebreak-core` and
+//! writes through the store.
+
+pub mod actions;
+pub mod error;
+pub mod extract;
+pub mod http;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::net::TcpListener;
+
+use firebreak_api::Role;
+use firebreak_store::{Actor, NewUser, Store, secrets};
+
+/// Where "now" comes from: the system clock in production, a settable one in
+/// tests of timers.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+#[derive(Debug)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// Settings of the HTTP server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The URL people reach the server at; used in links.
+    pub public_url: String,
+    /// Mark cookies `Secure`. On by default when `public_url` is https.
+    pub secure_cookies: bool,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+    /// How long a browser session lasts.
+    pub session_hours: i64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            secure_cookies: false,
+            body_limit: 64 * 1024,
+            session_hours: 12,
+        }
+    }
+}
+
+/// Shared by every handler.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<ServerConfig>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: ServerConfig) -> AppState {
+        AppState {
+            store,
+            config: Arc::new(config),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
+
+/// Serves on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = http::router(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// On an empty database, creates user `admin` with a random password and
+/// returns the password, to be printed once. Otherwise `None`.
+pub async fn bootstrap_admin(
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, firebreak_store::StoreError> {
+    if store.user_count().await? > 0 {
+        return Ok(None);
+    }
+    let password = secrets::random_secret();
+    let user = NewUser {
+        name: "admin".to_owned(),
+        display_name: "Administrator".to_owned(),
+        email: None,
+        role: Role::Admin,
+        password_hash: Some(secrets::hash_password(&password)?),
+    };
+    store.create_user(&user, &Actor::system(), now).await?;
+    Ok(Some(password))
+}

@@ -654,3 +654,30 @@ pub(crate) async fn timeline(
     .await?;
     Ok(())
 }
+
+/// Counts for the metrics page.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    /// Open incidents by severity (`none` for not yet set).
+    pub open_by_severity: Vec<(String, i64)>,
+    pub untriaged_reports: i64,
+}
+
+impl Store {
+    pub async fn stats(&self) -> Result<Stats> {
+        let rows = sqlx::query(
+            "SELECT COALESCE(severity, 'none') AS severity, COUNT(*) AS n FROM incidents \
+             WHERE phase <> 'closed' GROUP BY COALESCE(severity, 'none') ORDER BY 1",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        let open_by_severity = rows
+            .iter()
+            .map(|r| Ok((r.try_get::<String, _>("severity")?, r.try_get::<i64, _>("n")?)))
+            .collect::<Result<Vec<_>>>()?;
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM reports WHERE status = 'untriaged'")
+            .fetch_one(&self.read)
+            .await?;
+        Ok(Stats { open_by_severity, untriaged_reports: row.try_get("n")? })
+    }
+}

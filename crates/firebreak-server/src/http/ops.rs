@@ -1,0 +1,103 @@
+//! Operational endpoints: liveness, readiness and Prometheus metrics.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+use firebreak_api::Health;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_page))
+}
+
+/// The process-wide recorder. Several servers in one process (tests) share
+/// it; that is fine for counters.
+fn recorder() -> Option<&'static PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
+        .as_ref()
+}
+
+/// Counts requests and their latency by route and status.
+pub async fn count_requests(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = req.method().to_string();
+    let started = Instant::now();
+    let res = next.run(req).await;
+    if recorder().is_some() {
+        let status = res.status().as_u16().to_string();
+        metrics::counter!("firebreak_http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status)
+            .increment(1);
+        metrics::histogram!("firebreak_http_request_duration_seconds", "route" => route, "method" => method)
+            .record(started.elapsed().as_secs_f64());
+    }
+    res
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
+pub async fn healthz() -> axum::Json<Health> {
+    axum::Json(Health {
+        status: "ok".into(),
+    })
+}
+
+/// The database answers.
+#[utoipa::path(get, path = "/readyz", responses((status = 200, body = Health), (status = 503)))]
+pub async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Health>, ApiError> {
+    state
+        .store
+        .ping()
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    Ok(axum::Json(Health {
+        status: "ready".into(),
+    }))
+}
+
+/// Prometheus text exposition: request counters, and gauges of open
+/// incidents by severity and untriaged reports read from the database.
+pub async fn metrics_page(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let stats = state.store.stats().await?;
+    let mut out = String::new();
+    out.push_str("# HELP firebreak_open_incidents Incidents not closed, by severity.\n");
+    out.push_str("# TYPE firebreak_open_incidents gauge\n");
+    for (severity, n) in &stats.open_by_severity {
+        out.push_str(&format!(
+            "firebreak_open_incidents{{severity=\"{severity}\"}} {n}\n"
+        ));
+    }
+    out.push_str("# HELP firebreak_untriaged_reports Reports waiting in the triage queue.\n");
+    out.push_str("# TYPE firebreak_untriaged_reports gauge\n");
+    out.push_str(&format!(
+        "firebreak_untriaged_reports {}\n",
+        stats.untriaged_reports
+    ));
+    if let Some(handle) = recorder() {
+        out.push_str(&handle.render());
+    }
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        out,
+    )
+        .into_response())
+}

@@ -1,0 +1,1138 @@
+//! The server-rendered web UI. Every page works without JavaScript; forms
+//! post back and redirect (303) to the page they came from, with an error
+//! or notice in the query string. Sessions are cookies holding a random id
+//! whose hash is stored; every form carries the session's CSRF token, and
+//! every response carries a Content-Security-Policy that allows only our
+//! own stylesheet.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use firebreak_api::{
+    CreateUser, DeclareIncident, DismissReport, GateItem, ImpactFacts, Incident, IncidentFilter,
+    Kind, MarkItem, MarkStatus, NewReport, Phase, Report, ReportFilter, ReportSource, Role,
+    Severity, TimelineEvent, UpdateIncident, User, parse_incident_ref,
+};
+use firebreak_core::auth::{Action, allowed};
+use firebreak_store::SessionInfo;
+use firebreak_store::secrets;
+
+use crate::AppState;
+use crate::actions::{self, Ctx};
+use crate::error::ApiError;
+
+const SESSION_COOKIE: &str = "fb_session";
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+                   frame-ancestors 'none'; base-uri 'none'";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/incidents") }))
+        .route("/static/app.css", get(stylesheet))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/incidents", get(incidents_page).post(declare))
+        .route("/incidents/new", get(declare_page))
+        .route("/incidents/{id}", get(incident_page))
+        .route("/incidents/{id}/transition", post(transition))
+        .route("/incidents/{id}/checklist/{item}", post(mark))
+        .route("/incidents/{id}/notes", post(note))
+        .route("/incidents/{id}/severity", post(severity))
+        .route("/incidents/{id}/assign", post(assign))
+        .route("/triage", get(triage_page))
+        .route("/reports", post(submit_report))
+        .route("/reports/new", get(report_page))
+        .route("/reports/{id}/declare", post(declare_report))
+        .route("/reports/{id}/link", post(link_report))
+        .route("/reports/{id}/dismiss", post(dismiss_report))
+        .route("/admin/users", get(users_page).post(create_user))
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("../../static/app.css"),
+    )
+        .into_response()
+}
+
+/// A page response with the security headers every page carries.
+fn page(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => with_headers(Html(html).into_response()),
+        Err(e) => ApiError::Internal(format!("template: {e}")).into_response(),
+    }
+}
+
+fn with_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// A signed-in browser user; anyone else is sent to the sign-in page.
+pub struct WebUser(pub SessionInfo);
+
+impl FromRequestParts<AppState> for WebUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let next = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default();
+        let to_login = || Redirect::to(&format!("/login?next={}", encode(&next))).into_response();
+        let Some(id) = session_cookie(&parts.headers) else {
+            return Err(to_login());
+        };
+        match state.store.session(&id, state.now()).await {
+            Ok(Some(s)) => Ok(WebUser(s)),
+            Ok(None) => Err(to_login()),
+            Err(e) => Err(ApiError::from(e).into_response()),
+        }
+    }
+}
+
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn encode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Refuses a form whose CSRF token is not the session's.
+fn check_csrf(session: &SessionInfo, token: &str) -> Result<(), Response> {
+    if bool::from(session.csrf_token.as_bytes().ct_eq(token.as_bytes())) {
+        Ok(())
+    } else {
+        Err(with_headers(
+            (StatusCode::FORBIDDEN, "The form has expired or did not come from this site. Go back, reload and try again.")
+                .into_response(),
+        ))
+    }
+}
+
+/// Refuses a sign-in posted from another site (login CSRF): browsers send
+/// `Sec-Fetch-Site`, and `Origin` on POST.
+fn same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site, "same-origin" | "none");
+    }
+    match (
+        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) {
+        (Some(origin), Some(host)) => origin.split_once("://").is_some_and(|(_, h)| h == host),
+        _ => true,
+    }
+}
+
+/// Where to go after a form: back to `to`, with the outcome.
+fn back(to: &str, outcome: Result<String, ApiError>) -> Response {
+    let sep = if to.contains('?') { '&' } else { '?' };
+    let url = match outcome {
+        Ok(notice) if notice.is_empty() => to.to_owned(),
+        Ok(notice) => format!("{to}{sep}notice={}", encode(&notice)),
+        Err(ApiError::Internal(e)) => {
+            tracing::error!(error = %e, "internal error in a form");
+            format!(
+                "{to}{sep}error={}",
+                encode("Something went wrong on our side; it has been logged.")
+            )
+        }
+        Err(e) => {
+            let mut msg = e.to_string();
+            let p = e.problem();
+            if let Some(g) = p.gate {
+                msg = format!("{msg} (gate: {g})");
+            }
+            format!("{to}{sep}error={}", encode(&msg))
+        }
+    };
+    Redirect::to(&url).into_response()
+}
+
+#[derive(Deserialize, Default)]
+struct Flash {
+    error: Option<String>,
+    notice: Option<String>,
+    next: Option<String>,
+}
+
+fn flash(q: Result<Query<Flash>, axum::extract::rejection::QueryRejection>) -> Flash {
+    q.map(|Query(f)| f).unwrap_or_default()
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    nav_user: Option<User>,
+    csrf: String,
+    error: Option<String>,
+    notice: Option<String>,
+    next: String,
+}
+
+async fn login_page(q: Result<Query<Flash>, axum::extract::rejection::QueryRejection>) -> Response {
+    let f = flash(q);
+    page(&LoginPage {
+        nav_user: None,
+        csrf: String::new(),
+        error: f.error,
+        notice: f.notice,
+        next: f.next.unwrap_or_default(),
+    })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// Only local paths are followed after sign-in.
+fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/incidents"
+    }
+}
+
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    if !same_origin(&headers) {
+        return with_headers((StatusCode::FORBIDDEN, "cross-site sign-in refused").into_response());
+    }
+    let Ok(Form(form)) = form else {
+        return back(
+            "/login",
+            Err(ApiError::bad("username", "fill in user name and password")),
+        );
+    };
+    let fail = || {
+        back(
+            &format!("/login?next={}", encode(&form.next)),
+            Err(ApiError::Invalid {
+                detail: "wrong user name or password".into(),
+                field: None,
+            }),
+        )
+    };
+    let Ok(Some((user, Some(hash)))) = state.store.user_for_login(&form.username).await else {
+        // Spend the same time as a real check, so user names cannot be probed.
+        let _ = secrets::verify_password(
+            &form.password,
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$zPhKL4IZ0YB3H/k+0ZB5Yb0cXcx7lGZ1k4o9Y1ZWQ0c",
+        );
+        return fail();
+    };
+    if user.disabled || !secrets::verify_password(&form.password, &hash) {
+        return fail();
+    }
+    let now = state.now();
+    let session_id = secrets::random_secret();
+    let csrf = secrets::random_secret();
+    let expires = now + chrono::Duration::hours(state.config.session_hours);
+    if let Err(e) = state
+        .store
+        .create_session(&session_id, &user, &csrf, now, expires)
+        .await
+    {
+        return ApiError::from(e).into_response();
+    }
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={session_id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        state.config.session_hours * 3600
+    );
+    let mut res = Redirect::to(safe_next(&form.next)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    res
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&s, &f.csrf) {
+        return r;
+    }
+    if let Some(id) = session_cookie(&headers) {
+        let _ = state.store.delete_session(&id).await;
+    }
+    let mut res = Redirect::to("/login").into_response();
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("fb_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    res
+}
+
+fn cx<'a>(state: &'a AppState, s: &'a SessionInfo) -> Ctx<'a> {
+    Ctx {
+        store: &state.store,
+        user: &s.user,
+        now: state.now(),
+    }
+}
+
+fn error_page(user: &SessionInfo, e: ApiError) -> Response {
+    #[derive(Template)]
+    #[template(path = "error.html")]
+    struct ErrorPage {
+        nav_user: Option<User>,
+        csrf: String,
+        error: Option<String>,
+        notice: Option<String>,
+        title: String,
+    }
+    let (status, title) = e.status();
+    let detail = match &e {
+        ApiError::Internal(_) => None,
+        e => Some(e.to_string()),
+    };
+    let mut res = page(&ErrorPage {
+        nav_user: Some(user.user.clone()),
+        csrf: user.csrf_token.clone(),
+        error: detail,
+        notice: None,
+        title: title.to_owned(),
+    });
+    *res.status_mut() = status;
+    res
+}
+
+#[derive(Template)]
+#[template(path = "incidents.html")]
+struct IncidentsPage {
+    nav_user: Option<User>,
+    csrf: String,
+    error: Option<String>,
+    notice: Option<String>,
+    incidents: Vec<Incident>,
+    severities: &'static [Severity],
+}
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    phase: Option<Phase>,
+    severity: Option<Severity>,
+    kind: Option<Kind>,
+    open: Option<bool>,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+async fn incidents_page(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let q = q.map(|Query(q)| q).unwrap_or_default();
+    let c = cx(&state, &s);
+    let filter = IncidentFilter {
+        phase: q.phase,
+        severity: q.severity,
+        kind: q.kind,
+        open: q.open,
+    };
+    match state.store.list_incidents(&filter, &c.reader()).await {
+        Ok(incidents) => page(&IncidentsPage {
+            nav_user: Some(s.user.clone()),
+            csrf: s.csrf_token.clone(),
+            error: q.error,
+            notice: q.notice,
+            incidents,
+            severities: Severity::ALL,
+        }),
+        Err(e) => error_page(&s, e.into()),
+    }
+}
+
+/// The gate of one phase as the page shows it.
+struct GateView {
+    phase: Phase,
+    current: bool,
+    items: Vec<firebreak_api::ChecklistEntry>,
+}
+
+#[derive(Template)]
+#[template(path = "incident.html")]
+struct IncidentPage {
+    nav_user: Option<User>,
+    csrf: String,
+    error: Option<String>,
+    notice: Option<String>,
+    i: Incident,
+    gates: Vec<GateView>,
+    timeline: Vec<TimelineEvent>,
+    phases: &'static [Phase],
+    next_phase: Option<Phase>,
+    severities: &'static [Severity],
+    users: Vec<User>,
+    can_respond: bool,
+    can_note: bool,
+}
+
+async fn incident_page(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(id): Path<String>,
+    q: Result<Query<Flash>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let f = flash(q);
+    let c = cx(&state, &s);
+    let Some(id) = parse_incident_ref(&id) else {
+        return error_page(&s, ApiError::NotFound(format!("incident `{id}`")));
+    };
+    let incident = match c.incident(id).await {
+        Ok(i) => i,
+        Err(e) => return error_page(&s, e),
+    };
+    let (timeline, users) = match (
+        state.store.timeline(id).await,
+        state.store.list_users().await,
+    ) {
+        (Ok(t), Ok(u)) => (t, u.into_iter().filter(|u| !u.disabled).collect()),
+        (Err(e), _) | (_, Err(e)) => return error_page(&s, e.into()),
+    };
+    let gates = Phase::ALL
+        .iter()
+        .filter(|p| **p != Phase::Closed)
+        .map(|p| GateView {
+            phase: *p,
+            current: *p == incident.phase,
+            items: incident
+                .checklist
+                .iter()
+                .filter(|c| c.phase == *p)
+                .cloned()
+                .collect(),
+        })
+        .collect();
+    page(&IncidentPage {
+        nav_user: Some(s.user.clone()),
+        csrf: s.csrf_token.clone(),
+        error: f.error,
+        notice: f.notice,
+        next_phase: incident.phase.next(),
+        i: incident,
+        gates,
+        timeline,
+        phases: Phase::ALL,
+        severities: Severity::ALL,
+        users,
+        can_respond: allowed(s.user.role, Action::Respond),
+        can_note: allowed(s.user.role, Action::AddNote),
+    })
+}
+
+const FACT_NAMES: &[(&str, &str)] = &[
+    (
+        "customer_data_accessed",
+        "Unauthorized access to customer data confirmed",
+    ),
+    ("full_outage", "Platform unavailable to all users"),
+    (
+        "active_exploitation",
+        "Vulnerability under active exploitation",
+    ),
+    ("major_feature_unavailable", "Major feature unavailable"),
+    ("isolated_finding", "Isolated finding"),
+    ("single_tenant", "Single tenant affected"),
+    ("regional_degradation", "Degradation in one region"),
+    ("customer_blocked", "A customer is blocked"),
+    ("cross_team_needed", "Fix needs cross-team coordination"),
+    ("sla_affected", "SLA or contract affected"),
+];
+
+fn facts_from(names: &[String]) -> Result<ImpactFacts, ApiError> {
+    let mut f = ImpactFacts::default();
+    for n in names {
+        let slot = match n.as_str() {
+            "customer_data_accessed" => &mut f.customer_data_accessed,
+            "full_outage" => &mut f.full_outage,
+            "active_exploitation" => &mut f.active_exploitation,
+            "major_feature_unavailable" => &mut f.major_feature_unavailable,
+            "isolated_finding" => &mut f.isolated_finding,
+            "single_tenant" => &mut f.single_tenant,
+            "regional_degradation" => &mut f.regional_degradation,
+            "customer_blocked" => &mut f.customer_blocked,
+            "cross_team_needed" => &mut f.cross_team_needed,
+            "sla_affected" => &mut f.sla_affected,
+            other => return Err(ApiError::bad("fact", format!("unknown fact `{other}`"))),
+        };
+        *slot = true;
+    }
+    Ok(f)
+}
+
+#[derive(Template)]
+#[template(path = "declare.html")]
+struct DeclarePage {
+    nav_user: Option<User>,
+    csrf: String,
+    error: Option<String>,
+    notice: Option<String>,
+    severities: &'static [Severity],
+    fact_names: &'static [(&'static str, &'static str)],
+    users: Vec<User>,
+    default_security: bool,
+}
+
+async fn declare_page(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    q: Result<Query<Flash>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let f = flash(q);
+    let users = match state.store.list_users().await {
+        Ok(u) => u,
+        Err(e) => return error_page(&s, e.into()),
+    };
+    page(&DeclarePage {
+        nav_user: Some(s.user.clone()),
+        csrf: s.csrf_token.clone(),
+        error: f.error,
+        notice: f.notice,
+        severities: Severity::ALL,
+        fact_names: FACT_NAMES,
+        users,
+        default_security: s.user.role == Role::Security,
+    })
+}
+
+/// A declare form (direct or from a report). Repeated `fact` fields need
+/// a sequence, which `serde_urlencoded` cannot give, so the body is parsed
+/// by hand.
+#[derive(Default)]
+struct DeclareForm {
+    csrf: String,
+    title: String,
+    summary: String,
+    kind: String,
+    severity: String,
+    severity_reason: String,
+    owner: String,
+    facts: Vec<String>,
+}
+
+fn declare_form(body: &[u8]) -> DeclareForm {
+    let mut f = DeclareForm::default();
+    for (k, v) in form_urlencoded::parse(body) {
+        let v = v.into_owned();
+        match k.as_ref() {
+            "csrf" => f.csrf = v,
+            "title" => f.title = v,
+            "summary" => f.summary = v,
+            "kind" => f.kind = v,
+            "severity" => f.severity = v,
+            "severity_reason" => f.severity_reason = v,
+            "owner" => f.owner = v,
+            "fact" => f.facts.push(v),
+            _ => {}
+        }
+    }
+    f
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+fn declare_request(f: &DeclareForm) -> Result<DeclareIncident, ApiError> {
+    let kind: Kind = f
+        .kind
+        .parse()
+        .map_err(|e: firebreak_core::ParseEnumError| ApiError::bad("kind", e.to_string()))?;
+    let severity = match non_empty(&f.severity) {
+        Some(s) => Some(
+            s.parse::<Severity>()
+                .map_err(|e| ApiError::bad("severity", e.to_string()))?,
+        ),
+        None => None,
+    };
+    Ok(DeclareIncident {
+        title: f.title.clone(),
+        summary: non_empty(&f.summary),
+        kind,
+        severity,
+        severity_reason: non_empty(&f.severity_reason),
+        facts: Some(facts_from(&f.facts)?),
+        owner: non_empty(&f.owner),
+        lead: None,
+        service: None,
+    })
+}
+
+async fn declare(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    body: axum::body::Bytes,
+) -> Response {
+    let f = declare_form(&body);
+    if let Err(r) = check_csrf(&s, &f.csrf) {
+        return r;
+    }
+    let c = cx(&state, &s);
+    let result = async { actions::declare(&c, &declare_request(&f)?, None).await }.await;
+    match result {
+        Ok(i) => Redirect::to(&format!(
+            "/incidents/{}?notice={}",
+            i.id,
+            encode(&format!("{} declared", i.reference))
+        ))
+        .into_response(),
+        Err(e) => back("/incidents/new", Err(e)),
+    }
+}
+
+#[derive(Deserialize)]
+struct TransitionForm {
+    csrf: String,
+    to: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn transition(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(id): Path<i64>,
+    Form(f): Form<TransitionForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&s, &f.csrf) {
+        return r;
+    }
+    let to = format!("/incidents/{id}");
+    let c = cx(&state, &s);
+    let result = async {
+        let phase: Phase =
+            f.to.parse()
+                .map_err(|e: firebreak_core::ParseEnumError| ApiError::bad("to", e.to_string()))?;
+        let reason = non_empty(&f.reason);
+        actions::transition(&c, id, phase, reason.as_deref())
+            .await
+            .map(|i| format!("Moved to {}", i.phase.label()))
+    }
+    .await;
+    back(&to, result)
+}
+
+#[derive(Deserialize)]
+struct MarkForm {
+    csrf: String,
+    status: String,
+    #[serde(default)]
+    text: String,
+}
+
+async fn mark(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path((id, item)): Path<(i64, String)>,
+    Form(f): Form<MarkForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&s, &f.csrf) {
+        return r;
+    }
+    let c = cx(&state, &s);
+    let result = async {
+        let item: GateItem = item
+            .parse()
+            .map_err(|e: firebreak_core::ParseEnumError| ApiError::bad("item", e.to_string()))?;
+        let text = non_empty(&f.text);
+        let req = match f.status.as_str() {
+            "done" => MarkItem {
+                status: MarkStatus::Done,
+                note: text,
+                reason: None,
+            },
+            "waived" => MarkItem {
+                status: MarkStatus::Waived,
+                note: None,
+                reason: text,
+            },
+            _ => return Err(ApiError::bad("status", "status is done or waived")),
+        };
+        actions::mark(&c, id, item, &req)
+            .await
+            .map(|_| format!("{} marked {}", item.label(), f.status))
+    }
+    .await;
+    back(&format!("/incidents/{id}"), result)
+}
+
+#[derive(Deserialize)]
+struct NoteForm {
+    csrf: String,
+    body: String,
+}
+
+async fn note(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(id): Path<i64>,
+    Form(f): Form<NoteForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&s, &f.csrf) {
+        return r;
+    }
+    let c = cx(&state, &s);
+    let result = actions::note(&c, id, &f.body)
+        .await
+        .map(|_| "Note added".to_owned());
+    back(&format!("/incidents/{id}"), result)
+}
+
+#[derive(Deserialize)]
+struct SeverityForm {
+    csrf: String,
+    severity: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn severity(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(id): Path<i64>,
+    Form(f): Form<SeverityForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&s, &f.csrf) {
+        return r;
+    }
+    let c = cx(&state, &s);
+    let result = async {
+        let sev: Severity = f
+            .severity
+            .parse()
+            .map_err(|e: firebreak_core::ParseEnumError| {
+                ApiError::bad("severity", e.to_string())
+            })?;
+        let req = UpdateIncident {
+            severity: Some(sev),
+            reason: non_empty(&f.reason),
+            ..UpdateIncident::default()
+        };
+        actions::update(&c, id, &req)
+            .await
+            .map(|_| format!("Severity is {sev}"))
+    }
+    .await;
+    back(&format!("/incidents/{id}"), result)
+}
+
+#[derive(Deserialize)]
+struct AssignForm {
+    csrf: String,
+    #[serde(default)]
+    owner: String,
+    #[serde(default)]
+    lead: String,
+}
+
+async fn assign(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(id): Path<i64>,
+    Form(f): Form<AssignForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&s, &f.csrf) {
+        return r;
+    }
+    let c = cx(&state, &s);
+    let req = UpdateIncident {
+        owner: non_empty(&f.owner),
+        lead: non_empty(&f.lead),
+        ..UpdateIncident::default()
+    };
+    let result = actions::update(&c, id, &req)
+        .await
+        .map(|_| "Assigned".to_owned());
+    back(&format!("/incidents/{id}"), result)
+}
+
+#[derive(Template)]
+#[template(path = "triage.html")]
+struct TriagePage {
+    nav_user: Option<User>,
+    csrf: String,
+    error: Option<String>,
+    notice: Option<String>,
+    reports: Vec<Report>,
+    can_triage: bool,
+    severities: &'static [Severity],
+    fact_names: &'static [(&'static str, &'static str)],
+    users: Vec<User>,
+}
+
+impl TriagePage {
+    fn age(&self, seconds: &i64) -> String {
+        age(*seconds)
+    }
+}
+
+/// A short human age: "3 min", "2 h 5 min", "4 d 1 h".
+fn age(seconds: i64) -> String {
+    let s = seconds.max(0);
+    match s {
+        s if s < 60 => format!("{s} s"),
+        s if s < 3600 => format!("{} min", s / 60),
+        s if s < 86_400 => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+        s => format!("{} d {} h", s / 86_400, (s % 86_400) / 3600),
+    }
+}
+
+async fn triage_page(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    q: Result<Query<Flash>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let f = flash(q);
+    let c = cx(&state, &s);
+    let reports = match state
+        .store
+        .list_reports(&ReportFilter::default(), &c.reader(), c.now)
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return error_page(&s, e.into()),
+    };
+    let users = match state.store.list_users().await {
+        Ok(u) => u,
+        Err(e) => return error_page(&s, e.into()),
+    };
+    page(&TriagePage {
+        nav_user: Some(s.user.clone()),
+        csrf: s.csrf_token.clone(),
+        error: f.error,
+        notice: f.notice,
+        reports,
+        can_triage: allowed(s.user.role, Action::Triage),
+        severities: Severity::ALL,
+        fact_names: FACT_NAMES,
+        users,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "report_new.html")]
+struct ReportPage {
+    nav_user: Option<User>,
+    csrf: String,
+    error: Option<String>,
+    notice: Option<String>,
+    sources: &'static [ReportSource],
+}
+
+async fn report_page(
+    WebUser(s): WebUser,
+    q: Result<Query<Flash>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let f = flash(q);
+    page(&ReportPage {
+        nav_user: Some(s.user.clone()),
+        csrf: s.csrf_token.clone(),
+        error: f.error,
+        notice: f.notice,
+        sources: ReportSource::ALL,
+    })
+}
+
+#[derive(Deserialize)]
+struct ReportForm {
+    csrf: String,
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    reporter: String,
+    #[serde(default)]
+    confidential: Option<String>,
+}
+
+async fn submit_report(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Form(f): Form<ReportForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&s, &f.csrf) {
+        return r;
+    }
+    let c = cx(&state, &s);
+    let result = async {
+        let source = match non_empty(&f.source) {
+            Some(src) => Some(
+                ReportSource::parse(&src)
+                    .ok_or_else(|| ApiError::bad("source", format!("unknown source `{src}`")))?,
+            ),
+            None => None,
+        };
+        let req = NewReport {
+            title: f.title.clone(),
+            description: non_empty(&f.description),
+            source,
+            reporter: non_empty(&f.reporter),
+            confidential: Some(f.confidential.is_some()),
+            service: None,
+        };
+        actions::submit_report(&c, &req, ReportSource::Manual).await
+    }
+    .await;
+    match result {
+        Ok(r) => back(
+            "/triage",
+            Ok(format!("Report {} is in the triage queue", r.id)),
+        ),
+        Err(e) => back("/reports/new", Err(e)),
+    }
+}
+
+async fn declare_report(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Response {
+    let f = declare_form(&body);
+    if let Err(r) = check_csrf(&s, &f.csrf) {
+        return r;
+    }
+    let c = cx(&state, &s);
+    let result = async {
+        let report = c.report(id).await?;
+        let mut req = declare_request(&f)?;
+        if req.title.trim().is_empty() {
+            req.title = report.title.clone();
+        }
+        if req.summary.is_none() {
+            req.summary = non_empty(&report.description);
+        }
+        actions::declare(&c, &req, Some(id)).await
+    }
+    .await;
+    match result {
+        Ok(i) => Redirect::to(&format!(
+            "/incidents/{}?notice={}",
+            i.id,
+            encode(&format!("{} declared from report {id}", i.reference))
+        ))
+        .into_response(),
+        Err(e) => back("/triage", Err(e)),
+    }
+}
+
+#[derive(Deserialize)]
+struct LinkForm {
+    csrf: String,
+    incident: String,
+}
+
+async fn link_report(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(id): Path<i64>,
+    Form(f): Form<LinkForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&s, &f.csrf) {
+        return r;
+    }
+    let c = cx(&state, &s);
+    let result = async {
+        let incident = parse_incident_ref(&f.incident).ok_or_else(|| {
+            ApiError::invalid(
+                "incident",
+                format!("`{}` is not an incident reference", f.incident),
+            )
+        })?;
+        actions::link_report(&c, id, incident).await.map(|r| {
+            format!(
+                "Report {} linked to {}",
+                r.id,
+                r.incident_ref.unwrap_or_default()
+            )
+        })
+    }
+    .await;
+    back("/triage", result)
+}
+
+#[derive(Deserialize)]
+struct DismissForm {
+    csrf: String,
+    reason: String,
+}
+
+async fn dismiss_report(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(id): Path<i64>,
+    Form(f): Form<DismissForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&s, &f.csrf) {
+        return r;
+    }
+    let c = cx(&state, &s);
+    let result = actions::dismiss_report(
+        &c,
+        id,
+        &DismissReport {
+            reason: f.reason.clone(),
+        },
+    )
+    .await
+    .map(|r| format!("Report {} dismissed", r.id));
+    back("/triage", result)
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    nav_user: Option<User>,
+    csrf: String,
+    error: Option<String>,
+    notice: Option<String>,
+    users: Vec<User>,
+    roles: &'static [Role],
+}
+
+async fn users_page(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    q: Result<Query<Flash>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let f = flash(q);
+    if let Err(e) = cx(&state, &s).require(Action::ManageUsers) {
+        return error_page(&s, e);
+    }
+    match state.store.list_users().await {
+        Ok(users) => page(&UsersPage {
+            nav_user: Some(s.user.clone()),
+            csrf: s.csrf_token.clone(),
+            error: f.error,
+            notice: f.notice,
+            users,
+            roles: Role::ALL,
+        }),
+        Err(e) => error_page(&s, e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct UserForm {
+    csrf: String,
+    name: String,
+    role: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn create_user(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Form(f): Form<UserForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&s, &f.csrf) {
+        return r;
+    }
+    let c = cx(&state, &s);
+    let result = async {
+        c.require(Action::ManageUsers)?;
+        let role: Role = f
+            .role
+            .parse()
+            .map_err(|e: firebreak_core::ParseEnumError| ApiError::bad("role", e.to_string()))?;
+        let req = CreateUser {
+            name: f.name.trim().to_owned(),
+            role,
+            display_name: None,
+            email: non_empty(&f.email),
+            password: non_empty(&f.password),
+        };
+        crate::http::api::create_user_checked(&c, &req)
+            .await
+            .map(|u| format!("User {} added as {}", u.name, u.role))
+    }
+    .await;
+    back("/admin/users", result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_read_well() {
+        assert_eq!(age(5), "5 s");
+        assert_eq!(age(125), "2 min");
+        assert_eq!(age(7_500), "2 h 5 min");
+        assert_eq!(age(86_400 * 3 + 3_600), "3 d 1 h");
+    }
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(safe_next("/incidents/3"), "/incidents/3");
+        assert_eq!(safe_next("//evil.example/x"), "/incidents");
+        assert_eq!(safe_next("https://evil.example"), "/incidents");
+        assert_eq!(safe_next("/\\evil"), "/incidents");
+    }
+
+    #[test]
+    fn facts_parse_from_checkbox_names() {
+        let f = facts_from(&["full_outage".into(), "sla_affected".into()]).unwrap();
+        assert!(f.full_outage && f.sla_affected && !f.customer_data_accessed);
+        assert!(facts_from(&["nope".into()]).is_err());
+    }
+}
