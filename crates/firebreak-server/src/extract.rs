@@ -48,6 +48,14 @@ where
 
 /// Parses JSON into `T`, naming the field at fault on failure.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Every request body is an object; serde would otherwise read an array
+    // as a struct's fields in order.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::BadRequest {
+            detail: "the body must be a JSON object".into(),
+            field: None,
+        });
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
@@ -59,8 +67,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             };
         }
         let msg = inner.to_string();
-        let field = named_in(&msg, "unknown field `")
-            .or_else(|| named_in(&msg, "missing field `"))
+        // The path names an unknown key itself, but only the object that
+        // lacks a missing one.
+        let field = named_in(&msg, "missing field `")
             .map(|name| {
                 if path == "." {
                     name

@@ -1,0 +1,831 @@
+//! The JSON API as its users and their tools call it.
+
+use serde_json::{Value, json};
+
+use firebreak_core::Role;
+use firebreak_core::auth::{Action, PERMISSIONS};
+
+use crate::harness::{Db, TestApp, spawn, spawn_on};
+
+/// The process end to end over the API: a report becomes a critical
+/// security incident that passes every gate to closed.
+async fn run_incident_to_closed(app: &TestApp) {
+    let admin = app.admin_token.clone();
+    let responder = app.user("responder1", "responder").await;
+    let support = app.user("support1", "support").await;
+
+    let (s, report) = app
+        .post(&support, "/api/v1/reports", json!({"title": "Customer sees another tenant's invoices", "description": "ticket 4411", "source": "support"}))
+        .await;
+    assert_eq!(s, 201, "{report}");
+    assert_eq!(report["status"], "untriaged");
+    let (s, queue) = app.get(&admin, "/api/v1/reports").await;
+    assert_eq!(s, 200);
+    assert_eq!(queue.as_array().unwrap().len(), 1);
+    assert!(queue[0]["age_seconds"].as_i64().unwrap() >= 0);
+
+    // Critical without the facts to back it needs a reason.
+    let rid = report["id"].as_i64().unwrap();
+    let (s, p) = app
+        .post(
+            &admin,
+            &format!("/api/v1/reports/{rid}/declare"),
+            json!({"kind": "security", "severity": "critical"}),
+        )
+        .await;
+    assert_eq!(s, 422, "{p}");
+    assert_eq!(p["field"], "severity_reason");
+
+    let (s, inc) = app
+        .post(
+            &admin,
+            &format!("/api/v1/reports/{rid}/declare"),
+            json!({"kind": "security", "severity": "critical", "facts": {"customer_data_accessed": true}, "owner": "responder1", "lead": "admin"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{inc}");
+    assert_eq!(inc["reference"], format!("INC-{}", inc["id"]));
+    assert_eq!(inc["suggested_severity"], "critical");
+    assert_eq!(inc["severity_rule"], "customer_data_accessed");
+    let id = inc["reference"].as_str().unwrap().to_owned();
+    let (_, r) = app.get(&admin, &format!("/api/v1/reports/{rid}")).await;
+    assert_eq!(r["status"], "declared");
+    assert_eq!(r["incident_ref"], id.as_str());
+
+    // Leaving containment with open gates is refused, naming the gate.
+    let (s, _) = app
+        .post(
+            &responder,
+            &format!("/api/v1/incidents/{id}/transition"),
+            json!({"to": "containment"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, p) = app
+        .post(
+            &responder,
+            &format!("/api/v1/incidents/{id}/transition"),
+            json!({"to": "remediation"}),
+        )
+        .await;
+    assert_eq!(s, 409, "{p}");
+    assert_eq!(p["gate"], "impact_contained");
+    assert!(p["detail"].as_str().unwrap().contains("impact_contained"));
+
+    // Evidence cannot be waived on a security incident.
+    let (s, p) = app
+        .post(
+            &responder,
+            &format!("/api/v1/incidents/{id}/checklist/evidence_preserved"),
+            json!({"status": "waived", "reason": "no time"}),
+        )
+        .await;
+    assert_eq!(s, 422, "{p}");
+
+    let steps: &[(&str, &[(&str, Value)])] = &[
+        (
+            "remediation",
+            &[
+                (
+                    "impact_contained",
+                    json!({"status": "done", "note": "sessions revoked, endpoint disabled"}),
+                ),
+                (
+                    "evidence_preserved",
+                    json!({"status": "done", "note": "logs snapshotted to evidence bucket"}),
+                ),
+            ],
+        ),
+        (
+            "recovery",
+            &[
+                (
+                    "fix_deployed",
+                    json!({"status": "done", "note": "tenant check added, v2.3.1"}),
+                ),
+                ("deployment_verified", json!({"status": "done"})),
+            ],
+        ),
+        (
+            "post_incident",
+            &[
+                ("service_restored", json!({"status": "done"})),
+                (
+                    "data_integrity_confirmed",
+                    json!({"status": "done", "note": "no writes crossed tenants"}),
+                ),
+                (
+                    "access_confirmed",
+                    json!({"status": "waived", "reason": "no access change was needed"}),
+                ),
+            ],
+        ),
+        (
+            "closed",
+            &[
+                (
+                    "postmortem_done",
+                    json!({"status": "done", "note": "PM-12"}),
+                ),
+                (
+                    "customer_communication_sent",
+                    json!({"status": "done", "note": "emailed affected tenant"}),
+                ),
+                (
+                    "follow_ups_tracked",
+                    json!({"status": "done", "note": "JIRA SEC-1..4"}),
+                ),
+            ],
+        ),
+    ];
+    for (to, items) in steps {
+        for (item, body) in *items {
+            let (s, b) = app
+                .post(
+                    &responder,
+                    &format!("/api/v1/incidents/{id}/checklist/{item}"),
+                    body.clone(),
+                )
+                .await;
+            assert_eq!(s, 200, "{item}: {b}");
+        }
+        let (s, b) = app
+            .post(
+                &responder,
+                &format!("/api/v1/incidents/{id}/transition"),
+                json!({"to": to}),
+            )
+            .await;
+        assert_eq!(s, 200, "to {to}: {b}");
+        assert_eq!(b["phase"], *to);
+    }
+    let (_, inc) = app.get(&admin, &format!("/api/v1/incidents/{id}")).await;
+    assert_eq!(inc["open"], false);
+    let entered: Vec<&str> = inc["phase_entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["phase"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        entered,
+        [
+            "triage",
+            "containment",
+            "remediation",
+            "recovery",
+            "post_incident",
+            "closed"
+        ]
+    );
+
+    let (s, timeline) = app
+        .get(&admin, &format!("/api/v1/incidents/{id}/timeline"))
+        .await;
+    assert_eq!(s, 200);
+    let kinds: Vec<&str> = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "phase_changed").count(),
+        5,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "checklist").count(),
+        10,
+        "{kinds:?}"
+    );
+    assert_eq!(kinds[0], "declared");
+    assert!(kinds.contains(&"severity_changed") && kinds.contains(&"assigned"));
+    let waiver = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["summary"] == "Access confirmed: waived")
+        .unwrap();
+    assert_eq!(waiver["reason"], "no access change was needed");
+    assert_eq!(waiver["actor"], "responder1");
+    assert!(waiver["at"].as_str().unwrap().ends_with('Z'));
+
+    // A viewer does not see the security incident at all; the owner does.
+    let viewer = app.user("viewer1", "viewer").await;
+    let (s, p) = app.get(&viewer, &format!("/api/v1/incidents/{id}")).await;
+    assert_eq!(s, 404, "{p}");
+    let (s, _) = app
+        .get(&viewer, &format!("/api/v1/incidents/{id}/timeline"))
+        .await;
+    assert_eq!(s, 404);
+    let (_, list) = app.get(&viewer, "/api/v1/incidents").await;
+    assert!(list.as_array().unwrap().is_empty());
+    let (s, _) = app
+        .get(&responder, &format!("/api/v1/incidents/{id}"))
+        .await;
+    assert_eq!(s, 200);
+
+    let (s, v) = app.get(&admin, "/api/v1/audit/verify").await;
+    assert_eq!(s, 200);
+    assert_eq!(v["ok"], true, "{v}");
+}
+
+#[tokio::test]
+async fn incident_from_report_to_closed_on_sqlite() {
+    run_incident_to_closed(&spawn().await).await;
+}
+
+#[tokio::test]
+async fn incident_from_report_to_closed_on_postgres() {
+    if let Some(app) = spawn_on(Db::Postgres).await {
+        run_incident_to_closed(&app).await;
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_or_missing_token_gets_401() {
+    let app = spawn().await;
+    let (s, p) = app.get("fbk_not-a-real-token", "/api/v1/incidents").await;
+    assert_eq!(s, 401);
+    assert_eq!(p["title"], "Unauthorized");
+    let res = app
+        .http
+        .get(format!("{}/api/v1/incidents", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    assert!(res.headers().contains_key("www-authenticate"));
+}
+
+async fn counts(app: &TestApp) -> (usize, usize, usize) {
+    let (_, i) = app.get(&app.admin_token, "/api/v1/incidents").await;
+    let (_, r) = app.get(&app.admin_token, "/api/v1/reports").await;
+    let (_, a) = app.get(&app.admin_token, "/api/v1/audit?limit=1000").await;
+    (
+        i.as_array().unwrap().len(),
+        r.as_array().unwrap().len(),
+        a.as_array().unwrap().len(),
+    )
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_problem_naming_the_field_and_changes_nothing() {
+    let app = spawn().await;
+    let t = app.admin_token.clone();
+    let (s, inc) = app
+        .post(
+            &t,
+            "/api/v1/incidents",
+            json!({"title": "db slow", "kind": "availability"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let id = inc["id"].as_i64().unwrap();
+    let before = counts(&app).await;
+    let big = format!(
+        r#"{{"title": "{}", "kind": "availability"}}"#,
+        "x".repeat(200_000)
+    );
+    let cases: Vec<(&str, &str, Vec<u8>, u16, Option<&str>)> = vec![
+        (
+            "/api/v1/incidents",
+            "application/json",
+            b"{\"title\": ".to_vec(),
+            400,
+            None,
+        ),
+        (
+            "/api/v1/incidents",
+            "application/json",
+            b"[1,2]".to_vec(),
+            400,
+            None,
+        ),
+        (
+            "/api/v1/incidents",
+            "application/json",
+            br#"{"title":"t","kind":"availability","bogus":1}"#.to_vec(),
+            400,
+            Some("bogus"),
+        ),
+        (
+            "/api/v1/incidents",
+            "application/json",
+            br#"{"title":"t","kind":"outage"}"#.to_vec(),
+            400,
+            Some("kind"),
+        ),
+        (
+            "/api/v1/incidents",
+            "application/json",
+            br#"{"kind":"security"}"#.to_vec(),
+            400,
+            Some("title"),
+        ),
+        (
+            "/api/v1/incidents",
+            "application/json",
+            br#"{"title":"t","kind":"security","facts":{"full_outage":"yes"}}"#.to_vec(),
+            400,
+            Some("facts.full_outage"),
+        ),
+        (
+            "/api/v1/incidents",
+            "application/json",
+            br#"{"title":"  ","kind":"security"}"#.to_vec(),
+            422,
+            Some("title"),
+        ),
+        (
+            "/api/v1/incidents",
+            "application/json",
+            br#"{"title":"t","kind":"security","owner":"nobody"}"#.to_vec(),
+            422,
+            Some("owner"),
+        ),
+        (
+            "/api/v1/incidents",
+            "application/json",
+            big.into_bytes(),
+            413,
+            None,
+        ),
+        (
+            "/api/v1/incidents",
+            "text/plain",
+            br#"{"title":"t","kind":"security"}"#.to_vec(),
+            415,
+            None,
+        ),
+        (
+            "/api/v1/reports",
+            "application/json",
+            br#"{"title":"t","source":"pager"}"#.to_vec(),
+            400,
+            Some("source"),
+        ),
+        (
+            "/api/v1/reports",
+            "application/json",
+            br#"{"title":"t"} trailing"#.to_vec(),
+            400,
+            None,
+        ),
+    ];
+    for (path, ct, body, status, field) in cases {
+        let (s, content_type, p) = app.post_raw(&t, path, ct, body).await;
+        assert_eq!(s, status, "{path} {p}");
+        assert_eq!(content_type, "application/problem+json", "{p}");
+        assert_eq!(p["status"], status);
+        assert_eq!(p["field"].as_str(), field, "{p}");
+    }
+    let transitions: Vec<(Value, u16, Option<&str>)> = vec![
+        (json!({"to": "finished"}), 400, Some("to")),
+        (json!({"to": "containment", "why": "x"}), 400, Some("why")),
+        (json!({"to": "containment"}), 409, None),
+    ];
+    for (body, status, field) in transitions {
+        let (s, p) = app
+            .post(&t, &format!("/api/v1/incidents/{id}/transition"), body)
+            .await;
+        assert_eq!(s, status, "{p}");
+        assert_eq!(p["field"].as_str(), field, "{p}");
+    }
+    let (s, p) = app
+        .post(
+            &t,
+            &format!("/api/v1/incidents/{id}/checklist/made_up"),
+            json!({"status": "done"}),
+        )
+        .await;
+    assert_eq!((s, p["field"].as_str()), (400, Some("item")));
+    let (s, p) = app
+        .post(
+            &t,
+            &format!("/api/v1/incidents/{id}/checklist/owner_set"),
+            json!({"status": "done"}),
+        )
+        .await;
+    assert_eq!((s, p["field"].as_str()), (422, Some("item")));
+    let (s, p) = app.get(&t, "/api/v1/incidents?phase=bogus").await;
+    assert_eq!((s, p["field"].as_str()), (400, Some("phase")));
+    let (s, p) = app.get(&t, "/api/v1/incidents?colour=red").await;
+    assert_eq!((s, p["field"].as_str()), (400, Some("colour")));
+    let (s, _) = app.get(&t, "/api/v1/incidents/INC-999").await;
+    assert_eq!(s, 404);
+    let (s, _) = app.get(&t, "/api/v1/incidents/banana").await;
+    assert_eq!(s, 404);
+    let (s, _) = app.get(&t, "/api/v1/nothing-here").await;
+    assert_eq!(s, 404);
+    let (s, p) = app
+        .patch(
+            &t,
+            &format!("/api/v1/incidents/{id}"),
+            json!({"severity": "high"}),
+        )
+        .await;
+    assert_eq!(
+        (s, p["field"].as_str()),
+        (422, Some("reason")),
+        "choosing against the suggestion (low) needs a reason"
+    );
+    assert_eq!(counts(&app).await, before, "nothing stored changed");
+    let (_, after) = app.get(&t, &format!("/api/v1/incidents/{id}")).await;
+    assert_eq!(after["severity"], Value::Null);
+    assert_eq!(after["phase"], "triage");
+}
+
+#[tokio::test]
+async fn moving_back_needs_a_reason_and_reopens_gates() {
+    let app = spawn().await;
+    let t = app.admin_token.clone();
+    let (_, inc) = app
+        .post(&t, "/api/v1/incidents", json!({"title": "API 500s in eu-west", "kind": "availability", "facts": {"regional_degradation": true}, "severity": "medium", "owner": "admin"}))
+        .await;
+    let id = inc["id"].as_i64().unwrap();
+    for (item, body) in [
+        ("impact_contained", json!({"status": "done"})),
+        (
+            "evidence_preserved",
+            json!({"status": "waived", "reason": "availability incident, nothing to keep"}),
+        ),
+    ] {
+        let (s, b) = app
+            .post(
+                &t,
+                &format!("/api/v1/incidents/{id}/checklist/{item}"),
+                body,
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+    }
+    let (s, b) = app
+        .post(
+            &t,
+            &format!("/api/v1/incidents/{id}/transition"),
+            json!({"to": "remediation"}),
+        )
+        .await;
+    assert_eq!(
+        s, 200,
+        "skipping over containment with its gate settled: {b}"
+    );
+    let (s, p) = app
+        .post(
+            &t,
+            &format!("/api/v1/incidents/{id}/transition"),
+            json!({"to": "containment"}),
+        )
+        .await;
+    assert_eq!((s, p["field"].as_str()), (422, Some("reason")));
+    let (s, b) = app
+        .post(
+            &t,
+            &format!("/api/v1/incidents/{id}/transition"),
+            json!({"to": "containment", "reason": "errors recurred"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let item = b["checklist"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["item"] == "impact_contained")
+        .unwrap()
+        .clone();
+    assert_eq!(item["status"], "open");
+    let (_, tl) = app
+        .get(&t, &format!("/api/v1/incidents/{id}/timeline"))
+        .await;
+    let back = tl
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|e| e["kind"] == "phase_changed")
+        .unwrap()
+        .clone();
+    assert_eq!(back["reason"], "errors recurred");
+    assert_eq!(
+        back["details"]["reopened"],
+        json!(["impact_contained", "evidence_preserved"])
+    );
+
+    // Raising severity is "impact grows", with its reason on the timeline.
+    let (s, b) = app
+        .patch(
+            &t,
+            &format!("/api/v1/incidents/{id}"),
+            json!({"severity": "high", "reason": "now two regions"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let (_, tl) = app
+        .get(&t, &format!("/api/v1/incidents/{id}/timeline"))
+        .await;
+    let last = tl.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        last["summary"],
+        "Severity raised from medium to high (impact grows)"
+    );
+    assert_eq!(last["reason"], "now two regions");
+}
+
+#[tokio::test]
+async fn a_kind_change_that_would_reopen_a_passed_gate_is_refused() {
+    let app = spawn().await;
+    let t = app.admin_token.clone();
+    let (_, inc) = app.post(&t, "/api/v1/incidents", json!({"title": "odd logins", "kind": "availability", "severity": "low", "owner": "admin"})).await;
+    let id = inc["id"].as_i64().unwrap();
+    app.post(
+        &t,
+        &format!("/api/v1/incidents/{id}/checklist/impact_contained"),
+        json!({"status": "done"}),
+    )
+    .await;
+    app.post(
+        &t,
+        &format!("/api/v1/incidents/{id}/checklist/evidence_preserved"),
+        json!({"status": "waived", "reason": "n/a"}),
+    )
+    .await;
+    let (s, _) = app
+        .post(
+            &t,
+            &format!("/api/v1/incidents/{id}/transition"),
+            json!({"to": "remediation"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, p) = app
+        .patch(
+            &t,
+            &format!("/api/v1/incidents/{id}"),
+            json!({"kind": "security", "reason": "it was an attack"}),
+        )
+        .await;
+    assert_eq!(s, 409, "{p}");
+    assert_eq!(p["gate"], "evidence_preserved");
+}
+
+/// Each row of the permission table, tried over HTTP for every role.
+#[tokio::test]
+async fn permission_table_holds_over_http_row_by_row() {
+    let app = spawn().await;
+    let t = app.admin_token.clone();
+    let (_, inc) = app
+        .post(
+            &t,
+            "/api/v1/incidents",
+            json!({"title": "shared", "kind": "availability"}),
+        )
+        .await;
+    let id = inc["id"].as_i64().unwrap();
+    for role in Role::ALL {
+        let name = format!("u-{role}");
+        let token = app.user(&name, role.as_str()).await;
+        for (action, roles) in PERMISSIONS {
+            let expected = roles.contains(role);
+            let (status, body) = match action {
+                Action::Read => app.get(&token, "/api/v1/incidents").await,
+                Action::SubmitReport => {
+                    app.post(
+                        &token,
+                        "/api/v1/reports",
+                        json!({"title": format!("from {name}")}),
+                    )
+                    .await
+                }
+                Action::Triage => {
+                    app.post(
+                        &token,
+                        "/api/v1/incidents",
+                        json!({"title": format!("by {name}"), "kind": "availability"}),
+                    )
+                    .await
+                }
+                Action::AddNote => {
+                    app.post(
+                        &token,
+                        &format!("/api/v1/incidents/{id}/notes"),
+                        json!({"body": format!("note by {name}")}),
+                    )
+                    .await
+                }
+                Action::Respond => {
+                    app.patch(
+                        &token,
+                        &format!("/api/v1/incidents/{id}"),
+                        json!({"summary": format!("summary by {name}")}),
+                    )
+                    .await
+                }
+                Action::ManageServices => {
+                    app.post(
+                        &token,
+                        "/api/v1/services",
+                        json!({"name": format!("svc-{role}"), "owner_team": "team"}),
+                    )
+                    .await
+                }
+                Action::ManageUsers => {
+                    app.post(
+                        &token,
+                        "/api/v1/users",
+                        json!({"name": format!("made-by-{role}"), "role": "viewer"}),
+                    )
+                    .await
+                }
+                Action::Audit => app.get(&token, "/api/v1/audit/verify").await,
+            };
+            if expected {
+                assert!(
+                    (200..300).contains(&status),
+                    "{role} should be allowed to {action}: {status} {body}"
+                );
+            } else {
+                assert_eq!(
+                    status, 403,
+                    "{role} should not be allowed to {action}: {body}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_permission_doc_matches_the_table() {
+    let doc = include_str!("../../../../docs/permissions.md");
+    for (action, roles) in PERMISSIONS {
+        let row = doc
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{action}` ")))
+            .unwrap_or_else(|| panic!("docs/permissions.md has no row for `{action}`"));
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        // | action | description | admin | lead | responder | security | leadership | support | viewer |
+        for (i, role) in Role::ALL.iter().enumerate() {
+            let cell = cells[3 + i];
+            assert_eq!(
+                cell == "yes",
+                roles.contains(role),
+                "{action} / {role}: doc says `{cell}`"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn operational_endpoints_and_openapi() {
+    let app = spawn().await;
+    let (s, b) = app.get("", "/healthz").await;
+    assert_eq!((s, b["status"].as_str()), (200, Some("ok")));
+    let (s, b) = app.get("", "/readyz").await;
+    assert_eq!((s, b["status"].as_str()), (200, Some("ready")));
+    app.post(
+        &app.admin_token,
+        "/api/v1/incidents",
+        json!({"title": "m", "kind": "availability", "severity": "low", "owner": "admin"}),
+    )
+    .await;
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("firebreak_open_incidents{severity=\"low\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("firebreak_untriaged_reports 0"),
+        "{metrics}"
+    );
+    let (s, doc) = app.get("", "/api/v1/openapi.json").await;
+    assert_eq!(s, 200);
+    for path in [
+        "/api/v1/incidents",
+        "/api/v1/incidents/{id}/transition",
+        "/api/v1/reports/{id}/declare",
+        "/api/v1/audit/verify",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "openapi lacks {path}");
+    }
+    assert!(doc["components"]["schemas"].get("Incident").is_some());
+    assert!(
+        doc["components"]["schemas"]["DeclareIncident"]["properties"]
+            .get("severity_reason")
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn confidential_reports_exist_only_for_the_security_team() {
+    let app = spawn().await;
+    let support = app.user("s1", "support").await;
+    let viewer = app.user("v1", "viewer").await;
+    let security = app.user("sec1", "security").await;
+    let (s, r) = app
+        .post(
+            &support,
+            "/api/v1/reports",
+            json!({"title": "XSS in search", "source": "disclosure"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    assert_eq!(r["confidential"], true);
+    let id = r["id"].as_i64().unwrap();
+    let (s, _) = app.get(&viewer, &format!("/api/v1/reports/{id}")).await;
+    assert_eq!(s, 404);
+    let (_, q) = app.get(&viewer, "/api/v1/reports").await;
+    assert!(q.as_array().unwrap().is_empty());
+    let (s, _) = app.get(&security, &format!("/api/v1/reports/{id}")).await;
+    assert_eq!(s, 200);
+    let (s, _) = app.get(&support, &format!("/api/v1/reports/{id}")).await;
+    assert_eq!(s, 200, "the submitter still sees what they sent");
+    // Dismissing needs a reason, and nothing is deleted.
+    let (s, p) = app
+        .post(
+            &security,
+            &format!("/api/v1/reports/{id}/dismiss"),
+            json!({"reason": " "}),
+        )
+        .await;
+    assert_eq!((s, p["field"].as_str()), (422, Some("reason")));
+    let (s, r) = app
+        .post(
+            &security,
+            &format!("/api/v1/reports/{id}/dismiss"),
+            json!({"reason": "duplicate of a known issue"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(r["status"], "dismissed");
+    let (s, _) = app
+        .post(
+            &security,
+            &format!("/api/v1/reports/{id}/dismiss"),
+            json!({"reason": "again"}),
+        )
+        .await;
+    assert_eq!(s, 409);
+    let (_, dismissed) = app.get(&security, "/api/v1/reports?status=dismissed").await;
+    assert_eq!(dismissed.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn reports_link_to_an_existing_incident() {
+    let app = spawn().await;
+    let t = app.admin_token.clone();
+    let (_, inc) = app
+        .post(
+            &t,
+            "/api/v1/incidents",
+            json!({"title": "checkout down", "kind": "availability"}),
+        )
+        .await;
+    let (_, r) = app
+        .post(
+            &t,
+            "/api/v1/reports",
+            json!({"title": "cannot pay", "source": "support"}),
+        )
+        .await;
+    let rid = r["id"].as_i64().unwrap();
+    let (s, p) = app
+        .post(
+            &t,
+            &format!("/api/v1/reports/{rid}/link"),
+            json!({"incident": "INC-77"}),
+        )
+        .await;
+    assert_eq!((s, p["field"].as_str()), (422, Some("incident")));
+    let (s, r) = app
+        .post(
+            &t,
+            &format!("/api/v1/reports/{rid}/link"),
+            json!({"incident": inc["reference"]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["status"], "linked");
+    let (_, i) = app
+        .get(&t, &format!("/api/v1/incidents/{}", inc["id"]))
+        .await;
+    assert_eq!(i["report_ids"], json!([rid]));
+    let (_, tl) = app
+        .get(&t, &format!("/api/v1/incidents/{}/timeline", inc["id"]))
+        .await;
+    assert!(
+        tl.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "report_linked")
+    );
+}

@@ -1,0 +1,9 @@
+//! Integration tests of the server: real HTTP on ephemeral ports, real
+//! databases (a SQLite file per test; PostgreSQL where marked), and the web
+//! pages in Debian's headless Chromium.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod api;
+mod harness;
+mod web;
