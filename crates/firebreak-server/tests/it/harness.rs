@@ -11,7 +11,6 @@ use tokio::net::TcpListener;
 pub struct TestApp {
     pub url: String,
     pub admin_token: String,
-    #[allow(dead_code)]
     pub admin_password: String,
     pub store: Store,
     pub http: reqwest::Client,

@@ -1,1 +1,364 @@
-//! web tests follow
+//! The web UI in Debian's headless Chromium, driven through chromedriver:
+//! what a responder does with a browser, and that pages escape what people
+//! type.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+
+use crate::harness::{TestApp, spawn};
+
+/// A chromedriver process, killed when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn chromedriver() -> Driver {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect(
+            "chromedriver must be installed (Debian package chromium-driver); .ci/run installs it",
+        );
+    // chromedriver says when it listens; read until then instead of sleeping.
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    loop {
+        let line = lines
+            .next()
+            .expect("chromedriver exited before it started")
+            .unwrap();
+        if line.contains("started successfully") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        _profile: tempfile::tempdir().unwrap(),
+    }
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": "/usr/lib/chromium/chromium",
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,2000",
+                format!("--user-data-dir={}", driver._profile.path().display()),
+            ]
+        }),
+    );
+    ClientBuilder::new(HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("connect to chromedriver")
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn fill(c: &Client, css: &str, value: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .send_keys(value)
+        .await
+        .unwrap();
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Clicks a submit button and waits until the browser has left the page:
+/// the old document's root goes stale once the new one replaces it.
+async fn submit(c: &Client, css: &str) {
+    let root = c.find(Locator::Css("html")).await.unwrap();
+    click(c, css).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while root.tag_name().await.is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "clicking {css} did not load a new page"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn select(c: &Client, css: &str, value: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .select_by_value(value)
+        .await
+        .unwrap();
+}
+
+async fn login(c: &Client, app: &TestApp, user: &str, password: &str) {
+    c.goto(&format!("{}/incidents", app.url)).await.unwrap();
+    // Not signed in: sent to the sign-in page.
+    assert!(c.current_url().await.unwrap().path().starts_with("/login"));
+    fill(c, "input[name=username]", user).await;
+    fill(c, "input[name=password]", password).await;
+    submit(c, "#login").await;
+    c.wait()
+        .for_element(Locator::Css("header nav"))
+        .await
+        .unwrap();
+}
+
+async fn run(c: &Client, app: &TestApp) {
+    login(c, app, "admin", &app.admin_password).await;
+
+    // Create a responder.
+    c.goto(&format!("{}/admin/users", app.url)).await.unwrap();
+    fill(c, "#user-name", "responder1").await;
+    select(c, "#user-role", "responder").await;
+    fill(c, "#user-password", "a long enough password").await;
+    submit(c, "#user-submit").await;
+    assert!(
+        text(c, ".notice")
+            .await
+            .contains("User responder1 added as responder")
+    );
+
+    // A report whose title tries to run script.
+    c.goto(&format!("{}/reports/new", app.url)).await.unwrap();
+    fill(
+        c,
+        "#report-title",
+        "<script>document.title='pwned'</script> tenant data visible",
+    )
+    .await;
+    fill(
+        c,
+        "#report-description",
+        "A customer saw another tenant's invoices",
+    )
+    .await;
+    select(c, "#report-source", "support").await;
+    submit(c, "#report-submit").await;
+    assert!(text(c, ".notice").await.contains("triage queue"));
+    let report_title = text(c, ".report-title").await;
+    assert_eq!(
+        report_title,
+        "<script>document.title='pwned'</script> tenant data visible"
+    );
+
+    // Declare a critical security incident from it.
+    let form = "article.report form[action$='/declare']";
+    select(c, &format!("{form} select[name=kind]"), "security").await;
+    click(c, &format!("{form} input[value=customer_data_accessed]")).await;
+    select(c, &format!("{form} select[name=severity]"), "critical").await;
+    select(c, &format!("{form} select[name=owner]"), "responder1").await;
+    submit(c, &format!("{form} button[type=submit]")).await;
+    assert!(text(c, ".notice").await.contains("declared from report"));
+    assert_eq!(
+        text(c, "#incident-title").await,
+        "<script>document.title='pwned'</script> tenant data visible"
+    );
+    assert_ne!(c.title().await.unwrap(), "pwned");
+    assert_eq!(text(c, "#phase").await, "Triage");
+
+    // Into containment; leaving it with open gates is refused, naming the gate.
+    submit(c, "#transition-submit").await;
+    assert_eq!(text(c, "#phase").await, "Containment");
+    submit(c, "#transition-submit").await;
+    let err = text(c, ".error").await;
+    assert!(err.contains("impact_contained"), "{err}");
+
+    // Work through every gate to closed.
+    let mut gates: Vec<(&str, Option<&str>)> = vec![
+        ("impact_contained", None),
+        ("evidence_preserved", None),
+        ("fix_deployed", None),
+        ("deployment_verified", None),
+        ("service_restored", None),
+        ("data_integrity_confirmed", None),
+        ("access_confirmed", Some("no access change was needed")),
+        ("postmortem_done", None),
+        ("customer_communication_sent", None),
+        ("follow_ups_tracked", None),
+    ];
+    let phases = ["Remediation", "Recovery", "Post-incident", "Closed"];
+    let per_phase = [2, 2, 3, 3];
+    for (phase, n) in phases.iter().zip(per_phase) {
+        for (item, waiver) in gates.drain(..n) {
+            match waiver {
+                Some(reason) => {
+                    fill(c, &format!("#waive-reason-{item}"), reason).await;
+                    submit(c, &format!("#waive-{item}")).await;
+                }
+                None => submit(c, &format!("#done-{item}")).await,
+            }
+            let status = text(c, &format!("#item-{item} .status")).await;
+            assert!(status == "done" || status == "waived", "{item}: {status}");
+        }
+        submit(c, "#transition-submit").await;
+        assert_eq!(text(c, "#phase").await, *phase);
+    }
+
+    // The whole timeline is on the page.
+    let timeline = text(c, "#timeline").await;
+    for expected in [
+        "Declared from report",
+        "Severity set to critical",
+        "Owner assigned: responder1",
+        "Moved from Triage to Containment",
+        "Impact contained: done",
+        "Access confirmed: waived",
+        "reason: no access change was needed",
+        "Moved from Post-incident to Closed",
+    ] {
+        assert!(
+            timeline.contains(expected),
+            "timeline lacks `{expected}`:\n{timeline}"
+        );
+    }
+
+    // For people reviewing the UI: `FIREBREAK_SCREENSHOTS=DIR` keeps a picture.
+    if let Some(dir) = std::env::var_os("FIREBREAK_SCREENSHOTS") {
+        let png = c.screenshot().await.unwrap();
+        std::fs::write(std::path::Path::new(&dir).join("incident.png"), png).unwrap();
+        c.goto(&format!("{}/incidents", app.url)).await.unwrap();
+        std::fs::write(
+            std::path::Path::new(&dir).join("incidents.png"),
+            c.screenshot().await.unwrap(),
+        )
+        .unwrap();
+    }
+
+    // Every page carries a CSP; check one response's headers directly.
+    let res = app
+        .http
+        .get(format!("{}/login", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        res.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+}
+
+#[tokio::test]
+async fn a_responder_runs_an_incident_to_closed_in_a_browser() {
+    let app = spawn().await;
+    let driver = chromedriver();
+    let c = browser(&driver).await;
+    run(&c, &app).await;
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn forms_without_the_session_csrf_token_are_refused() {
+    let app = spawn().await;
+    // Sign in over plain HTTP to get a session cookie.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = http
+        .post(format!("{}/login", app.url))
+        .form(&[
+            ("username", "admin"),
+            ("password", app.admin_password.as_str()),
+            ("next", "/incidents"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let cookie = res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        res.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("HttpOnly")
+    );
+    let res = http
+        .post(format!("{}/reports", app.url))
+        .header("cookie", &cookie)
+        .form(&[("csrf", "forged"), ("title", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let (_, q) = app.get(&app.admin_token, "/api/v1/reports").await;
+    assert!(q.as_array().unwrap().is_empty(), "nothing was stored");
+    // A cross-site sign-in is refused too.
+    let res = http
+        .post(format!("{}/login", app.url))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[
+            ("username", "admin"),
+            ("password", app.admin_password.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    // A wrong password gets no session.
+    let res = http
+        .post(format!("{}/login", app.url))
+        .form(&[("username", "admin"), ("password", "wrong password here")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert!(res.headers().get("set-cookie").is_none());
+    assert!(
+        res.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("error=")
+    );
+}
