@@ -169,17 +169,18 @@ pub async fn declare(
     let reason = text("severity_reason", req.severity_reason.as_deref(), false)?;
     let facts = req.facts.unwrap_or_default();
     let suggestion = suggest(&facts);
-    if let Some(sev) = req.severity {
-        if severity_choice_needs_reason(None, suggestion.severity, sev) && reason.is_none() {
-            return Err(ApiError::invalid(
-                "severity_reason",
-                format!(
-                    "the facts suggest {} ({}); choosing {sev} needs a reason",
-                    suggestion.severity,
-                    suggestion.rule.explanation()
-                ),
-            ));
-        }
+    if let Some(sev) = req.severity
+        && severity_choice_needs_reason(None, suggestion.severity, sev)
+        && reason.is_none()
+    {
+        return Err(ApiError::invalid(
+            "severity_reason",
+            format!(
+                "the facts suggest {} ({}); choosing {sev} needs a reason",
+                suggestion.severity,
+                suggestion.rule.explanation()
+            ),
+        ));
     }
     let owner_id = match &req.owner {
         Some(name) => Some(cx.user_id("owner", name).await?),
@@ -319,89 +320,87 @@ pub async fn update(cx: &Ctx<'_>, id: i64, req: &UpdateIncident) -> Result<Incid
         let old = &state.fields;
         let mut c = IncidentChange::from(state, "incident.update");
         let mut changed = Vec::new();
-        if let Some(t) = &title {
-            if *t != old.title {
-                c.fields.title = t.clone();
-                c.timeline.push(TimelineEntry {
-                    kind: "retitled",
-                    summary: format!("Title changed to: {t}"),
-                    reason: None,
-                    details: json!({"from": old.title}),
-                });
-                changed.push("title");
-            }
+        if let Some(t) = &title
+            && *t != old.title
+        {
+            c.fields.title = t.clone();
+            c.timeline.push(TimelineEntry {
+                kind: "retitled",
+                summary: format!("Title changed to: {t}"),
+                reason: None,
+                details: json!({"from": old.title}),
+            });
+            changed.push("title");
         }
-        if let Some(s) = &summary {
-            if *s != old.summary {
-                c.fields.summary = s.clone();
-                c.timeline.push(TimelineEntry {
-                    kind: "summary_changed",
-                    summary: "Summary updated".into(),
-                    reason: None,
-                    details: json!({}),
-                });
-                changed.push("summary");
-            }
+        if let Some(s) = &summary
+            && *s != old.summary
+        {
+            c.fields.summary = s.clone();
+            c.timeline.push(TimelineEntry {
+                kind: "summary_changed",
+                summary: "Summary updated".into(),
+                reason: None,
+                details: json!({}),
+            });
+            changed.push("summary");
         }
-        if let Some(facts) = req.facts {
-            if facts != old.facts {
-                c.fields.facts = facts;
-                let s = suggest(&facts);
-                c.timeline.push(TimelineEntry {
-                    kind: "facts_changed",
-                    summary: format!(
-                        "Impact facts updated; they now suggest {} ({})",
-                        s.severity,
-                        s.rule.explanation()
-                    ),
-                    reason: reason.clone(),
-                    details: json!({"from": old.facts, "to": facts}),
-                });
-                changed.push("facts");
-            }
+        if let Some(facts) = req.facts
+            && facts != old.facts
+        {
+            c.fields.facts = facts;
+            let s = suggest(&facts);
+            c.timeline.push(TimelineEntry {
+                kind: "facts_changed",
+                summary: format!(
+                    "Impact facts updated; they now suggest {} ({})",
+                    s.severity,
+                    s.rule.explanation()
+                ),
+                reason: reason.clone(),
+                details: json!({"from": old.facts, "to": facts}),
+            });
+            changed.push("facts");
         }
         let suggestion = suggest(&c.fields.facts);
-        if let Some(kind) = req.kind {
-            if kind != old.kind {
-                if reason.is_none() {
-                    return Err(
-                        ApiError::invalid("reason", "changing the kind needs a reason").into(),
-                    );
-                }
-                c.fields.kind = kind;
-                c.timeline.push(TimelineEntry {
-                    kind: "kind_changed",
-                    summary: format!("Kind changed from {} to {kind}", old.kind),
-                    reason: reason.clone(),
-                    details: json!({"from": old.kind, "to": kind}),
-                });
-                changed.push("kind");
+        if let Some(kind) = req.kind
+            && kind != old.kind
+        {
+            if reason.is_none() {
+                return Err(ApiError::invalid("reason", "changing the kind needs a reason").into());
             }
+            c.fields.kind = kind;
+            c.timeline.push(TimelineEntry {
+                kind: "kind_changed",
+                summary: format!("Kind changed from {} to {kind}", old.kind),
+                reason: reason.clone(),
+                details: json!({"from": old.kind, "to": kind}),
+            });
+            changed.push("kind");
         }
-        if let Some(sev) = req.severity {
-            if Some(sev) != old.severity {
-                if severity_choice_needs_reason(old.severity, suggestion.severity, sev)
-                    && reason.is_none()
-                {
-                    let why = match old.severity {
-                        Some(_) => "changing the severity needs a reason".to_owned(),
-                        None => format!(
-                            "the facts suggest {} ({}); choosing {sev} needs a reason",
-                            suggestion.severity,
-                            suggestion.rule.explanation()
-                        ),
-                    };
-                    return Err(ApiError::invalid("reason", why).into());
-                }
-                c.fields.severity = Some(sev);
-                c.timeline.push(severity_entry(
-                    old.severity,
-                    sev,
-                    &c.fields.facts,
-                    reason.as_deref(),
-                ));
-                changed.push("severity");
+        if let Some(sev) = req.severity
+            && Some(sev) != old.severity
+        {
+            if severity_choice_needs_reason(old.severity, suggestion.severity, sev)
+                && reason.is_none()
+            {
+                let why = match old.severity {
+                    Some(_) => "changing the severity needs a reason".to_owned(),
+                    None => format!(
+                        "the facts suggest {} ({}); choosing {sev} needs a reason",
+                        suggestion.severity,
+                        suggestion.rule.explanation()
+                    ),
+                };
+                return Err(ApiError::invalid("reason", why).into());
             }
+            c.fields.severity = Some(sev);
+            c.timeline.push(severity_entry(
+                old.severity,
+                sev,
+                &c.fields.facts,
+                reason.as_deref(),
+            ));
+            changed.push("severity");
         }
         c.fields.suggested_severity = suggestion.severity;
         c.fields.severity_rule = suggestion.rule;
@@ -409,31 +408,31 @@ pub async fn update(cx: &Ctx<'_>, id: i64, req: &UpdateIncident) -> Result<Incid
             ("Owner", "owner", &owner, &mut c.fields.owner_id),
             ("Incident lead", "lead", &lead, &mut c.fields.lead_id),
         ] {
-            if let Some((name, uid)) = field {
-                if Some(*uid) != *target {
-                    *target = Some(*uid);
-                    c.add_members.push(*uid);
-                    c.timeline.push(TimelineEntry {
-                        kind: "assigned",
-                        summary: format!("{label} assigned: {name}"),
-                        reason: reason.clone(),
-                        details: json!({"role": who, "user_id": uid}),
-                    });
-                    changed.push(who);
-                }
+            if let Some((name, uid)) = field
+                && Some(*uid) != *target
+            {
+                *target = Some(*uid);
+                c.add_members.push(*uid);
+                c.timeline.push(TimelineEntry {
+                    kind: "assigned",
+                    summary: format!("{label} assigned: {name}"),
+                    reason: reason.clone(),
+                    details: json!({"role": who, "user_id": uid}),
+                });
+                changed.push(who);
             }
         }
-        if let Some((name, sid)) = &service {
-            if Some(*sid) != old.service_id {
-                c.fields.service_id = Some(*sid);
-                c.timeline.push(TimelineEntry {
-                    kind: "service_changed",
-                    summary: format!("Service set to {name}"),
-                    reason: None,
-                    details: json!({"service_id": sid}),
-                });
-                changed.push("service");
-            }
+        if let Some((name, sid)) = &service
+            && Some(*sid) != old.service_id
+        {
+            c.fields.service_id = Some(*sid);
+            c.timeline.push(TimelineEntry {
+                kind: "service_changed",
+                summary: format!("Service set to {name}"),
+                reason: None,
+                details: json!({"service_id": sid}),
+            });
+            changed.push("service");
         }
         if changed.is_empty() {
             return Err(Refusal::Unchanged(Unchanged));

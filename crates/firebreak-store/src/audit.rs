@@ -14,7 +14,7 @@ use sqlx::Row;
 
 use firebreak_api::{AuditEntry, AuditVerification};
 
-use crate::{Actor, Result, Store, Tx, ms, time};
+use crate::{Actor, Backend, Result, Store, Tx, ms, time};
 
 /// The hash before the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -111,6 +111,17 @@ impl Store {
 
     /// Walks the whole chain and reports the first entry that does not hold.
     pub async fn verify_audit(&self) -> Result<AuditVerification> {
+        // One snapshot for the whole walk and the head: otherwise an entry
+        // appended between reading the log and reading the head looks like
+        // a removed one.
+        let mut tx = match self.backend {
+            Backend::Sqlite => self.read.begin().await?,
+            Backend::Postgres => {
+                self.read
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?
+            }
+        };
         let mut expected_prev = GENESIS.to_owned();
         let mut expected_seq = 1i64;
         let mut entries = 0i64;
@@ -122,7 +133,7 @@ impl Store {
                  WHERE seq >= $1 ORDER BY seq LIMIT 1000",
             )
             .bind(expected_seq)
-            .fetch_all(&self.read)
+            .fetch_all(&mut *tx)
             .await?;
             if rows.is_empty() {
                 break;
@@ -169,18 +180,45 @@ impl Store {
             }
         }
         let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_one(&self.read)
+            .fetch_one(&mut *tx)
             .await?;
+        tx.rollback().await?;
         let head_seq: i64 = head.try_get("seq")?;
         let head_hash: String = head.try_get("hash")?;
         if head_seq != last_seq || head_hash != expected_prev {
+            let (first_bad_seq, problem) = if head_seq > last_seq {
+                (
+                    Some(last_seq + 1),
+                    format!(
+                        "the log ends at entry {last_seq} but its head records entry {head_seq}: entries were removed"
+                    ),
+                )
+            } else if head_seq < last_seq {
+                (
+                    Some(head_seq + 1),
+                    format!(
+                        "the log goes on to entry {last_seq} but its head records entry {head_seq}: entries were added outside the store"
+                    ),
+                )
+            } else if last_seq == 0 {
+                (
+                    None,
+                    "the log is empty but its head records a hash: the head was changed".to_owned(),
+                )
+            } else {
+                (
+                    Some(last_seq),
+                    format!(
+                        "entry {last_seq} was changed: its hash is not the one the head of the log records"
+                    ),
+                )
+            };
             return Ok(AuditVerification {
                 ok: false,
-                entries,
-                first_bad_seq: Some(last_seq + 1),
-                problem: Some(format!(
-                    "the log ends at entry {last_seq} but its head records entry {head_seq}: entries were removed"
-                )),
+                // The entries that hold: those before the first bad one.
+                entries: first_bad_seq.map_or(entries, |seq| seq - 1),
+                first_bad_seq,
+                problem: Some(problem),
             });
         }
         Ok(AuditVerification {

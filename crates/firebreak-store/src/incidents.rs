@@ -153,6 +153,9 @@ fn fields_from_row(row: &sqlx::any::AnyRow) -> Result<IncidentFields> {
     })
 }
 
+/// A stored checklist mark: status, note, who and when.
+type Mark = (ItemStatus, Option<String>, Option<UserRef>, DateTime<Utc>);
+
 fn user_ref(id: Option<i64>, name: Option<String>) -> Option<UserRef> {
     match (id, name) {
         (Some(id), Some(name)) => Some(UserRef { id, name }),
@@ -456,10 +459,7 @@ impl Store {
     async fn complete(&self, row: &sqlx::any::AnyRow) -> Result<Incident> {
         let id: i64 = row.try_get("id")?;
         let fields = fields_from_row(row)?;
-        let mut marks: BTreeMap<
-            GateItem,
-            (ItemStatus, Option<String>, Option<UserRef>, DateTime<Utc>),
-        > = BTreeMap::new();
+        let mut marks: BTreeMap<GateItem, Mark> = BTreeMap::new();
         for r in sqlx::query(
             "SELECT c.item, c.status, c.note, c.actor_id, c.at, u.name AS actor_name FROM checklist_items c \
              LEFT JOIN users u ON u.id = c.actor_id WHERE c.incident_id = $1",
@@ -673,11 +673,19 @@ impl Store {
         .await?;
         let open_by_severity = rows
             .iter()
-            .map(|r| Ok((r.try_get::<String, _>("severity")?, r.try_get::<i64, _>("n")?)))
+            .map(|r| {
+                Ok((
+                    r.try_get::<String, _>("severity")?,
+                    r.try_get::<i64, _>("n")?,
+                ))
+            })
             .collect::<Result<Vec<_>>>()?;
         let row = sqlx::query("SELECT COUNT(*) AS n FROM reports WHERE status = 'untriaged'")
             .fetch_one(&self.read)
             .await?;
-        Ok(Stats { open_by_severity, untriaged_reports: row.try_get("n")? })
+        Ok(Stats {
+            open_by_severity,
+            untriaged_reports: row.try_get("n")?,
+        })
     }
 }

@@ -48,6 +48,7 @@ pub fn secret_hash(secret: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -1,1 +1,84 @@
-fn main() {}
+//! The `firebreak` binary: the server (`serve`), admin commands that work
+//! on the database directly (`migrate`, `user add`, `token create`,
+//! `audit verify`), and client commands over the API (`incident …`,
+//! `report …`).
+//!
+//! Exit codes: 0 on success, 1 when the server refuses a request, cannot be
+//! reached, or a check fails, 2 for a usage error (clap's).
+
+mod cli;
+mod config;
+mod local;
+mod remote;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{AuditCommand, Cli, Command, TokenCommand, UserCommand};
+
+fn main() -> ExitCode {
+    // Before any TLS: reqwest and sqlx use rustls with this provider. It
+    // fails only if one is installed already, which is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            report_error(&e);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to stderr, so stdout carries only results (a token, JSON).
+fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(args) => local::serve(&args).await,
+        Command::Migrate(db) => local::migrate(&db).await,
+        Command::User(UserCommand::Add(args)) => local::user_add(&args).await,
+        Command::Token(TokenCommand::Create(args)) => local::token_create(&args).await,
+        Command::Audit(AuditCommand::Verify(db)) => local::audit_verify(&db).await,
+        Command::Incident(cmd) => remote::incident(cmd).await,
+        Command::Report(cmd) => remote::report(cmd).await,
+    }
+}
+
+/// `error: <title>: <detail> (field: x) (gate: y)` for refusals from the
+/// server, `error: <message>: <cause>` for everything else.
+fn report_error(e: &anyhow::Error) {
+    match e.downcast_ref::<firebreak_client::Error>() {
+        Some(firebreak_client::Error::Api { status, problem }) => {
+            eprintln!("error: {}", firebreak_client::describe_problem(problem));
+            if *status == 401 {
+                eprintln!(
+                    "hint: pass an API token with --token or FIREBREAK_TOKEN; \
+                     an admin can make one with `firebreak token create --user NAME`"
+                );
+            }
+        }
+        _ => eprintln!("error: {e:#}"),
+    }
+}

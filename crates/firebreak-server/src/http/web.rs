@@ -128,11 +128,11 @@ fn encode(s: &str) -> String {
 }
 
 /// Refuses a form whose CSRF token is not the session's.
-fn check_csrf(session: &SessionInfo, token: &str) -> Result<(), Response> {
+fn csrf_refused(session: &SessionInfo, token: &str) -> Option<Response> {
     if bool::from(session.csrf_token.as_bytes().ct_eq(token.as_bytes())) {
-        Ok(())
+        None
     } else {
-        Err(with_headers(
+        Some(with_headers(
             (StatusCode::FORBIDDEN, "The form has expired or did not come from this site. Go back, reload and try again.")
                 .into_response(),
         ))
@@ -300,7 +300,7 @@ async fn logout(
     headers: HeaderMap,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf) {
+    if let Some(r) = csrf_refused(&s, &f.csrf) {
         return r;
     }
     if let Some(id) = session_cookie(&headers) {
@@ -618,7 +618,7 @@ async fn declare(
     body: axum::body::Bytes,
 ) -> Response {
     let f = declare_form(&body);
-    if let Err(r) = check_csrf(&s, &f.csrf) {
+    if let Some(r) = csrf_refused(&s, &f.csrf) {
         return r;
     }
     let c = cx(&state, &s);
@@ -648,7 +648,7 @@ async fn transition(
     Path(id): Path<i64>,
     Form(f): Form<TransitionForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf) {
+    if let Some(r) = csrf_refused(&s, &f.csrf) {
         return r;
     }
     let to = format!("/incidents/{id}");
@@ -680,7 +680,7 @@ async fn mark(
     Path((id, item)): Path<(i64, String)>,
     Form(f): Form<MarkForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf) {
+    if let Some(r) = csrf_refused(&s, &f.csrf) {
         return r;
     }
     let c = cx(&state, &s);
@@ -722,7 +722,7 @@ async fn note(
     Path(id): Path<i64>,
     Form(f): Form<NoteForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf) {
+    if let Some(r) = csrf_refused(&s, &f.csrf) {
         return r;
     }
     let c = cx(&state, &s);
@@ -746,7 +746,7 @@ async fn severity(
     Path(id): Path<i64>,
     Form(f): Form<SeverityForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf) {
+    if let Some(r) = csrf_refused(&s, &f.csrf) {
         return r;
     }
     let c = cx(&state, &s);
@@ -785,7 +785,7 @@ async fn assign(
     Path(id): Path<i64>,
     Form(f): Form<AssignForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf) {
+    if let Some(r) = csrf_refused(&s, &f.csrf) {
         return r;
     }
     let c = cx(&state, &s);
@@ -906,7 +906,7 @@ async fn submit_report(
     WebUser(s): WebUser,
     Form(f): Form<ReportForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf) {
+    if let Some(r) = csrf_refused(&s, &f.csrf) {
         return r;
     }
     let c = cx(&state, &s);
@@ -945,7 +945,7 @@ async fn declare_report(
     body: axum::body::Bytes,
 ) -> Response {
     let f = declare_form(&body);
-    if let Err(r) = check_csrf(&s, &f.csrf) {
+    if let Some(r) = csrf_refused(&s, &f.csrf) {
         return r;
     }
     let c = cx(&state, &s);
@@ -984,7 +984,7 @@ async fn link_report(
     Path(id): Path<i64>,
     Form(f): Form<LinkForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf) {
+    if let Some(r) = csrf_refused(&s, &f.csrf) {
         return r;
     }
     let c = cx(&state, &s);
@@ -1019,7 +1019,7 @@ async fn dismiss_report(
     Path(id): Path<i64>,
     Form(f): Form<DismissForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf) {
+    if let Some(r) = csrf_refused(&s, &f.csrf) {
         return r;
     }
     let c = cx(&state, &s);
@@ -1084,7 +1084,7 @@ async fn create_user(
     WebUser(s): WebUser,
     Form(f): Form<UserForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&s, &f.csrf) {
+    if let Some(r) = csrf_refused(&s, &f.csrf) {
         return r;
     }
     let c = cx(&state, &s);

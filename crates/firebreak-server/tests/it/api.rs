@@ -289,7 +289,9 @@ async fn bad_input_gets_a_problem_naming_the_field_and_changes_nothing() {
         r#"{{"title": "{}", "kind": "availability"}}"#,
         "x".repeat(200_000)
     );
-    let cases: Vec<(&str, &str, Vec<u8>, u16, Option<&str>)> = vec![
+    // (path, content type, body, status, field named)
+    type Case<'a> = (&'a str, &'a str, Vec<u8>, u16, Option<&'a str>);
+    let cases: Vec<Case> = vec![
         (
             "/api/v1/incidents",
             "application/json",

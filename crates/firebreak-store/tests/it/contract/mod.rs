@@ -1,0 +1,34 @@
+//! The contract every backend of the store keeps. Each module lists its
+//! tests once with [`contract_tests!`], which runs each of them on SQLite
+//! (`…::sqlite::<name>`) and on PostgreSQL (`…::postgres::<name>`).
+
+/// Expands `name, …` (async functions taking a [`crate::harness::Db`]) into
+/// a `#[tokio::test]` per backend, in modules `sqlite` and `postgres`.
+macro_rules! contract_tests {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::harness::run(firebreak_store::Backend::Sqlite, super::$name).await;
+                }
+            )+
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::harness::run(firebreak_store::Backend::Postgres, super::$name).await;
+                }
+            )+
+        }
+    };
+}
+
+mod audit;
+mod concurrency;
+mod incidents;
+mod reports;
+mod services;
+mod users;

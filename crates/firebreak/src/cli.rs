@@ -1,0 +1,621 @@
+//! The command line, as clap derive types. The command and flag names are a
+//! contract (scripts and docs/cli.md use them): change them only together
+//! with the docs.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand};
+
+use firebreak_api::{GateItem, Kind, Phase, ReportSource, ReportStatus, Role, Severity};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "firebreak",
+    version,
+    about = "Firebreak incident response: the server, local admin commands and an API client.",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server: apply migrations, create the first admin, serve HTTP.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(DbArgs),
+    /// Manage users directly in the database.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens directly in the database.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Check the audit log directly in the database.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Incidents, over the API.
+    #[command(subcommand)]
+    Incident(IncidentCommand),
+    /// Reports and the triage queue, over the API.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+/// Where the database is. Each setting may also come from the config file
+/// or a `FIREBREAK_` environment variable; flags win.
+#[derive(Debug, Clone, Default, Args)]
+pub struct DbArgs {
+    /// Directory of the SQLite database (`<DIR>/firebreak.db`) [default: ./firebreak-data].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: `postgres://…` for PostgreSQL, `sqlite:PATH` or a path for SQLite.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// TOML config file.
+    #[arg(long, value_name = "FILE", env = "FIREBREAK_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]; port 0 picks a free port.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// The URL people reach the server at, used in links.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user.
+    Add(UserAddArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    /// User name: letters, digits and . _ - @.
+    pub name: String,
+    #[arg(long, value_parser = named::<Role>())]
+    pub role: Role,
+    /// Read the password (at least 12 characters) from one line of stdin.
+    /// Without it the user can sign in only with a token.
+    #[arg(long)]
+    pub password_stdin: bool,
+    #[arg(long, value_name = "EMAIL")]
+    pub email: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub display_name: Option<String>,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user and print it, alone, on stdout.
+    Create(TokenCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// The user the token acts as.
+    #[arg(long, value_name = "NAME")]
+    pub user: String,
+    /// A label for the token, for example the script that uses it.
+    #[arg(long, value_name = "LABEL")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the audit hash chain; exit 1 and name the first bad entry
+    /// if it was tampered with.
+    Verify(DbArgs),
+}
+
+/// How to reach the server, and how to print its answer.
+#[derive(Debug, Clone, Args)]
+pub struct ClientArgs {
+    /// Server URL.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "FIREBREAK_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub url: String,
+    /// API token (see `firebreak token create`).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "FIREBREAK_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+    /// Print the server's JSON answer instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentCommand {
+    /// Declare an incident.
+    Declare(DeclareArgs),
+    /// List incidents you can see, newest first.
+    List(IncidentListArgs),
+    /// Show an incident, its checklist by phase, and its whole timeline.
+    Show(IncidentIdArgs),
+    /// Move an incident to another phase.
+    Transition(TransitionArgs),
+    /// Mark a checklist item done, or waive it with a reason.
+    Check(CheckArgs),
+    /// Add a note to the timeline.
+    Note(NoteArgs),
+    /// Assign the owner and/or the incident lead.
+    Assign(AssignArgs),
+    /// Change the severity, with a reason.
+    Severity(SeverityArgs),
+    /// Print the whole timeline.
+    Timeline(IncidentIdArgs),
+    /// Add a person to the incident (on a security incident, lets them see it).
+    Member(MemberArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeclareArgs {
+    #[arg(long)]
+    pub title: String,
+    #[arg(long, value_parser = named::<Kind>())]
+    pub kind: Kind,
+    /// Defaults to none (set later); the facts suggest one.
+    #[arg(long, value_parser = named::<Severity>())]
+    pub severity: Option<Severity>,
+    /// Why, when the severity differs from the one the facts suggest.
+    #[arg(long)]
+    pub reason: Option<String>,
+    #[arg(long)]
+    pub summary: Option<String>,
+    /// Owner's user name.
+    #[arg(long, value_name = "USER")]
+    pub owner: Option<String>,
+    /// Incident lead's user name.
+    #[arg(long, value_name = "USER")]
+    pub lead: Option<String>,
+    /// Service name from the catalog.
+    #[arg(long)]
+    pub service: Option<String>,
+    /// An impact fact that holds (repeat, or separate with commas).
+    #[arg(long = "fact", value_name = "NAME", value_delimiter = ',', value_parser = fact_parser())]
+    pub facts: Vec<String>,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct IncidentListArgs {
+    #[arg(long, value_parser = named::<Phase>())]
+    pub phase: Option<Phase>,
+    #[arg(long, value_parser = named::<Severity>())]
+    pub severity: Option<Severity>,
+    #[arg(long, value_parser = named::<Kind>())]
+    pub kind: Option<Kind>,
+    /// Only incidents not closed.
+    #[arg(long, conflicts_with = "closed")]
+    pub open: bool,
+    /// Only closed incidents.
+    #[arg(long)]
+    pub closed: bool,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct IncidentIdArgs {
+    /// Incident id or reference (`INC-3`).
+    pub id: String,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TransitionArgs {
+    /// Incident id or reference (`INC-3`).
+    pub id: String,
+    #[arg(long, value_parser = named::<Phase>())]
+    pub to: Phase,
+    /// Why; needed to move back.
+    #[arg(long)]
+    pub reason: Option<String>,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Incident id or reference (`INC-3`).
+    pub id: String,
+    /// Checklist item.
+    #[arg(value_parser = named::<GateItem>())]
+    pub item: GateItem,
+    /// Mark the item done.
+    #[arg(long, conflicts_with = "waive", required_unless_present = "waive")]
+    pub done: bool,
+    /// Waive the item (needs --reason).
+    #[arg(long, requires = "reason")]
+    pub waive: bool,
+    /// A note on how it was done.
+    #[arg(long, conflicts_with = "waive")]
+    pub note: Option<String>,
+    /// Why the item is waived.
+    #[arg(long, conflicts_with = "done")]
+    pub reason: Option<String>,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct NoteArgs {
+    /// Incident id or reference (`INC-3`).
+    pub id: String,
+    /// The note.
+    pub text: String,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AssignArgs {
+    /// Incident id or reference (`INC-3`).
+    pub id: String,
+    /// Owner's user name.
+    #[arg(long, value_name = "USER", required_unless_present = "lead")]
+    pub owner: Option<String>,
+    /// Incident lead's user name.
+    #[arg(long, value_name = "USER")]
+    pub lead: Option<String>,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SeverityArgs {
+    /// Incident id or reference (`INC-3`).
+    pub id: String,
+    #[arg(value_parser = named::<Severity>())]
+    pub severity: Severity,
+    /// Why the severity changes.
+    #[arg(long)]
+    pub reason: String,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MemberArgs {
+    /// Incident id or reference (`INC-3`).
+    pub id: String,
+    /// User name of the person to add.
+    pub user: String,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Submit a report to the triage queue.
+    Submit(SubmitArgs),
+    /// List reports: the triage queue (untriaged, oldest first) by default.
+    List(ReportListArgs),
+    /// Show one report.
+    Show(ReportIdArgs),
+    /// Declare an incident from an untriaged report.
+    Declare(ReportDeclareArgs),
+    /// Link an untriaged report to an existing incident.
+    Link(LinkArgs),
+    /// Dismiss an untriaged report, with a reason.
+    Dismiss(DismissArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    #[arg(long)]
+    pub title: String,
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Where the report came from [default: api].
+    #[arg(long, value_parser = named::<ReportSource>())]
+    pub source: Option<ReportSource>,
+    /// Who reported it [default: you].
+    #[arg(long)]
+    pub reporter: Option<String>,
+    /// Visible only to the security team and admins (always so for disclosures).
+    #[arg(long)]
+    pub confidential: bool,
+    /// Service name from the catalog.
+    #[arg(long)]
+    pub service: Option<String>,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportListArgs {
+    #[arg(long, value_parser = named::<ReportSource>())]
+    pub source: Option<ReportSource>,
+    /// [default: untriaged]
+    #[arg(long, value_parser = named::<ReportStatus>())]
+    pub status: Option<ReportStatus>,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportIdArgs {
+    /// Report id.
+    pub id: i64,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportDeclareArgs {
+    /// Report id.
+    pub id: i64,
+    #[arg(long, value_parser = named::<Kind>())]
+    pub kind: Kind,
+    #[arg(long, value_parser = named::<Severity>())]
+    pub severity: Option<Severity>,
+    /// Why, when the severity differs from the one the facts suggest.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Owner's user name.
+    #[arg(long, value_name = "USER")]
+    pub owner: Option<String>,
+    /// Incident lead's user name.
+    #[arg(long, value_name = "USER")]
+    pub lead: Option<String>,
+    /// The incident's title [default: the report's].
+    #[arg(long)]
+    pub title: Option<String>,
+    /// An impact fact that holds (repeat, or separate with commas).
+    #[arg(long = "fact", value_name = "NAME", value_delimiter = ',', value_parser = fact_parser())]
+    pub facts: Vec<String>,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LinkArgs {
+    /// Report id.
+    pub id: i64,
+    /// Incident id or reference (`INC-3`).
+    #[arg(long, value_name = "INC-n")]
+    pub incident: String,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DismissArgs {
+    /// Report id.
+    pub id: i64,
+    #[arg(long)]
+    pub reason: String,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+/// An enum with a fixed table of names, parsed by its own parser.
+pub trait Named: Copy + Send + Sync + 'static {
+    const ALL: &'static [Self];
+    fn name(self) -> &'static str;
+    fn parse_name(s: &str) -> Option<Self>;
+}
+
+/// The core enums implement `FromStr` from the same name table.
+macro_rules! named_from_str {
+    ($($ty:ty),+) => {$(
+        impl Named for $ty {
+            const ALL: &'static [Self] = <$ty>::ALL;
+            fn name(self) -> &'static str {
+                self.as_str()
+            }
+            fn parse_name(s: &str) -> Option<Self> {
+                s.parse::<$ty>().ok()
+            }
+        }
+    )+};
+}
+
+named_from_str!(Kind, Severity, Phase, GateItem, Role);
+
+impl Named for ReportSource {
+    const ALL: &'static [Self] = ReportSource::ALL;
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+    fn parse_name(s: &str) -> Option<Self> {
+        ReportSource::parse(s)
+    }
+}
+
+impl Named for ReportStatus {
+    const ALL: &'static [Self] = &[
+        ReportStatus::Untriaged,
+        ReportStatus::Declared,
+        ReportStatus::Linked,
+        ReportStatus::Dismissed,
+    ];
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+    fn parse_name(s: &str) -> Option<Self> {
+        ReportStatus::parse(s)
+    }
+}
+
+/// A value parser listing the enum's names in help and errors.
+pub fn named<T: Named>() -> impl TypedValueParser<Value = T> {
+    PossibleValuesParser::new(T::ALL.iter().map(|v| PossibleValue::new(v.name())))
+        .try_map(|s: String| T::parse_name(&s).ok_or_else(|| format!("`{s}` is not a valid value")))
+}
+
+/// The names of the impact facts, from the wire type itself, so a new fact
+/// needs no change here.
+pub fn fact_names() -> &'static [String] {
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    NAMES.get_or_init(
+        || match serde_json::to_value(firebreak_api::ImpactFacts::default()) {
+            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+            _ => Vec::new(),
+        },
+    )
+}
+
+fn fact_parser() -> PossibleValuesParser {
+    PossibleValuesParser::new(fact_names().iter().map(|s| PossibleValue::new(s.as_str())))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("firebreak").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn enum_flags_parse_with_the_enum_names() {
+        let cli = parse(&[
+            "incident",
+            "declare",
+            "--title",
+            "t",
+            "--kind",
+            "security",
+            "--severity",
+            "high",
+            "--fact",
+            "customer_data_accessed,sla_affected",
+        ])
+        .unwrap();
+        let Command::Incident(IncidentCommand::Declare(d)) = cli.command else {
+            panic!()
+        };
+        assert_eq!(d.kind, Kind::Security);
+        assert_eq!(d.severity, Some(Severity::High));
+        assert_eq!(d.facts, ["customer_data_accessed", "sla_affected"]);
+
+        let err =
+            parse(&["incident", "declare", "--title", "t", "--kind", "secruity"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let text = err.to_string();
+        assert!(
+            text.contains("secruity") && text.contains("availability"),
+            "{text}"
+        );
+
+        let err = parse(&[
+            "incident", "declare", "--title", "t", "--kind", "security", "--fact", "bogus",
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("full_outage"), "{err}");
+
+        let cli = parse(&[
+            "report",
+            "list",
+            "--source",
+            "disclosure",
+            "--status",
+            "dismissed",
+        ])
+        .unwrap();
+        let Command::Report(ReportCommand::List(l)) = cli.command else {
+            panic!()
+        };
+        assert_eq!(l.source, Some(ReportSource::Disclosure));
+        assert_eq!(l.status, Some(ReportStatus::Dismissed));
+    }
+
+    #[test]
+    fn check_needs_done_or_waive_with_a_reason() {
+        assert!(
+            parse(&[
+                "incident",
+                "check",
+                "INC-1",
+                "impact_contained",
+                "--done",
+                "--note",
+                "n"
+            ])
+            .is_ok()
+        );
+        assert!(
+            parse(&[
+                "incident",
+                "check",
+                "INC-1",
+                "impact_contained",
+                "--waive",
+                "--reason",
+                "r"
+            ])
+            .is_ok()
+        );
+        for bad in [
+            &["incident", "check", "INC-1", "impact_contained"][..],
+            &["incident", "check", "INC-1", "impact_contained", "--waive"],
+            &[
+                "incident",
+                "check",
+                "INC-1",
+                "impact_contained",
+                "--done",
+                "--waive",
+                "--reason",
+                "r",
+            ],
+            &[
+                "incident",
+                "check",
+                "INC-1",
+                "impact_contained",
+                "--done",
+                "--reason",
+                "r",
+            ],
+            &["incident", "check", "INC-1", "no_such_item", "--done"],
+        ] {
+            assert_eq!(parse(bad).unwrap_err().exit_code(), 2, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn list_takes_open_or_closed_not_both() {
+        assert!(parse(&["incident", "list", "--open"]).is_ok());
+        assert!(parse(&["incident", "list", "--open", "--closed"]).is_err());
+    }
+
+    #[test]
+    fn assign_needs_someone() {
+        assert!(parse(&["incident", "assign", "INC-1"]).is_err());
+        assert!(parse(&["incident", "assign", "INC-1", "--lead", "x"]).is_ok());
+    }
+}

@@ -1,0 +1,338 @@
+//! Settings of `serve` and the local admin commands, in layers: defaults,
+//! then a TOML file (`--config` or `FIREBREAK_CONFIG`), then `FIREBREAK_`
+//! environment variables, then flags. Each layer only overrides what it
+//! sets.
+//!
+//! Unknown keys in the file are an error naming the key, so a misspelt
+//! setting is never silently ignored. The database URL may carry a password,
+//! so it can come from a file (`database_url_file`,
+//! `FIREBREAK_DATABASE_URL_FILE`) and never shows in `Debug` output.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+use crate::cli::{DbArgs, ServeArgs};
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "./firebreak-data";
+/// The SQLite file inside the data directory.
+pub const DB_FILE: &str = "firebreak.db";
+
+/// A secret string: shown as `[redacted]` by `Debug`.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// The config file. Every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<Secret>,
+    pub database_url_file: Option<PathBuf>,
+    pub public_url: Option<String>,
+    pub secure_cookies: Option<bool>,
+    pub body_limit: Option<usize>,
+    pub session_hours: Option<i64>,
+}
+
+impl FileConfig {
+    pub fn parse(text: &str, path: &Path) -> Result<FileConfig> {
+        // toml's message names the unknown key, its line, and the keys
+        // that are known.
+        toml::from_str(text)
+            .map_err(|e| anyhow::anyhow!("invalid config file {}: {e}", path.display()))
+    }
+
+    pub fn load(path: &Path) -> Result<FileConfig> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        FileConfig::parse(&text, path)
+    }
+}
+
+/// The resolved settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    /// Set when the database is not the SQLite file in `data_dir`.
+    pub database_url: Option<Secret>,
+    pub public_url: Option<String>,
+    pub secure_cookies: Option<bool>,
+    pub body_limit: Option<usize>,
+    pub session_hours: Option<i64>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: DEFAULT_LISTEN.to_owned(),
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            database_url: None,
+            public_url: None,
+            secure_cookies: None,
+            body_limit: None,
+            session_hours: None,
+        }
+    }
+}
+
+impl Settings {
+    /// The layers in order: defaults, `file`, the environment (`env` looks a
+    /// variable up), then the flags.
+    pub fn resolve(
+        file: Option<FileConfig>,
+        env: &dyn Fn(&str) -> Option<String>,
+        db: &DbArgs,
+        serve: Option<&ServeArgs>,
+    ) -> Result<Settings> {
+        let mut s = Settings::default();
+
+        if let Some(f) = file {
+            if f.database_url.is_some() && f.database_url_file.is_some() {
+                bail!("the config file sets both `database_url` and `database_url_file`; keep one");
+            }
+            set(&mut s.listen, f.listen);
+            set(&mut s.data_dir, f.data_dir);
+            if let Some(url) = f.database_url {
+                s.database_url = Some(url);
+            }
+            if let Some(path) = f.database_url_file {
+                s.database_url = Some(read_secret_file(&path, "database_url_file")?);
+            }
+            s.public_url = f.public_url.or(s.public_url);
+            s.secure_cookies = f.secure_cookies.or(s.secure_cookies);
+            s.body_limit = f.body_limit.or(s.body_limit);
+            s.session_hours = f.session_hours.or(s.session_hours);
+        }
+
+        let env = |name: &str| env(name).filter(|v| !v.is_empty());
+        set(&mut s.listen, env("FIREBREAK_LISTEN"));
+        set(
+            &mut s.data_dir,
+            env("FIREBREAK_DATA_DIR").map(PathBuf::from),
+        );
+        match (
+            env("FIREBREAK_DATABASE_URL"),
+            env("FIREBREAK_DATABASE_URL_FILE"),
+        ) {
+            (Some(_), Some(_)) => bail!(
+                "both FIREBREAK_DATABASE_URL and FIREBREAK_DATABASE_URL_FILE are set; keep one"
+            ),
+            (Some(url), None) => s.database_url = Some(Secret(url)),
+            (None, Some(path)) => {
+                s.database_url = Some(read_secret_file(
+                    Path::new(&path),
+                    "FIREBREAK_DATABASE_URL_FILE",
+                )?);
+            }
+            (None, None) => {}
+        }
+        s.public_url = env("FIREBREAK_PUBLIC_URL").or(s.public_url);
+        if let Some(v) = env("FIREBREAK_SECURE_COOKIES") {
+            s.secure_cookies = Some(parse_env("FIREBREAK_SECURE_COOKIES", &v)?);
+        }
+        if let Some(v) = env("FIREBREAK_BODY_LIMIT") {
+            s.body_limit = Some(parse_env("FIREBREAK_BODY_LIMIT", &v)?);
+        }
+        if let Some(v) = env("FIREBREAK_SESSION_HOURS") {
+            s.session_hours = Some(parse_env("FIREBREAK_SESSION_HOURS", &v)?);
+        }
+
+        set(&mut s.data_dir, db.data_dir.clone());
+        if let Some(url) = &db.database_url {
+            s.database_url = Some(Secret(url.clone()));
+        }
+        if let Some(serve) = serve {
+            set(&mut s.listen, serve.listen.clone());
+            s.public_url = serve.public_url.clone().or(s.public_url);
+        }
+        Ok(s)
+    }
+
+    /// Reads the config file named by the flag (or `FIREBREAK_CONFIG`,
+    /// which clap folds into it) and the process environment.
+    pub fn load(db: &DbArgs, serve: Option<&ServeArgs>) -> Result<Settings> {
+        let file = db.config.as_deref().map(FileConfig::load).transpose()?;
+        Settings::resolve(file, &|name| std::env::var(name).ok(), db, serve)
+    }
+
+    /// The URL to open the store with. For the default SQLite file this
+    /// creates the data directory.
+    pub fn database_url(&self) -> Result<Secret> {
+        if let Some(url) = &self.database_url {
+            return Ok(url.clone());
+        }
+        std::fs::create_dir_all(&self.data_dir).with_context(|| {
+            format!(
+                "cannot create the data directory {}",
+                self.data_dir.display()
+            )
+        })?;
+        let path = self.data_dir.join(DB_FILE);
+        let path = path.to_str().with_context(|| {
+            format!(
+                "the data directory {} is not valid UTF-8",
+                self.data_dir.display()
+            )
+        })?;
+        Ok(Secret(format!("sqlite:{path}")))
+    }
+}
+
+fn set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *slot = v;
+    }
+}
+
+fn parse_env<T: std::str::FromStr>(name: &str, value: &str) -> Result<T>
+where
+    T::Err: fmt::Display,
+{
+    value
+        .trim()
+        .parse()
+        .map_err(|e| anyhow::anyhow!("invalid {name} `{value}`: {e}"))
+}
+
+/// A secret kept in a file, as container secrets are: the first line,
+/// without surrounding whitespace.
+fn read_secret_file(path: &Path, what: &str) -> Result<Secret> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read {what} {}", path.display()))?;
+    let value = text.lines().next().unwrap_or("").trim();
+    if value.is_empty() {
+        bail!("{what} {} is empty", path.display());
+    }
+    Ok(Secret(value.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    fn file(text: &str) -> FileConfig {
+        FileConfig::parse(text, Path::new("test.toml")).unwrap()
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let s = Settings::resolve(None, &env_of(&[]), &DbArgs::default(), None).unwrap();
+        assert_eq!(s, Settings::default());
+        assert_eq!(s.listen, "127.0.0.1:8080");
+        assert_eq!(s.data_dir, PathBuf::from("./firebreak-data"));
+    }
+
+    #[test]
+    fn layers_override_in_order() {
+        let f = || {
+            file(
+                "listen = \"0.0.0.0:1\"\ndata_dir = \"/from/file\"\npublic_url = \"https://file\"\n",
+            )
+        };
+        let s = Settings::resolve(Some(f()), &env_of(&[]), &DbArgs::default(), None).unwrap();
+        assert_eq!(
+            (s.listen.as_str(), s.data_dir.to_str().unwrap()),
+            ("0.0.0.0:1", "/from/file")
+        );
+
+        let env = env_of(&[
+            ("FIREBREAK_LISTEN", "0.0.0.0:2"),
+            ("FIREBREAK_PUBLIC_URL", "https://env"),
+        ]);
+        let s = Settings::resolve(Some(f()), &env, &DbArgs::default(), None).unwrap();
+        assert_eq!(s.listen, "0.0.0.0:2");
+        assert_eq!(s.data_dir, PathBuf::from("/from/file"));
+        assert_eq!(s.public_url.as_deref(), Some("https://env"));
+
+        let serve = ServeArgs {
+            listen: Some("0.0.0.0:3".into()),
+            ..ServeArgs::default()
+        };
+        let db = DbArgs {
+            data_dir: Some("/from/flag".into()),
+            ..DbArgs::default()
+        };
+        let s = Settings::resolve(Some(f()), &env, &db, Some(&serve)).unwrap();
+        assert_eq!(s.listen, "0.0.0.0:3");
+        assert_eq!(s.data_dir, PathBuf::from("/from/flag"));
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = FileConfig::parse(
+            "listen = \"x\"\nlisten_adress = \"y\"\n",
+            Path::new("f.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("listen_adress"), "{err}");
+        assert!(err.contains("f.toml"), "{err}");
+    }
+
+    #[test]
+    fn the_database_url_comes_from_a_file_and_stays_hidden() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("db-url");
+        std::fs::write(&secret, "postgres://u:hunter2@db/firebreak\n").unwrap();
+        let env = env_of(&[("FIREBREAK_DATABASE_URL_FILE", secret.to_str().unwrap())]);
+        let s = Settings::resolve(None, &env, &DbArgs::default(), None).unwrap();
+        assert_eq!(
+            s.database_url().unwrap().expose(),
+            "postgres://u:hunter2@db/firebreak"
+        );
+        assert!(!format!("{s:?}").contains("hunter2"));
+
+        let both = env_of(&[
+            ("FIREBREAK_DATABASE_URL", "x"),
+            ("FIREBREAK_DATABASE_URL_FILE", "y"),
+        ]);
+        assert!(Settings::resolve(None, &both, &DbArgs::default(), None).is_err());
+    }
+
+    #[test]
+    fn the_default_database_is_a_file_in_the_data_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let db = DbArgs {
+            data_dir: Some(data.clone()),
+            ..DbArgs::default()
+        };
+        let s = Settings::resolve(None, &env_of(&[]), &db, None).unwrap();
+        let url = s.database_url().unwrap();
+        assert_eq!(
+            url.expose(),
+            format!("sqlite:{}", data.join("firebreak.db").display())
+        );
+        assert!(data.is_dir());
+    }
+}

@@ -1,0 +1,240 @@
+//! Commands that work on the database directly: `serve`, `migrate`,
+//! `user add`, `token create` and `audit verify`. They resolve the database
+//! the same way (see [`crate::config`]) and record themselves in the audit
+//! log as `local:<command>`.
+
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use chrono::Utc;
+use tokio::net::TcpListener;
+
+use firebreak_server::{AppState, ServerConfig};
+use firebreak_store::{Actor, NewUser, Store, StoreError, secrets};
+
+use crate::cli::{DbArgs, ServeArgs, TokenCreateArgs, UserAddArgs};
+use crate::config::Settings;
+
+/// Shortest password accepted, as the API requires.
+const MIN_PASSWORD_CHARS: usize = 12;
+const MAX_PASSWORD_BYTES: usize = 1024;
+
+async fn open_store(settings: &Settings) -> Result<Store> {
+    let url = settings.database_url()?;
+    Store::open(url.expose())
+        .await
+        .context("cannot open the database")
+}
+
+pub async fn serve(args: &ServeArgs) -> Result<ExitCode> {
+    let settings = Settings::load(&args.db, Some(args))?;
+    tracing::debug!(?settings, "settings");
+    let store = open_store(&settings).await?;
+    if let Some(password) = firebreak_server::bootstrap_admin(&store, Utc::now())
+        .await
+        .context("cannot create the first admin user")?
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "Created the first user `admin` with password: {password}"
+        )?;
+        writeln!(out, "This password is shown only once; keep it safe.")?;
+        out.flush()?;
+    }
+    let listener = TcpListener::bind(&settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    let defaults = ServerConfig::default();
+    let public_url = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let config = ServerConfig {
+        secure_cookies: settings
+            .secure_cookies
+            .unwrap_or_else(|| public_url.starts_with("https://")),
+        public_url,
+        body_limit: settings.body_limit.unwrap_or(defaults.body_limit),
+        session_hours: settings.session_hours.unwrap_or(defaults.session_hours),
+    };
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "firebreak listening on http://{addr}")?;
+        out.flush()?;
+    }
+    tracing::info!(%addr, public_url = %config.public_url, "serving");
+    let result = firebreak_server::serve(
+        listener,
+        AppState::new(store.clone(), config),
+        shutdown_signal(),
+    )
+    .await;
+    store.close().await;
+    result.context("the server stopped with an error")?;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Completes on ctrl-c or SIGTERM. A signal that cannot be listened to
+/// never fires, rather than stopping the server at once.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down");
+}
+
+pub async fn migrate(db: &DbArgs) -> Result<ExitCode> {
+    let settings = Settings::load(db, None)?;
+    let store = open_store(&settings).await?;
+    store.close().await;
+    println!("database is up to date");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn user_add(args: &UserAddArgs) -> Result<ExitCode> {
+    if !firebreak_store::users::valid_user_name(&args.name) {
+        bail!(
+            "`{}` is not a valid user name: use 1–64 of letters, digits and . _ - @",
+            args.name
+        );
+    }
+    let email = args
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty());
+    if let Some(e) = email
+        && (!e.contains('@') || e.len() > 254 || e.chars().any(char::is_whitespace))
+    {
+        bail!("`{e}` is not an email address");
+    }
+    let display_name = match args.display_name.as_deref().map(str::trim) {
+        Some("") => bail!("the display name must not be empty"),
+        Some(d) if d.chars().any(char::is_control) => bail!("the display name must be one line"),
+        Some(d) => d.to_owned(),
+        None => args.name.clone(),
+    };
+    let password_hash = if args.password_stdin {
+        let password = read_password_line()?;
+        Some(secrets::hash_password(&password).context("cannot hash the password")?)
+    } else {
+        None
+    };
+    let settings = Settings::load(&args.db, None)?;
+    let store = open_store(&settings).await?;
+    let new = NewUser {
+        name: args.name.clone(),
+        display_name,
+        email: email.map(str::to_owned),
+        role: args.role,
+        password_hash,
+    };
+    let result = store
+        .create_user(&new, &Actor::local("user add"), Utc::now())
+        .await;
+    store.close().await;
+    let user = match result {
+        Ok(u) => u,
+        Err(StoreError::Conflict(_)) => bail!("user `{}` already exists", args.name),
+        Err(e) => return Err(e).context("cannot create the user"),
+    };
+    println!("created user {} ({})", user.name, user.role);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line of stdin, without its line ending.
+fn read_password_line() -> Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from stdin")?;
+    let password = line.trim_end_matches(['\n', '\r']);
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        bail!("the password needs at least {MIN_PASSWORD_CHARS} characters");
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        bail!("the password is too long");
+    }
+    Ok(password.to_owned())
+}
+
+pub async fn token_create(args: &TokenCreateArgs) -> Result<ExitCode> {
+    let label = match args.name.as_deref().map(str::trim) {
+        Some("") => bail!("the token name must not be empty"),
+        Some(n) if n.chars().any(char::is_control) || n.chars().count() > 200 => {
+            bail!("the token name must be one line of at most 200 characters")
+        }
+        Some(n) => n.to_owned(),
+        None => "cli".to_owned(),
+    };
+    let settings = Settings::load(&args.db, None)?;
+    let store = open_store(&settings).await?;
+    let result = async {
+        let user = match store.user_ref(&args.user).await {
+            Ok(u) => u,
+            Err(StoreError::NotFound(_)) => bail!("no user named `{}`", args.user),
+            Err(e) => return Err(e).context("cannot look the user up"),
+        };
+        let token = secrets::new_token();
+        store
+            .create_token(
+                &user,
+                &label,
+                &token,
+                &Actor::local("token create"),
+                Utc::now(),
+            )
+            .await
+            .context("cannot create the token")?;
+        Ok(token)
+    }
+    .await;
+    store.close().await;
+    // The token alone on stdout, so `TOKEN=$(firebreak token create …)` works.
+    println!("{}", result?);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn audit_verify(db: &DbArgs) -> Result<ExitCode> {
+    let settings = Settings::load(db, None)?;
+    let store = open_store(&settings).await?;
+    let result = store.verify_audit().await;
+    store.close().await;
+    let v = result.context("cannot read the audit log")?;
+    if v.ok {
+        println!("audit log OK: {} entries", v.entries);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let at = v
+        .first_bad_seq
+        .map_or_else(|| "an unknown entry".to_owned(), |s| format!("entry {s}"));
+    let problem = v
+        .problem
+        .as_deref()
+        .unwrap_or("the hash chain does not hold");
+    eprintln!("audit log BROKEN at {at}: {problem}");
+    eprintln!("({} entries before it verified)", v.entries);
+    Ok(ExitCode::FAILURE)
+}

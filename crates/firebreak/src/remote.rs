@@ -1,0 +1,276 @@
+//! Commands over the API: `incident …` and `report …`. Each sends one or two
+//! requests through `firebreak-client` and prints the answer, as pretty
+//! JSON with `--json` or as text for people (see [`crate::render`]).
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use firebreak_api::{
+    AddMember, DeclareFromReport, DeclareIncident, DismissReport, ImpactFacts, IncidentFilter,
+    LinkReport, MarkItem, MarkStatus, NewNote, NewReport, ReportFilter, Transition, UpdateIncident,
+};
+use firebreak_client::Client;
+
+use crate::cli::{ClientArgs, IncidentCommand, ReportCommand};
+use crate::render;
+
+fn client(args: &ClientArgs) -> Result<Client> {
+    Ok(Client::new(&args.url, args.token.as_deref().unwrap_or(""))?)
+}
+
+/// Prints `value` as pretty JSON, or the text `human` makes of it.
+fn print<T: Serialize>(
+    args: &ClientArgs,
+    value: &T,
+    human: impl FnOnce(&T) -> String,
+) -> Result<ExitCode> {
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).context("cannot encode JSON")?
+        );
+    } else {
+        let text = human(value);
+        print!("{text}");
+        if !text.ends_with('\n') {
+            println!();
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Impact facts from their names (already checked by clap).
+fn facts(names: &[String]) -> Result<Option<ImpactFacts>> {
+    if names.is_empty() {
+        return Ok(None);
+    }
+    let map: serde_json::Map<String, serde_json::Value> = names
+        .iter()
+        .map(|n| (n.clone(), serde_json::Value::Bool(true)))
+        .collect();
+    let facts =
+        serde_json::from_value(serde_json::Value::Object(map)).context("invalid impact fact")?;
+    Ok(Some(facts))
+}
+
+pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
+    match cmd {
+        IncidentCommand::Declare(a) => {
+            let req = DeclareIncident {
+                title: a.title,
+                summary: a.summary,
+                kind: a.kind,
+                severity: a.severity,
+                severity_reason: a.reason,
+                facts: facts(&a.facts)?,
+                owner: a.owner,
+                lead: a.lead,
+                service: a.service,
+            };
+            let inc = client(&a.client)?.declare_incident(&req).await?;
+            print(&a.client, &inc, |i| {
+                format!("declared {}\n{}", i.reference, render::incident_header(i))
+            })
+        }
+        IncidentCommand::List(a) => {
+            let filter = IncidentFilter {
+                phase: a.phase,
+                severity: a.severity,
+                kind: a.kind,
+                open: if a.open {
+                    Some(true)
+                } else if a.closed {
+                    Some(false)
+                } else {
+                    None
+                },
+            };
+            let list = client(&a.client)?.list_incidents(&filter).await?;
+            print(&a.client, &list, |l| render::incident_table(l))
+        }
+        IncidentCommand::Show(a) => {
+            let c = client(&a.client)?;
+            let inc = c.incident(&a.id).await?;
+            let events = c.timeline(&inc.reference).await?;
+            if a.client.json {
+                // The incident's own fields, plus its timeline.
+                let mut value = serde_json::to_value(&inc).context("cannot encode JSON")?;
+                if let serde_json::Value::Object(map) = &mut value {
+                    map.insert(
+                        "timeline".to_owned(),
+                        serde_json::to_value(&events).context("cannot encode JSON")?,
+                    );
+                }
+                print(&a.client, &value, |_| String::new())
+            } else {
+                print(&a.client, &inc, |i| render::incident_full(i, &events))
+            }
+        }
+        IncidentCommand::Transition(a) => {
+            let req = Transition {
+                to: a.to,
+                reason: a.reason,
+            };
+            let inc = client(&a.client)?.transition(&a.id, &req).await?;
+            print(&a.client, &inc, |i| {
+                format!("{} is now in {}", i.reference, i.phase.label())
+            })
+        }
+        IncidentCommand::Check(a) => {
+            let req = if a.waive {
+                MarkItem {
+                    status: MarkStatus::Waived,
+                    note: None,
+                    reason: a.reason,
+                }
+            } else {
+                MarkItem {
+                    status: MarkStatus::Done,
+                    note: a.note,
+                    reason: None,
+                }
+            };
+            let inc = client(&a.client)?.mark_item(&a.id, a.item, &req).await?;
+            print(&a.client, &inc, |i| {
+                let status = i
+                    .checklist
+                    .iter()
+                    .find(|e| e.item == a.item)
+                    .map_or("updated", |e| e.status.as_str());
+                format!("{}: {} {status}", i.reference, a.item)
+            })
+        }
+        IncidentCommand::Note(a) => {
+            let note = client(&a.client)?
+                .add_note(&a.id, &NewNote { body: a.text })
+                .await?;
+            print(&a.client, &note, |n| {
+                format!(
+                    "note {} added to {}",
+                    n.id,
+                    firebreak_api::incident_ref(n.incident_id)
+                )
+            })
+        }
+        IncidentCommand::Assign(a) => {
+            let req = UpdateIncident {
+                owner: a.owner,
+                lead: a.lead,
+                ..UpdateIncident::default()
+            };
+            let inc = client(&a.client)?.update_incident(&a.id, &req).await?;
+            print(&a.client, &inc, |i| {
+                format!(
+                    "{}: owner {}, lead {}",
+                    i.reference,
+                    render::user(i.owner.as_ref()),
+                    render::user(i.lead.as_ref())
+                )
+            })
+        }
+        IncidentCommand::Severity(a) => {
+            let req = UpdateIncident {
+                severity: Some(a.severity),
+                reason: Some(a.reason),
+                ..UpdateIncident::default()
+            };
+            let inc = client(&a.client)?.update_incident(&a.id, &req).await?;
+            print(&a.client, &inc, |i| {
+                format!("{}: severity {}", i.reference, render::severity(i))
+            })
+        }
+        IncidentCommand::Timeline(a) => {
+            let events = client(&a.client)?.timeline(&a.id).await?;
+            print(&a.client, &events, |e| render::timeline(e))
+        }
+        IncidentCommand::Member(a) => {
+            let inc = client(&a.client)?
+                .add_member(
+                    &a.id,
+                    &AddMember {
+                        user: a.user.clone(),
+                    },
+                )
+                .await?;
+            print(&a.client, &inc, |i| {
+                format!("{} added to {}", a.user, i.reference)
+            })
+        }
+    }
+}
+
+pub async fn report(cmd: ReportCommand) -> Result<ExitCode> {
+    match cmd {
+        ReportCommand::Submit(a) => {
+            let req = NewReport {
+                title: a.title,
+                description: a.description,
+                source: a.source,
+                reporter: a.reporter,
+                confidential: a.confidential.then_some(true),
+                service: a.service,
+            };
+            let r = client(&a.client)?.submit_report(&req).await?;
+            print(&a.client, &r, |r| {
+                format!("report {} submitted ({})", r.id, r.status.as_str())
+            })
+        }
+        ReportCommand::List(a) => {
+            let filter = ReportFilter {
+                status: a.status,
+                source: a.source,
+            };
+            let list = client(&a.client)?.reports(&filter).await?;
+            print(&a.client, &list, |l| render::report_table(l))
+        }
+        ReportCommand::Show(a) => {
+            let r = client(&a.client)?.report(a.id).await?;
+            print(&a.client, &r, render::report_full)
+        }
+        ReportCommand::Declare(a) => {
+            let req = DeclareFromReport {
+                title: a.title,
+                kind: a.kind,
+                severity: a.severity,
+                severity_reason: a.reason,
+                facts: facts(&a.facts)?,
+                owner: a.owner,
+                lead: a.lead,
+            };
+            let inc = client(&a.client)?.declare_report(a.id, &req).await?;
+            print(&a.client, &inc, |i| {
+                format!(
+                    "report {} declared as {}\n{}",
+                    a.id,
+                    i.reference,
+                    render::incident_header(i)
+                )
+            })
+        }
+        ReportCommand::Link(a) => {
+            let r = client(&a.client)?
+                .link_report(
+                    a.id,
+                    &LinkReport {
+                        incident: a.incident,
+                    },
+                )
+                .await?;
+            print(&a.client, &r, |r| {
+                format!(
+                    "report {} linked to {}",
+                    r.id,
+                    r.incident_ref.as_deref().unwrap_or("-")
+                )
+            })
+        }
+        ReportCommand::Dismiss(a) => {
+            let r = client(&a.client)?
+                .dismiss_report(a.id, &DismissReport { reason: a.reason })
+                .await?;
+            print(&a.client, &r, |r| format!("report {} dismissed", r.id))
+        }
+    }
+}

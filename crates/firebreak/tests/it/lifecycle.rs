@@ -1,0 +1,423 @@
+//! A security incident from report to closed, as a new user would drive it
+//! with the CLI; then the audit log, verified and tampered with.
+
+use serde_json::Value;
+
+use crate::support::{Server, run, run_with_stdin, sql};
+
+/// A phase, what closes its gate, and the phase that comes next.
+type Gate = (&'static str, &'static [(&'static str, Mark)], &'static str);
+
+/// The phases after triage, in order.
+const GATES: &[Gate] = &[
+    (
+        "containment",
+        &[
+            ("impact_contained", Mark::Done("export endpoint disabled")),
+            (
+                "evidence_preserved",
+                Mark::Done("request logs and DB snapshot kept"),
+            ),
+        ],
+        "remediation",
+    ),
+    (
+        "remediation",
+        &[
+            (
+                "fix_deployed",
+                Mark::Done("tenant check added to the export query"),
+            ),
+            (
+                "deployment_verified",
+                Mark::Waive("verified by the recovery checks instead"),
+            ),
+        ],
+        "recovery",
+    ),
+    (
+        "recovery",
+        &[
+            ("service_restored", Mark::Done("export re-enabled")),
+            ("data_integrity_confirmed", Mark::Done("no data changed")),
+            (
+                "access_confirmed",
+                Mark::Done("only the one tenant affected"),
+            ),
+        ],
+        "post_incident",
+    ),
+    (
+        "post_incident",
+        &[
+            ("postmortem_done", Mark::Done("PM-12")),
+            (
+                "customer_communication_sent",
+                Mark::Done("both tenants emailed"),
+            ),
+            (
+                "follow_ups_tracked",
+                Mark::Waive("follow-ups are in the post-mortem"),
+            ),
+        ],
+        "closed",
+    ),
+];
+
+#[derive(Clone, Copy)]
+enum Mark {
+    Done(&'static str),
+    Waive(&'static str),
+}
+
+fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("no string `{key}` in {v}"))
+}
+
+#[test]
+fn a_security_incident_from_report_to_closed() {
+    let mut server = Server::start();
+    assert!(
+        server.admin_password.len() >= 12,
+        "{}",
+        server.admin_password
+    );
+
+    // Local admin commands on the live database (SQLite in WAL mode takes a
+    // second process).
+    let admin_token = server.local(&["token", "create", "--user", "admin"]).ok();
+    assert_eq!(
+        admin_token.lines().count(),
+        1,
+        "token create prints the token alone: {admin_token:?}"
+    );
+    let admin_token = admin_token.trim().to_owned();
+    assert!(admin_token.starts_with("fbk_"), "{admin_token}");
+
+    let out = server
+        .local(&["user", "add", "responder1", "--role", "responder"])
+        .ok();
+    assert!(out.contains("responder1"), "{out}");
+    let mut args = vec![
+        "user",
+        "add",
+        "lead1",
+        "--role",
+        "lead",
+        "--password-stdin",
+        "--email",
+        "lead1@example.com",
+    ];
+    args.extend(["--data-dir", server.data_dir()]);
+    run_with_stdin(&args, "correct horse battery staple\n").ok();
+    let mut args = vec![
+        "user",
+        "add",
+        "shorty",
+        "--role",
+        "viewer",
+        "--password-stdin",
+    ];
+    args.extend(["--data-dir", server.data_dir()]);
+    let err = run_with_stdin(&args, "short\n").fails(1);
+    assert!(err.contains("12 characters"), "{err}");
+    let err = server
+        .local(&["user", "add", "responder1", "--role", "responder"])
+        .fails(1);
+    assert!(err.contains("already exists"), "{err}");
+
+    let token = server
+        .local(&["token", "create", "--user", "responder1", "--name", "it"])
+        .ok();
+    let token = token.trim();
+    let me = server.as_user(token);
+
+    // A report arrives and is declared a critical security incident.
+    let report = me
+        .run(&[
+            "report",
+            "submit",
+            "--title",
+            "Invoices visible to another customer",
+            "--description",
+            "Customer A downloaded customer B's invoices from the export page",
+            "--source",
+            "support",
+            "--reporter",
+            "support@example.com",
+            "--json",
+        ])
+        .json();
+    let report_id = report["id"].as_i64().unwrap().to_string();
+    assert_eq!(str_of(&report, "status"), "untriaged");
+    let queue = me.run(&["report", "list"]).ok();
+    assert!(
+        queue.contains("Invoices visible to another customer"),
+        "{queue}"
+    );
+
+    let incident = me
+        .run(&[
+            "report",
+            "declare",
+            &report_id,
+            "--kind",
+            "security",
+            "--severity",
+            "critical",
+            "--fact",
+            "customer_data_accessed",
+            "--lead",
+            "lead1",
+            "--json",
+        ])
+        .json();
+    let inc = str_of(&incident, "reference").to_owned();
+    let inc = inc.as_str();
+    assert_eq!(str_of(&incident, "severity"), "critical");
+    assert_eq!(str_of(&incident, "phase"), "triage");
+    assert_eq!(incident["facts"]["customer_data_accessed"], true);
+
+    // No owner yet: the triage gate is open, and the refusal names it.
+    let err = me
+        .run(&["incident", "transition", inc, "--to", "containment"])
+        .fails(1);
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains("(gate: owner_set)"), "{err}");
+
+    let out = me
+        .run(&["incident", "assign", inc, "--owner", "responder1"])
+        .ok();
+    assert!(out.contains("owner responder1"), "{out}");
+    me.run(&["incident", "transition", inc, "--to", "containment"])
+        .ok();
+
+    // Evidence cannot be waived on a security incident.
+    let err = me
+        .run(&[
+            "incident",
+            "check",
+            inc,
+            "evidence_preserved",
+            "--waive",
+            "--reason",
+            "no time",
+        ])
+        .fails(1);
+    assert!(
+        err.contains("evidence must be preserved") && err.contains("(field: status)"),
+        "{err}"
+    );
+    // Leaving containment with its items open names the first open one.
+    let err = me
+        .run(&["incident", "transition", inc, "--to", "remediation"])
+        .fails(1);
+    assert!(err.contains("(gate: impact_contained)"), "{err}");
+
+    me.run(&["incident", "note", inc, "Paged the on-call DBA"])
+        .ok();
+    for (phase, items, next) in GATES {
+        let shown = me.run(&["incident", "show", inc, "--json"]).json();
+        assert_eq!(str_of(&shown, "phase"), *phase);
+        for (item, mark) in *items {
+            let out = match mark {
+                Mark::Done(note) => {
+                    me.run(&["incident", "check", inc, item, "--done", "--note", note])
+                }
+                Mark::Waive(reason) => me.run(&[
+                    "incident", "check", inc, item, "--waive", "--reason", reason,
+                ]),
+            }
+            .ok();
+            assert!(out.contains(item), "{out}");
+        }
+        let moved = me
+            .run(&["incident", "transition", inc, "--to", next, "--json"])
+            .json();
+        assert_eq!(str_of(&moved, "phase"), *next);
+    }
+
+    // The whole story, in `show --json` and the timeline.
+    let shown = me.run(&["incident", "show", inc, "--json"]).json();
+    assert_eq!(str_of(&shown, "phase"), "closed");
+    assert_eq!(shown["open"], false);
+    assert_eq!(shown["owner"]["name"], "responder1");
+    assert_eq!(shown["lead"]["name"], "lead1");
+    let checklist = shown["checklist"].as_array().unwrap();
+    assert_eq!(
+        checklist.len(),
+        12,
+        "every item applies to a critical security incident"
+    );
+    for entry in checklist {
+        assert_ne!(entry["status"], "open", "{entry}");
+    }
+    let timeline = shown["timeline"].as_array().unwrap();
+    let kinds: Vec<&str> = timeline.iter().map(|e| str_of(e, "kind")).collect();
+    let count = |k: &str| kinds.iter().filter(|x| **x == k).count();
+    assert_eq!(kinds.first(), Some(&"declared"), "{kinds:?}");
+    assert_eq!(count("severity_changed"), 1, "{kinds:?}");
+    assert_eq!(
+        count("assigned"),
+        2,
+        "lead at declaration, owner later: {kinds:?}"
+    );
+    assert_eq!(count("phase_changed"), 5, "{kinds:?}");
+    assert_eq!(count("checklist"), 10, "{kinds:?}");
+    assert_eq!(count("note"), 1, "{kinds:?}");
+    for phase in [
+        "containment",
+        "remediation",
+        "recovery",
+        "post_incident",
+        "closed",
+    ] {
+        assert!(
+            timeline
+                .iter()
+                .any(|e| e["kind"] == "phase_changed" && e["details"]["to"] == phase),
+            "no move to {phase}"
+        );
+    }
+    let waived: Vec<&Value> = timeline
+        .iter()
+        .filter(|e| e["reason"].is_string())
+        .collect();
+    assert!(
+        waived
+            .iter()
+            .any(|e| e["reason"] == "follow-ups are in the post-mortem"),
+        "{waived:?}"
+    );
+    assert!(
+        timeline.iter().all(|e| e["actor"] == "responder1"),
+        "{timeline:?}"
+    );
+
+    let text = me.run(&["incident", "show", inc]).ok();
+    for want in [
+        "Checklist",
+        "Post-incident",
+        "[~] follow_ups_tracked",
+        "[x] evidence_preserved",
+        "Timeline",
+        "Paged the on-call DBA",
+    ] {
+        assert!(text.contains(want), "`{want}` missing from:\n{text}");
+    }
+    let tl = me.run(&["incident", "timeline", inc]).ok();
+    assert_eq!(tl.matches("phase_changed").count(), 5, "{tl}");
+
+    // Lists and filters.
+    let closed = me.run(&["incident", "list", "--closed", "--json"]).json();
+    assert_eq!(closed.as_array().unwrap().len(), 1);
+    let open = me.run(&["incident", "list", "--open", "--json"]).json();
+    assert_eq!(open.as_array().unwrap().len(), 0);
+    let table = me.run(&["incident", "list", "--kind", "security"]).ok();
+    assert!(table.contains(inc) && table.contains("critical"), "{table}");
+    let declared = me
+        .run(&["report", "list", "--status", "declared", "--json"])
+        .json();
+    assert_eq!(declared[0]["incident_ref"], inc);
+
+    // A second report, linked; a third, dismissed.
+    let second = me
+        .run(&[
+            "report",
+            "submit",
+            "--title",
+            "Same issue, other customer",
+            "--json",
+        ])
+        .json();
+    let id = second["id"].as_i64().unwrap().to_string();
+    let linked = me
+        .run(&["report", "link", &id, "--incident", inc, "--json"])
+        .json();
+    assert_eq!(str_of(&linked, "status"), "linked");
+    let third = me
+        .run(&["report", "submit", "--title", "Printer on fire", "--json"])
+        .json();
+    let id = third["id"].as_i64().unwrap().to_string();
+    let out = me
+        .run(&["report", "dismiss", &id, "--reason", "not ours"])
+        .ok();
+    assert!(out.contains("dismissed"), "{out}");
+
+    // A direct declaration, with the severity changed later.
+    let admin = server.as_user(&admin_token);
+    let direct = admin
+        .run(&[
+            "incident",
+            "declare",
+            "--title",
+            "Login latency",
+            "--kind",
+            "availability",
+            "--fact",
+            "regional_degradation",
+            "--severity",
+            "medium",
+            "--json",
+        ])
+        .json();
+    let direct_ref = str_of(&direct, "reference").to_owned();
+    let out = admin
+        .run(&[
+            "incident",
+            "severity",
+            &direct_ref,
+            "high",
+            "--reason",
+            "second region affected",
+        ])
+        .ok();
+    assert!(out.contains("high"), "{out}");
+
+    // A wrong token is refused.
+    let err = server
+        .as_user("fbk_not_a_real_token")
+        .run(&["incident", "list"])
+        .fails(1);
+    assert!(err.contains("Unauthorized"), "{err}");
+
+    // The audit log holds, until someone edits it.
+    let out = server.local(&["audit", "verify"]).ok();
+    assert!(
+        out.starts_with("audit log OK: ") && out.trim_end().ends_with(" entries"),
+        "{out}"
+    );
+    let db = server.db_path();
+    let data_dir = server.data_dir().to_owned();
+    server.stop();
+
+    sql(
+        &db,
+        r#"UPDATE audit_log SET details = '{"x":1}' WHERE seq = 3"#,
+    );
+    let err = run(&["audit", "verify", "--data-dir", &data_dir]).fails(1);
+    assert!(err.contains("audit log BROKEN at entry 3"), "{err}");
+}
+
+#[test]
+fn an_unreachable_server_and_bad_usage_are_clear() {
+    // Port 9 (discard) on loopback: nothing listens there in a test sandbox.
+    let err = run(&[
+        "incident",
+        "list",
+        "--url",
+        "http://127.0.0.1:9",
+        "--token",
+        "x",
+    ])
+    .fails(1);
+    assert!(err.contains("cannot reach the Firebreak server"), "{err}");
+
+    let err = run(&["incident", "declare", "--title", "t", "--kind", "sekurity"]).fails(2);
+    assert!(
+        err.contains("sekurity") && err.contains("security"),
+        "{err}"
+    );
+}
