@@ -518,3 +518,105 @@ mod tests {
         assert!(err.contains("unknown field `bogus`"), "{err}");
     }
 }
+
+/// One escalation: who was escalated to, by which rule, why and when.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Escalation {
+    pub id: i64,
+    pub incident_id: i64,
+    /// The page chain this escalation belongs to (pages only).
+    pub chain_id: Option<i64>,
+    /// 1-based level of the policy.
+    pub level: i64,
+    pub rule: String,
+    pub reason: String,
+    /// `incident_lead`, `leadership`, `owning_team` or `user`.
+    pub audience: String,
+    /// Who or what escalated: a user, or `system` for rules and timers.
+    pub from: String,
+    pub to: String,
+    pub to_user: Option<UserRef>,
+    pub page: bool,
+    pub at: DateTime<Utc>,
+    /// The chain's state: `active`, `acknowledged`, `exhausted`.
+    pub chain_state: Option<String>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub acknowledged_by: Option<String>,
+}
+
+/// A manual escalation.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Escalate {
+    /// `incident_lead`, `leadership`, or a user name.
+    pub to: String,
+    pub reason: String,
+}
+
+/// Acknowledging an incident's pages stops their escalation.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Acknowledged {
+    pub incident_id: i64,
+    /// How many active page chains this acknowledgment stopped.
+    pub chains: i64,
+}
+
+/// One message in the notification outbox.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Notification {
+    pub id: i64,
+    pub idempotency_key: String,
+    pub incident_id: Option<i64>,
+    pub escalation_id: Option<i64>,
+    pub user: Option<UserRef>,
+    /// The channel kind: `email`, `webhook`, `slack`, `teams`, `http`.
+    pub channel: String,
+    /// `pending`, `sending`, `sent`, `failed`, `cancelled`.
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// A named definition (schedule or escalation policy) as stored.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Definition {
+    pub name: String,
+    #[schema(value_type = Object)]
+    pub definition: serde_json::Value,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A way to reach a user.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ContactMethod {
+    pub id: i64,
+    pub user_id: i64,
+    pub label: String,
+    /// The channel configuration, e.g. `{"kind": "email", "to": "a@example.com"}`.
+    #[schema(value_type = Object)]
+    pub channel: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewContactMethod {
+    pub label: String,
+    #[schema(value_type = Object)]
+    pub channel: serde_json::Value,
+    /// Notify through this method this many seconds after a page (default
+    /// 0: at once). Acknowledging before then cancels it.
+    #[serde(default)]
+    pub delay_secs: Option<i64>,
+}
+
+/// When a user is notified through one of their contact methods.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NotificationRule {
+    pub id: i64,
+    pub user_id: i64,
+    pub contact_method_id: i64,
+    pub delay_secs: i64,
+}

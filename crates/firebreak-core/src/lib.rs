@@ -7,6 +7,8 @@
 //! it as a parameter, so the rules can be tested as tables.
 
 pub mod auth;
+pub mod escalation;
+pub mod oncall;
 pub mod phase;
 pub mod severity;
 

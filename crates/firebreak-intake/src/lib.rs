@@ -42,7 +42,7 @@ pub enum IntakeError {
     },
     /// The JSON is well-formed but a field is missing, has the wrong type or
     /// a value the format does not allow. `path` is the field's JSON path in
-    /// the dotted form `alerts[0].labels`.
+    /// the dotted form `alerts[0].labels`; the document itself is `.`.
     #[error("`{path}`: {message}")]
     Invalid { path: String, message: String },
     /// The bytes could not be read as an RFC 5322 message.

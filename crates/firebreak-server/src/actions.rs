@@ -24,6 +24,8 @@ use firebreak_store::{
 };
 
 use crate::error::ApiError;
+use crate::escalate::{self, EscalationConfig, IncidentInfo};
+use firebreak_core::escalation::{Audience, Decision, History, Rule, View, decide};
 
 /// Longest title accepted, in characters.
 pub const MAX_TITLE: usize = 200;
@@ -35,6 +37,9 @@ pub struct Ctx<'a> {
     pub store: &'a Store,
     pub user: &'a User,
     pub now: DateTime<Utc>,
+    pub escalation: &'a EscalationConfig,
+    /// Wakes the workers when a change queued work for them.
+    pub wake: &'a crate::Waker,
 }
 
 impl Ctx<'_> {
@@ -234,6 +239,21 @@ pub async fn declare(
             });
         }
     }
+    let dir = cx.store.directory().await?;
+    let decisions = decide(
+        &View::default(),
+        &View {
+            severity: req.severity,
+            facts,
+        },
+        &History::default(),
+    );
+    let info = IncidentInfo {
+        service: req.service.as_deref(),
+        owner_id,
+    };
+    let (escalations, lines) = escalate::plan(&dir, cx.escalation, &info, &decisions, cx.now);
+    timeline.extend(lines);
     let mut members = vec![cx.user.id];
     members.extend(owner_id);
     members.extend(lead_id);
@@ -254,8 +274,13 @@ pub async fn declare(
         from_report,
         timeline,
         members,
+        escalations,
     };
-    Ok(cx.store.declare_incident(&new, &cx.actor(), cx.now).await?)
+    let incident = cx.store.declare_incident(&new, &cx.actor(), cx.now).await?;
+    if !new.escalations.is_empty() {
+        cx.wake.wake();
+    }
+    Ok(incident)
 }
 
 /// A change that has nothing to write.
@@ -316,7 +341,9 @@ pub async fn update(cx: &Ctx<'_>, id: i64, req: &UpdateIncident) -> Result<Incid
         Some(name) => Some((name.clone(), cx.service_id("service", name).await?)),
         None => None,
     };
-    change(cx, id, |state| {
+    let dir = cx.store.directory().await?;
+    let services = cx.store.list_services().await?;
+    let incident = change(cx, id, |state| {
         let old = &state.fields;
         let mut c = IncidentChange::from(state, "incident.update");
         let mut changed = Vec::new();
@@ -438,10 +465,91 @@ pub async fn update(cx: &Ctx<'_>, id: i64, req: &UpdateIncident) -> Result<Incid
             return Err(Refusal::Unchanged(Unchanged));
         }
         check_gates(state, &c)?;
+        let before = View {
+            severity: old.severity,
+            facts: old.facts,
+        };
+        let after = View {
+            severity: c.fields.severity,
+            facts: c.fields.facts,
+        };
+        let decisions = decide(&before, &after, &state.history);
+        let service_name = c
+            .fields
+            .service_id
+            .and_then(|sid| services.iter().find(|s| s.id == sid))
+            .map(|s| s.name.as_str());
+        let info = IncidentInfo {
+            service: service_name,
+            owner_id: c.fields.owner_id,
+        };
+        let (escalations, lines) = escalate::plan(&dir, cx.escalation, &info, &decisions, cx.now);
+        c.escalations = escalations;
+        c.timeline.extend(lines);
         c.audit_details = json!({"changed": changed, "reason": reason});
         Ok(c)
     })
-    .await
+    .await?;
+    cx.wake.wake();
+    Ok(incident)
+}
+
+/// Escalates by hand: to the incident lead (a page by policy), to
+/// leadership, or to one user (a page).
+pub async fn escalate_manual(
+    cx: &Ctx<'_>,
+    id: i64,
+    to: &str,
+    reason: &str,
+) -> Result<Incident, ApiError> {
+    cx.require(Action::Respond)?;
+    let incident = cx.incident(id).await?;
+    let reason = text("reason", Some(reason), true)?.unwrap_or_default();
+    let audience = match to.trim() {
+        "incident_lead" => Audience::IncidentLead,
+        "leadership" => Audience::Leadership,
+        name => {
+            cx.user_id("to", name).await?;
+            Audience::User(name.to_owned())
+        }
+    };
+    let decision = Decision {
+        rule: Rule::Manual,
+        audience,
+        page: true,
+        reason: format!("{} escalated by hand: {reason}", cx.user.name),
+    };
+    let dir = cx.store.directory().await?;
+    let info = IncidentInfo {
+        service: incident.service.as_deref(),
+        owner_id: incident.owner.as_ref().map(|o| o.id),
+    };
+    let (writes, lines) = escalate::plan(
+        &dir,
+        cx.escalation,
+        &info,
+        std::slice::from_ref(&decision),
+        cx.now,
+    );
+    cx.store
+        .escalate(id, &writes, &lines, &cx.actor(), cx.now)
+        .await?;
+    cx.wake.wake();
+    cx.incident(id).await
+}
+
+/// Acknowledges an incident's active pages: their escalation stops.
+pub async fn acknowledge(cx: &Ctx<'_>, id: i64) -> Result<firebreak_api::Acknowledged, ApiError> {
+    cx.require(Action::Respond)?;
+    cx.incident(id).await?;
+    let (incident_id, chains) = cx
+        .store
+        .acknowledge(Some(id), None, &cx.actor(), cx.now)
+        .await?;
+    Ok(firebreak_api::Acknowledged {
+        incident_id,
+        chains,
+    })
 }
 
 /// Refuses a change that would leave a gate open behind the phase.

@@ -5,10 +5,14 @@
 //! every change goes through [`actions`], which asks `firebreak-core` and
 //! writes through the store.
 
+pub mod ack;
 pub mod actions;
 pub mod error;
+pub mod escalate;
 pub mod extract;
 pub mod http;
+pub mod notify;
+pub mod workers;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -45,6 +49,8 @@ pub struct ServerConfig {
     pub body_limit: usize,
     /// How long a browser session lasts.
     pub session_hours: i64,
+    /// The escalation policy configuration.
+    pub escalation: escalate::EscalationConfig,
 }
 
 impl Default for ServerConfig {
@@ -54,7 +60,29 @@ impl Default for ServerConfig {
             secure_cookies: false,
             body_limit: 64 * 1024,
             session_hours: 12,
+            escalation: escalate::EscalationConfig::default(),
         }
+    }
+}
+
+/// Wakes every worker loop that subscribed. A wake-up sent while a loop is
+/// busy is not lost: the loop sees it the next time it waits.
+#[derive(Debug)]
+pub struct Waker(tokio::sync::watch::Sender<u64>);
+
+impl Default for Waker {
+    fn default() -> Self {
+        Waker(tokio::sync::watch::channel(0).0)
+    }
+}
+
+impl Waker {
+    pub fn wake(&self) {
+        self.0.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.0.subscribe()
     }
 }
 
@@ -64,6 +92,8 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<ServerConfig>,
     pub clock: Arc<dyn Clock>,
+    /// Wakes the background workers when a change created work for them.
+    pub wake: Arc<Waker>,
 }
 
 impl AppState {
@@ -72,11 +102,23 @@ impl AppState {
             store,
             config: Arc::new(config),
             clock: Arc::new(SystemClock),
+            wake: Arc::new(Waker::default()),
         }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// The context of one user's action, now.
+    pub fn ctx<'a>(&'a self, user: &'a firebreak_api::User) -> actions::Ctx<'a> {
+        actions::Ctx {
+            store: &self.store,
+            user,
+            now: self.now(),
+            escalation: &self.config.escalation,
+            wake: &self.wake,
+        }
     }
 }
 

@@ -43,6 +43,8 @@ pub struct IncidentState {
     pub fields: IncidentFields,
     pub checklist: BTreeMap<GateItem, ItemStatus>,
     pub members: Vec<i64>,
+    /// What was already escalated, so each escalation rule fires once.
+    pub history: firebreak_core::escalation::History,
 }
 
 impl IncidentState {
@@ -85,6 +87,7 @@ pub struct IncidentChange {
     pub add_members: Vec<i64>,
     pub note: Option<String>,
     pub timeline: Vec<TimelineEntry>,
+    pub escalations: Vec<crate::EscalationWrite>,
     pub audit_action: &'static str,
     pub audit_details: serde_json::Value,
 }
@@ -98,6 +101,7 @@ impl IncidentChange {
             add_members: Vec::new(),
             note: None,
             timeline: Vec::new(),
+            escalations: Vec::new(),
             audit_action,
             audit_details: serde_json::json!({}),
         }
@@ -112,6 +116,9 @@ pub struct NewIncident {
     pub from_report: Option<i64>,
     pub timeline: Vec<TimelineEntry>,
     pub members: Vec<i64>,
+    /// Escalations the declaration calls for (a critical incident pages at
+    /// once).
+    pub escalations: Vec<crate::EscalationWrite>,
 }
 
 const INCIDENT_SELECT: &str = "SELECT i.id, i.title, i.summary, i.kind, i.severity, i.suggested_severity, \
@@ -251,6 +258,8 @@ impl Store {
             now,
         )
         .await?;
+        self.write_escalations(&mut tx, id, actor, &new.escalations, now)
+            .await?;
         tx.commit().await?;
         self.incident_unchecked(id).await
     }
@@ -296,11 +305,13 @@ impl Store {
             .iter()
             .map(|r| r.try_get::<i64, _>("user_id"))
             .collect::<Result<Vec<_>, _>>()?;
+        let history = self.escalation_history(&mut tx, id).await?;
         let state = IncidentState {
             id,
             fields,
             checklist,
             members,
+            history,
         };
         let change = match decide(&state) {
             Ok(change) => change,
@@ -375,6 +386,8 @@ impl Store {
         for entry in &change.timeline {
             timeline(&mut tx, id, actor, entry, now).await?;
         }
+        self.write_escalations(&mut tx, id, actor, &change.escalations, now)
+            .await?;
         self.audit(
             &mut tx,
             actor,
@@ -485,6 +498,7 @@ impl Store {
             fields: fields.clone(),
             checklist: marks.iter().map(|(k, v)| (*k, v.0)).collect(),
             members: Vec::new(),
+            history: Default::default(),
         };
         let gate = state.gate();
         let checklist = GateItem::ALL

@@ -13,6 +13,7 @@
 
 pub mod audit;
 mod backend;
+pub mod escalations;
 pub mod incidents;
 pub mod reports;
 pub mod secrets;
@@ -22,6 +23,10 @@ pub mod users;
 use chrono::{DateTime, TimeZone, Utc};
 
 pub use backend::Backend;
+pub use escalations::{
+    ChainRef, DeliveryOutcome, Directory, DueTimer, EscalationWrite, OutboxItem, OutboxWrite,
+    Recipient, TimerPlan,
+};
 pub use incidents::{IncidentChange, IncidentState, NewIncident, TimelineEntry};
 pub use reports::NewReportRecord;
 pub use users::{NewUser, SessionInfo};

@@ -15,6 +15,8 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 use crate::cli::{DbArgs, ServeArgs};
+use firebreak_server::escalate::EscalationConfig;
+use firebreak_server::notify::SmtpConfig;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./firebreak-data";
@@ -50,6 +52,10 @@ pub struct FileConfig {
     pub secure_cookies: Option<bool>,
     pub body_limit: Option<usize>,
     pub session_hours: Option<i64>,
+    /// `[escalation]`: the incident-lead policy and the leadership group.
+    pub escalation: Option<EscalationConfig>,
+    /// `[smtp]`: the server that sends email notifications.
+    pub smtp: Option<SmtpConfig>,
 }
 
 impl FileConfig {
@@ -78,6 +84,8 @@ pub struct Settings {
     pub secure_cookies: Option<bool>,
     pub body_limit: Option<usize>,
     pub session_hours: Option<i64>,
+    pub escalation: EscalationConfig,
+    pub smtp: Option<SmtpConfig>,
 }
 
 impl Default for Settings {
@@ -90,6 +98,8 @@ impl Default for Settings {
             secure_cookies: None,
             body_limit: None,
             session_hours: None,
+            escalation: EscalationConfig::default(),
+            smtp: None,
         }
     }
 }
@@ -121,6 +131,10 @@ impl Settings {
             s.secure_cookies = f.secure_cookies.or(s.secure_cookies);
             s.body_limit = f.body_limit.or(s.body_limit);
             s.session_hours = f.session_hours.or(s.session_hours);
+            if let Some(e) = f.escalation {
+                s.escalation = e;
+            }
+            s.smtp = f.smtp.or(s.smtp);
         }
 
         let env = |name: &str| env(name).filter(|v| !v.is_empty());

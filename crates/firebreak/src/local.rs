@@ -59,19 +59,34 @@ pub async fn serve(args: &ServeArgs) -> Result<ExitCode> {
         public_url,
         body_limit: settings.body_limit.unwrap_or(defaults.body_limit),
         session_hours: settings.session_hours.unwrap_or(defaults.session_hours),
+        escalation: settings.escalation.clone(),
     };
+    let state = AppState::new(store.clone(), config);
+    let notifier = firebreak_server::notify::Notifier::new(
+        settings.smtp.clone(),
+        firebreak_server::notify::Templates::default(),
+    )
+    .context("invalid notification settings")?;
+    let workers = firebreak_server::workers::Workers::new(
+        state.clone(),
+        notifier,
+        firebreak_server::workers::WorkerConfig::default(),
+    )
+    .await
+    .context("cannot start the workers")?;
+    let (stop_workers, stopped) = tokio::sync::watch::channel(false);
+    let worker_task = tokio::spawn(workers.run(stopped));
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "firebreak listening on http://{addr}")?;
         out.flush()?;
     }
-    tracing::info!(%addr, public_url = %config.public_url, "serving");
-    let result = firebreak_server::serve(
-        listener,
-        AppState::new(store.clone(), config),
-        shutdown_signal(),
-    )
-    .await;
+    tracing::info!(%addr, public_url = %state.config.public_url, "serving");
+    let result = firebreak_server::serve(listener, state, shutdown_signal()).await;
+    let _ = stop_workers.send(true);
+    if let Err(e) = worker_task.await {
+        tracing::error!(error = %e, "the worker task ended abnormally");
+    }
     store.close().await;
     result.context("the server stopped with an error")?;
     tracing::info!("stopped");

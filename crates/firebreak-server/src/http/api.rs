@@ -33,6 +33,14 @@ use crate::extract::{ApiJson, ApiQuery, AuthUser};
         timeline, list_notes, add_note, add_member, list_reports, submit_report, get_report,
         declare_report, link_report, dismiss_report, audit_entries, audit_verify,
         crate::http::ops::healthz, crate::http::ops::readyz,
+        crate::http::oncall_api::list_schedules, crate::http::oncall_api::get_schedule,
+        crate::http::oncall_api::put_schedule, crate::http::oncall_api::oncall,
+        crate::http::oncall_api::shifts, crate::http::oncall_api::calendar,
+        crate::http::oncall_api::list_policies, crate::http::oncall_api::put_policy,
+        crate::http::oncall_api::put_service_escalation, crate::http::oncall_api::list_contacts,
+        crate::http::oncall_api::add_contact, crate::http::oncall_api::escalations,
+        crate::http::oncall_api::escalate, crate::http::oncall_api::acknowledge,
+        crate::http::oncall_api::notifications, crate::http::oncall_api::failed_notifications,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -96,11 +104,7 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
 }
 
 fn cx<'a>(state: &'a AppState, user: &'a User) -> Ctx<'a> {
-    Ctx {
-        store: &state.store,
-        user,
-        now: state.now(),
-    }
+    state.ctx(user)
 }
 
 /// An incident id or reference from the path.

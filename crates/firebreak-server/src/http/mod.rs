@@ -2,6 +2,7 @@
 //! endpoints (`/healthz`, `/readyz`, `/metrics`).
 
 pub mod api;
+pub mod oncall_api;
 pub mod ops;
 pub mod web;
 
@@ -19,6 +20,7 @@ use crate::AppState;
 pub fn router(state: AppState) -> Router {
     let limit = state.config.body_limit;
     Router::new()
+        .merge(oncall_api::routes())
         .merge(api::routes())
         .merge(web::routes())
         .merge(ops::routes())

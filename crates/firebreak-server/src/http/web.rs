@@ -315,11 +315,7 @@ async fn logout(
 }
 
 fn cx<'a>(state: &'a AppState, s: &'a SessionInfo) -> Ctx<'a> {
-    Ctx {
-        store: &state.store,
-        user: &s.user,
-        now: state.now(),
-    }
+    state.ctx(&s.user)
 }
 
 fn error_page(user: &SessionInfo, e: ApiError) -> Response {

@@ -528,12 +528,29 @@ async fn moving_back_needs_a_reason_and_reopens_gates() {
     let (_, tl) = app
         .get(&t, &format!("/api/v1/incidents/{id}/timeline"))
         .await;
-    let last = tl.as_array().unwrap().last().unwrap().clone();
+    let events = tl.as_array().unwrap();
+    let raised = events
+        .iter()
+        .rev()
+        .find(|e| e["kind"] == "severity_changed")
+        .unwrap()
+        .clone();
     assert_eq!(
-        last["summary"],
+        raised["summary"],
         "Severity raised from medium to high (impact grows)"
     );
-    assert_eq!(last["reason"], "now two regions");
+    assert_eq!(raised["reason"], "now two regions");
+    // The raise calls for the incident lead; with no policy configured the
+    // timeline says nobody could be paged rather than staying silent.
+    let last = events.last().unwrap();
+    assert_eq!(last["kind"], "escalated");
+    assert!(
+        last["summary"]
+            .as_str()
+            .unwrap()
+            .contains("no escalation policy is configured"),
+        "{last}"
+    );
 }
 
 #[tokio::test]

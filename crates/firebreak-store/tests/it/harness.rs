@@ -258,6 +258,7 @@ impl Db {
                     from_report: None,
                     timeline: Vec::new(),
                     members: Vec::new(),
+                    escalations: Vec::new(),
                 },
                 by,
                 now,

@@ -117,6 +117,7 @@ async fn every_write_appends_to_one_chain(db: Db) {
                 from_report: Some(r2.id),
                 timeline: Vec::new(),
                 members: vec![alice.id],
+                escalations: Vec::new(),
             },
             &by_alice,
             at(11),

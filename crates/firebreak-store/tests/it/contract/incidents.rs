@@ -84,6 +84,7 @@ async fn declaring_from_a_report_marks_it_declared(db: Db) {
             },
         ],
         members: vec![owner.id, lead.id],
+        escalations: Vec::new(),
     };
     let inc = s
         .declare_incident(&new, &actor(&lead), at(10))
@@ -768,6 +769,7 @@ async fn security_incidents_exist_only_for_those_admitted(db: Db) {
                 from_report: None,
                 timeline: Vec::new(),
                 members: vec![outsider.id],
+                escalations: Vec::new(),
             },
             &actor(&sec),
             at(6),
@@ -806,6 +808,7 @@ async fn timelines_and_notes_keep_their_order(db: Db) {
                 from_report: None,
                 timeline: vec![event("declared", "Declared")],
                 members: Vec::new(),
+                escalations: Vec::new(),
             },
             &actor(&alice),
             at(0),

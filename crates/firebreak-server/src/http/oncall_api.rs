@@ -1,0 +1,466 @@
+//! The JSON API of escalation: schedules and who is on call, escalation
+//! policies, contact methods, an incident's escalations, manual escalation,
+//! acknowledgment, and the notifications sent.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use firebreak_api::{
+    Acknowledged, ContactMethod, Definition, Escalate, Escalation, NewContactMethod, Notification,
+    parse_incident_ref,
+};
+use firebreak_core::auth::Action;
+use firebreak_core::escalation::Policy;
+use firebreak_core::oncall::Schedule;
+
+use crate::AppState;
+use crate::actions;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiQuery, AuthUser};
+use crate::notify::Channel;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/schedules", get(list_schedules))
+        .route(
+            "/api/v1/schedules/{name}",
+            put(put_schedule).get(get_schedule),
+        )
+        .route("/api/v1/schedules/{name}/shifts", get(shifts))
+        .route("/api/v1/schedules/{name}/calendar/{user}", get(calendar))
+        .route("/api/v1/oncall", get(oncall))
+        .route("/api/v1/escalation-policies", get(list_policies))
+        .route("/api/v1/escalation-policies/{name}", put(put_policy))
+        .route(
+            "/api/v1/services/{name}/escalation",
+            put(put_service_escalation),
+        )
+        .route(
+            "/api/v1/users/{name}/contact-methods",
+            get(list_contacts).post(add_contact),
+        )
+        .route("/api/v1/incidents/{id}/escalations", get(escalations))
+        .route("/api/v1/incidents/{id}/escalate", post(escalate))
+        .route("/api/v1/incidents/{id}/acknowledge", post(acknowledge))
+        .route("/api/v1/incidents/{id}/notifications", get(notifications))
+        .route("/api/v1/notifications/failed", get(failed_notifications))
+}
+
+fn incident_id(raw: &str) -> Result<i64, ApiError> {
+    parse_incident_ref(raw).ok_or_else(|| ApiError::NotFound(format!("incident `{raw}`")))
+}
+
+fn valid_name(field: &str, name: &str) -> Result<(), ApiError> {
+    if firebreak_store::users::valid_user_name(name) {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            field,
+            "a name is 1–64 of letters, digits and . _ - @",
+        ))
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/schedules", responses((status = 200, body = [Definition])))]
+pub async fn list_schedules(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<Vec<Definition>>, ApiError> {
+    state.ctx(&user).require(Action::Read)?;
+    Ok(Json(state.store.schedules().await?))
+}
+
+async fn load_schedule(state: &AppState, name: &str) -> Result<Schedule, ApiError> {
+    let defs = state.store.schedules().await?;
+    let def = defs
+        .into_iter()
+        .find(|d| d.name == name)
+        .ok_or_else(|| ApiError::NotFound(format!("schedule `{name}`")))?;
+    serde_json::from_value(def.definition)
+        .map_err(|e| ApiError::Internal(format!("stored schedule {name}: {e}")))
+}
+
+#[utoipa::path(get, path = "/api/v1/schedules/{name}", params(("name" = String, Path)), responses((status = 200, body = Definition)))]
+pub async fn get_schedule(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(name): Path<String>,
+) -> Result<Json<Definition>, ApiError> {
+    state.ctx(&user).require(Action::Read)?;
+    let defs = state.store.schedules().await?;
+    defs.into_iter()
+        .find(|d| d.name == name)
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("schedule `{name}`")))
+}
+
+/// Creates or replaces a schedule: layers of rotations, and overrides. The
+/// body's `name` must match the path.
+#[utoipa::path(put, path = "/api/v1/schedules/{name}", params(("name" = String, Path)), request_body = Object,
+    responses((status = 200, body = Definition), (status = 400, body = firebreak_api::Problem), (status = 422, body = firebreak_api::Problem)))]
+pub async fn put_schedule(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(name): Path<String>,
+    ApiJson(schedule): ApiJson<Schedule>,
+) -> Result<Json<Definition>, ApiError> {
+    let c = state.ctx(&user);
+    c.require(Action::ManageServices)?;
+    valid_name("name", &name)?;
+    if schedule.name != name {
+        return Err(ApiError::invalid(
+            "name",
+            format!("the body names `{}` but the path `{name}`", schedule.name),
+        ));
+    }
+    schedule
+        .validate()
+        .map_err(|e| ApiError::invalid("schedule", e.to_string()))?;
+    let value = serde_json::to_value(&schedule).map_err(|e| ApiError::Internal(e.to_string()))?;
+    state
+        .store
+        .put_schedule(&name, &value, &c.actor(), c.now)
+        .await?;
+    get_schedule(State(state), AuthUser(user), Path(name)).await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OnCallQuery {
+    /// One schedule; all when absent.
+    schedule: Option<String>,
+    /// RFC 3339 instant; now when absent.
+    at: Option<DateTime<Utc>>,
+}
+
+/// Who is on call on a schedule at an instant, and who is next.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OnCallAnswer {
+    pub schedule: String,
+    pub at: DateTime<Utc>,
+    pub user: Option<String>,
+    pub shift_start: Option<DateTime<Utc>>,
+    pub shift_end: Option<DateTime<Utc>>,
+    pub next_user: Option<String>,
+    pub next_start: Option<DateTime<Utc>>,
+}
+
+/// Who is on call now (or `at`), per schedule.
+#[utoipa::path(get, path = "/api/v1/oncall", params(OnCallQuery), responses((status = 200, body = [OnCallAnswer])))]
+pub async fn oncall(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiQuery(q): ApiQuery<OnCallQuery>,
+) -> Result<Json<Vec<OnCallAnswer>>, ApiError> {
+    state.ctx(&user).require(Action::Read)?;
+    let at = q.at.unwrap_or_else(|| state.now());
+    let defs = state.store.schedules().await?;
+    if let Some(name) = &q.schedule
+        && !defs.iter().any(|d| &d.name == name)
+    {
+        return Err(ApiError::NotFound(format!("schedule `{name}`")));
+    }
+    let mut out = Vec::new();
+    for d in defs
+        .into_iter()
+        .filter(|d| q.schedule.as_ref().is_none_or(|n| *n == d.name))
+    {
+        let Ok(schedule) = serde_json::from_value::<Schedule>(d.definition) else {
+            continue;
+        };
+        out.push(answer(&schedule, at));
+    }
+    Ok(Json(out))
+}
+
+/// The on-call answer for one schedule at `at`.
+pub fn answer(schedule: &Schedule, at: DateTime<Utc>) -> OnCallAnswer {
+    let now = schedule.on_call_at(at);
+    let upcoming = schedule.shifts_between(at, at + Duration::days(60));
+    let next = upcoming
+        .iter()
+        .find(|s| Some(&s.user) != now.as_ref().map(|n| &n.user) && s.start > at);
+    OnCallAnswer {
+        schedule: schedule.name.clone(),
+        at,
+        user: now.as_ref().map(|n| n.user.clone()),
+        shift_start: now.as_ref().map(|n| n.shift_start),
+        shift_end: now.as_ref().map(|n| n.shift_end),
+        next_user: next.map(|s| s.user.clone()),
+        next_start: next.map(|s| s.start),
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RangeQuery {
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ShiftView {
+    pub user: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// The final on-call timeline between `from` (default now) and `to`
+/// (default two weeks later).
+#[utoipa::path(get, path = "/api/v1/schedules/{name}/shifts", params(("name" = String, Path), RangeQuery), responses((status = 200, body = [ShiftView])))]
+pub async fn shifts(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(name): Path<String>,
+    ApiQuery(q): ApiQuery<RangeQuery>,
+) -> Result<Json<Vec<ShiftView>>, ApiError> {
+    state.ctx(&user).require(Action::Read)?;
+    let schedule = load_schedule(&state, &name).await?;
+    let from = q.from.unwrap_or_else(|| state.now());
+    let to = q.to.unwrap_or(from + Duration::days(14));
+    if to <= from || to - from > Duration::days(366) {
+        return Err(ApiError::bad(
+            "to",
+            "`to` must be after `from`, at most a year later",
+        ));
+    }
+    Ok(Json(
+        schedule
+            .shifts_between(from, to)
+            .into_iter()
+            .map(|s| ShiftView {
+                user: s.user,
+                start: s.start,
+                end: s.end,
+            })
+            .collect(),
+    ))
+}
+
+/// A user's shifts on a schedule as an iCalendar feed (the coming 90 days).
+#[utoipa::path(get, path = "/api/v1/schedules/{name}/calendar/{user}", params(("name" = String, Path), ("user" = String, Path)), responses((status = 200, content_type = "text/calendar")))]
+pub async fn calendar(
+    State(state): State<AppState>,
+    AuthUser(me): AuthUser,
+    Path((name, user)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    state.ctx(&me).require(Action::Read)?;
+    let schedule = load_schedule(&state, &name).await?;
+    let now = state.now();
+    // The window starts at midnight so event UIDs stay stable through the day.
+    let from = now
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map(|d| d.and_utc())
+        .unwrap_or(now);
+    let ics = firebreak_core::oncall::ics_for_user(
+        &schedule,
+        &user,
+        from,
+        from + Duration::days(90),
+        now,
+    );
+    Ok((
+        [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],
+        ics,
+    )
+        .into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/escalation-policies", responses((status = 200, body = [Definition])))]
+pub async fn list_policies(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<Vec<Definition>>, ApiError> {
+    state.ctx(&user).require(Action::Read)?;
+    Ok(Json(state.store.policies().await?))
+}
+
+/// Creates or replaces an escalation policy: ordered levels of targets
+/// (users or schedules) with acknowledgment timeouts, and a repeat count.
+#[utoipa::path(put, path = "/api/v1/escalation-policies/{name}", params(("name" = String, Path)), request_body = Policy,
+    responses((status = 200, body = Definition), (status = 422, body = firebreak_api::Problem)))]
+pub async fn put_policy(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(name): Path<String>,
+    ApiJson(policy): ApiJson<Policy>,
+) -> Result<Json<Definition>, ApiError> {
+    let c = state.ctx(&user);
+    c.require(Action::ManageServices)?;
+    valid_name("name", &name)?;
+    policy
+        .validate()
+        .map_err(|e| ApiError::invalid("levels", e.to_string()))?;
+    let value = serde_json::to_value(&policy).map_err(|e| ApiError::Internal(e.to_string()))?;
+    state
+        .store
+        .put_policy(&name, &value, &c.actor(), c.now)
+        .await?;
+    let defs = state.store.policies().await?;
+    defs.into_iter()
+        .find(|d| d.name == name)
+        .map(Json)
+        .ok_or_else(|| ApiError::Internal("policy vanished".into()))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceEscalation {
+    /// The policy that pages for this service's incidents.
+    pub escalation_policy: Option<String>,
+    /// Markdown: the escalation path, "so on-call knows who to contact".
+    #[serde(default)]
+    pub runbook: String,
+}
+
+/// Sets a service's escalation policy and runbook.
+#[utoipa::path(put, path = "/api/v1/services/{name}/escalation", params(("name" = String, Path)), request_body = ServiceEscalation, responses((status = 204)))]
+pub async fn put_service_escalation(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(name): Path<String>,
+    ApiJson(req): ApiJson<ServiceEscalation>,
+) -> Result<StatusCode, ApiError> {
+    let c = state.ctx(&user);
+    c.require(Action::ManageServices)?;
+    if let Some(p) = &req.escalation_policy
+        && !state.store.policies().await?.iter().any(|d| &d.name == p)
+    {
+        return Err(ApiError::invalid(
+            "escalation_policy",
+            format!("no escalation policy named `{p}`"),
+        ));
+    }
+    if req.runbook.len() > 100_000 {
+        return Err(ApiError::invalid(
+            "runbook",
+            "a runbook is at most 100 000 bytes",
+        ));
+    }
+    state
+        .store
+        .set_service_escalation(
+            &name,
+            req.escalation_policy.as_deref(),
+            &req.runbook,
+            &c.actor(),
+            c.now,
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{name}/contact-methods", params(("name" = String, Path)), responses((status = 200, body = [ContactMethod])))]
+pub async fn list_contacts(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(name): Path<String>,
+) -> Result<Json<Vec<ContactMethod>>, ApiError> {
+    let c = state.ctx(&user);
+    if name != user.name {
+        c.require(Action::ManageUsers)?;
+    }
+    let target = state.store.user_ref(&name).await?;
+    Ok(Json(state.store.contact_methods(Some(target.id)).await?))
+}
+
+/// Adds a way to reach a user (yourself, or anyone for admins), used after
+/// `delay_secs` of a page.
+#[utoipa::path(post, path = "/api/v1/users/{name}/contact-methods", params(("name" = String, Path)), request_body = NewContactMethod,
+    responses((status = 201, body = ContactMethod), (status = 422, body = firebreak_api::Problem)))]
+pub async fn add_contact(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(name): Path<String>,
+    ApiJson(req): ApiJson<NewContactMethod>,
+) -> Result<(StatusCode, Json<ContactMethod>), ApiError> {
+    let c = state.ctx(&user);
+    if name != user.name {
+        c.require(Action::ManageUsers)?;
+    }
+    let target = state.store.user_ref(&name).await?;
+    let label = actions::title("label", &req.label)?;
+    let channel: Channel = serde_json::from_value(req.channel.clone())
+        .map_err(|e| ApiError::bad("channel", e.to_string()))?;
+    channel
+        .validate()
+        .map_err(|e| ApiError::invalid("channel", e.to_string()))?;
+    let delay = req.delay_secs.unwrap_or(0);
+    if !(0..=86_400).contains(&delay) {
+        return Err(ApiError::invalid(
+            "delay_secs",
+            "delay_secs is between 0 and 86400",
+        ));
+    }
+    let cm = state
+        .store
+        .add_contact_method(&target, &label, &req.channel, delay, &c.actor(), c.now)
+        .await?;
+    Ok((StatusCode::CREATED, Json(cm)))
+}
+
+/// Every escalation of an incident: from, to, level, rule, reason, time.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/escalations", params(("id" = String, Path)), responses((status = 200, body = [Escalation])))]
+pub async fn escalations(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Escalation>>, ApiError> {
+    let incident = state.ctx(&user).incident(incident_id(&id)?).await?;
+    Ok(Json(state.store.escalations(incident.id).await?))
+}
+
+/// Escalates by hand: `to` is `incident_lead`, `leadership` or a user name.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/escalate", params(("id" = String, Path)), request_body = Escalate, responses((status = 200, body = firebreak_api::Incident)))]
+pub async fn escalate(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<Escalate>,
+) -> Result<Json<firebreak_api::Incident>, ApiError> {
+    Ok(Json(
+        actions::escalate_manual(&state.ctx(&user), incident_id(&id)?, &req.to, &req.reason)
+            .await?,
+    ))
+}
+
+/// Acknowledges the incident's active pages: their escalation stops.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/acknowledge", params(("id" = String, Path)), responses((status = 200, body = Acknowledged)))]
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Acknowledged>, ApiError> {
+    Ok(Json(
+        actions::acknowledge(&state.ctx(&user), incident_id(&id)?).await?,
+    ))
+}
+
+/// The messages sent (or being sent) for an incident.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/notifications", params(("id" = String, Path)), responses((status = 200, body = [Notification])))]
+pub async fn notifications(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Notification>>, ApiError> {
+    let incident = state.ctx(&user).incident(incident_id(&id)?).await?;
+    Ok(Json(state.store.notifications(Some(incident.id)).await?))
+}
+
+/// Messages that failed for good (admins).
+#[utoipa::path(get, path = "/api/v1/notifications/failed", responses((status = 200, body = [Notification])))]
+pub async fn failed_notifications(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<Vec<Notification>>, ApiError> {
+    state.ctx(&user).require(Action::Audit)?;
+    Ok(Json(state.store.notifications(None).await?))
+}
