@@ -46,6 +46,9 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents/{id}/notes", post(note))
         .route("/incidents/{id}/severity", post(severity))
         .route("/incidents/{id}/assign", post(assign))
+        .route("/incidents/{id}/acknowledge", post(acknowledge))
+        .route("/incidents/{id}/escalate", post(escalate))
+        .route("/oncall", get(oncall_page))
         .route("/triage", get(triage_page))
         .route("/reports", post(submit_report))
         .route("/reports/new", get(report_page))
@@ -53,6 +56,115 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/{id}/link", post(link_report))
         .route("/reports/{id}/dismiss", post(dismiss_report))
         .route("/admin/users", get(users_page).post(create_user))
+        .route("/ack/{token}", get(ack_page).post(ack_link))
+}
+
+#[derive(Template)]
+#[template(path = "ack.html")]
+struct AckPage {
+    nav_user: Option<User>,
+    csrf: String,
+    error: Option<String>,
+    notice: Option<String>,
+    heading: String,
+    text: String,
+    token: String,
+    show_form: bool,
+    incident_id: Option<i64>,
+}
+
+fn ack_response(
+    status: StatusCode,
+    heading: &str,
+    text: String,
+    token: &str,
+    show_form: bool,
+    incident_id: Option<i64>,
+) -> Response {
+    let mut res = page(&AckPage {
+        nav_user: None,
+        csrf: String::new(),
+        error: None,
+        notice: None,
+        heading: heading.to_owned(),
+        text,
+        token: token.to_owned(),
+        show_form,
+        incident_id,
+    });
+    *res.status_mut() = status;
+    res
+}
+
+/// Checks a link, answering the page to show when it does not hold.
+async fn ack_key(state: &AppState, token: &str) -> Result<(String, i64), Response> {
+    let secret = match crate::ack::secret(&state.store).await {
+        Ok(s) => s,
+        Err(e) => return Err(ApiError::from(e).into_response()),
+    };
+    crate::ack::verify(&secret, token, state.now()).map_err(|e| {
+        let status = match e {
+            crate::ack::LinkError::Expired => StatusCode::GONE,
+            crate::ack::LinkError::Invalid => StatusCode::BAD_REQUEST,
+        };
+        ack_response(status, "Link not usable", e.to_string(), token, false, None)
+    })
+}
+
+/// The link in a page: a confirmation, because mail scanners open links
+/// with GET and must not acknowledge for the person paged.
+async fn ack_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    match ack_key(&state, &token).await {
+        Err(r) => r,
+        Ok(_) => ack_response(
+            StatusCode::OK,
+            "Acknowledge this page?",
+            "Acknowledging stops the escalation: nobody else is paged for it.".into(),
+            &token,
+            true,
+            None,
+        ),
+    }
+}
+
+async fn ack_link(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let (key, user_id) = match ack_key(&state, &token).await {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let actor = match state.store.user_by_id(user_id).await {
+        Ok(Some(u)) => firebreak_store::Actor::user(u.id, &u.name),
+        _ => firebreak_store::Actor {
+            user_id: None,
+            name: "acknowledgment link".into(),
+        },
+    };
+    match state
+        .store
+        .acknowledge(None, Some(&key), &actor, state.now())
+        .await
+    {
+        Ok((incident, 0)) => ack_response(
+            StatusCode::OK,
+            "Nothing to acknowledge",
+            "This page was already acknowledged, or its escalation has finished.".into(),
+            &token,
+            false,
+            Some(incident),
+        ),
+        Ok((incident, _)) => ack_response(
+            StatusCode::OK,
+            "Acknowledged",
+            format!(
+                "The page is acknowledged by {}; its escalation stopped.",
+                actor.name
+            ),
+            &token,
+            false,
+            Some(incident),
+        ),
+        Err(e) => ApiError::from(e).into_response(),
+    }
 }
 
 async fn stylesheet() -> Response {
@@ -414,6 +526,10 @@ struct IncidentPage {
     users: Vec<User>,
     can_respond: bool,
     can_note: bool,
+    escalations: Vec<firebreak_api::Escalation>,
+    active_pages: bool,
+    failed_notifications: usize,
+    runbook: Option<String>,
 }
 
 async fn incident_page(
@@ -431,12 +547,34 @@ async fn incident_page(
         Ok(i) => i,
         Err(e) => return error_page(&s, e),
     };
-    let (timeline, users) = match (
-        state.store.timeline(id).await,
-        state.store.list_users().await,
-    ) {
-        (Ok(t), Ok(u)) => (t, u.into_iter().filter(|u| !u.disabled).collect()),
-        (Err(e), _) | (_, Err(e)) => return error_page(&s, e.into()),
+    let loaded = async {
+        let timeline = state.store.timeline(id).await?;
+        let users: Vec<User> = state
+            .store
+            .list_users()
+            .await?
+            .into_iter()
+            .filter(|u| !u.disabled)
+            .collect();
+        let escalations = state.store.escalations(id).await?;
+        let notifications = state.store.notifications(Some(id)).await?;
+        let runbook = match &incident.service {
+            Some(name) => state
+                .store
+                .directory()
+                .await?
+                .services
+                .get(name)
+                .map(|(_, r)| r.clone())
+                .filter(|r| !r.trim().is_empty()),
+            None => None,
+        };
+        Ok::<_, firebreak_store::StoreError>((timeline, users, escalations, notifications, runbook))
+    }
+    .await;
+    let (timeline, users, escalations, notifications, runbook) = match loaded {
+        Ok(x) => x,
+        Err(e) => return error_page(&s, e.into()),
     };
     let gates = Phase::ALL
         .iter()
@@ -466,7 +604,87 @@ async fn incident_page(
         users,
         can_respond: allowed(s.user.role, Action::Respond),
         can_note: allowed(s.user.role, Action::AddNote),
+        active_pages: escalations
+            .iter()
+            .any(|e| e.chain_state.as_deref() == Some("active")),
+        escalations,
+        failed_notifications: notifications.iter().filter(|n| n.state == "failed").count(),
+        runbook,
     })
+}
+
+async fn acknowledge(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if let Some(r) = csrf_refused(&s, &f.csrf) {
+        return r;
+    }
+    let c = cx(&state, &s);
+    let result = actions::acknowledge(&c, id).await.map(|a| match a.chains {
+        0 => "Nothing was waiting for an acknowledgment".to_owned(),
+        n => format!("Acknowledged; {n} escalation(s) stopped"),
+    });
+    back(&format!("/incidents/{id}"), result)
+}
+
+#[derive(Deserialize)]
+struct EscalateForm {
+    csrf: String,
+    to: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn escalate(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(id): Path<i64>,
+    Form(f): Form<EscalateForm>,
+) -> Response {
+    if let Some(r) = csrf_refused(&s, &f.csrf) {
+        return r;
+    }
+    let c = cx(&state, &s);
+    let result = actions::escalate_manual(&c, id, &f.to, &f.reason)
+        .await
+        .map(|_| format!("Escalated to {}", f.to));
+    back(&format!("/incidents/{id}"), result)
+}
+
+#[derive(Template)]
+#[template(path = "oncall.html")]
+struct OnCallPage {
+    nav_user: Option<User>,
+    csrf: String,
+    error: Option<String>,
+    notice: Option<String>,
+    answers: Vec<crate::http::oncall_api::OnCallAnswer>,
+}
+
+async fn oncall_page(State(state): State<AppState>, WebUser(s): WebUser) -> Response {
+    let now = state.now();
+    match state.store.schedules().await {
+        Ok(defs) => {
+            let answers = defs
+                .into_iter()
+                .filter_map(|d| {
+                    serde_json::from_value::<firebreak_core::oncall::Schedule>(d.definition).ok()
+                })
+                .map(|sch| crate::http::oncall_api::answer(&sch, now))
+                .collect();
+            page(&OnCallPage {
+                nav_user: Some(s.user.clone()),
+                csrf: s.csrf_token.clone(),
+                error: None,
+                notice: None,
+                answers,
+            })
+        }
+        Err(e) => error_page(&s, e.into()),
+    }
 }
 
 const FACT_NAMES: &[(&str, &str)] = &[

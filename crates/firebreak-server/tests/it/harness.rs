@@ -4,7 +4,10 @@
 use std::net::SocketAddr;
 
 use chrono::Utc;
-use firebreak_server::{AppState, ServerConfig};
+use std::sync::Arc;
+
+use chrono::DateTime;
+use firebreak_server::{AppState, Clock, ServerConfig, SystemClock};
 use firebreak_store::{Actor, Store, secrets};
 use tokio::net::TcpListener;
 
@@ -14,6 +17,8 @@ pub struct TestApp {
     pub admin_password: String,
     pub store: Store,
     pub http: reqwest::Client,
+    pub state: AppState,
+    pub db_url: String,
     _dir: tempfile::TempDir,
     _pg: Option<PgDatabase>,
 }
@@ -119,6 +124,35 @@ pub async fn spawn() -> TestApp {
 /// A server on the chosen database; `None` when PostgreSQL is not
 /// configured outside CI.
 pub async fn spawn_on(db: Db) -> Option<TestApp> {
+    spawn_with(db, |_| {}, Arc::new(SystemClock)).await
+}
+
+/// A clock that tests move by hand.
+#[derive(Debug)]
+pub struct ManualClock(std::sync::Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn new(at: DateTime<Utc>) -> Arc<ManualClock> {
+        Arc::new(ManualClock(std::sync::Mutex::new(at)))
+    }
+
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.0.lock().unwrap() = at;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+/// A server with its configuration adjusted and the given clock.
+pub async fn spawn_with(
+    db: Db,
+    configure: impl FnOnce(&mut ServerConfig),
+    clock: Arc<dyn Clock>,
+) -> Option<TestApp> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let (url, pg) = match db {
@@ -132,6 +166,7 @@ pub async fn spawn_on(db: Db) -> Option<TestApp> {
             (url, Some(pg))
         }
     };
+    let db_url = url.clone();
     let store = Store::open(&url).await.unwrap();
     let admin_password = firebreak_server::bootstrap_admin(&store, Utc::now())
         .await
@@ -152,14 +187,16 @@ pub async fn spawn_on(db: Db) -> Option<TestApp> {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     let url = format!("http://{addr}");
-    let config = ServerConfig {
+    let mut config = ServerConfig {
         public_url: url.clone(),
         ..ServerConfig::default()
     };
-    let state = AppState::new(store.clone(), config);
+    configure(&mut config);
+    let mut state = AppState::new(store.clone(), config);
+    state.clock = clock;
     tokio::spawn(firebreak_server::serve(
         listener,
-        state,
+        state.clone(),
         std::future::pending(),
     ));
     Some(TestApp {
@@ -168,12 +205,18 @@ pub async fn spawn_on(db: Db) -> Option<TestApp> {
         admin_password,
         store,
         http: reqwest::Client::new(),
+        state,
+        db_url,
         _dir: dir,
         _pg: pg,
     })
 }
 
 impl TestApp {
+    pub fn store_url(&self) -> String {
+        self.db_url.clone()
+    }
+
     /// Creates a user with `role` and returns a token for them.
     pub async fn user(&self, name: &str, role: &str) -> String {
         let res = self

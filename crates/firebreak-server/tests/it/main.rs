@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod api;
+mod escalation;
 mod harness;
+mod receiver;
 mod notify;
 mod web;
