@@ -362,3 +362,75 @@ async fn forms_without_the_session_csrf_token_are_refused() {
             .contains("error=")
     );
 }
+
+#[tokio::test]
+async fn a_lead_acknowledges_a_page_and_sees_who_is_on_call() {
+    let app = crate::harness::spawn_with(
+        crate::harness::Db::Sqlite,
+        |c| c.escalation.incident_lead_policy = Some("incident-lead".into()),
+        std::sync::Arc::new(firebreak_server::SystemClock),
+    )
+    .await
+    .unwrap();
+    let t = app.admin_token.clone();
+    app.user("lead1", "lead").await;
+    let schedule = json!({
+        "name": "primary", "time_zone": "Europe/Berlin",
+        "layers": [{"name": "daily", "rotation": {"name": "daily", "participants": ["lead1"],
+            "shift": {"days": 1}, "handoff": "2020-01-01T09:00:00", "time_zone": "Europe/Berlin"}}]
+    });
+    let res = app
+        .http
+        .put(format!("{}/api/v1/schedules/primary", app.url))
+        .bearer_auth(&t)
+        .json(&schedule)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let policy = json!({"levels": [{"targets": [{"schedule": "primary"}], "ack_timeout_secs": 600}], "repeat": 0});
+    let res = app
+        .http
+        .put(format!(
+            "{}/api/v1/escalation-policies/incident-lead",
+            app.url
+        ))
+        .bearer_auth(&t)
+        .json(&policy)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let (s, inc) = app
+        .post(&t, "/api/v1/incidents", json!({"title": "Payments failing", "kind": "availability", "severity": "critical", "facts": {"full_outage": true}, "owner": "admin"}))
+        .await;
+    assert_eq!(s, 201, "{inc}");
+
+    let driver = chromedriver();
+    let c = browser(&driver).await;
+    login(&c, &app, "admin", &app.admin_password).await;
+    c.goto(&format!("{}/incidents/{}", app.url, inc["id"]))
+        .await
+        .unwrap();
+    let table = text(&c, "#escalations table").await;
+    assert!(
+        table.contains("urgent_severity") && table.contains("lead1") && table.contains("active"),
+        "{table}"
+    );
+    submit(&c, "#ack-submit").await;
+    assert!(
+        text(&c, ".notice")
+            .await
+            .contains("Acknowledged; 1 escalation(s) stopped")
+    );
+    let table = text(&c, "#escalations table").await;
+    assert!(table.contains("acknowledged by admin"), "{table}");
+    assert!(
+        c.find(Locator::Css("#ack-submit")).await.is_err(),
+        "nothing left to acknowledge"
+    );
+
+    c.goto(&format!("{}/oncall", app.url)).await.unwrap();
+    assert_eq!(text(&c, "#oncall td.now").await, "lead1");
+    c.close().await.unwrap();
+}
