@@ -21,7 +21,7 @@ use firebreak_store::{Backend, DeliveryOutcome, OutboxItem, Reader, StoreError};
 
 use crate::AppState;
 use crate::escalate::{self, OutboxMessage};
-use crate::notify::{Channel, Message, Notifier};
+use crate::notify::{Channel, Message, Notifier, Templates};
 
 /// Settings of the workers.
 #[derive(Debug, Clone)]
@@ -109,8 +109,14 @@ impl Workers {
                 .claim_outbox(now, self.config.lease, self.config.batch)
                 .await?;
             let n = items.len();
-            let results =
-                futures::future::join_all(items.iter().map(|item| self.attempt(item, now))).await;
+            if n == 0 {
+                return Ok(total);
+            }
+            let templates = self.templates().await?;
+            let results = futures::future::join_all(
+                items.iter().map(|item| self.attempt(&templates, item, now)),
+            )
+            .await;
             for (item, outcome) in items.iter().zip(results) {
                 self.state
                     .store
@@ -136,7 +142,25 @@ impl Workers {
         })
     }
 
-    async fn attempt(&self, item: &OutboxItem, now: DateTime<Utc>) -> DeliveryOutcome {
+    /// The message templates: the defaults, with what an admin saved.
+    pub async fn templates(&self) -> Result<Templates, StoreError> {
+        let saved = self.state.store.message_templates().await?;
+        let mut t = Templates::default();
+        if let Some(s) = saved.get("subject") {
+            t.subject = s.clone();
+        }
+        if let Some(s) = saved.get("text") {
+            t.text = s.clone();
+        }
+        Ok(t)
+    }
+
+    async fn attempt(
+        &self,
+        templates: &Templates,
+        item: &OutboxItem,
+        now: DateTime<Utc>,
+    ) -> DeliveryOutcome {
         let channel: Channel = match serde_json::from_value(item.channel.clone()) {
             Ok(c) => c,
             Err(e) => {
@@ -161,7 +185,11 @@ impl Workers {
                 );
             }
         };
-        match self.notifier.deliver(&channel, &message, now).await {
+        match self
+            .notifier
+            .deliver_with(templates, &channel, &message, now)
+            .await
+        {
             Ok(_) => DeliveryOutcome::Sent,
             Err(e) => {
                 let after = e.retry_after.and_then(|d| Duration::from_std(d).ok());

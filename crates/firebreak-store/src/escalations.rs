@@ -1011,3 +1011,51 @@ impl Store {
         Ok([t, o, l].into_iter().flatten().min().map(time))
     }
 }
+
+impl Store {
+    /// The message templates an admin changed, by name (`subject`, `text`).
+    pub async fn message_templates(&self) -> Result<BTreeMap<String, String>> {
+        let rows = sqlx::query("SELECT name, body FROM message_templates")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<String, _>("name")?,
+                    r.try_get::<String, _>("body")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Replaces a message template (validated by the caller).
+    pub async fn put_message_template(
+        &self,
+        name: &str,
+        body: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO message_templates (name, body, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+        )
+        .bind(name)
+        .bind(body)
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        self.audit(
+            &mut tx,
+            actor,
+            "template.put",
+            &format!("template:{name}"),
+            serde_json::json!({"body": body}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -41,6 +41,7 @@ use crate::extract::{ApiJson, ApiQuery, AuthUser};
         crate::http::oncall_api::add_contact, crate::http::oncall_api::escalations,
         crate::http::oncall_api::escalate, crate::http::oncall_api::acknowledge,
         crate::http::oncall_api::notifications, crate::http::oncall_api::failed_notifications,
+        crate::http::oncall_api::list_templates, crate::http::oncall_api::put_template,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),

@@ -51,6 +51,79 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/incidents/{id}/acknowledge", post(acknowledge))
         .route("/api/v1/incidents/{id}/notifications", get(notifications))
         .route("/api/v1/notifications/failed", get(failed_notifications))
+        .route("/api/v1/message-templates", get(list_templates))
+        .route("/api/v1/message-templates/{name}", put(put_template))
+}
+
+/// A message template: `subject` or `text`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MessageTemplate {
+    pub name: String,
+    pub body: String,
+    /// Whether an admin changed it (false: the built-in default).
+    pub custom: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateBody {
+    /// A minijinja template over the message's fields (`docs/notifications.md`).
+    pub body: String,
+}
+
+/// The templates every notification's subject and text come from.
+#[utoipa::path(get, path = "/api/v1/message-templates", responses((status = 200, body = [MessageTemplate])))]
+pub async fn list_templates(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<Vec<MessageTemplate>>, ApiError> {
+    state.ctx(&user).require(Action::Read)?;
+    let saved = state.store.message_templates().await?;
+    let d = crate::notify::Templates::default();
+    Ok(Json(
+        [("subject", d.subject), ("text", d.text)]
+            .into_iter()
+            .map(|(name, default)| MessageTemplate {
+                name: name.to_owned(),
+                custom: saved.contains_key(name),
+                body: saved.get(name).cloned().unwrap_or(default),
+            })
+            .collect(),
+    ))
+}
+
+/// Replaces a template (admins). It is compiled and tried on a sample
+/// message first; a template that does not render is refused, naming the
+/// line.
+#[utoipa::path(put, path = "/api/v1/message-templates/{name}", params(("name" = String, Path)), request_body = TemplateBody,
+    responses((status = 204), (status = 422, body = firebreak_api::Problem)))]
+pub async fn put_template(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(name): Path<String>,
+    ApiJson(req): ApiJson<TemplateBody>,
+) -> Result<StatusCode, ApiError> {
+    let c = state.ctx(&user);
+    c.require(Action::ManageUsers)?;
+    let mut t = crate::notify::Templates::default();
+    match name.as_str() {
+        "subject" => t.subject = req.body.clone(),
+        "text" => t.text = req.body.clone(),
+        _ => return Err(ApiError::NotFound(format!("template `{name}`"))),
+    }
+    if req.body.len() > 20_000 {
+        return Err(ApiError::invalid(
+            "body",
+            "a template is at most 20 000 bytes",
+        ));
+    }
+    t.validate()
+        .map_err(|e| ApiError::invalid("body", e.to_string()))?;
+    state
+        .store
+        .put_message_template(&name, &req.body, &c.actor(), c.now)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 fn incident_id(raw: &str) -> Result<i64, ApiError> {

@@ -305,7 +305,19 @@ impl Notifier {
         msg: &Message,
         now: DateTime<Utc>,
     ) -> Result<Delivered, DeliveryError> {
-        let rendered = self.templates.render_or_default(msg);
+        self.deliver_with(&self.templates, channel, msg, now).await
+    }
+
+    /// [`Notifier::deliver`] with other templates: the ones an admin saved
+    /// in the database, read by the worker for each batch.
+    pub async fn deliver_with(
+        &self,
+        templates: &Templates,
+        channel: &Channel,
+        msg: &Message,
+        now: DateTime<Utc>,
+    ) -> Result<Delivered, DeliveryError> {
+        let rendered = templates.render_or_default(msg);
         let result = match channel {
             Channel::Email { to } => match &self.smtp {
                 Some(mailer) => mailer.send(to, msg, &rendered, now).await,

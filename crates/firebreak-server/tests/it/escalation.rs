@@ -547,3 +547,64 @@ async fn two_workers_on_one_postgres_database_fire_each_deadline_once() {
     assert_eq!(pages_to(&a.hook.all(), "lead1"), n);
     assert_eq!(pages_to(&a.hook.all(), "backup1"), n);
 }
+
+#[tokio::test]
+async fn an_admin_changes_the_message_template_and_pages_use_it() {
+    let s = setup(0).await;
+    let t = s.app.admin_token.clone();
+    // A templated HTTP channel that posts the rendered subject as JSON.
+    let channel = json!({"kind": "http", "method": "POST", "url": s.hook.url, "headers": {},
+        "body": "{\"subject\": {{ subject|tojson }}}", "content_type": "application/json"});
+    s.app.user("sms1", "responder").await;
+    let (st, b) = s
+        .app
+        .post(
+            &t,
+            "/api/v1/users/sms1/contact-methods",
+            json!({"label": "sms", "channel": channel}),
+        )
+        .await;
+    assert_eq!(st, 201, "{b}");
+    let put = |body: &str| {
+        s.app
+            .http
+            .put(format!("{}/api/v1/message-templates/subject", s.app.url))
+            .bearer_auth(&t)
+            .json(&json!({"body": body}))
+            .send()
+    };
+    let bad = put("PAGE {{ incident_reff }}").await.unwrap();
+    assert_eq!(bad.status(), 422);
+    let problem: Value = bad.json().await.unwrap();
+    assert_eq!(problem["field"], "body");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("line 1"),
+        "{problem}"
+    );
+    assert_eq!(
+        put("PAGE {{ incident_ref }} for {{ recipient_name }}")
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    let (_, list) = s.app.get(&t, "/api/v1/message-templates").await;
+    assert_eq!(list[0]["custom"], true);
+    let id = s.declare(json!({"title": "x", "kind": "availability", "severity": "high", "facts": {"major_feature_unavailable": true}, "owner": "admin"})).await;
+    let (st, _) = s
+        .app
+        .post(
+            &t,
+            &format!("/api/v1/incidents/{id}/escalate"),
+            json!({"to": "sms1", "reason": "needs the SMS on-call"}),
+        )
+        .await;
+    assert_eq!(st, 200);
+    s.step().await;
+    let got = s.hook.all();
+    let sms = got
+        .iter()
+        .find(|r| r.body.get("subject").is_some())
+        .expect("the templated channel was used");
+    assert_eq!(sms.body["subject"], format!("PAGE INC-{id} for sms1"));
+}
