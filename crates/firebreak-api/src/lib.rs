@@ -620,3 +620,56 @@ pub struct NotificationRule {
     pub contact_method_id: i64,
     pub delay_secs: i64,
 }
+
+/// Who is on call on one schedule at an instant, and who is next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OnCallAnswer {
+    pub schedule: String,
+    /// The instant asked about.
+    pub at: DateTime<Utc>,
+    /// Nobody when no layer covers the instant.
+    pub user: Option<String>,
+    pub shift_start: Option<DateTime<Utc>>,
+    pub shift_end: Option<DateTime<Utc>>,
+    /// The next person on call after `user` (within 60 days).
+    pub next_user: Option<String>,
+    pub next_start: Option<DateTime<Utc>>,
+}
+
+/// One stretch of a schedule's final on-call timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ShiftView {
+    pub user: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// A service's escalation settings. `PUT` replaces both.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceEscalation {
+    /// The policy that pages for this service's incidents; none falls back
+    /// to the configured incident-lead policy.
+    #[serde(default)]
+    pub escalation_policy: Option<String>,
+    /// Markdown: the escalation path, "so on-call knows who to contact".
+    #[serde(default)]
+    pub runbook: String,
+}
+
+/// A message template: `subject` or `text`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MessageTemplate {
+    pub name: String,
+    pub body: String,
+    /// Whether an admin changed it (false: the built-in default).
+    pub custom: bool,
+}
+
+/// The body of `PUT /api/v1/message-templates/{name}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateBody {
+    /// A minijinja template over the message's fields.
+    pub body: String,
+}

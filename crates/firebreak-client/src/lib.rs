@@ -13,6 +13,7 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::{Method, RequestBuilder, Response};
 use serde::Serialize;
@@ -20,11 +21,20 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 pub use firebreak_api::{
-    AddMember, AuditEntry, AuditVerification, Classification, CreateService, CreateToken,
-    CreateUser, DeclareFromReport, DeclareIncident, DismissReport, GateItem, Health, ImpactFacts,
-    Incident, IncidentFilter, LinkReport, MarkItem, MarkStatus, NewNote, NewReport, Note, Problem,
-    Report, ReportFilter, Service, TimelineEvent, TokenCreated, Transition, UpdateIncident, User,
+    Acknowledged, AddMember, AuditEntry, AuditVerification, Classification, ContactMethod,
+    CreateService, CreateToken, CreateUser, DeclareFromReport, DeclareIncident, Definition,
+    DismissReport, Escalate, Escalation, GateItem, Health, ImpactFacts, Incident, IncidentFilter,
+    LinkReport, MarkItem, MarkStatus, NewContactMethod, NewNote, NewReport, Note, Notification,
+    Problem, Report, ReportFilter, Service, TimelineEvent, TokenCreated, Transition,
+    UpdateIncident, User,
 };
+pub use firebreak_core::escalation::Policy;
+pub use firebreak_core::oncall::Schedule;
+
+/// Who is on call on one schedule at an instant, and who is next: one entry
+/// of `GET /api/v1/oncall`.
+pub use firebreak_api::OnCallAnswer as OnCall;
+pub use firebreak_api::{ServiceEscalation, ShiftView};
 
 /// Longest piece of a non-problem error body quoted in an error.
 const MAX_QUOTED_BODY: usize = 300;
@@ -336,6 +346,177 @@ impl Client {
         self.get(&["api", "v1", "audit", "verify"]).await
     }
 
+    /// `GET /api/v1/schedules`: every schedule, as stored.
+    pub async fn schedules(&self) -> Result<Vec<Definition>> {
+        self.get(&["api", "v1", "schedules"]).await
+    }
+
+    /// `GET /api/v1/schedules/{name}`.
+    pub async fn schedule(&self, name: &str) -> Result<Definition> {
+        self.get(&["api", "v1", "schedules", name]).await
+    }
+
+    /// `PUT /api/v1/schedules/{name}`: creates or replaces a schedule.
+    /// `schedule` is a [`Schedule`] or its JSON (whose `name` must be
+    /// `name`); the server validates it.
+    pub async fn put_schedule<S: Serialize + ?Sized>(
+        &self,
+        name: &str,
+        schedule: &S,
+    ) -> Result<Definition> {
+        self.send(Method::PUT, &["api", "v1", "schedules", name], schedule)
+            .await
+    }
+
+    /// `GET /api/v1/schedules/{name}/shifts`: the final timeline between
+    /// `from` (the server's default: now) and `to` (default: two weeks on).
+    pub async fn shifts(
+        &self,
+        name: &str,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> Result<Vec<ShiftView>> {
+        #[derive(Serialize)]
+        struct Q {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            from: Option<DateTime<Utc>>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            to: Option<DateTime<Utc>>,
+        }
+        self.get_query(&["api", "v1", "schedules", name, "shifts"], &Q { from, to })
+            .await
+    }
+
+    /// `GET /api/v1/schedules/{name}/calendar/{user}`: the user's shifts as
+    /// an iCalendar feed (text).
+    pub async fn calendar(&self, name: &str, user: &str) -> Result<String> {
+        let req = self.request(
+            Method::GET,
+            &["api", "v1", "schedules", name, "calendar", user],
+        )?;
+        let res = req.send().await.map_err(|e| self.transport_error(&e))?;
+        if !res.status().is_success() {
+            return Err(api_error(res).await);
+        }
+        res.text().await.map_err(|e| self.transport_error(&e))
+    }
+
+    /// `GET /api/v1/oncall`: who is on call at `at` (the server's now when
+    /// `None`), on one schedule or on every one.
+    pub async fn oncall(
+        &self,
+        schedule: Option<&str>,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<OnCall>> {
+        #[derive(Serialize)]
+        struct Q<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            schedule: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            at: Option<DateTime<Utc>>,
+        }
+        self.get_query(&["api", "v1", "oncall"], &Q { schedule, at })
+            .await
+    }
+
+    /// `GET /api/v1/escalation-policies`.
+    pub async fn policies(&self) -> Result<Vec<Definition>> {
+        self.get(&["api", "v1", "escalation-policies"]).await
+    }
+
+    /// `PUT /api/v1/escalation-policies/{name}`: creates or replaces a
+    /// policy. `policy` is a [`Policy`] or its JSON.
+    pub async fn put_policy<P: Serialize + ?Sized>(
+        &self,
+        name: &str,
+        policy: &P,
+    ) -> Result<Definition> {
+        self.send(
+            Method::PUT,
+            &["api", "v1", "escalation-policies", name],
+            policy,
+        )
+        .await
+    }
+
+    /// `PUT /api/v1/services/{name}/escalation`: sets the service's policy
+    /// and runbook, both at once.
+    pub async fn set_service_escalation(
+        &self,
+        service: &str,
+        req: &ServiceEscalation,
+    ) -> Result<()> {
+        let body = encode(req)?;
+        let req = self
+            .request(
+                Method::PUT,
+                &["api", "v1", "services", service, "escalation"],
+            )?
+            .header(CONTENT_TYPE, "application/json")
+            .body(body);
+        self.execute_empty(req).await
+    }
+
+    /// `GET /api/v1/users/{name}/contact-methods`.
+    pub async fn contact_methods(&self, user: &str) -> Result<Vec<ContactMethod>> {
+        self.get(&["api", "v1", "users", user, "contact-methods"])
+            .await
+    }
+
+    /// `POST /api/v1/users/{name}/contact-methods`: yourself, or (admins)
+    /// anyone.
+    pub async fn add_contact_method(
+        &self,
+        user: &str,
+        req: &NewContactMethod,
+    ) -> Result<ContactMethod> {
+        self.send(
+            Method::POST,
+            &["api", "v1", "users", user, "contact-methods"],
+            req,
+        )
+        .await
+    }
+
+    /// `GET /api/v1/incidents/{id}/escalations`: oldest first.
+    pub async fn escalations(&self, id_or_ref: &str) -> Result<Vec<Escalation>> {
+        self.get(&["api", "v1", "incidents", id_or_ref, "escalations"])
+            .await
+    }
+
+    /// `POST /api/v1/incidents/{id}/escalate`: escalates by hand.
+    pub async fn escalate(&self, id_or_ref: &str, req: &Escalate) -> Result<Incident> {
+        self.send(
+            Method::POST,
+            &["api", "v1", "incidents", id_or_ref, "escalate"],
+            req,
+        )
+        .await
+    }
+
+    /// `POST /api/v1/incidents/{id}/acknowledge`: stops the escalation of
+    /// the incident's active pages.
+    pub async fn acknowledge(&self, id_or_ref: &str) -> Result<Acknowledged> {
+        let req = self.request(
+            Method::POST,
+            &["api", "v1", "incidents", id_or_ref, "acknowledge"],
+        )?;
+        self.execute(req).await
+    }
+
+    /// `GET /api/v1/incidents/{id}/notifications`: the messages sent (or
+    /// being sent) for an incident.
+    pub async fn notifications(&self, id_or_ref: &str) -> Result<Vec<Notification>> {
+        self.get(&["api", "v1", "incidents", id_or_ref, "notifications"])
+            .await
+    }
+
+    /// `GET /api/v1/notifications/failed`: messages that failed for good
+    /// (admins).
+    pub async fn failed_notifications(&self) -> Result<Vec<Notification>> {
+        self.get(&["api", "v1", "notifications", "failed"]).await
+    }
+
     /// The URL of a route: the base URL with `segments` appended, each
     /// percent-encoded, so an id can never change the route.
     fn url(&self, segments: &[&str]) -> Result<Url> {
@@ -377,8 +558,7 @@ impl Client {
         segments: &[&str],
         body: &B,
     ) -> Result<T> {
-        let body = serde_json::to_vec(body)
-            .map_err(|e| Error::Http(format!("cannot encode the request: {e}")))?;
+        let body = encode(body)?;
         let req = self
             .request(method, segments)?
             .header(CONTENT_TYPE, "application/json")
@@ -392,6 +572,15 @@ impl Client {
         if status.is_success() {
             let bytes = res.bytes().await.map_err(|e| self.transport_error(&e))?;
             return serde_json::from_slice(&bytes).map_err(|e| Error::Decode(e.to_string()));
+        }
+        Err(api_error(res).await)
+    }
+
+    /// For routes that answer `204 No Content`.
+    async fn execute_empty(&self, req: RequestBuilder) -> Result<()> {
+        let res = req.send().await.map_err(|e| self.transport_error(&e))?;
+        if res.status().is_success() {
+            return Ok(());
         }
         Err(api_error(res).await)
     }
@@ -412,6 +601,10 @@ impl Client {
             Error::Http(format!("request to {} failed: {}", self.base, chain(e)))
         }
     }
+}
+
+fn encode<B: Serialize + ?Sized>(body: &B) -> Result<Vec<u8>> {
+    serde_json::to_vec(body).map_err(|e| Error::Http(format!("cannot encode the request: {e}")))
 }
 
 /// The error of a failed response: its problem body, or one made from the
@@ -490,6 +683,28 @@ mod tests {
         let c = Client::new("http://h:1", "").unwrap();
         assert_eq!(c.url(&["healthz"]).unwrap().as_str(), "http://h:1/healthz");
         assert!(c.token.is_none());
+    }
+
+    #[test]
+    fn query_times_are_encoded() {
+        let c = Client::new("http://h:1", "t").unwrap();
+        #[derive(Serialize)]
+        struct Q {
+            at: DateTime<Utc>,
+        }
+        let at = DateTime::parse_from_rfc3339("2024-03-31T12:00:00+02:00")
+            .unwrap()
+            .with_timezone(&Utc);
+        let req = c
+            .request(Method::GET, &["api", "v1", "oncall"])
+            .unwrap()
+            .query(&Q { at })
+            .build()
+            .unwrap();
+        assert_eq!(
+            req.url().as_str(),
+            "http://h:1/api/v1/oncall?at=2024-03-31T10%3A00%3A00Z"
+        );
     }
 
     #[test]

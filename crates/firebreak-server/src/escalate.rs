@@ -100,6 +100,8 @@ pub fn plan(
             Audience::OwningTeam => team_notice(dir, incident, d, now),
             Audience::User(name) => user_page(dir, incident, d, name, now),
         };
+        let mut line = line;
+        warn_unreached(&write, &mut line);
         writes.push(write);
         lines.push(line);
     }
@@ -211,6 +213,24 @@ fn messages(
         }
     }
     out
+}
+
+/// Says on the timeline line who was reached by nothing: a recipient
+/// without contact methods gets no message, and silence would hide it.
+fn warn_unreached(w: &EscalationWrite, line: &mut TimelineEntry) {
+    let unreached: Vec<&str> = w
+        .recipients
+        .iter()
+        .filter(|r| r.user_id.is_some() && !w.messages.iter().any(|m| m.user_id == r.user_id))
+        .map(|r| r.name.as_str())
+        .collect();
+    if !unreached.is_empty() {
+        line.summary.push_str(&format!(
+            "; warning: {} {} no contact method, so nothing was sent to them",
+            unreached.join(", "),
+            if unreached.len() == 1 { "has" } else { "have" }
+        ));
+    }
 }
 
 fn names(rs: &[Recipient]) -> String {
@@ -573,6 +593,8 @@ pub fn on_timeout(
                 reason: Some(reason.clone()),
                 details: json!({"rule": Rule::AckTimeout, "level": next + 1, "round": next_round + 1, "late_secs": late.max(0)}),
             };
+            let mut entry = entry;
+            warn_unreached(&w, &mut entry);
             TimerPlan {
                 escalation: Some(w),
                 chain_state: None,

@@ -11,6 +11,7 @@ pub mod error;
 pub mod escalate;
 pub mod extract;
 pub mod http;
+pub mod intake;
 pub mod notify;
 pub mod workers;
 
@@ -151,6 +152,10 @@ pub async fn bootstrap_admin(
         role: Role::Admin,
         password_hash: Some(secrets::hash_password(&password)?),
     };
-    store.create_user(&user, &Actor::system(), now).await?;
-    Ok(Some(password))
+    match store.create_user(&user, &Actor::system(), now).await {
+        Ok(_) => Ok(Some(password)),
+        // Another server sharing the database created it first.
+        Err(firebreak_store::StoreError::Conflict(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
 }

@@ -628,7 +628,10 @@ impl Store {
     ) -> Result<usize> {
         let mut tx = self.begin().await?;
         let lock = match self.backend {
-            Backend::Postgres => " FOR UPDATE OF t SKIP LOCKED",
+            // The chain is locked with the timer, so an acknowledgment (which
+            // locks the chain, then its timers) and this worker never wait
+            // for each other in opposite orders: the worker skips instead.
+            Backend::Postgres => " FOR UPDATE OF t, c SKIP LOCKED",
             Backend::Sqlite => "",
         };
         let sql = format!(
@@ -758,7 +761,10 @@ impl Store {
                 .bind(chain)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("UPDATE outbox SET state = 'cancelled' WHERE chain_id = $1 AND state = 'pending' AND attempts = 0")
+            // Messages not yet delivered for the chain are dropped, retries
+            // and leased ones included: a leased message already on its way
+            // may still arrive, but is not tried again.
+            sqlx::query("UPDATE outbox SET state = 'cancelled' WHERE chain_id = $1 AND state IN ('pending', 'sending')")
                 .bind(chain)
                 .execute(&mut *tx)
                 .await?;
@@ -884,7 +890,8 @@ impl Store {
         let mut tx = self.begin().await?;
         match outcome {
             DeliveryOutcome::Sent => {
-                sqlx::query("UPDATE outbox SET state = 'sent', sent_at = $1, lease_until = NULL, last_error = NULL WHERE id = $2 AND state = 'sending'")
+                // A message cancelled while on its way did arrive: say so.
+                sqlx::query("UPDATE outbox SET state = 'sent', sent_at = $1, lease_until = NULL, last_error = NULL WHERE id = $2 AND state IN ('sending', 'cancelled')")
                     .bind(ms(now))
                     .bind(item.id)
                     .execute(&mut *tx)

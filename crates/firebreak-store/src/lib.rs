@@ -15,6 +15,7 @@ pub mod audit;
 mod backend;
 pub mod escalations;
 pub mod incidents;
+pub mod intake;
 pub mod reports;
 pub mod secrets;
 pub mod services;

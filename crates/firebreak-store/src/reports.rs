@@ -20,7 +20,7 @@ pub struct NewReportRecord {
     pub service_id: Option<i64>,
 }
 
-const REPORT_SELECT: &str = "SELECT r.id, r.source, r.reporter, r.title, r.description, r.received_at, \
+pub(crate) const REPORT_SELECT: &str = "SELECT r.id, r.source, r.reporter, r.title, r.description, r.received_at, \
     r.status, r.incident_id, r.triaged_by, t.name AS triaged_by_name, r.triaged_at, r.dismiss_reason, \
     r.confidential, s.name AS service_name FROM reports r LEFT JOIN users t ON t.id = r.triaged_by \
     LEFT JOIN services s ON s.id = r.service_id";
@@ -28,10 +28,10 @@ const REPORT_SELECT: &str = "SELECT r.id, r.source, r.reporter, r.title, r.descr
 /// Confidential reports exist only for the security team, admins, the user
 /// who submitted them, and members of the incident they were declared as.
 /// `$1` is the reader's id, `$2` 1 or 0.
-const VISIBLE: &str = "(r.confidential = 0 OR $2 = 1 OR r.created_by = $1 OR EXISTS \
+pub(crate) const VISIBLE: &str = "(r.confidential = 0 OR $2 = 1 OR r.created_by = $1 OR EXISTS \
     (SELECT 1 FROM incident_members m WHERE m.incident_id = r.incident_id AND m.user_id = $1))";
 
-fn report_from_row(row: &sqlx::any::AnyRow, now: DateTime<Utc>) -> Result<Report> {
+pub(crate) fn report_from_row(row: &sqlx::any::AnyRow, now: DateTime<Utc>) -> Result<Report> {
     let source: String = row.try_get("source")?;
     let status: String = row.try_get("status")?;
     let received_at = time(row.try_get("received_at")?);

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use chrono::{DateTime, Utc};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
@@ -43,6 +44,20 @@ pub enum Command {
     /// Reports and the triage queue, over the API.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Who is on call, now or at a given time, and who is next.
+    Oncall(OncallArgs),
+    /// On-call schedules, over the API.
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
+    /// Escalation policies, over the API.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Services: the catalog, and each one's escalation policy and runbook.
+    #[command(subcommand)]
+    Service(ServiceCommand),
+    /// How users are reached when paged, over the API.
+    #[command(subcommand)]
+    Contact(ContactCommand),
 }
 
 /// Where the database is. Each setting may also come from the config file
@@ -167,6 +182,215 @@ pub enum IncidentCommand {
     Timeline(IncidentIdArgs),
     /// Add a person to the incident (on a security incident, lets them see it).
     Member(MemberArgs),
+    /// Acknowledge the incident's pages: their escalation stops.
+    Ack(IncidentIdArgs),
+    /// Escalate by hand: page the incident lead, notify leadership, or page one user.
+    Escalate(EscalateArgs),
+    /// Every escalation of the incident: when, level, rule, to whom, state, why.
+    Escalations(IncidentIdArgs),
+    /// The notifications sent (or being sent) for the incident.
+    Notifications(IncidentIdArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EscalateArgs {
+    /// Incident id or reference (`INC-3`).
+    pub id: String,
+    /// `incident_lead` (a page by policy), `leadership` (a notice to the
+    /// configured group), or a user name (a page to that user).
+    #[arg(long, value_name = "incident_lead|leadership|USER")]
+    pub to: String,
+    /// Why; recorded with the escalation.
+    #[arg(long)]
+    pub reason: String,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct OncallArgs {
+    /// Only this schedule [default: every schedule].
+    #[arg(long, value_name = "NAME")]
+    pub schedule: Option<String>,
+    /// The instant to ask about, RFC 3339 (`2024-03-31T09:00:00+02:00`) [default: now].
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub at: Option<DateTime<Utc>>,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+/// A command that takes nothing but the connection.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+/// A command on one named thing.
+#[derive(Debug, Args)]
+pub struct NameArgs {
+    pub name: String,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScheduleCommand {
+    /// Create or replace a schedule from a JSON file (`-` for stdin).
+    Put(PutArgs),
+    /// List schedules.
+    List(ListArgs),
+    /// Show a schedule's definition.
+    Show(NameArgs),
+    /// The schedule's final on-call timeline over a range.
+    Shifts(ShiftsArgs),
+    /// A user's shifts on the schedule as an iCalendar feed (the coming 90 days).
+    Calendar(CalendarArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PutArgs {
+    pub name: String,
+    /// The JSON definition; `-` reads standard input.
+    #[arg(long, value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ShiftsArgs {
+    pub name: String,
+    /// Start of the range, RFC 3339 [default: now].
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub from: Option<DateTime<Utc>>,
+    /// End of the range, RFC 3339 [default: two weeks after --from].
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub to: Option<DateTime<Utc>>,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CalendarArgs {
+    pub name: String,
+    /// The user whose shifts to list.
+    pub user: String,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Create or replace an escalation policy from a JSON file (`-` for stdin).
+    Put(PutArgs),
+    /// List escalation policies.
+    List(ListArgs),
+    /// Show one escalation policy.
+    Show(NameArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Add a service to the catalog.
+    Create(ServiceCreateArgs),
+    /// List the services in the catalog.
+    List(ListArgs),
+    /// Set the service's escalation policy and runbook. Both are replaced:
+    /// one left out is cleared.
+    Escalation(ServiceEscalationArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServiceCreateArgs {
+    pub name: String,
+    /// The team that owns the service.
+    #[arg(long, value_name = "TEAM")]
+    pub owner_team: String,
+    #[arg(long)]
+    pub description: Option<String>,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("setting")
+        .required(true)
+        .multiple(true)
+        .args(["policy", "runbook_file", "clear"])
+))]
+pub struct ServiceEscalationArgs {
+    /// Service name.
+    pub name: String,
+    /// The escalation policy that pages for the service's incidents
+    /// [default: none, so the configured incident-lead policy applies].
+    #[arg(long, value_name = "POLICY")]
+    pub policy: Option<String>,
+    /// Markdown runbook (the escalation path); `-` reads standard input
+    /// [default: empty].
+    #[arg(long, value_name = "FILE")]
+    pub runbook_file: Option<PathBuf>,
+    /// Remove the service's policy and runbook.
+    #[arg(long, conflicts_with_all = ["policy", "runbook_file"])]
+    pub clear: bool,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContactCommand {
+    /// Add a way to reach a user when they are paged.
+    Add(ContactAddArgs),
+    /// List a user's contact methods.
+    List(ContactListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ContactAddArgs {
+    /// The user to reach (yourself, or anyone for admins).
+    pub user: String,
+    /// A name for the method, e.g. `phone` or `pager webhook`.
+    #[arg(long)]
+    pub label: String,
+    /// The channel, as JSON: `{"kind":"email","to":"a@example.com"}`,
+    /// `{"kind":"webhook","url":"https://…","secret":"…"}`,
+    /// `{"kind":"slack","webhook_url":"…"}`, `{"kind":"teams","webhook_url":"…"}`
+    /// or `{"kind":"http",…}`.
+    #[arg(long, value_name = "JSON", value_parser = parse_json_object)]
+    pub channel_json: serde_json::Value,
+    /// Use this method this many seconds after a page (0–86400) [default: 0].
+    #[arg(long, value_name = "N")]
+    pub delay_secs: Option<i64>,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ContactListArgs {
+    pub user: String,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+/// An RFC 3339 time, in UTC.
+pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| {
+            format!("`{s}` is not an RFC 3339 time such as 2024-03-31T09:00:00+02:00 or 2024-03-31T07:00:00Z ({e})")
+        })
+}
+
+/// A JSON object given on the command line.
+fn parse_json_object(s: &str) -> Result<serde_json::Value, String> {
+    match serde_json::from_str::<serde_json::Value>(s) {
+        Ok(v @ serde_json::Value::Object(_)) => Ok(v),
+        Ok(_) => Err(
+            "expected a JSON object, like {\"kind\":\"email\",\"to\":\"a@example.com\"}".to_owned(),
+        ),
+        Err(e) => Err(format!("not valid JSON: {e}")),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -611,6 +835,102 @@ mod tests {
     fn list_takes_open_or_closed_not_both() {
         assert!(parse(&["incident", "list", "--open"]).is_ok());
         assert!(parse(&["incident", "list", "--open", "--closed"]).is_err());
+    }
+
+    #[test]
+    fn times_are_rfc3339_and_end_up_in_utc() {
+        let cli = parse(&[
+            "oncall",
+            "--schedule",
+            "primary",
+            "--at",
+            "2024-03-31T12:00:00+02:00",
+        ])
+        .unwrap();
+        let Command::Oncall(a) = cli.command else {
+            panic!()
+        };
+        assert_eq!(
+            a.at.unwrap().to_rfc3339(),
+            "2024-03-31T10:00:00+00:00".to_owned()
+        );
+        assert!(parse(&["oncall"]).is_ok());
+        for bad in ["2024-03-31", "tomorrow", "2024-03-31 10:00"] {
+            let err = parse(&["oncall", "--at", bad]).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{bad}");
+            assert!(err.to_string().contains("RFC 3339"), "{err}");
+        }
+        let err = parse(&["schedule", "shifts", "p", "--from", "x"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn contact_channels_are_json_objects() {
+        let cli = parse(&[
+            "contact",
+            "add",
+            "alice",
+            "--label",
+            "mail",
+            "--channel-json",
+            r#"{"kind":"email","to":"a@example.com"}"#,
+            "--delay-secs",
+            "60",
+        ])
+        .unwrap();
+        let Command::Contact(ContactCommand::Add(a)) = cli.command else {
+            panic!()
+        };
+        assert_eq!(a.channel_json["to"], "a@example.com");
+        assert_eq!(a.delay_secs, Some(60));
+        for bad in [r#"{"kind":"#, "[1]", "email"] {
+            let err = parse(&[
+                "contact",
+                "add",
+                "alice",
+                "--label",
+                "l",
+                "--channel-json",
+                bad,
+            ])
+            .unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{bad}");
+        }
+    }
+
+    #[test]
+    fn service_escalation_sets_something_or_clears() {
+        assert!(parse(&["service", "escalation", "api", "--policy", "p"]).is_ok());
+        assert!(parse(&["service", "escalation", "api", "--runbook-file", "-"]).is_ok());
+        assert!(parse(&["service", "escalation", "api", "--clear"]).is_ok());
+        assert_eq!(
+            parse(&["service", "escalation", "api"])
+                .unwrap_err()
+                .exit_code(),
+            2
+        );
+        assert!(parse(&["service", "escalation", "api", "--clear", "--policy", "p"]).is_err());
+    }
+
+    #[test]
+    fn escalate_needs_a_target_and_a_reason() {
+        assert!(
+            parse(&[
+                "incident",
+                "escalate",
+                "INC-1",
+                "--to",
+                "leadership",
+                "--reason",
+                "r"
+            ])
+            .is_ok()
+        );
+        assert!(parse(&["incident", "escalate", "INC-1", "--to", "leadership"]).is_err());
+        assert!(parse(&["incident", "escalate", "INC-1", "--reason", "r"]).is_err());
+        assert!(parse(&["incident", "ack", "INC-1", "--json"]).is_ok());
+        assert!(parse(&["schedule", "put", "primary"]).is_err());
+        assert!(parse(&["policy", "put", "lead", "--file", "-"]).is_ok());
     }
 
     #[test]

@@ -31,10 +31,18 @@ pub async fn serve(args: &ServeArgs) -> Result<ExitCode> {
     let settings = Settings::load(&args.db, Some(args))?;
     tracing::debug!(?settings, "settings");
     let store = open_store(&settings).await?;
-    if let Some(password) = firebreak_server::bootstrap_admin(&store, Utc::now())
-        .await
-        .context("cannot create the first admin user")?
-    {
+    let created = match firebreak_server::bootstrap_admin(&store, Utc::now()).await {
+        Ok(created) => created,
+        // Several servers started at once on an empty shared database: each
+        // saw no users, and another one's `admin` got in first. That one
+        // printed the password; this one has nothing to print.
+        Err(StoreError::Conflict(_)) => {
+            tracing::info!("another server created the first admin user");
+            None
+        }
+        Err(e) => return Err(e).context("cannot create the first admin user"),
+    };
+    if let Some(password) = created {
         let mut out = std::io::stdout().lock();
         writeln!(
             out,

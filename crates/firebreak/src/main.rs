@@ -1,13 +1,15 @@
 //! The `firebreak` binary: the server (`serve`), admin commands that work
 //! on the database directly (`migrate`, `user add`, `token create`,
 //! `audit verify`), and client commands over the API (`incident …`,
-//! `report …`).
+//! `report …`, `oncall`, `schedule …`, `policy …`, `service …`,
+//! `contact …`).
 //!
 //! Exit codes: 0 on success, 1 when the server refuses a request, cannot be
 //! reached, or a check fails, 2 for a usage error (clap's).
 
 mod cli;
 mod config;
+mod escalation;
 mod local;
 mod remote;
 mod render;
@@ -63,6 +65,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(AuditCommand::Verify(db)) => local::audit_verify(&db).await,
         Command::Incident(cmd) => remote::incident(cmd).await,
         Command::Report(cmd) => remote::report(cmd).await,
+        Command::Oncall(args) => escalation::oncall(args).await,
+        Command::Schedule(cmd) => escalation::schedule(cmd).await,
+        Command::Policy(cmd) => escalation::policy(cmd).await,
+        Command::Service(cmd) => escalation::service(cmd).await,
+        Command::Contact(cmd) => escalation::contact(cmd).await,
     }
 }
 

@@ -2,43 +2,52 @@
 //! requests through `firebreak-client` and prints the answer, as pretty
 //! JSON with `--json` or as text for people (see [`crate::render`]).
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
 
 use firebreak_api::{
-    AddMember, DeclareFromReport, DeclareIncident, DismissReport, ImpactFacts, IncidentFilter,
-    LinkReport, MarkItem, MarkStatus, NewNote, NewReport, ReportFilter, Transition, UpdateIncident,
+    AddMember, DeclareFromReport, DeclareIncident, DismissReport, Escalate, ImpactFacts,
+    IncidentFilter, LinkReport, MarkItem, MarkStatus, NewNote, NewReport, ReportFilter, Transition,
+    UpdateIncident,
 };
 use firebreak_client::Client;
 
 use crate::cli::{ClientArgs, IncidentCommand, ReportCommand};
 use crate::render;
 
-fn client(args: &ClientArgs) -> Result<Client> {
+pub(crate) fn client(args: &ClientArgs) -> Result<Client> {
     Ok(Client::new(&args.url, args.token.as_deref().unwrap_or(""))?)
 }
 
 /// Prints `value` as pretty JSON, or the text `human` makes of it.
-fn print<T: Serialize>(
+pub(crate) fn print<T: Serialize>(
     args: &ClientArgs,
     value: &T,
     human: impl FnOnce(&T) -> String,
 ) -> Result<ExitCode> {
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(value).context("cannot encode JSON")?
-        );
+    let mut text = if args.json {
+        serde_json::to_string_pretty(value).context("cannot encode JSON")?
     } else {
-        let text = human(value);
-        print!("{text}");
-        if !text.ends_with('\n') {
-            println!();
-        }
+        human(value)
+    };
+    if !text.ends_with('\n') {
+        text.push('\n');
     }
-    Ok(ExitCode::SUCCESS)
+    emit(&text)
+}
+
+/// Writes `text` to stdout. A reader that went away (`| head`) is not an
+/// error: the command did its work, and the rest is not wanted.
+pub(crate) fn emit(text: &str) -> Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(e).context("cannot write to standard output"),
+    }
 }
 
 /// Impact facts from their names (already checked by clap).
@@ -197,6 +206,53 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
             print(&a.client, &inc, |i| {
                 format!("{} added to {}", a.user, i.reference)
             })
+        }
+        IncidentCommand::Ack(a) => {
+            let c = client(&a.client)?;
+            let ack = c.acknowledge(&a.id).await?;
+            print(&a.client, &ack, |k| {
+                let reference = firebreak_api::incident_ref(k.incident_id);
+                match k.chains {
+                    0 => format!("{reference}: no active page to acknowledge"),
+                    1 => format!("{reference}: acknowledged; escalation stopped (1 page chain)"),
+                    n => format!("{reference}: acknowledged; escalation stopped ({n} page chains)"),
+                }
+            })
+        }
+        IncidentCommand::Escalate(a) => {
+            let c = client(&a.client)?;
+            let inc = c
+                .escalate(
+                    &a.id,
+                    &Escalate {
+                        to: a.to.clone(),
+                        reason: a.reason,
+                    },
+                )
+                .await?;
+            if a.client.json {
+                return print(&a.client, &inc, |_| String::new());
+            }
+            // Say who was reached: the newest escalation is this one.
+            let escalations = c.escalations(&inc.reference).await?;
+            print(&a.client, &inc, |i| match escalations.last() {
+                // The recipient when `to` named a role (or nobody could be
+                // found for it).
+                Some(e) if e.to != a.to => format!(
+                    "{}: escalated to {} ({}): {}",
+                    i.reference, a.to, e.to, e.reason
+                ),
+                Some(e) => format!("{}: escalated to {}: {}", i.reference, a.to, e.reason),
+                None => format!("{}: escalated to {}", i.reference, a.to),
+            })
+        }
+        IncidentCommand::Escalations(a) => {
+            let list = client(&a.client)?.escalations(&a.id).await?;
+            print(&a.client, &list, |l| render::escalation_table(l))
+        }
+        IncidentCommand::Notifications(a) => {
+            let list = client(&a.client)?.notifications(&a.id).await?;
+            print(&a.client, &list, |l| render::notification_table(l))
         }
     }
 }

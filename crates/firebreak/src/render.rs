@@ -2,11 +2,18 @@
 //! checklist grouped by phase, and timelines. Scripts should use `--json`;
 //! this layout may change.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 
-use firebreak_api::{ChecklistEntry, Incident, ItemStatus, Phase, Report, TimelineEvent, UserRef};
+use firebreak_api::{
+    ChecklistEntry, ContactMethod, Definition, Escalation, Incident, ItemStatus, Notification,
+    Phase, Report, Service, TimelineEvent, UserRef,
+};
+use firebreak_client::{OnCall, ShiftView};
+use firebreak_core::escalation::{Policy, Target};
 
 pub fn time(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%SZ").to_string()
@@ -293,6 +300,289 @@ pub fn report_full(r: &Report) -> String {
     out
 }
 
+/// A time in a schedule's zone, with UTC after it: `2024-04-01 09:00 CEST
+/// (07:00Z)`; UTC alone without a zone.
+pub fn zoned(t: &DateTime<Utc>, tz: Option<Tz>) -> String {
+    match tz {
+        Some(tz) if tz != Tz::UTC => {
+            let local = t.with_timezone(&tz);
+            let utc = if local.date_naive() == t.date_naive() {
+                t.format("%H:%MZ").to_string()
+            } else {
+                t.format("%Y-%m-%d %H:%MZ").to_string()
+            };
+            format!("{} ({utc})", local.format("%Y-%m-%d %H:%M %Z"))
+        }
+        _ => time(t),
+    }
+}
+
+/// Each schedule's zone, from its stored definition.
+pub fn schedule_zones(defs: &[Definition]) -> HashMap<String, Tz> {
+    defs.iter()
+        .filter_map(|d| {
+            let tz = d
+                .definition
+                .get("time_zone")?
+                .as_str()?
+                .parse::<Tz>()
+                .ok()?;
+            Some((d.name.clone(), tz))
+        })
+        .collect()
+}
+
+/// Who is on call per schedule, and who is next.
+pub fn oncall(answers: &[OnCall], zones: &HashMap<String, Tz>) -> String {
+    if answers.is_empty() {
+        return "no schedules\n".to_owned();
+    }
+    let mut out = String::new();
+    for (i, a) in answers.iter().enumerate() {
+        let tz = zones.get(&a.schedule).copied();
+        if i > 0 {
+            out.push('\n');
+        }
+        let _ = writeln!(out, "schedule {} at {}", a.schedule, zoned(&a.at, tz));
+        match &a.user {
+            Some(u) => {
+                let _ = writeln!(out, "  on call:    {u}");
+                if let Some(start) = &a.shift_start {
+                    let _ = writeln!(out, "  since:      {}", zoned(start, tz));
+                }
+                if let Some(end) = &a.shift_end {
+                    let _ = writeln!(out, "  shift ends: {}", zoned(end, tz));
+                }
+            }
+            None => {
+                let _ = writeln!(out, "  on call:    nobody");
+            }
+        }
+        match (&a.next_user, &a.next_start) {
+            (Some(u), Some(at)) => {
+                let _ = writeln!(out, "  next:       {u} from {}", zoned(at, tz));
+            }
+            (Some(u), None) => {
+                let _ = writeln!(out, "  next:       {u}");
+            }
+            _ => {
+                let _ = writeln!(out, "  next:       nobody in the coming 60 days");
+            }
+        }
+    }
+    out
+}
+
+pub fn shift_table(shifts: &[ShiftView], tz: Option<Tz>) -> String {
+    if shifts.is_empty() {
+        return "nobody is on call in this range\n".to_owned();
+    }
+    let rows: Vec<Vec<String>> = shifts
+        .iter()
+        .map(|s| vec![zoned(&s.start, tz), zoned(&s.end, tz), s.user.clone()])
+        .collect();
+    table(&["START", "END", "USER"], &rows)
+}
+
+pub fn schedule_table(defs: &[Definition]) -> String {
+    if defs.is_empty() {
+        return "no schedules\n".to_owned();
+    }
+    let count = |d: &Definition, key: &str| {
+        d.definition
+            .get(key)
+            .and_then(|v| v.as_array())
+            .map_or(0, Vec::len)
+            .to_string()
+    };
+    let rows: Vec<Vec<String>> = defs
+        .iter()
+        .map(|d| {
+            vec![
+                d.name.clone(),
+                d.definition
+                    .get("time_zone")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("-")
+                    .to_owned(),
+                count(d, "layers"),
+                count(d, "overrides"),
+                time(&d.updated_at),
+            ]
+        })
+        .collect();
+    table(
+        &["NAME", "TIME ZONE", "LAYERS", "OVERRIDES", "UPDATED"],
+        &rows,
+    )
+}
+
+/// `1: alice, schedule primary (300 s) → 2: bob (600 s), repeated 1 time`.
+pub fn policy_summary(definition: &serde_json::Value) -> String {
+    let Ok(policy) = serde_json::from_value::<Policy>(definition.clone()) else {
+        return "(not a valid policy)".to_owned();
+    };
+    let levels: Vec<String> = policy
+        .levels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let targets: Vec<String> = l
+                .targets
+                .iter()
+                .map(|t| match t {
+                    Target::User(u) => u.clone(),
+                    Target::Schedule(s) => format!("on call on {s}"),
+                })
+                .collect();
+            format!(
+                "{}: {} ({} s)",
+                i + 1,
+                targets.join(", "),
+                l.ack_timeout_secs
+            )
+        })
+        .collect();
+    let mut out = levels.join(" → ");
+    match policy.repeat {
+        0 => {}
+        1 => out.push_str(", repeated once"),
+        n => {
+            let _ = write!(out, ", repeated {n} times");
+        }
+    }
+    out
+}
+
+pub fn policy_table(defs: &[Definition]) -> String {
+    if defs.is_empty() {
+        return "no escalation policies\n".to_owned();
+    }
+    let rows: Vec<Vec<String>> = defs
+        .iter()
+        .map(|d| {
+            vec![
+                d.name.clone(),
+                time(&d.updated_at),
+                policy_summary(&d.definition),
+            ]
+        })
+        .collect();
+    table(&["NAME", "UPDATED", "LEVELS (ACK TIMEOUT)"], &rows)
+}
+
+pub fn service_table(list: &[Service]) -> String {
+    if list.is_empty() {
+        return "no services\n".to_owned();
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|s| {
+            vec![
+                s.name.clone(),
+                s.owner_team.clone(),
+                one_line(&s.description),
+            ]
+        })
+        .collect();
+    table(&["NAME", "OWNER TEAM", "DESCRIPTION"], &rows)
+}
+
+/// Where a channel goes, without its secrets: Slack and Teams webhook URLs
+/// are credentials themselves.
+pub fn channel_target(channel: &serde_json::Value) -> String {
+    let field = |k: &str| channel.get(k).and_then(|v| v.as_str()).unwrap_or("-");
+    match field("kind") {
+        "email" => field("to").to_owned(),
+        "webhook" | "http" => field("url").to_owned(),
+        "slack" | "teams" => "[webhook URL hidden]".to_owned(),
+        _ => "-".to_owned(),
+    }
+}
+
+pub fn contact_table(list: &[ContactMethod]) -> String {
+    if list.is_empty() {
+        return "no contact methods\n".to_owned();
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|c| {
+            vec![
+                c.id.to_string(),
+                c.label.clone(),
+                c.channel
+                    .get("kind")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("-")
+                    .to_owned(),
+                channel_target(&c.channel),
+            ]
+        })
+        .collect();
+    table(&["ID", "LABEL", "KIND", "TO"], &rows)
+}
+
+/// The state column of an escalation: a page's chain state (and who
+/// acknowledged it), or `notice`.
+fn escalation_state(e: &Escalation) -> String {
+    if !e.page {
+        return "notice".to_owned();
+    }
+    match (e.chain_state.as_deref(), &e.acknowledged_by) {
+        (Some("acknowledged"), Some(by)) => format!("acknowledged by {by}"),
+        (Some(state), _) => state.to_owned(),
+        (None, _) => "-".to_owned(),
+    }
+}
+
+pub fn escalation_table(list: &[Escalation]) -> String {
+    if list.is_empty() {
+        return "no escalations\n".to_owned();
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|e| {
+            vec![
+                time(&e.at),
+                e.level.to_string(),
+                e.rule.clone(),
+                e.to.clone(),
+                escalation_state(e),
+                one_line(&e.reason),
+            ]
+        })
+        .collect();
+    table(&["TIME", "LEVEL", "RULE", "TO", "STATE", "REASON"], &rows)
+}
+
+pub fn notification_table(list: &[Notification]) -> String {
+    if list.is_empty() {
+        return "no notifications\n".to_owned();
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|n| {
+            vec![
+                time(&n.created_at),
+                user(n.user.as_ref()).to_owned(),
+                n.channel.clone(),
+                n.state.clone(),
+                n.attempts.to_string(),
+                n.sent_at.as_ref().map_or_else(|| "-".to_owned(), time),
+                n.last_error
+                    .as_deref()
+                    .map_or_else(|| "-".to_owned(), one_line),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "CREATED", "USER", "CHANNEL", "STATE", "ATTEMPTS", "SENT", "ERROR",
+        ],
+        &rows,
+    )
+}
+
 /// `45s`, `12m`, `3h`, `2d`.
 pub fn age(seconds: i64) -> String {
     let s = seconds.max(0);
@@ -320,6 +610,8 @@ fn indent(s: &str, prefix: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
 
     #[test]
@@ -329,6 +621,49 @@ mod tests {
             table(&["REF", "TITLE"], &rows),
             "REF    TITLE\nINC-1  a long title\n"
         );
+    }
+
+    #[test]
+    fn zoned_times_show_the_local_time_and_utc() {
+        let t = DateTime::parse_from_rfc3339("2024-04-01T07:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            zoned(&t, Some(chrono_tz::Europe::Berlin)),
+            "2024-04-01 09:00 CEST (07:00Z)"
+        );
+        let late = DateTime::parse_from_rfc3339("2024-03-31T23:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            zoned(&late, Some(chrono_tz::Europe::Berlin)),
+            "2024-04-01 01:30 CEST (2024-03-31 23:30Z)"
+        );
+        assert_eq!(zoned(&t, None), "2024-04-01 07:00:00Z");
+    }
+
+    #[test]
+    fn policies_read_as_one_line() {
+        let p = serde_json::json!({"levels": [
+            {"targets": [{"user": "alice"}, {"schedule": "primary"}], "ack_timeout_secs": 300},
+            {"targets": [{"user": "bob"}], "ack_timeout_secs": 600}
+        ], "repeat": 1});
+        assert_eq!(
+            policy_summary(&p),
+            "1: alice, on call on primary (300 s) → 2: bob (600 s), repeated once"
+        );
+        assert_eq!(
+            policy_summary(&serde_json::json!({"x": 1})),
+            "(not a valid policy)"
+        );
+    }
+
+    #[test]
+    fn secrets_stay_out_of_contact_tables() {
+        let slack = serde_json::json!({"kind": "slack", "webhook_url": "https://hooks.slack.com/services/T/B/secret"});
+        assert!(!channel_target(&slack).contains("secret"));
+        let hook = serde_json::json!({"kind": "webhook", "url": "https://h/x", "secret": "s3cr3t"});
+        assert_eq!(channel_target(&hook), "https://h/x");
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(web::routes())
         .merge(ops::routes())
+        .merge(crate::intake::routes())
         .layer(DefaultBodyLimit::max(limit))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

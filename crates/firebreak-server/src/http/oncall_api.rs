@@ -9,11 +9,12 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use firebreak_api::{
-    Acknowledged, ContactMethod, Definition, Escalate, Escalation, NewContactMethod, Notification,
+    Acknowledged, ContactMethod, Definition, Escalate, Escalation, MessageTemplate,
+    NewContactMethod, Notification, OnCallAnswer, ServiceEscalation, ShiftView, TemplateBody,
     parse_incident_ref,
 };
 use firebreak_core::auth::Action;
@@ -40,7 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/escalation-policies/{name}", put(put_policy))
         .route(
             "/api/v1/services/{name}/escalation",
-            put(put_service_escalation),
+            put(put_service_escalation).get(get_service_escalation),
         )
         .route(
             "/api/v1/users/{name}/contact-methods",
@@ -53,22 +54,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/notifications/failed", get(failed_notifications))
         .route("/api/v1/message-templates", get(list_templates))
         .route("/api/v1/message-templates/{name}", put(put_template))
-}
-
-/// A message template: `subject` or `text`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct MessageTemplate {
-    pub name: String,
-    pub body: String,
-    /// Whether an admin changed it (false: the built-in default).
-    pub custom: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TemplateBody {
-    /// A minijinja template over the message's fields (`docs/notifications.md`).
-    pub body: String,
 }
 
 /// The templates every notification's subject and text come from.
@@ -213,18 +198,6 @@ pub struct OnCallQuery {
     at: Option<DateTime<Utc>>,
 }
 
-/// Who is on call on a schedule at an instant, and who is next.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct OnCallAnswer {
-    pub schedule: String,
-    pub at: DateTime<Utc>,
-    pub user: Option<String>,
-    pub shift_start: Option<DateTime<Utc>>,
-    pub shift_end: Option<DateTime<Utc>>,
-    pub next_user: Option<String>,
-    pub next_start: Option<DateTime<Utc>>,
-}
-
 /// Who is on call now (or `at`), per schedule.
 #[utoipa::path(get, path = "/api/v1/oncall", params(OnCallQuery), responses((status = 200, body = [OnCallAnswer])))]
 pub async fn oncall(
@@ -276,13 +249,6 @@ pub fn answer(schedule: &Schedule, at: DateTime<Utc>) -> OnCallAnswer {
 pub struct RangeQuery {
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ShiftView {
-    pub user: String,
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
 }
 
 /// The final on-call timeline between `from` (default now) and `to`
@@ -384,14 +350,24 @@ pub async fn put_policy(
         .ok_or_else(|| ApiError::Internal("policy vanished".into()))
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ServiceEscalation {
-    /// The policy that pages for this service's incidents.
-    pub escalation_policy: Option<String>,
-    /// Markdown: the escalation path, "so on-call knows who to contact".
-    #[serde(default)]
-    pub runbook: String,
+/// A service's escalation policy and runbook.
+#[utoipa::path(get, path = "/api/v1/services/{name}/escalation", params(("name" = String, Path)), responses((status = 200, body = ServiceEscalation)))]
+pub async fn get_service_escalation(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(name): Path<String>,
+) -> Result<Json<ServiceEscalation>, ApiError> {
+    state.ctx(&user).require(Action::Read)?;
+    let dir = state.store.directory().await?;
+    let (policy, runbook) = dir
+        .services
+        .get(&name)
+        .cloned()
+        .ok_or_else(|| ApiError::NotFound(format!("service `{name}`")))?;
+    Ok(Json(ServiceEscalation {
+        escalation_policy: policy,
+        runbook,
+    }))
 }
 
 /// Sets a service's escalation policy and runbook.

@@ -661,7 +661,7 @@ struct OnCallPage {
     csrf: String,
     error: Option<String>,
     notice: Option<String>,
-    answers: Vec<crate::http::oncall_api::OnCallAnswer>,
+    answers: Vec<firebreak_api::OnCallAnswer>,
 }
 
 async fn oncall_page(State(state): State<AppState>, WebUser(s): WebUser) -> Response {

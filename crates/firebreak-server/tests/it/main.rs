@@ -7,6 +7,8 @@
 mod api;
 mod escalation;
 mod harness;
-mod receiver;
+mod intake;
+mod intake_alertmanager;
 mod notify;
+mod receiver;
 mod web;

@@ -1,7 +1,13 @@
-//! End-to-end tests of the `firebreak` binary: a real server process on a
-//! fresh SQLite database, driven entirely through the CLI.
+//! End-to-end tests of the `firebreak` binary: real server processes on a
+//! fresh SQLite database (or a PostgreSQL one), driven entirely through the
+//! CLI, with a webhook receiver standing in for people's pagers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod ack;
 mod config;
 mod lifecycle;
+mod oncall;
+mod postgres;
+mod receiver;
+mod restart;
 mod support;

@@ -1,6 +1,5 @@
 //! Starting a server process and running CLI commands against it.
 
-use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -103,84 +102,98 @@ impl Run {
     }
 }
 
-/// A `firebreak serve` child process on a fresh data directory, killed
-/// when dropped.
+/// How to start a server.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// A database URL (PostgreSQL); the SQLite file in a fresh data
+    /// directory when `None`.
+    pub database_url: Option<String>,
+    /// The text of a config file passed with `--config`.
+    pub config: Option<String>,
+    /// Whether the server is to create the first admin.
+    pub admin: Admin,
+}
+
+/// What a start does about the first admin user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admin {
+    /// The database is empty: the server creates `admin` and prints its
+    /// password, once, before the listening line.
+    Created,
+    /// The database has users: printing a password fails the start.
+    Existing,
+    /// Either (servers started at once on one empty database).
+    Either,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            database_url: None,
+            config: None,
+            admin: Admin::Created,
+        }
+    }
+}
+
+/// A `firebreak serve` child process, killed when dropped.
 pub struct Server {
     child: Child,
     pub url: String,
-    pub admin_password: String,
+    /// The first admin's password, printed by a start on an empty database.
+    pub admin_password: Option<String>,
     pub data_dir: PathBuf,
+    /// `--data-dir …` or `--database-url …`, for local commands.
+    db_args: Vec<String>,
+    /// `serve` and its flags, to start again after a kill.
+    serve_args: Vec<String>,
     log: PathBuf,
     // Last, so the directory outlives the process.
     _dir: TempDir,
 }
 
 impl Server {
+    /// A server on the SQLite file of a fresh data directory.
     pub fn start() -> Server {
+        Server::start_with(Options::default())
+    }
+
+    pub fn start_with(options: Options) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let data_dir = dir.path().join("data");
         let log = dir.path().join("server.log");
-        let mut child = command(&[
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            data_dir.to_str().unwrap(),
-        ])
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(File::create(&log).unwrap())
-        .spawn()
-        .expect("spawn firebreak serve");
-
-        // Lines arrive on a thread so a hung start fails the test instead
-        // of hanging it; the thread drains stdout until the process ends.
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-
-        let mut admin_password = None;
-        loop {
-            let line = match rx.recv_timeout(START_TIMEOUT) {
-                Ok(line) => line,
-                Err(e) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!(
-                        "server did not print its listening line ({e}); log:\n{}",
-                        std::fs::read_to_string(&log).unwrap_or_default()
-                    );
-                }
-            };
-            if let Some((_, pw)) = line.split_once("with password: ") {
-                assert!(
-                    admin_password.is_none(),
-                    "the admin password is printed twice"
-                );
-                admin_password = Some(pw.trim().to_owned());
-            }
-            if let Some(url) = line.strip_prefix("firebreak listening on ") {
-                let url = url.trim().to_owned();
-                let password =
-                    admin_password.expect("the admin password before the listening line");
-                return Server {
-                    child,
-                    url,
-                    admin_password: password,
-                    data_dir,
-                    log,
-                    _dir: dir,
-                };
-            }
+        let db_args: Vec<String> = match &options.database_url {
+            Some(url) => vec!["--database-url".into(), url.clone()],
+            None => vec!["--data-dir".into(), data_dir.to_str().unwrap().to_owned()],
+        };
+        let mut serve_args: Vec<String> =
+            vec!["serve".into(), "--listen".into(), "127.0.0.1:0".into()];
+        serve_args.extend(db_args.iter().cloned());
+        if let Some(text) = &options.config {
+            let path = dir.path().join("firebreak.toml");
+            std::fs::write(&path, text).unwrap();
+            serve_args.extend(["--config".to_owned(), path.to_str().unwrap().to_owned()]);
         }
+        let (child, url, admin_password) = spawn_server(&serve_args, &log, options.admin);
+        Server {
+            child,
+            url,
+            admin_password,
+            data_dir,
+            db_args,
+            serve_args,
+            log,
+            _dir: dir,
+        }
+    }
+
+    /// Starts the server again on the same database and config, after a
+    /// [`Server::kill`]. It listens on a new port: `url` changes.
+    pub fn restart(&mut self) {
+        self.kill();
+        let (child, url, _) = spawn_server(&self.serve_args, &self.log, Admin::Existing);
+        self.child = child;
+        self.url = url;
     }
 
     pub fn data_dir(&self) -> &str {
@@ -202,8 +215,14 @@ impl Server {
     /// A local admin command on this server's database.
     pub fn local(&self, args: &[&str]) -> Run {
         let mut all: Vec<&str> = args.to_vec();
-        all.extend(["--data-dir", self.data_dir()]);
+        all.extend(self.db_args.iter().map(String::as_str));
         run(&all)
+    }
+
+    /// A new API token for `user`, made with the local command.
+    pub fn token(&self, user: &str) -> String {
+        let out = self.local(&["token", "create", "--user", user]).ok();
+        out.trim().to_owned()
     }
 
     /// Stops the server now; its data directory stays until the drop.
@@ -211,7 +230,8 @@ impl Server {
         self.kill();
     }
 
-    fn kill(&mut self) {
+    /// SIGKILL (what `Child::kill` sends on unix): no shutdown code runs.
+    pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -219,6 +239,76 @@ impl Server {
     #[allow(dead_code)]
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+/// Spawns `firebreak serve …` and reads its stdout up to the listening
+/// line: the process, its URL, and the admin password if one was printed.
+fn spawn_server(args: &[String], log: &Path, admin: Admin) -> (Child, String, Option<String>) {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let log_file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    let mut child = command(&args)
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log_file)
+        .spawn()
+        .expect("spawn firebreak serve");
+
+    // Lines arrive on a thread so a hung start fails the test instead
+    // of hanging it; the thread drains stdout until the process ends.
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+
+    let mut admin_password = None;
+    loop {
+        let line = match rx.recv_timeout(START_TIMEOUT) {
+            Ok(line) => line,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "server did not print its listening line ({e}); log:\n{}",
+                    std::fs::read_to_string(log).unwrap_or_default()
+                );
+            }
+        };
+        if line.to_lowercase().contains("password") {
+            if admin == Admin::Existing {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("a server on a database that has users printed a password: {line}");
+            }
+            if let Some((_, pw)) = line.split_once("with password: ") {
+                assert!(
+                    admin_password.is_none(),
+                    "the admin password is printed twice"
+                );
+                admin_password = Some(pw.trim().to_owned());
+            }
+        }
+        if let Some(url) = line.strip_prefix("firebreak listening on ") {
+            let url = url.trim().to_owned();
+            if admin == Admin::Created {
+                assert!(
+                    admin_password.is_some(),
+                    "the admin password before the listening line"
+                );
+            }
+            return (child, url, admin_password);
+        }
     }
 }
 
@@ -240,6 +330,36 @@ impl As<'_> {
         all.extend(["--url", &self.server.url, "--token", self.token]);
         run(&all)
     }
+
+    pub fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--url", &self.server.url, "--token", self.token]);
+        run_with_stdin(&all, stdin)
+    }
+}
+
+/// Calls `f` until it gives an answer, at most `timeout`; for state the
+/// server reaches on its own (a notification marked sent). Arrivals at a
+/// receiver are awaited on its channel instead.
+pub fn eventually<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Writes `text` to a new file in `dir` and returns its path.
+pub fn write_file(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
 }
 
 /// Opens the SQLite file directly, as an attacker with file access would.

@@ -1,0 +1,632 @@
+//! The intake admin API: integrations (admins), routing rules and
+//! maintenance windows (admins and leads), silences (whoever triages),
+//! trying a sample payload against the rules, and reading alerts and change
+//! events.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Serialize;
+
+use firebreak_core::auth::Action;
+use firebreak_intake::generic::{self, Explanation};
+use firebreak_intake::rules::{Rule, Silence};
+use firebreak_intake::{NormalizedAlert, alertmanager, grafana, pagerduty};
+use firebreak_store::intake::{
+    AlertFilter, MaintenanceWrite, NewIntegration, RuleWrite, SilenceWrite,
+};
+
+use crate::AppState;
+use crate::actions::{self, Ctx};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiQuery, AuthUser};
+use crate::intake::ingest::{Routed, Routing, route};
+use crate::intake::webhooks::mapping_problem;
+use crate::intake::wire::{
+    AlertQuery, AlertView, ChangeQuery, ChangeView, CreateIntegration, IntegrationCreated,
+    IntegrationKind, IntegrationView, MaintenanceBody, MaintenanceView, RuleBody, RuleView,
+    SilenceBody, SilenceView, TestPayload, positive_id,
+};
+use crate::intake::{Runtime, intake_problem, load_integration, new_integration_key, one_line};
+
+/// Longest integration name.
+const MAX_NAME: usize = 48;
+
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name.len() <= MAX_NAME
+        && chars
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'))
+}
+
+async fn service_id(cx: &Ctx<'_>, field: &str, name: &str) -> Result<i64, ApiError> {
+    cx.store
+        .service_by_name(name)
+        .await?
+        .map(|s| s.id)
+        .ok_or_else(|| ApiError::invalid(field, format!("no service named `{name}`")))
+}
+
+// ------------------------------------------------------------ integrations
+
+pub(super) async fn list_integrations(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<Vec<IntegrationView>>, ApiError> {
+    state.ctx(&user).require(Action::ManageUsers)?;
+    let list = state.store.integrations().await?;
+    Ok(Json(
+        list.iter()
+            .map(|r| IntegrationView::new(r, &state.config.public_url))
+            .collect(),
+    ))
+}
+
+pub(super) async fn get_integration(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<IntegrationView>, ApiError> {
+    state.ctx(&user).require(Action::ManageUsers)?;
+    let id = positive_id("integration", &id)?;
+    let r = state
+        .store
+        .integration(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("integration {id}")))?;
+    Ok(Json(IntegrationView::new(&r, &state.config.public_url)))
+}
+
+/// Creates an integration and shows its key, once.
+pub(super) async fn create_integration(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiJson(req): ApiJson<CreateIntegration>,
+) -> Result<(StatusCode, Json<IntegrationCreated>), ApiError> {
+    let cx = state.ctx(&user);
+    cx.require(Action::ManageUsers)?;
+    if !valid_name(&req.name) {
+        return Err(ApiError::invalid(
+            "name",
+            format!(
+                "`name` must be 1 to {MAX_NAME} lower-case letters, digits, `-`, `_` or `.`, starting with a letter or digit"
+            ),
+        ));
+    }
+    let service_id = match &req.service {
+        Some(name) => Some(service_id(&cx, "service", name).await?),
+        None => None,
+    };
+    let mapping = match (req.kind, &req.mapping) {
+        (IntegrationKind::Generic, None) => {
+            return Err(ApiError::invalid(
+                "mapping",
+                "a generic integration needs a `mapping`",
+            ));
+        }
+        (IntegrationKind::Generic, Some(m)) => {
+            m.validate().map_err(|e| match mapping_problem(&e) {
+                ApiError::Invalid { detail, field } => ApiError::Invalid {
+                    detail,
+                    field: field.map(|f| format!("mapping.{f}")),
+                },
+                other => other,
+            })?;
+            Some(serde_json::to_string(m).map_err(|e| ApiError::Internal(e.to_string()))?)
+        }
+        (_, Some(_)) => {
+            return Err(ApiError::invalid(
+                "mapping",
+                "only a generic integration takes a `mapping`",
+            ));
+        }
+        (_, None) => None,
+    };
+    if req.kind != IntegrationKind::Grafana
+        && (req.hmac_secret.is_some() || req.hmac_timestamp_header.is_some())
+    {
+        return Err(ApiError::invalid(
+            "hmac_secret",
+            "only a grafana integration takes an HMAC secret",
+        ));
+    }
+    if let Some(secret) = &req.hmac_secret
+        && (secret.is_empty() || secret.len() > 256)
+    {
+        return Err(ApiError::invalid(
+            "hmac_secret",
+            "`hmac_secret` must be 1 to 256 bytes",
+        ));
+    }
+    if let Some(h) = &req.hmac_timestamp_header {
+        if req.hmac_secret.is_none() {
+            return Err(ApiError::invalid(
+                "hmac_timestamp_header",
+                "a timestamp header needs an `hmac_secret`",
+            ));
+        }
+        if axum::http::HeaderName::from_bytes(h.as_bytes()).is_err() {
+            return Err(ApiError::invalid(
+                "hmac_timestamp_header",
+                format!("`{h}` is not a header name"),
+            ));
+        }
+    }
+    let key = new_integration_key();
+    let record = state
+        .store
+        .create_integration(
+            &NewIntegration {
+                name: req.name.clone(),
+                kind: req.kind.as_str().to_owned(),
+                service_id,
+                key: key.clone(),
+                mapping,
+                hmac_secret: req.hmac_secret.clone(),
+                hmac_timestamp_header: req.hmac_timestamp_header.clone(),
+            },
+            &cx.actor(),
+            cx.now,
+        )
+        .await?;
+    let url = req.kind.url(&state.config.public_url, &key);
+    Ok((
+        StatusCode::CREATED,
+        Json(IntegrationCreated {
+            integration: IntegrationView::new(&record, &state.config.public_url),
+            key,
+            url,
+        }),
+    ))
+}
+
+pub(super) async fn disable_integration(
+    State(state): State<AppState>,
+    Extension(rt): Extension<Arc<Runtime>>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<IntegrationView>, ApiError> {
+    let cx = state.ctx(&user);
+    cx.require(Action::ManageUsers)?;
+    let id = positive_id("integration", &id)?;
+    let r = state
+        .store
+        .disable_integration(id, &cx.actor(), cx.now)
+        .await?;
+    rt.forget_keys();
+    Ok(Json(IntegrationView::new(&r, &state.config.public_url)))
+}
+
+/// A new key; the old one stops working at once.
+pub(super) async fn rotate_key(
+    State(state): State<AppState>,
+    Extension(rt): Extension<Arc<Runtime>>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<IntegrationCreated>, ApiError> {
+    let cx = state.ctx(&user);
+    cx.require(Action::ManageUsers)?;
+    let id = positive_id("integration", &id)?;
+    let key = new_integration_key();
+    let r = state
+        .store
+        .rotate_integration_key(id, &key, &cx.actor(), cx.now)
+        .await?;
+    rt.forget_keys();
+    let view = IntegrationView::new(&r, &state.config.public_url);
+    let kind: IntegrationKind = serde_json::from_value(serde_json::Value::String(r.kind.clone()))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(IntegrationCreated {
+        url: kind.url(&state.config.public_url, &key),
+        integration: view,
+        key,
+    }))
+}
+
+// --------------------------------------------------------------- testing
+
+/// How a sample payload is read and routed.
+#[derive(Debug, Serialize)]
+pub(super) struct Tested {
+    alerts: Vec<Routed>,
+    /// For `generic`: what each pointer found.
+    explanation: Option<Explanation>,
+}
+
+/// Parses and routes a sample payload as if it had been sent, as of `at`,
+/// and stores nothing.
+pub(super) async fn test_payload(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiJson(req): ApiJson<TestPayload>,
+) -> Result<Json<Tested>, ApiError> {
+    let cx = state.ctx(&user);
+    cx.require(Action::Triage)?;
+    let at = req.at.unwrap_or(cx.now);
+    let integration = match req.integration {
+        None => None,
+        Some(id) => {
+            let record =
+                state.store.integration(id).await?.ok_or_else(|| {
+                    ApiError::invalid("integration", format!("no integration {id}"))
+                })?;
+            Some(load_integration(&state, record).await?)
+        }
+    };
+    let body = serde_json::to_vec(&req.payload).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut explanation = None;
+    let alerts: Vec<NormalizedAlert> = match req.kind {
+        IntegrationKind::Alertmanager => {
+            let w = alertmanager::parse(&body).map_err(|e| prefixed(intake_problem(&e)))?;
+            alertmanager::to_alerts(&w)
+        }
+        IntegrationKind::Grafana => {
+            let w = grafana::parse(&body).map_err(|e| prefixed(intake_problem(&e)))?;
+            grafana::to_alerts(&w)
+        }
+        IntegrationKind::Pagerduty => {
+            let event = pagerduty::parse_event(&body).map_err(|errors| ApiError::BadRequest {
+                detail: errors.join("; "),
+                field: Some("payload".to_owned()),
+            })?;
+            vec![pagerduty::to_alert(&event, "generated-when-sent")]
+        }
+        IntegrationKind::Generic => {
+            let mapping = req
+                .mapping
+                .clone()
+                .or_else(|| integration.as_ref().and_then(|i| i.mapping.clone()))
+                .ok_or_else(|| {
+                    ApiError::invalid("mapping", "give a `mapping` or a generic `integration`")
+                })?;
+            let e = generic::explain(&mapping, &req.payload);
+            let alerts = e.alert.clone().into_iter().collect();
+            explanation = Some(e);
+            alerts
+        }
+        IntegrationKind::Email => {
+            return Err(ApiError::invalid(
+                "kind",
+                "e-mail is not routed by rules; send a message to see where it lands",
+            ));
+        }
+    };
+    let routing = Routing::from_snapshot(state.store.routing_snapshot(at).await?);
+    let service = integration.as_ref().and_then(|i| i.record.service.clone());
+    let alerts = alerts
+        .into_iter()
+        .map(|a| route(a, service.as_deref(), &routing, at))
+        .collect();
+    Ok(Json(Tested {
+        alerts,
+        explanation,
+    }))
+}
+
+/// A parser's refusal of the sample, pointing into `payload`.
+fn prefixed(e: ApiError) -> ApiError {
+    match e {
+        ApiError::BadRequest { detail, field } => ApiError::BadRequest {
+            detail,
+            field: Some(match field {
+                Some(f) => format!("payload.{f}"),
+                None => "payload".to_owned(),
+            }),
+        },
+        other => other,
+    }
+}
+
+// ------------------------------------------------------------------ rules
+
+pub(super) async fn list_rules(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<Vec<RuleView>>, ApiError> {
+    state.ctx(&user).require(Action::Read)?;
+    let rules = state.store.intake_rules().await?;
+    Ok(Json(rules.iter().filter_map(RuleView::new).collect()))
+}
+
+async fn rule_write(cx: &Ctx<'_>, req: &RuleBody) -> Result<RuleWrite, ApiError> {
+    let name = one_line(&req.name, 200);
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::invalid(
+            "name",
+            "`name` must be 1 to 100 characters",
+        ));
+    }
+    if let Some(service) = &req.set_service {
+        service_id(cx, "set_service", service).await?;
+    }
+    let rule = Rule {
+        name: name.clone(),
+        matchers: req.matchers.clone(),
+        set_service: req.set_service.clone(),
+        set_kind: req.set_kind,
+        set_severity: req.set_severity,
+        declare: req.declare,
+    };
+    let position = match req.position {
+        Some(p) => p,
+        None => {
+            cx.store
+                .intake_rules()
+                .await?
+                .iter()
+                .map(|r| r.position)
+                .max()
+                .unwrap_or(0)
+                + 10
+        }
+    };
+    Ok(RuleWrite {
+        position,
+        name,
+        definition: serde_json::to_string(&rule).map_err(|e| ApiError::Internal(e.to_string()))?,
+        enabled: req.enabled,
+    })
+}
+
+pub(super) async fn create_rule(
+    State(state): State<AppState>,
+    Extension(rt): Extension<Arc<Runtime>>,
+    AuthUser(user): AuthUser,
+    ApiJson(req): ApiJson<RuleBody>,
+) -> Result<(StatusCode, Json<RuleView>), ApiError> {
+    let cx = state.ctx(&user);
+    cx.require(Action::ManageServices)?;
+    let write = rule_write(&cx, &req).await?;
+    let r = state
+        .store
+        .create_intake_rule(&write, &cx.actor(), cx.now)
+        .await?;
+    rt.forget_routing();
+    let view = RuleView::new(&r).ok_or_else(|| ApiError::Internal("stored rule".into()))?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+pub(super) async fn update_rule(
+    State(state): State<AppState>,
+    Extension(rt): Extension<Arc<Runtime>>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<RuleBody>,
+) -> Result<Json<RuleView>, ApiError> {
+    let cx = state.ctx(&user);
+    cx.require(Action::ManageServices)?;
+    let id = positive_id("routing rule", &id)?;
+    let write = rule_write(&cx, &req).await?;
+    let r = state
+        .store
+        .update_intake_rule(id, &write, &cx.actor(), cx.now)
+        .await?;
+    rt.forget_routing();
+    let view = RuleView::new(&r).ok_or_else(|| ApiError::Internal("stored rule".into()))?;
+    Ok(Json(view))
+}
+
+pub(super) async fn delete_rule(
+    State(state): State<AppState>,
+    Extension(rt): Extension<Arc<Runtime>>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let cx = state.ctx(&user);
+    cx.require(Action::ManageServices)?;
+    let id = positive_id("routing rule", &id)?;
+    state
+        .store
+        .delete_intake_rule(id, &cx.actor(), cx.now)
+        .await?;
+    rt.forget_routing();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// --------------------------------------------------------------- silences
+
+pub(super) async fn list_silences(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<Vec<SilenceView>>, ApiError> {
+    let cx = state.ctx(&user);
+    cx.require(Action::Read)?;
+    let list = state.store.silences(None).await?;
+    Ok(Json(
+        list.iter().map(|s| SilenceView::new(s, cx.now)).collect(),
+    ))
+}
+
+pub(super) async fn create_silence(
+    State(state): State<AppState>,
+    Extension(rt): Extension<Arc<Runtime>>,
+    AuthUser(user): AuthUser,
+    ApiJson(req): ApiJson<SilenceBody>,
+) -> Result<(StatusCode, Json<SilenceView>), ApiError> {
+    let cx = state.ctx(&user);
+    cx.require(Action::Triage)?;
+    let reason = actions::text("reason", Some(&req.reason), true)?.unwrap_or_default();
+    let silence = Silence {
+        matchers: req.matchers.clone(),
+        starts_at: req.starts_at.unwrap_or(cx.now),
+        ends_at: req.ends_at,
+        reason: reason.clone(),
+        created_by: user.name.clone(),
+    };
+    silence.validate().map_err(|e| {
+        let field = if silence.ends_at <= silence.starts_at {
+            "ends_at"
+        } else {
+            "matchers"
+        };
+        ApiError::invalid(field, e.to_string())
+    })?;
+    let write = SilenceWrite {
+        matchers: serde_json::to_string(&silence.matchers)
+            .map_err(|e| ApiError::Internal(e.to_string()))?,
+        starts_at: silence.starts_at,
+        ends_at: silence.ends_at,
+        reason,
+    };
+    let s = state
+        .store
+        .create_silence(&write, &cx.actor(), cx.now)
+        .await?;
+    rt.forget_routing();
+    Ok((StatusCode::CREATED, Json(SilenceView::new(&s, cx.now))))
+}
+
+pub(super) async fn expire_silence(
+    State(state): State<AppState>,
+    Extension(rt): Extension<Arc<Runtime>>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<SilenceView>, ApiError> {
+    let cx = state.ctx(&user);
+    cx.require(Action::Triage)?;
+    let id = positive_id("silence", &id)?;
+    let s = state.store.expire_silence(id, &cx.actor(), cx.now).await?;
+    rt.forget_routing();
+    Ok(Json(SilenceView::new(&s, cx.now)))
+}
+
+// ------------------------------------------------------------ maintenance
+
+pub(super) async fn list_maintenance(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<Vec<MaintenanceView>>, ApiError> {
+    let cx = state.ctx(&user);
+    cx.require(Action::Read)?;
+    let list = state.store.maintenance_windows(None).await?;
+    Ok(Json(
+        list.iter()
+            .map(|m| MaintenanceView::new(m, cx.now))
+            .collect(),
+    ))
+}
+
+pub(super) async fn create_maintenance(
+    State(state): State<AppState>,
+    Extension(rt): Extension<Arc<Runtime>>,
+    AuthUser(user): AuthUser,
+    ApiJson(req): ApiJson<MaintenanceBody>,
+) -> Result<(StatusCode, Json<MaintenanceView>), ApiError> {
+    let cx = state.ctx(&user);
+    cx.require(Action::ManageServices)?;
+    let service_id = service_id(&cx, "service", &req.service).await?;
+    let reason = actions::text("reason", Some(&req.reason), true)?.unwrap_or_default();
+    let starts_at = req.starts_at.unwrap_or(cx.now);
+    if req.ends_at <= starts_at {
+        return Err(ApiError::invalid(
+            "ends_at",
+            "`ends_at` must be after `starts_at`",
+        ));
+    }
+    let m = state
+        .store
+        .create_maintenance(
+            &MaintenanceWrite {
+                service_id,
+                starts_at,
+                ends_at: req.ends_at,
+                reason,
+            },
+            &cx.actor(),
+            cx.now,
+        )
+        .await?;
+    rt.forget_routing();
+    Ok((StatusCode::CREATED, Json(MaintenanceView::new(&m, cx.now))))
+}
+
+pub(super) async fn end_maintenance(
+    State(state): State<AppState>,
+    Extension(rt): Extension<Arc<Runtime>>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<MaintenanceView>, ApiError> {
+    let cx = state.ctx(&user);
+    cx.require(Action::ManageServices)?;
+    let id = positive_id("maintenance window", &id)?;
+    let m = state.store.end_maintenance(id, &cx.actor(), cx.now).await?;
+    rt.forget_routing();
+    Ok(Json(MaintenanceView::new(&m, cx.now)))
+}
+
+// ----------------------------------------------------------------- reading
+
+pub(super) async fn list_alerts(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiQuery(q): ApiQuery<AlertQuery>,
+) -> Result<Json<Vec<AlertView>>, ApiError> {
+    let cx = state.ctx(&user);
+    cx.require(Action::Read)?;
+    if let Some(s) = &q.status
+        && !matches!(s.as_str(), "open" | "firing" | "acknowledged" | "resolved")
+    {
+        return Err(ApiError::bad(
+            "status",
+            "`status` is one of open, firing, acknowledged, resolved",
+        ));
+    }
+    let alerts = state
+        .store
+        .intake_alerts(
+            &AlertFilter {
+                integration_id: q.integration,
+                status: q.status.clone(),
+                limit: q.limit.unwrap_or(100),
+            },
+            &cx.reader(),
+        )
+        .await?;
+    Ok(Json(alerts.into_iter().map(AlertView::from).collect()))
+}
+
+pub(super) async fn list_changes(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiQuery(q): ApiQuery<ChangeQuery>,
+) -> Result<Json<Vec<ChangeView>>, ApiError> {
+    let cx = state.ctx(&user);
+    cx.require(Action::Read)?;
+    let service = match &q.service {
+        Some(name) => Some(
+            state
+                .store
+                .service_by_name(name)
+                .await?
+                .ok_or_else(|| ApiError::NotFound(format!("service `{name}`")))?
+                .id,
+        ),
+        None => None,
+    };
+    let list = state
+        .store
+        .change_events(service, q.limit.unwrap_or(100))
+        .await?;
+    Ok(Json(list.into_iter().map(ChangeView::from).collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integration_names() {
+        for ok in ["am", "prod-alertmanager", "a.b_c-1", "0x"] {
+            assert!(valid_name(ok), "{ok}");
+        }
+        for bad in ["", "-x", "Upper", "a b", "a/b", &"x".repeat(49)] {
+            assert!(!valid_name(bad), "{bad}");
+        }
+    }
+}

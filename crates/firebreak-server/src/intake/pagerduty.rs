@@ -1,0 +1,153 @@
+//! PagerDuty's Events API v2, answered as PagerDuty answers: `POST
+//! /v2/enqueue` (alert events) and `POST /v2/change/enqueue` (change events)
+//! at the server's root, so a tool or client library is pointed at Firebreak
+//! by changing only its base URL. The event's `routing_key` is the
+//! integration key.
+//!
+//! Answers: 202 `{"status":"success","message":"Event processed",
+//! "dedup_key":…}`; 400 `{"status":"invalid event","message":"Event object
+//! is invalid","errors":[…]}` for an invalid event or a routing key that
+//! matches no enabled PagerDuty integration; 413 with the same shape over
+//! 512 KB; 503 `{"status":"unavailable",…}` when the database fails
+//! (PagerDuty's clients retry 5xx). Nothing is written unless 202.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use firebreak_intake::pagerduty::{
+    AcceptedResponse, InvalidEventResponse, parse_change_event, parse_event, to_alert,
+};
+use firebreak_store::intake::ChangeEventWrite;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::intake::{BodyError, Integration, PAGERDUTY_LIMIT, Runtime, read_body};
+
+pub(super) async fn enqueue(
+    State(state): State<AppState>,
+    Extension(rt): Extension<Arc<Runtime>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let bytes = match read_body(&headers, body, PAGERDUTY_LIMIT).await {
+        Ok(b) => b,
+        Err(e) => return body_refused(e),
+    };
+    let event = match parse_event(&bytes) {
+        Ok(e) => e,
+        Err(errors) => return invalid(StatusCode::BAD_REQUEST, errors),
+    };
+    let integration = match routing_key(&state, &rt, &event.routing_key).await {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let generated = hex::encode(rand::random::<[u8; 16]>());
+    let alert = to_alert(&event, &generated);
+    let dedup_key = alert.dedup_key.clone();
+    match rt.ingest(&state, &integration, vec![alert]).await {
+        Ok(_) => (StatusCode::ACCEPTED, Json(AcceptedResponse::new(dedup_key))).into_response(),
+        Err(e) => unavailable(e),
+    }
+}
+
+pub(super) async fn change_enqueue(
+    State(state): State<AppState>,
+    Extension(rt): Extension<Arc<Runtime>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let bytes = match read_body(&headers, body, PAGERDUTY_LIMIT).await {
+        Ok(b) => b,
+        Err(e) => return body_refused(e),
+    };
+    let event = match parse_change_event(&bytes) {
+        Ok(e) => e,
+        Err(errors) => return invalid(StatusCode::BAD_REQUEST, errors),
+    };
+    let integration = match routing_key(&state, &rt, &event.routing_key).await {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let details = json!({
+        "custom_details": event.payload.custom_details,
+        "links": event.links,
+    });
+    let write = ChangeEventWrite {
+        integration_id: integration.record.id,
+        service_id: integration.record.service_id,
+        summary: event.payload.summary.clone(),
+        source: event.payload.source.clone(),
+        happened_at: event.payload.timestamp,
+        details: details.to_string(),
+    };
+    match state
+        .store
+        .record_change_event(&write, &integration.record.actor(), state.now())
+        .await
+    {
+        Ok(_) => (
+            StatusCode::ACCEPTED,
+            Json(json!({"status": "success", "message": "Change event processed"})),
+        )
+            .into_response(),
+        Err(e) => unavailable(e.into()),
+    }
+}
+
+/// The enabled PagerDuty integration of a routing key, or PagerDuty's 400.
+async fn routing_key(
+    state: &AppState,
+    rt: &Runtime,
+    key: &str,
+) -> Result<Arc<Integration>, Response> {
+    match rt.authenticate(state, "pagerduty", Some(key)).await {
+        Ok(i) => Ok(i),
+        Err(ApiError::Unauthorized) => Err(invalid(
+            StatusCode::BAD_REQUEST,
+            vec!["'routing_key' does not match an enabled integration".to_owned()],
+        )),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
+fn invalid(status: StatusCode, errors: Vec<String>) -> Response {
+    (status, Json(InvalidEventResponse::new(errors))).into_response()
+}
+
+fn body_refused(e: BodyError) -> Response {
+    match e {
+        BodyError::TooLarge(limit) => invalid(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            vec![format!(
+                "Event object is larger than the {} KB limit",
+                limit / 1024
+            )],
+        ),
+        BodyError::Broken => invalid(
+            StatusCode::BAD_REQUEST,
+            vec!["The request body could not be read".to_owned()],
+        ),
+    }
+}
+
+fn unavailable(e: ApiError) -> Response {
+    let status = e.status().0;
+    tracing::warn!(error = ?e, "PagerDuty event not stored");
+    let status = if status.is_server_error() {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        status
+    };
+    (
+        status,
+        Json(json!({"status": "unavailable", "message": "The event was not stored; retry later"})),
+    )
+        .into_response()
+}

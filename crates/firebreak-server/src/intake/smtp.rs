@@ -1,0 +1,165 @@
+//! The optional SMTP listener (`firebreak serve --smtp-listen ADDR`, off by
+//! default): mail sent to it is stored exactly as `POST
+//! /api/v1/inbound/email` stores it, for the oldest enabled `email`
+//! integration.
+//!
+//! The protocol is `mailin`'s state machine driven by a small tokio loop.
+//! The final `250` of a message is sent only after the message is
+//! committed; a database fault answers `451` (the sending server retries),
+//! a message with no headers `554`, one over [`EMAIL_LIMIT`] `552`, and no
+//! `email` integration `451` (so mail waits in the sender's queue until an
+//! admin creates one). It accepts every recipient and relays nothing: bind
+//! it where only your mail gateway can reach it. There is no TLS or AUTH;
+//! put it behind the gateway that has them.
+
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use mailin::{Handler, Response, SessionBuilder};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+use firebreak_intake::email::parse_email;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::intake::{EMAIL_LIMIT, email, load_integration};
+
+/// Longest command or data line read; SMTP allows 1,000 octets.
+const MAX_LINE: u64 = 64 * 1024;
+
+/// Accepts SMTP connections on `listener` until the task is dropped or the
+/// listener fails. Each connection is served by its own task.
+pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    loop {
+        let (stream, peer) = listener.accept().await?;
+        let state = state.clone();
+        tokio::spawn(async move {
+            if let Err(e) = session(stream, peer.ip(), state).await {
+                tracing::debug!(error = %e, %peer, "SMTP session ended with an error");
+            }
+        });
+    }
+}
+
+/// A finished message waiting to be stored, or the reason it was refused.
+type Done = Arc<Mutex<Option<Result<Vec<u8>, ()>>>>;
+
+struct Collector {
+    current: Vec<u8>,
+    too_big: bool,
+    done: Done,
+}
+
+impl Handler for Collector {
+    fn mail(&mut self, _ip: IpAddr, _domain: &str, _from: &str) -> Response {
+        self.current.clear();
+        self.too_big = false;
+        mailin::response::OK
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        if self.current.len() + buf.len() > EMAIL_LIMIT {
+            self.too_big = true;
+            self.current.clear();
+        } else if !self.too_big {
+            self.current.extend_from_slice(buf);
+        }
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> Response {
+        let message = if self.too_big {
+            Err(())
+        } else {
+            Ok(std::mem::take(&mut self.current))
+        };
+        if let Ok(mut done) = self.done.lock() {
+            *done = Some(message);
+        }
+        // Provisional: the loop replaces it with the outcome of storing.
+        mailin::response::OK
+    }
+}
+
+async fn session(stream: TcpStream, ip: IpAddr, state: AppState) -> std::io::Result<()> {
+    let (reader, mut writer) = stream.into_split();
+    let mut reader = BufReader::new(reader);
+    let done: Done = Arc::default();
+    let mut session = SessionBuilder::new("firebreak").build(
+        ip,
+        Collector {
+            current: Vec::new(),
+            too_big: false,
+            done: done.clone(),
+        },
+    );
+    writer.write_all(&session.greeting().buffer()?).await?;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = (&mut reader)
+            .take(MAX_LINE)
+            .read_until(b'\n', &mut line)
+            .await?;
+        if n == 0 {
+            return Ok(());
+        }
+        if !line.ends_with(b"\n") {
+            let r = Response::custom(500, "line too long".to_owned());
+            writer.write_all(&r.buffer()?).await?;
+            return Ok(());
+        }
+        let mut response = session.process(&line);
+        let finished = done.lock().ok().and_then(|mut d| d.take());
+        if let Some(message) = finished {
+            response = match message {
+                Err(()) => {
+                    Response::custom(552, format!("message exceeds the {EMAIL_LIMIT} byte limit"))
+                }
+                Ok(raw) => store(&state, &raw).await,
+            };
+        }
+        match response.action {
+            mailin::Action::Reply => writer.write_all(&response.buffer()?).await?,
+            mailin::Action::Close | mailin::Action::UpgradeTls => {
+                writer.write_all(&response.buffer()?).await?;
+                return Ok(());
+            }
+            mailin::Action::NoReply => {}
+        }
+    }
+}
+
+/// Stores one message; the SMTP reply says how it went.
+async fn store(state: &AppState, raw: &[u8]) -> Response {
+    let record = match state.store.first_integration_of_kind("email").await {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            return Response::custom(451, "no email integration is configured yet".to_owned());
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "SMTP intake: reading integrations failed");
+            return Response::custom(451, "temporary failure, try again later".to_owned());
+        }
+    };
+    let integration = match load_integration(state, record).await {
+        Ok(i) => i,
+        Err(e) => {
+            tracing::warn!(error = ?e, "SMTP intake: loading the integration failed");
+            return Response::custom(451, "temporary failure, try again later".to_owned());
+        }
+    };
+    let parsed = match parse_email(raw) {
+        Ok(p) => p,
+        Err(e) => return Response::custom(554, format!("message refused: {e}")),
+    };
+    match email::deliver(state, &integration, raw, &parsed).await {
+        Ok(r) => Response::custom(250, format!("stored as report {}", r.report_id)),
+        Err(ApiError::Unavailable(e) | ApiError::Internal(e)) => {
+            tracing::warn!(error = %e, "SMTP intake: storing a message failed");
+            Response::custom(451, "temporary failure, try again later".to_owned())
+        }
+        Err(e) => Response::custom(554, format!("message refused: {e}")),
+    }
+}

@@ -1,0 +1,181 @@
+//! The triage queue's additions: filters by source and service (with the
+//! alert behind each report), the untriaged backlog per source with the age
+//! of its oldest report, bulk link and dismiss (each report through
+//! `actions`, as one would), and the noise view: reports per service per
+//! day. Every read applies the confidentiality rule: a reader counts and
+//! lists only what they may see.
+
+use std::collections::{BTreeSet, HashMap};
+
+use axum::Json;
+use axum::extract::State;
+use chrono::{Duration, DurationRound, Utc};
+
+use firebreak_api::{DismissReport, parse_incident_ref};
+use firebreak_core::auth::Action;
+use firebreak_store::intake::TriageFilter;
+
+use crate::AppState;
+use crate::actions;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiQuery, AuthUser};
+use crate::intake::wire::{
+    AlertBrief, BacklogView, BulkAction, BulkFailure, BulkOutcome, BulkTriage, NoiseDay,
+    NoiseQuery, NoiseView, TriageItem, TriageQuery,
+};
+
+/// Most reports in one bulk request.
+const MAX_BULK: usize = 500;
+
+pub(super) async fn queue(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiQuery(q): ApiQuery<TriageQuery>,
+) -> Result<Json<Vec<TriageItem>>, ApiError> {
+    let cx = state.ctx(&user);
+    cx.require(Action::Read)?;
+    let reader = cx.reader();
+    let reports = state
+        .store
+        .triage_queue(
+            &TriageFilter {
+                status: q.status,
+                source: q.source,
+                service: q.service.clone(),
+                limit: q.limit.unwrap_or(200),
+            },
+            &reader,
+            cx.now,
+        )
+        .await?;
+    let ids: Vec<i64> = reports.iter().map(|r| r.id).collect();
+    let alerts = state.store.alerts_for_reports(&ids, &reader).await?;
+    let by_report: HashMap<i64, AlertBrief> =
+        alerts.iter().map(|a| (a.report_id, a.into())).collect();
+    Ok(Json(
+        reports
+            .into_iter()
+            .map(|report| TriageItem {
+                alert: by_report.get(&report.id).cloned(),
+                report,
+            })
+            .collect(),
+    ))
+}
+
+pub(super) async fn backlog(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<Vec<BacklogView>>, ApiError> {
+    let cx = state.ctx(&user);
+    cx.require(Action::Read)?;
+    let rows = state.store.triage_backlog(&cx.reader(), cx.now).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|b| BacklogView {
+                source: b.source,
+                untriaged: b.untriaged,
+                oldest_received_at: b.oldest_received_at,
+                oldest_age_seconds: b.oldest_age_seconds,
+            })
+            .collect(),
+    ))
+}
+
+/// Links or dismisses many reports. Each goes through `actions` on its own:
+/// those that cannot be triaged (already triaged, not visible) are listed
+/// with their problem and the others are done.
+pub(super) async fn bulk(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiJson(req): ApiJson<BulkTriage>,
+) -> Result<Json<BulkOutcome>, ApiError> {
+    let cx = state.ctx(&user);
+    cx.require(Action::Triage)?;
+    if req.reports.is_empty() || req.reports.len() > MAX_BULK {
+        return Err(ApiError::invalid(
+            "reports",
+            format!("`reports` must list 1 to {MAX_BULK} report ids"),
+        ));
+    }
+    let ids: BTreeSet<i64> = req.reports.iter().copied().collect();
+    let mut outcome = BulkOutcome {
+        done: Vec::new(),
+        failed: Vec::new(),
+    };
+    match req.action {
+        BulkAction::Link => {
+            let raw = req
+                .incident
+                .as_deref()
+                .ok_or_else(|| ApiError::invalid("incident", "linking needs an `incident`"))?;
+            let incident = parse_incident_ref(raw).ok_or_else(|| {
+                ApiError::invalid("incident", format!("`{raw}` is not an incident"))
+            })?;
+            // Refuse the whole request when the incident is not there, rather
+            // than failing every report the same way.
+            cx.incident(incident).await.map_err(|e| match e {
+                ApiError::NotFound(what) => {
+                    ApiError::invalid("incident", format!("{what} not found"))
+                }
+                e => e,
+            })?;
+            for id in ids {
+                match actions::link_report(&cx, id, incident).await {
+                    Ok(_) => outcome.done.push(id),
+                    Err(e) => outcome.failed.push(BulkFailure {
+                        report: id,
+                        problem: e.problem(),
+                    }),
+                }
+            }
+        }
+        BulkAction::Dismiss => {
+            let reason = actions::text("reason", req.reason.as_deref(), true)?.unwrap_or_default();
+            let dismiss = DismissReport { reason };
+            for id in ids {
+                match actions::dismiss_report(&cx, id, &dismiss).await {
+                    Ok(_) => outcome.done.push(id),
+                    Err(e) => outcome.failed.push(BulkFailure {
+                        report: id,
+                        problem: e.problem(),
+                    }),
+                }
+            }
+        }
+    }
+    Ok(Json(outcome))
+}
+
+/// Reports per service per UTC day, for the last `days` days.
+pub(super) async fn noise(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiQuery(q): ApiQuery<NoiseQuery>,
+) -> Result<Json<NoiseView>, ApiError> {
+    let cx = state.ctx(&user);
+    cx.require(Action::Read)?;
+    let days = q.days.unwrap_or(14);
+    if !(1..=366).contains(&days) {
+        return Err(ApiError::bad("days", "`days` must be 1 to 366"));
+    }
+    let today = cx.now.duration_trunc(Duration::days(1)).unwrap_or(cx.now);
+    let from = today - Duration::days(days - 1);
+    let to = today + Duration::days(1);
+    let rows = state
+        .store
+        .report_noise(from, to, q.source, &cx.reader())
+        .await?;
+    Ok(Json(NoiseView {
+        from,
+        to,
+        rows: rows
+            .into_iter()
+            .map(|r| NoiseDay {
+                day: r.day.with_timezone(&Utc).format("%Y-%m-%d").to_string(),
+                service: r.service,
+                reports: r.reports,
+            })
+            .collect(),
+    }))
+}

@@ -1,0 +1,1672 @@
+//! Intake over real HTTP (and SMTP): webhooks deduplicated into the triage
+//! queue, PagerDuty's Events API driven by PagerDuty's own Python client
+//! library, routing rules that declare and page, silences and maintenance
+//! windows that do not, confidential disclosures by e-mail, the triage
+//! queue's additions, and bad input that changes nothing.
+
+use std::process::Command;
+
+use chrono::{Duration, Utc};
+use hmac::{Hmac, KeyInit, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+use crate::harness::{Db, TestApp, spawn, spawn_on, spawn_with};
+
+// ------------------------------------------------------------------ helpers
+
+/// Creates an integration; its key and full URL.
+pub async fn integration(app: &TestApp, body: Value) -> (String, String, Value) {
+    let (s, b) = app
+        .post(&app.admin_token, "/api/v1/intake/integrations", body)
+        .await;
+    assert_eq!(s, 201, "{b}");
+    (
+        b["key"].as_str().unwrap().to_owned(),
+        b["url"].as_str().unwrap().to_owned(),
+        b["integration"].clone(),
+    )
+}
+
+pub async fn service(app: &TestApp, name: &str) {
+    let (s, b) = app
+        .post(
+            &app.admin_token,
+            "/api/v1/services",
+            json!({"name": name, "owner_team": "team", "description": ""}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+}
+
+/// One Alertmanager alert of a webhook.
+pub fn am_alert(labels: Value, status: &str) -> Value {
+    json!({
+        "status": status,
+        "labels": labels,
+        "annotations": {"summary": format!("{} is {status}", labels["alertname"].as_str().unwrap_or("alert")), "description": "p99 above 2s"},
+        "startsAt": "2026-03-02T10:00:00Z",
+        "endsAt": if status == "resolved" { "2026-03-02T10:05:00Z" } else { "0001-01-01T00:00:00Z" },
+        "generatorURL": "http://prometheus.example:9090/graph?g0.expr=up",
+    })
+}
+
+/// An Alertmanager webhook (version 4) around `alerts`.
+pub fn am_webhook(alerts: Vec<Value>) -> Value {
+    let status = if alerts.iter().all(|a| a["status"] == "resolved") {
+        "resolved"
+    } else {
+        "firing"
+    };
+    json!({
+        "version": "4",
+        "groupKey": "{}:{alertname=\"HighLatency\"}",
+        "truncatedAlerts": 0,
+        "status": status,
+        "receiver": "firebreak",
+        "groupLabels": {},
+        "commonLabels": {},
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager.example:9093",
+        "alerts": alerts,
+    })
+}
+
+/// POSTs `body` with no credentials but what the URL carries.
+async fn post_json(app: &TestApp, url: &str, body: &Value) -> (u16, String, Value) {
+    post_bytes(
+        app,
+        url,
+        "application/json",
+        serde_json::to_vec(body).unwrap(),
+    )
+    .await
+}
+
+async fn post_bytes(
+    app: &TestApp,
+    url: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (u16, String, Value) {
+    let res = app
+        .http
+        .post(url)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let text = res.text().await.unwrap();
+    (
+        status,
+        ct,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+async fn get_ok(app: &TestApp, token: &str, path: &str) -> Value {
+    let (s, b) = app.get(token, path).await;
+    assert_eq!(s, 200, "{path}: {b}");
+    b
+}
+
+/// What every piece of intake state counts, to show that refused input
+/// changed nothing.
+async fn footprint(app: &TestApp) -> Vec<i64> {
+    let reports = get_ok(app, &app.admin_token, "/api/v1/intake/triage?limit=1000")
+        .await
+        .as_array()
+        .unwrap()
+        .len() as i64;
+    let alerts = get_ok(app, &app.admin_token, "/api/v1/intake/alerts?limit=1000")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["count"].as_i64().unwrap())
+        .sum::<i64>();
+    let audit = app.store.audit_entries(1_000_000).await.unwrap().len() as i64;
+    let changes = get_ok(app, &app.admin_token, "/api/v1/intake/changes")
+        .await
+        .as_array()
+        .unwrap()
+        .len() as i64;
+    vec![reports, alerts, audit, changes]
+}
+
+// --------------------------------------------------------------- webhooks
+
+async fn alertmanager_webhooks_deduplicate_and_resolve(app: &TestApp) {
+    service(app, "payments").await;
+    let (key, url, view) = integration(
+        app,
+        json!({"name": "prom-prod", "kind": "alertmanager", "service": "payments"}),
+    )
+    .await;
+    assert_eq!(key.len(), 32);
+    assert!(key.bytes().all(|b| b.is_ascii_alphanumeric()));
+    assert_eq!(url, format!("{}/api/v1/intake/alertmanager/{key}", app.url));
+    assert_eq!(view["user"], "intake.prom-prod");
+    assert_eq!(view["key_hint"], key[28..]);
+    // The key is shown once: listing shows its hint only.
+    let listed = get_ok(app, &app.admin_token, "/api/v1/intake/integrations").await;
+    assert!(!listed.to_string().contains(&key));
+
+    let labels = json!({"alertname": "HighLatency", "severity": "critical", "instance": "api-1"});
+    let (s, _, b) = post_json(
+        app,
+        &url,
+        &am_webhook(vec![am_alert(labels.clone(), "firing")]),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["alerts"][0]["outcome"], "opened");
+    assert_eq!(b["alerts"][0]["count"], 1);
+    assert_eq!(b["alerts"][0]["disposition"], "triage");
+    let report_id = b["alerts"][0]["report_id"].as_i64().unwrap();
+
+    // The same alert again, by bearer key this time: a repeat, not a report.
+    let res = app
+        .http
+        .post(format!("{}/api/v1/intake/alertmanager", app.url))
+        .bearer_auth(&key)
+        .json(&am_webhook(vec![am_alert(labels.clone(), "firing")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let b: Value = res.json().await.unwrap();
+    assert_eq!(b["alerts"][0]["outcome"], "repeated");
+    assert_eq!(b["alerts"][0]["count"], 2);
+    assert_eq!(b["alerts"][0]["report_id"], report_id);
+
+    let report = get_ok(
+        app,
+        &app.admin_token,
+        &format!("/api/v1/reports/{report_id}"),
+    )
+    .await;
+    assert_eq!(report["source"], "monitoring");
+    assert_eq!(report["title"], "HighLatency is firing");
+    assert_eq!(report["service"], "payments");
+    assert_eq!(report["status"], "untriaged");
+    let description = report["description"].as_str().unwrap();
+    assert!(description.starts_with("p99 above 2s"), "{description}");
+    assert!(description.contains("Severity: critical"), "{description}");
+    assert!(description.contains("instance=api-1"), "{description}");
+
+    // The triage queue, filtered, with the alert behind the report.
+    let queue = get_ok(
+        app,
+        &app.admin_token,
+        "/api/v1/intake/triage?source=monitoring&service=payments",
+    )
+    .await;
+    assert_eq!(queue.as_array().unwrap().len(), 1);
+    assert_eq!(queue[0]["id"], report_id);
+    assert_eq!(queue[0]["alert"]["count"], 2);
+    assert_eq!(queue[0]["alert"]["status"], "firing");
+    assert_eq!(queue[0]["alert"]["integration"], "prom-prod");
+    let other = get_ok(
+        app,
+        &app.admin_token,
+        "/api/v1/intake/triage?service=search",
+    )
+    .await;
+    assert_eq!(other, json!([]));
+
+    // Resolved at the source: resolved here.
+    let (s, _, b) = post_json(
+        app,
+        &url,
+        &am_webhook(vec![am_alert(labels.clone(), "resolved")]),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["alerts"][0]["outcome"], "resolved");
+    let alerts = get_ok(app, &app.admin_token, "/api/v1/intake/alerts").await;
+    assert_eq!(alerts[0]["status"], "resolved");
+    assert_eq!(alerts[0]["count"], 2);
+    assert!(alerts[0]["resolved_at"].is_string());
+    assert_eq!(alerts[0]["labels"]["instance"], "api-1");
+
+    // Firing again after the resolve: a new alert and a new report.
+    let (s, _, b) = post_json(app, &url, &am_webhook(vec![am_alert(labels, "firing")])).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["alerts"][0]["outcome"], "opened");
+    assert_ne!(b["alerts"][0]["report_id"], report_id);
+    let open = get_ok(app, &app.admin_token, "/api/v1/intake/alerts?status=open").await;
+    assert_eq!(open.as_array().unwrap().len(), 1);
+
+    // A group of several alerts, one of them new.
+    let (s, _, b) = post_json(
+        app,
+        &url,
+        &am_webhook(vec![
+            am_alert(
+                json!({"alertname": "HighLatency", "severity": "critical", "instance": "api-1"}),
+                "firing",
+            ),
+            am_alert(
+                json!({"alertname": "DiskFull", "severity": "warning", "instance": "db-1"}),
+                "firing",
+            ),
+        ]),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let outcomes: Vec<&str> = b["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["repeated", "opened"]);
+    assert!(app.store.verify_audit().await.unwrap().ok);
+}
+
+#[tokio::test]
+async fn alertmanager_webhooks_deduplicate_and_resolve_on_sqlite() {
+    alertmanager_webhooks_deduplicate_and_resolve(&spawn().await).await;
+}
+
+#[tokio::test]
+async fn alertmanager_webhooks_deduplicate_and_resolve_on_postgres() {
+    if let Some(app) = spawn_on(Db::Postgres).await {
+        alertmanager_webhooks_deduplicate_and_resolve(&app).await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_deliveries_are_batched_and_each_answered_after_commit() {
+    let app = spawn().await;
+    let (_, url, _) = integration(&app, json!({"name": "am", "kind": "alertmanager"})).await;
+    // 40 requests at once, each with 25 alerts: 20 shared by all, 5 of its own.
+    let mut tasks = Vec::new();
+    for r in 0..40 {
+        let http = app.http.clone();
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            let alerts = (0..25)
+                .map(|n| {
+                    let instance = if n < 20 {
+                        format!("shared-{n}")
+                    } else {
+                        format!("own-{r}-{n}")
+                    };
+                    am_alert(json!({"alertname": "Load", "instance": instance}), "firing")
+                })
+                .collect();
+            let res = http
+                .post(&url)
+                .json(&am_webhook(alerts))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            res.json::<Value>().await.unwrap()
+        }));
+    }
+    let mut opened = 0;
+    let mut repeated = 0;
+    for t in tasks {
+        let b = t.await.unwrap();
+        for a in b["alerts"].as_array().unwrap() {
+            match a["outcome"].as_str().unwrap() {
+                "opened" => opened += 1,
+                "repeated" => repeated += 1,
+                other => panic!("{other}"),
+            }
+            // Answered after the commit: the report is there.
+            assert!(a["report_id"].as_i64().unwrap() > 0);
+        }
+    }
+    assert_eq!(opened, 20 + 40 * 5);
+    assert_eq!(repeated, 40 * 25 - opened);
+    let alerts = get_ok(&app, &app.admin_token, "/api/v1/intake/alerts?limit=1000").await;
+    assert_eq!(alerts.as_array().unwrap().len(), 220);
+    let total: i64 = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["count"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 1000);
+    // Fewer audit entries than requests: requests shared transactions.
+    let batches = app
+        .store
+        .audit_entries(10_000)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.action == "intake.alerts")
+        .map(|e| e.details["deliveries"].as_i64().unwrap())
+        .collect::<Vec<_>>();
+    assert_eq!(batches.iter().sum::<i64>(), 40);
+    assert!(app.store.verify_audit().await.unwrap().ok);
+}
+
+#[tokio::test]
+async fn grafana_webhooks_are_checked_against_their_hmac_signature() {
+    let app = spawn().await;
+    let (key, url, view) = integration(
+        &app,
+        json!({"name": "grafana", "kind": "grafana", "hmac_secret": "s3cret", "hmac_timestamp_header": "X-Grafana-Alert-Timestamp"}),
+    )
+    .await;
+    assert_eq!(url, format!("{}/api/v1/intake/grafana/{key}", app.url));
+    assert_eq!(view["signed"], true);
+    let body = serde_json::to_vec(&json!({
+        "receiver": "firebreak", "status": "firing", "orgId": 1,
+        "alerts": [{"status": "firing", "labels": {"alertname": "DiskFull", "severity": "warning"},
+            "annotations": {"summary": "Disk /var is 95% full"}, "startsAt": "2026-03-02T10:00:00Z",
+            "endsAt": "0001-01-01T00:00:00Z", "fingerprint": "57c6d9296de2ad39",
+            "dashboardURL": "https://grafana.example/d/1", "values": {"A": 95.2}}],
+        "title": "[FIRING:1] DiskFull", "state": "alerting", "message": "Disk full", "version": "1"
+    }))
+    .unwrap();
+    let ts = Utc::now().timestamp().to_string();
+    let sign = |secret: &[u8], ts: &str, body: &[u8]| {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret).unwrap();
+        mac.update(ts.as_bytes());
+        mac.update(b":");
+        mac.update(body);
+        hex::encode(mac.finalize().into_bytes())
+    };
+    let send = |sig: Option<String>, ts: Option<String>| {
+        let mut req = app
+            .http
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body.clone());
+        if let Some(sig) = sig {
+            req = req.header("X-Grafana-Alert-Signature", sig);
+        }
+        if let Some(ts) = ts {
+            req = req.header("X-Grafana-Alert-Timestamp", ts);
+        }
+        req.send()
+    };
+    let before = footprint(&app).await;
+    let stale = (Utc::now() - Duration::hours(1)).timestamp().to_string();
+    for (sig, t) in [
+        (None, Some(ts.clone())),
+        (Some(sign(b"wrong", &ts, &body)), Some(ts.clone())),
+        (Some(sign(b"s3cret", &ts, &body)), None),
+        (Some(sign(b"s3cret", &stale, &body)), Some(stale.clone())),
+    ] {
+        let res = send(sig, t).await.unwrap();
+        assert_eq!(res.status(), 401);
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+    }
+    assert_eq!(footprint(&app).await, before);
+    let res = send(Some(sign(b"s3cret", &ts, &body)), Some(ts.clone()))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let b: Value = res.json().await.unwrap();
+    assert_eq!(b["alerts"][0]["outcome"], "opened");
+    assert_eq!(b["alerts"][0]["dedup_key"], "57c6d9296de2ad39");
+    let report = get_ok(
+        &app,
+        &app.admin_token,
+        &format!("/api/v1/reports/{}", b["alerts"][0]["report_id"]),
+    )
+    .await;
+    assert_eq!(report["title"], "Disk /var is 95% full");
+    assert!(
+        report["description"]
+            .as_str()
+            .unwrap()
+            .contains("https://grafana.example/d/1")
+    );
+}
+
+#[tokio::test]
+async fn generic_webhooks_follow_their_mapping_and_mappings_can_be_tried() {
+    let app = spawn().await;
+    service(&app, "shop").await;
+    let mapping = json!({
+        "title": "/alert/name", "severity": "/alert/priority",
+        "severity_map": {"P1": "critical", "P2": "high"}, "dedup_key": "/alert/id",
+        "service": "/service", "status": "/alert/state", "resolved_values": ["closed"]
+    });
+    // Trying a mapping against a sample payload stores nothing.
+    let sample = json!({"alert": {"name": "Checkout 5xx", "priority": "P1", "id": "A-17", "state": "open"}, "service": "shop"});
+    let (s, b) = app
+        .post(
+            &app.admin_token,
+            "/api/v1/intake/test",
+            json!({"kind": "generic", "mapping": mapping, "payload": sample}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["alerts"][0]["alert"]["title"], "Checkout 5xx");
+    assert_eq!(b["alerts"][0]["alert"]["severity"], "critical");
+    assert_eq!(b["alerts"][0]["service"], "shop");
+    assert_eq!(b["alerts"][0]["disposition"], "triage");
+    let fields: Vec<&str> = b["explanation"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert!(fields.contains(&"dedup_key"), "{fields:?}");
+    let (s, b) = app
+        .post(
+            &app.admin_token,
+            "/api/v1/intake/test",
+            json!({"kind": "generic", "mapping": mapping, "payload": {"nothing": 1}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["alerts"], json!([]));
+    assert!(
+        b["explanation"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("title")
+    );
+
+    // A generic integration needs a valid mapping.
+    let (s, p) = app
+        .post(
+            &app.admin_token,
+            "/api/v1/intake/integrations",
+            json!({"name": "g", "kind": "generic"}),
+        )
+        .await;
+    assert_eq!(s, 422, "{p}");
+    assert_eq!(p["field"], "mapping");
+    let (s, p) = app
+        .post(
+            &app.admin_token,
+            "/api/v1/intake/integrations",
+            json!({"name": "g", "kind": "generic", "mapping": {"title": "no-slash"}}),
+        )
+        .await;
+    assert_eq!(s, 422, "{p}");
+    assert_eq!(p["field"], "mapping.title");
+
+    let (_, url, _) = integration(
+        &app,
+        json!({"name": "shop-hooks", "kind": "generic", "mapping": mapping}),
+    )
+    .await;
+    let (s, _, b) = post_json(&app, &url, &sample).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["alerts"][0]["outcome"], "opened");
+    assert_eq!(b["alerts"][0]["dedup_key"], "A-17");
+    let mut closed = sample.clone();
+    closed["alert"]["state"] = json!("closed");
+    let (s, _, b) = post_json(&app, &url, &closed).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["alerts"][0]["outcome"], "resolved");
+    let report = get_ok(
+        &app,
+        &app.admin_token,
+        &format!("/api/v1/reports/{}", b["alerts"][0]["report_id"]),
+    )
+    .await;
+    assert_eq!(report["service"], "shop");
+
+    // A payload the mapping cannot read: 422 naming the mapping field.
+    let before = footprint(&app).await;
+    let (s, ct, p) = post_json(&app, &url, &json!({"alert": {"id": "A-18"}})).await;
+    assert_eq!(s, 422, "{p}");
+    assert_eq!(ct, "application/problem+json");
+    assert_eq!(p["field"], "title");
+    assert_eq!(footprint(&app).await, before);
+}
+
+// ------------------------------------------------------------- bad input
+
+#[tokio::test]
+async fn bad_input_gets_the_right_4xx_and_changes_nothing() {
+    let app = spawn().await;
+    let (key, url, view) = integration(&app, json!({"name": "am", "kind": "alertmanager"})).await;
+    let (pd_key, _, _) = integration(&app, json!({"name": "pd", "kind": "pagerduty"})).await;
+    let (mail_key, mail_url, _) = integration(&app, json!({"name": "mail", "kind": "email"})).await;
+    let (off_key, _, off) = integration(&app, json!({"name": "off", "kind": "alertmanager"})).await;
+    let (s, b) = app
+        .post(
+            &app.admin_token,
+            &format!("/api/v1/intake/integrations/{}/disable", off["id"]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    // Something stored, so that "nothing changes" means something.
+    let good = am_webhook(vec![am_alert(json!({"alertname": "Up"}), "firing")]);
+    let (s, _, _) = post_json(&app, &url, &good).await;
+    assert_eq!(s, 200);
+    let before = footprint(&app).await;
+    let base = format!("{}/api/v1/intake/alertmanager", app.url);
+    let good_bytes = serde_json::to_vec(&good).unwrap();
+
+    // (url, body, status, field)
+    let mut cases: Vec<(String, Vec<u8>, u16, Option<&str>)> = vec![
+        (
+            format!("{base}/{}", "x".repeat(32)),
+            good_bytes.clone(),
+            401,
+            None,
+        ),
+        (format!("{base}/{pd_key}"), good_bytes.clone(), 401, None),
+        (format!("{base}/{mail_key}"), good_bytes.clone(), 401, None),
+        (format!("{base}/{off_key}"), good_bytes.clone(), 401, None),
+        (url.clone(), b"{not json".to_vec(), 400, None),
+        (
+            url.clone(),
+            good_bytes[..good_bytes.len() / 2].to_vec(),
+            400,
+            None,
+        ),
+        (url.clone(), Vec::new(), 400, None),
+        (url.clone(), b"[]".to_vec(), 400, None),
+    ];
+    let mut wrong_version = good.clone();
+    wrong_version["version"] = json!("3");
+    cases.push((
+        url.clone(),
+        serde_json::to_vec(&wrong_version).unwrap(),
+        400,
+        Some("version"),
+    ));
+    let mut no_labels = good.clone();
+    no_labels["alerts"][0]["labels"] = json!({});
+    cases.push((
+        url.clone(),
+        serde_json::to_vec(&no_labels).unwrap(),
+        400,
+        Some("alerts[0].labels"),
+    ));
+    let mut bad_time = good.clone();
+    bad_time["alerts"][0]["startsAt"] = json!("yesterday");
+    cases.push((
+        url.clone(),
+        serde_json::to_vec(&bad_time).unwrap(),
+        400,
+        Some("alerts[0].startsAt"),
+    ));
+    // Over the 4 MiB webhook limit.
+    let mut huge = good.clone();
+    huge["alerts"][0]["annotations"]["description"] = json!("x".repeat(5 * 1024 * 1024));
+    cases.push((url.clone(), serde_json::to_vec(&huge).unwrap(), 413, None));
+    // E-mail: no headers at all; over the 10 MiB limit.
+    cases.push((mail_url.clone(), b"\r\n\r\njust a body".to_vec(), 400, None));
+    cases.push((mail_url.clone(), vec![b'a'; 11 * 1024 * 1024], 413, None));
+
+    for (url, body, status, field) in cases {
+        let (s, ct, p) = post_bytes(&app, &url, "application/json", body).await;
+        assert_eq!(s, status, "{url}: {p}");
+        assert_eq!(ct, "application/problem+json", "{url}");
+        assert_eq!(p["status"], status);
+        if let Some(field) = field {
+            assert_eq!(p["field"], field, "{p}");
+        }
+    }
+    // A missing key.
+    let (s, _, _) = post_json(&app, &base, &good).await;
+    assert_eq!(s, 401);
+
+    // PagerDuty answers in PagerDuty's shapes.
+    let pd_url = format!("{}/v2/enqueue", app.url);
+    let pd_cases: Vec<(Value, u16, &str)> = vec![
+        (
+            json!({"routing_key": pd_key, "event_action": "trigger"}),
+            400,
+            "'payload.summary' is missing or blank",
+        ),
+        (
+            json!({"routing_key": pd_key, "event_action": "explode", "dedup_key": "k"}),
+            400,
+            "'event_action' is invalid",
+        ),
+        (
+            json!({"routing_key": pd_key, "event_action": "resolve"}),
+            400,
+            "'dedup_key' is missing or blank",
+        ),
+        (
+            json!({"routing_key": "short", "event_action": "resolve", "dedup_key": "k"}),
+            400,
+            "routing_key",
+        ),
+        (
+            json!({"routing_key": key, "event_action": "trigger", "payload": {"summary": "s", "source": "x", "severity": "info"}}),
+            400,
+            "does not match an enabled integration",
+        ),
+        (
+            json!({"routing_key": pd_key, "event_action": "trigger", "payload": {"summary": "x".repeat(600 * 1024), "source": "x", "severity": "info"}}),
+            413,
+            "512 KB",
+        ),
+    ];
+    for (event, status, error) in pd_cases {
+        let (s, _, b) = post_json(&app, &pd_url, &event).await;
+        assert_eq!(s, status, "{b}");
+        assert_eq!(b["status"], "invalid event", "{b}");
+        assert_eq!(b["message"], "Event object is invalid");
+        let errors = b["errors"].to_string();
+        assert!(errors.contains(error), "{errors} should mention {error}");
+    }
+    let (s, _, b) = post_bytes(
+        &app,
+        &pd_url,
+        "application/json",
+        b"{\"routing_key\": ".to_vec(),
+    )
+    .await;
+    assert_eq!(s, 400, "{b}");
+    assert_eq!(b["status"], "invalid event");
+    let (s, _, b) = post_json(
+        &app,
+        &format!("{}/v2/change/enqueue", app.url),
+        &json!({"routing_key": pd_key, "payload": {}}),
+    )
+    .await;
+    assert_eq!(s, 400, "{b}");
+
+    assert_eq!(footprint(&app).await, before);
+    // And the integration that refused nothing still works.
+    assert_eq!(view["kind"], "alertmanager");
+    let (s, _, _) = post_json(&app, &url, &good).await;
+    assert_eq!(s, 200);
+}
+
+#[tokio::test]
+async fn only_admins_manage_integrations_and_viewers_only_read() {
+    let app = spawn().await;
+    let viewer = app.user("viewer1", "viewer").await;
+    let responder = app.user("responder1", "responder").await;
+    let (s, _) = app
+        .post(
+            &viewer,
+            "/api/v1/intake/integrations",
+            json!({"name": "x", "kind": "alertmanager"}),
+        )
+        .await;
+    assert_eq!(s, 403);
+    let (s, _) = app
+        .post(
+            &responder,
+            "/api/v1/intake/integrations",
+            json!({"name": "x", "kind": "alertmanager"}),
+        )
+        .await;
+    assert_eq!(s, 403);
+    let (s, _) = app.get(&responder, "/api/v1/intake/integrations").await;
+    assert_eq!(s, 403);
+    let (s, _) = app
+        .post(
+            &responder,
+            "/api/v1/intake/rules",
+            json!({"name": "r", "matchers": []}),
+        )
+        .await;
+    assert_eq!(s, 403);
+    let until = (Utc::now() + Duration::hours(1)).to_rfc3339();
+    let (s, b) = app
+        .post(
+            &responder,
+            "/api/v1/intake/silences",
+            json!({"matchers": ["alertname=\"X\""], "ends_at": until, "reason": "known"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["created_by"], "responder1");
+    assert_eq!(b["active"], true);
+    let (s, _) = app
+        .post(
+            &viewer,
+            "/api/v1/intake/silences",
+            json!({"matchers": ["alertname=\"X\""], "ends_at": until, "reason": "known"}),
+        )
+        .await;
+    assert_eq!(s, 403);
+    for path in [
+        "/api/v1/intake/alerts",
+        "/api/v1/intake/triage",
+        "/api/v1/intake/triage/backlog",
+        "/api/v1/intake/noise",
+        "/api/v1/intake/silences",
+        "/api/v1/intake/rules",
+        "/api/v1/intake/maintenance",
+        "/api/v1/intake/changes",
+    ] {
+        let (s, b) = app.get(&viewer, path).await;
+        assert_eq!(s, 200, "{path}: {b}");
+    }
+    let (s, _) = app.get("not-a-token", "/api/v1/intake/alerts").await;
+    assert_eq!(s, 401);
+    // Bad query parameters name themselves.
+    let (s, p) = app.get(&viewer, "/api/v1/intake/triage?colour=red").await;
+    assert_eq!(s, 400, "{p}");
+    assert_eq!(p["field"], "colour");
+    let (s, p) = app.get(&viewer, "/api/v1/intake/noise?days=0").await;
+    assert_eq!(s, 400, "{p}");
+    assert_eq!(p["field"], "days");
+}
+
+// -------------------------------------------------------------- PagerDuty
+
+/// PagerDuty's own Python client library (`pip install pagerduty`), pointed
+/// at Firebreak by base URL, triggers, repeats, acknowledges and resolves an
+/// alert and sends a change event. The library accepts only https base URLs,
+/// so Firebreak is reached through a TLS front as it would be in production
+/// (see [`tls_front`]).
+const PAGERDUTY_SCRIPT: &str = r#"
+import sys, pagerduty
+base, key, ca = sys.argv[1], sys.argv[2], sys.argv[3]
+# The library insists on https; `verify` is httpx's own option, to trust
+# the test's self-signed certificate.
+client = pagerduty.EventsApiV2Client(key, base_url=base, verify=ca)
+dedup = client.trigger("Checkout latency above 2s", "prom-eu-1", severity="critical",
+    custom_details={"p99_seconds": 2.4}, links=[{"href": "https://grafana.example/d/1", "text": "Dashboard"}])
+print("trigger", dedup)
+again = client.trigger("Checkout latency above 2s", "prom-eu-1", dedup_key=dedup, severity="critical")
+print("repeat", again)
+print("acknowledge", client.acknowledge(dedup))
+print("resolve", client.resolve(dedup))
+client.send_change_event(payload={"summary": "Deployed checkout v42", "source": "ci",
+    "timestamp": "2026-03-02T10:00:00Z", "custom_details": {"sha": "abc123"}},
+    links=[{"href": "https://ci.example/42", "text": "Build 42"}])
+print("change ok")
+try:
+    client.send_event("trigger", payload={"summary": "no source or severity"})
+    print("invalid accepted")
+except pagerduty.HttpError as e:
+    print("invalid", e.response.status_code)
+"#;
+
+/// Whether Python and the `pagerduty` package are there: in CI their
+/// absence fails the test; elsewhere it is skipped with the reason.
+fn python_with_pagerduty() -> Option<String> {
+    let python = std::env::var("FIREBREAK_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let ok = Command::new(&python)
+        .args(["-c", "import pagerduty"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if ok {
+        return Some(python);
+    }
+    let why = format!(
+        "`{python} -c 'import pagerduty'` failed: install it with `pip install pagerduty` \
+         (PagerDuty's Python client library), or set FIREBREAK_TEST_PYTHON to a Python that has it"
+    );
+    if std::env::var_os("CI").is_some() {
+        panic!("{why}");
+    }
+    eprintln!("SKIPPED: the PagerDuty client library test, because {why}");
+    None
+}
+
+/// A TLS-terminating proxy in front of the app on 127.0.0.1, as a reverse
+/// proxy would be in production, with a self-signed certificate made by
+/// `openssl`: its https URL and the certificate's path. Without `openssl`
+/// it fails in CI and is skipped elsewhere.
+async fn tls_front(app: &TestApp, dir: &std::path::Path) -> Option<(String, String)> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    let cert = dir.join("cert.pem");
+    let key = dir.join("key.pem");
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !made {
+        let why =
+            "`openssl req -x509 …` failed: install Debian's `openssl` to make the test certificate";
+        if std::env::var_os("CI").is_some() {
+            panic!("{why}");
+        }
+        eprintln!("SKIPPED: the PagerDuty client library test, because {why}");
+        return None;
+    }
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cert)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let private = PrivateKeyDer::from_pem_file(&key).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certs, private)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let front = format!("https://{}", listener.local_addr().unwrap());
+    let backend = app.url.trim_start_matches("http://").to_owned();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            let backend = backend.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let Ok(mut plain) = tokio::net::TcpStream::connect(backend).await else {
+                    return;
+                };
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+            });
+        }
+    });
+    Some((front, cert.display().to_string()))
+}
+
+#[tokio::test]
+async fn pagerduty_client_library_triggers_acknowledges_and_resolves() {
+    let Some(python) = python_with_pagerduty() else {
+        return;
+    };
+    let app = spawn().await;
+    service(&app, "checkout").await;
+    let (key, url, _) = integration(
+        &app,
+        json!({"name": "pd", "kind": "pagerduty", "service": "checkout"}),
+    )
+    .await;
+    assert_eq!(url, format!("{}/v2/enqueue", app.url));
+    let dir = tempfile::tempdir().unwrap();
+    let Some((base, ca)) = tls_front(&app, dir.path()).await else {
+        return;
+    };
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .args(["-c", PAGERDUTY_SCRIPT, &base, &key, &ca])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    let dedup = lines[0].strip_prefix("trigger ").unwrap().to_owned();
+    assert_eq!(dedup.len(), 32, "a generated dedup key: {dedup}");
+    assert_eq!(lines[1], format!("repeat {dedup}"));
+    assert_eq!(lines[2], format!("acknowledge {dedup}"));
+    assert_eq!(lines[3], format!("resolve {dedup}"));
+    assert_eq!(lines[4], "change ok");
+    assert_eq!(lines[5], "invalid 400");
+
+    let alerts = get_ok(&app, &app.admin_token, "/api/v1/intake/alerts").await;
+    let alerts = alerts.as_array().unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    let a = &alerts[0];
+    assert_eq!(a["dedup_key"], dedup.as_str());
+    assert_eq!(a["status"], "resolved");
+    assert_eq!(a["count"], 2);
+    assert!(a["acknowledged_at"].is_string());
+    assert_eq!(a["severity"], "critical");
+    assert_eq!(a["labels"]["source"], "prom-eu-1");
+    let report = get_ok(
+        &app,
+        &app.admin_token,
+        &format!("/api/v1/reports/{}", a["report_id"]),
+    )
+    .await;
+    assert_eq!(report["title"], "Checkout latency above 2s");
+    assert_eq!(report["service"], "checkout");
+    assert!(
+        report["description"]
+            .as_str()
+            .unwrap()
+            .contains("p99_seconds")
+    );
+    let changes = get_ok(
+        &app,
+        &app.admin_token,
+        "/api/v1/intake/changes?service=checkout",
+    )
+    .await;
+    assert_eq!(changes[0]["summary"], "Deployed checkout v42");
+    assert_eq!(changes[0]["source"], "ci");
+    assert_eq!(changes[0]["details"]["custom_details"]["sha"], "abc123");
+}
+
+#[tokio::test]
+async fn pagerduty_events_follow_pagerdutys_semantics() {
+    let app = spawn().await;
+    let (key, url, _) = integration(&app, json!({"name": "pd", "kind": "pagerduty"})).await;
+    let trigger = |dedup: Option<&str>| {
+        let mut e = json!({"routing_key": key, "event_action": "trigger",
+            "payload": {"summary": "Disk full on db-1", "source": "db-1", "severity": "error", "component": "postgres"}});
+        if let Some(d) = dedup {
+            e["dedup_key"] = json!(d);
+        }
+        e
+    };
+    // Without a dedup key every trigger is its own alert.
+    let (s, _, a) = post_json(&app, &url, &trigger(None)).await;
+    assert_eq!(s, 202, "{a}");
+    assert_eq!(a["status"], "success");
+    assert_eq!(a["message"], "Event processed");
+    let (_, _, b) = post_json(&app, &url, &trigger(None)).await;
+    assert_ne!(a["dedup_key"], b["dedup_key"]);
+    // With one, triggers fold in; acknowledge and resolve apply to it.
+    for _ in 0..3 {
+        let (s, _, r) = post_json(&app, &url, &trigger(Some("db-1/disk"))).await;
+        assert_eq!(s, 202);
+        assert_eq!(r["dedup_key"], "db-1/disk");
+    }
+    let (s, _, _) = post_json(
+        &app,
+        &url,
+        &json!({"routing_key": key, "event_action": "acknowledge", "dedup_key": "db-1/disk"}),
+    )
+    .await;
+    assert_eq!(s, 202);
+    let (s, _, _) = post_json(
+        &app,
+        &url,
+        &json!({"routing_key": key, "event_action": "resolve", "dedup_key": "db-1/disk"}),
+    )
+    .await;
+    assert_eq!(s, 202);
+    // A resolve of nothing open is accepted and ignored, as PagerDuty does.
+    let (s, _, _) = post_json(
+        &app,
+        &url,
+        &json!({"routing_key": key, "event_action": "resolve", "dedup_key": "never-seen"}),
+    )
+    .await;
+    assert_eq!(s, 202);
+    let (s, _, _) = post_json(&app, &url, &trigger(Some("db-1/disk"))).await;
+    assert_eq!(s, 202);
+
+    let alerts = get_ok(&app, &app.admin_token, "/api/v1/intake/alerts").await;
+    let rows: Vec<(String, String, i64)> = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["dedup_key"].as_str().unwrap().to_owned(),
+                a["status"].as_str().unwrap().to_owned(),
+                a["count"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows[..2],
+        [
+            ("db-1/disk".to_owned(), "firing".to_owned(), 1),
+            ("db-1/disk".to_owned(), "resolved".to_owned(), 3),
+        ]
+    );
+    assert_eq!(rows.len(), 4);
+    let acked = &alerts[1];
+    assert!(acked["acknowledged_at"].is_string());
+    assert_eq!(acked["severity"], "high");
+    assert_eq!(acked["labels"]["component"], "postgres");
+}
+
+// ------------------------------------------------- rules, silences, windows
+
+#[tokio::test]
+async fn rules_declare_and_page_while_silences_and_maintenance_only_log() {
+    let app = spawn_with(
+        Db::Sqlite,
+        |c| c.escalation.incident_lead_policy = Some("incident-lead".into()),
+        std::sync::Arc::new(firebreak_server::SystemClock),
+    )
+    .await
+    .unwrap();
+    let t = app.admin_token.clone();
+    app.user("lead1", "lead").await;
+    let (s, b) = app
+        .post(&t, "/api/v1/users/lead1/contact-methods", json!({"label": "hook", "channel": {"kind": "webhook", "url": "http://127.0.0.1:9/hook"}}))
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let res = app
+        .http
+        .put(format!("{}/api/v1/escalation-policies/incident-lead", app.url))
+        .bearer_auth(&t)
+        .json(&json!({"levels": [{"targets": [{"user": "lead1"}], "ack_timeout_secs": 300}], "repeat": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    service(&app, "payments").await;
+    service(&app, "search").await;
+    let (_, url, _) = integration(&app, json!({"name": "prom", "kind": "alertmanager"})).await;
+
+    // A rule: critical alerts on production are payments incidents, now.
+    let (s, rule) = app
+        .post(&t, "/api/v1/intake/rules", json!({
+            "name": "prod-critical", "matchers": ["severity=\"critical\"", "env=~\"prod|production\""],
+            "set_service": "payments", "set_severity": "critical", "declare": true
+        }))
+        .await;
+    assert_eq!(s, 201, "{rule}");
+    assert_eq!(
+        rule["matchers"],
+        json!(["severity=\"critical\"", "env=~\"prod|production\""])
+    );
+    let (s, p) = app
+        .post(
+            &t,
+            "/api/v1/intake/rules",
+            json!({"name": "bad", "matchers": ["severity=~\"(\""]}),
+        )
+        .await;
+    assert_eq!(s, 400, "{p}");
+    assert_eq!(p["field"], "matchers[0]");
+    let (s, p) = app
+        .post(
+            &t,
+            "/api/v1/intake/rules",
+            json!({"name": "bad", "set_service": "nope"}),
+        )
+        .await;
+    assert_eq!(s, 422, "{p}");
+    assert_eq!(p["field"], "set_service");
+
+    // Tried against a sample first.
+    let critical = |name: &str| {
+        am_webhook(vec![am_alert(
+            json!({"alertname": name, "severity": "critical", "env": "prod"}),
+            "firing",
+        )])
+    };
+    let (s, b) = app
+        .post(
+            &t,
+            "/api/v1/intake/test",
+            json!({"kind": "alertmanager", "payload": critical("CheckoutDown")}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["alerts"][0]["rule"], "prod-critical");
+    assert_eq!(b["alerts"][0]["disposition"], "declare");
+    assert_eq!(b["alerts"][0]["service"], "payments");
+    let (s, p) = app
+        .post(
+            &t,
+            "/api/v1/intake/test",
+            json!({"kind": "alertmanager", "payload": {"version": "4"}}),
+        )
+        .await;
+    assert_eq!(s, 400, "{p}");
+    assert_eq!(p["field"], "payload.groupKey");
+    assert_eq!(footprint(&app).await[0], 0);
+
+    // Sent for real: declared at once, by the integration's user, and the
+    // incident lead is paged.
+    let (s, _, b) = post_json(&app, &url, &critical("CheckoutDown")).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["alerts"][0]["disposition"], "declare");
+    let incident = b["alerts"][0]["incident"].as_str().unwrap().to_owned();
+    let inc = get_ok(&app, &t, &format!("/api/v1/incidents/{incident}")).await;
+    assert_eq!(inc["severity"], "critical");
+    assert_eq!(inc["service"], "payments");
+    assert_eq!(inc["kind"], "availability");
+    assert_eq!(inc["declared_by"]["name"], "intake.prom");
+    let report = get_ok(
+        &app,
+        &t,
+        &format!("/api/v1/reports/{}", b["alerts"][0]["report_id"]),
+    )
+    .await;
+    assert_eq!(report["status"], "declared");
+    assert_eq!(report["incident_ref"], incident.as_str());
+    let escalations = get_ok(
+        &app,
+        &t,
+        &format!("/api/v1/incidents/{incident}/escalations"),
+    )
+    .await;
+    let pages = escalations.to_string();
+    assert!(pages.contains("lead1"), "{pages}");
+    // A repeat does not declare again.
+    let (_, _, b) = post_json(&app, &url, &critical("CheckoutDown")).await;
+    assert_eq!(b["alerts"][0]["outcome"], "repeated");
+    assert_eq!(b["alerts"][0]["incident"], Value::Null);
+    // Its resolution is noted on the incident.
+    let resolved = am_webhook(vec![am_alert(
+        json!({"alertname": "CheckoutDown", "severity": "critical", "env": "prod"}),
+        "resolved",
+    )]);
+    let (_, _, b) = post_json(&app, &url, &resolved).await;
+    assert_eq!(b["alerts"][0]["outcome"], "resolved");
+    let timeline = get_ok(&app, &t, &format!("/api/v1/incidents/{incident}/timeline")).await;
+    assert!(
+        timeline.to_string().contains("resolved at its source"),
+        "{timeline}"
+    );
+
+    // A silence: logged and visible, not declared.
+    let until = (Utc::now() + Duration::hours(1)).to_rfc3339();
+    let (s, silence) = app
+        .post(&t, "/api/v1/intake/silences", json!({"matchers": ["alertname=\"Flapping\""], "ends_at": until, "reason": "known flapping, JIRA-12"}))
+        .await;
+    assert_eq!(s, 201, "{silence}");
+    let (s, p) = app
+        .post(
+            &t,
+            "/api/v1/intake/silences",
+            json!({"matchers": ["alertname=~\".*\""], "ends_at": until, "reason": "everything"}),
+        )
+        .await;
+    assert_eq!(s, 422, "{p}");
+    assert_eq!(p["field"], "matchers");
+    let (_, _, b) = post_json(&app, &url, &critical("Flapping")).await;
+    assert_eq!(b["alerts"][0]["disposition"], "silenced");
+    assert_eq!(b["alerts"][0]["incident"], Value::Null);
+    let report = get_ok(
+        &app,
+        &t,
+        &format!("/api/v1/reports/{}", b["alerts"][0]["report_id"]),
+    )
+    .await;
+    assert_eq!(report["status"], "untriaged");
+    assert!(
+        report["description"]
+            .as_str()
+            .unwrap()
+            .contains("known flapping, JIRA-12")
+    );
+
+    // A maintenance window on the service: the same.
+    let (s, w) = app
+        .post(
+            &t,
+            "/api/v1/intake/maintenance",
+            json!({"service": "payments", "ends_at": until, "reason": "database upgrade"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{w}");
+    assert_eq!(w["active"], true);
+    let (_, _, b) = post_json(&app, &url, &critical("Other")).await;
+    assert_eq!(b["alerts"][0]["disposition"], "maintenance");
+    assert_eq!(b["alerts"][0]["incident"], Value::Null);
+    let alerts = get_ok(&app, &t, "/api/v1/intake/alerts?status=open").await;
+    assert!(alerts.to_string().contains("maintenance"), "{alerts}");
+
+    // Both ended: the next such alert declares again.
+    let (s, _) = app
+        .post(
+            &t,
+            &format!("/api/v1/intake/silences/{}/expire", silence["id"]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) = app
+        .post(
+            &t,
+            &format!("/api/v1/intake/maintenance/{}/end", w["id"]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let again = am_webhook(vec![am_alert(
+        json!({"alertname": "Flapping", "severity": "critical", "env": "production"}),
+        "firing",
+    )]);
+    let (_, _, b) = post_json(&app, &url, &again).await;
+    assert_eq!(b["alerts"][0]["disposition"], "declare");
+    assert!(b["alerts"][0]["incident"].is_string());
+    let incidents = get_ok(&app, &t, "/api/v1/incidents").await;
+    assert_eq!(incidents.as_array().unwrap().len(), 2);
+
+    // Rules are edited and removed.
+    let (s, r) = app
+        .http
+        .put(format!("{}/api/v1/intake/rules/{}", app.url, rule["id"]))
+        .bearer_auth(&t)
+        .json(&json!({"name": "prod-critical", "matchers": ["severity=\"critical\""], "enabled": false}))
+        .send()
+        .await
+        .map(|r| (r.status().as_u16(), r))
+        .unwrap();
+    assert_eq!(s, 200, "{:?}", r.text().await);
+    let (_, _, b) = post_json(&app, &url, &critical("AfterDisable")).await;
+    assert_eq!(b["alerts"][0]["disposition"], "triage");
+    let res = app
+        .http
+        .delete(format!("{}/api/v1/intake/rules/{}", app.url, rule["id"]))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(get_ok(&app, &t, "/api/v1/intake/rules").await, json!([]));
+    assert!(app.store.verify_audit().await.unwrap().ok);
+}
+
+// ------------------------------------------------------------------ e-mail
+
+fn mail(
+    subject: &str,
+    message_id: &str,
+    in_reply_to: Option<&str>,
+    attachment: Option<&[u8]>,
+) -> Vec<u8> {
+    let mut m = format!(
+        "From: Ada Researcher <ada@example.org>\r\nTo: security@firebreak.example\r\n\
+         Subject: {subject}\r\nMessage-ID: <{message_id}>\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\n"
+    );
+    if let Some(parent) = in_reply_to {
+        m.push_str(&format!(
+            "In-Reply-To: <{parent}>\r\nReferences: <{parent}>\r\n"
+        ));
+    }
+    m.push_str("MIME-Version: 1.0\r\n");
+    match attachment {
+        None => m.push_str("Content-Type: text/plain; charset=utf-8\r\n\r\nThe export endpoint leaks other tenants' invoices.\r\n"),
+        Some(bytes) => {
+            use base64::Engine;
+            let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+            m.push_str(&format!(
+                "Content-Type: multipart/mixed; boundary=\"XYZ\"\r\n\r\n--XYZ\r\n\
+                 Content-Type: text/plain; charset=utf-8\r\n\r\nSteps to reproduce attached.\r\n--XYZ\r\n\
+                 Content-Type: application/pdf; name=\"poc.pdf\"\r\nContent-Disposition: attachment; filename=\"poc.pdf\"\r\n\
+                 Content-Transfer-Encoding: base64\r\n\r\n{b64}\r\n--XYZ--\r\n"
+            ));
+        }
+    }
+    m.into_bytes()
+}
+
+#[tokio::test]
+async fn a_disclosure_email_is_confidential_threaded_and_keeps_its_evidence() {
+    let app = spawn().await;
+    let viewer = app.user("viewer1", "viewer").await;
+    let sec = app.user("sec1", "security").await;
+    let (key, url, _) =
+        integration(&app, json!({"name": "security-mailbox", "kind": "email"})).await;
+    assert_eq!(url, format!("{}/api/v1/inbound/email/{key}", app.url));
+
+    let evidence = b"%PDF-1.4 proof of concept".to_vec();
+    let raw = mail(
+        "RE: security - responsible disclosure",
+        "r1@example.org",
+        None,
+        Some(&evidence),
+    );
+    let (s, _, b) = post_bytes(&app, &url, "message/rfc822", raw.clone()).await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["disclosure"], true);
+    assert_eq!(b["threaded"], false);
+    let report_id = b["report_id"].as_i64().unwrap();
+    let attachment_id = b["attachments"][0].as_i64().unwrap();
+
+    // A viewer cannot see it, anywhere.
+    let (s, _) = app
+        .get(&viewer, &format!("/api/v1/reports/{report_id}"))
+        .await;
+    assert_eq!(s, 404);
+    for path in [
+        "/api/v1/reports",
+        "/api/v1/intake/triage",
+        "/api/v1/intake/triage?source=disclosure",
+    ] {
+        let list = get_ok(&app, &viewer, path).await;
+        assert!(
+            !list.to_string().contains("disclosure from"),
+            "{path}: {list}"
+        );
+    }
+    assert_eq!(
+        get_ok(&app, &viewer, "/api/v1/intake/triage/backlog").await,
+        json!([])
+    );
+    let (s, _) = app
+        .get(
+            &viewer,
+            &format!("/api/v1/intake/reports/{report_id}/messages"),
+        )
+        .await;
+    assert_eq!(s, 404);
+    let res = app
+        .http
+        .get(format!(
+            "{}/api/v1/intake/attachments/{attachment_id}",
+            app.url
+        ))
+        .bearer_auth(&viewer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+
+    // Security sees it, its message and its evidence.
+    let report = get_ok(&app, &sec, &format!("/api/v1/reports/{report_id}")).await;
+    assert_eq!(report["source"], "disclosure");
+    assert_eq!(report["confidential"], true);
+    assert_eq!(
+        report["title"],
+        "Responsible disclosure from ada@example.org"
+    );
+    assert_eq!(report["reporter"], "ada@example.org");
+    let sha = hex::encode(<Sha256 as sha2::Digest>::digest(&evidence));
+    assert!(report["description"].as_str().unwrap().contains(&sha));
+    let backlog = get_ok(&app, &sec, "/api/v1/intake/triage/backlog").await;
+    assert_eq!(backlog[0]["source"], "disclosure");
+    let res = app
+        .http
+        .get(format!(
+            "{}/api/v1/intake/attachments/{attachment_id}",
+            app.url
+        ))
+        .bearer_auth(&sec)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/octet-stream");
+    assert_eq!(res.headers()["x-content-sha256"], sha.as_str());
+    assert_eq!(res.bytes().await.unwrap().to_vec(), evidence);
+
+    // A reply joins the report; a redelivery changes nothing.
+    let reply = mail(
+        "Re: RE: security - responsible disclosure",
+        "r2@example.org",
+        Some("r1@example.org"),
+        None,
+    );
+    let (s, _, b) = post_bytes(&app, &url, "message/rfc822", reply).await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["threaded"], true);
+    assert_eq!(b["report_id"], report_id);
+    let (s, _, b) = post_bytes(&app, &url, "message/rfc822", raw).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["duplicate"], true);
+    let messages = get_ok(
+        &app,
+        &sec,
+        &format!("/api/v1/intake/reports/{report_id}/messages"),
+    )
+    .await;
+    assert_eq!(messages.as_array().unwrap().len(), 2);
+    assert_eq!(messages[0]["attachments"][0]["sha256"], sha.as_str());
+    assert_eq!(messages[0]["attachments"][0]["filename"], "poc.pdf");
+    assert_eq!(messages[1]["in_reply_to"], "r1@example.org");
+
+    // Other mail is an ordinary e-mail report, visible to all; by bearer key.
+    let res = app
+        .http
+        .post(format!("{}/api/v1/inbound/email", app.url))
+        .bearer_auth(&key)
+        .body(mail(
+            "Question about my invoice",
+            "q1@example.org",
+            None,
+            None,
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let b: Value = res.json().await.unwrap();
+    assert_eq!(b["disclosure"], false);
+    let report = get_ok(
+        &app,
+        &viewer,
+        &format!("/api/v1/reports/{}", b["report_id"]),
+    )
+    .await;
+    assert_eq!(report["source"], "email");
+    assert_eq!(report["confidential"], false);
+    assert_eq!(report["title"], "Question about my invoice");
+}
+
+/// Sends one message over SMTP; the reply codes, in order.
+async fn smtp_send(port: u16, data: &[u8]) -> Vec<u16> {
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let (r, mut w) = stream.into_split();
+    let mut r = BufReader::new(r);
+    let mut codes = Vec::new();
+    async fn reply(r: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> u16 {
+        loop {
+            let mut line = String::new();
+            r.read_line(&mut line).await.unwrap();
+            if line.as_bytes().get(3) != Some(&b'-') {
+                return line[..3].parse().unwrap();
+            }
+        }
+    }
+    codes.push(reply(&mut r).await);
+    for cmd in [
+        "EHLO gateway.example\r\n",
+        "MAIL FROM:<ada@example.org>\r\n",
+        "RCPT TO:<security@firebreak.example>\r\n",
+        "DATA\r\n",
+    ] {
+        w.write_all(cmd.as_bytes()).await.unwrap();
+        codes.push(reply(&mut r).await);
+    }
+    w.write_all(data).await.unwrap();
+    w.write_all(b"\r\n.\r\n").await.unwrap();
+    codes.push(reply(&mut r).await);
+    w.write_all(b"QUIT\r\n").await.unwrap();
+    codes.push(reply(&mut r).await);
+    codes
+}
+
+#[tokio::test]
+async fn the_smtp_listener_answers_250_only_once_the_mail_is_stored() {
+    let app = spawn().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(firebreak_server::intake::smtp::serve(
+        listener,
+        app.state.clone(),
+    ));
+    let message = mail(
+        "Security – Responsible disclosure",
+        "smtp1@example.org",
+        None,
+        None,
+    );
+
+    // No e-mail integration yet: a temporary refusal, so the mail waits.
+    let codes = smtp_send(port, &message).await;
+    assert_eq!(codes, vec![220, 250, 250, 250, 354, 451, 221]);
+    assert_eq!(footprint(&app).await[0], 0);
+
+    integration(&app, json!({"name": "smtp", "kind": "email"})).await;
+    let codes = smtp_send(port, &message).await;
+    assert_eq!(codes, vec![220, 250, 250, 250, 354, 250, 221]);
+    let sec = app.user("sec1", "security").await;
+    let queue = get_ok(&app, &sec, "/api/v1/intake/triage?source=disclosure").await;
+    assert_eq!(queue.as_array().unwrap().len(), 1);
+    assert_eq!(queue[0]["confidential"], true);
+    // Not a message at all: refused for good.
+    let codes = smtp_send(port, b"\r\nno headers").await;
+    assert_eq!(codes[5], 554);
+}
+
+// ------------------------------------------------------------------ triage
+
+#[tokio::test]
+async fn the_triage_queue_grows_backlog_bulk_triage_and_noise() {
+    let app = spawn().await;
+    let t = app.admin_token.clone();
+    let responder = app.user("responder1", "responder").await;
+    service(&app, "payments").await;
+    service(&app, "search").await;
+    let (_, pay_url, _) = integration(
+        &app,
+        json!({"name": "pay", "kind": "alertmanager", "service": "payments"}),
+    )
+    .await;
+    let (_, search_url, _) = integration(
+        &app,
+        json!({"name": "find", "kind": "alertmanager", "service": "search"}),
+    )
+    .await;
+    let mut ids = Vec::new();
+    for (url, n) in [(&pay_url, 3), (&search_url, 2)] {
+        for i in 0..n {
+            let (_, _, b) = post_json(
+                &app,
+                url,
+                &am_webhook(vec![am_alert(
+                    json!({"alertname": format!("A{i}")}),
+                    "firing",
+                )]),
+            )
+            .await;
+            ids.push(b["alerts"][0]["report_id"].as_i64().unwrap());
+        }
+    }
+    let (s, _) = app
+        .post(
+            &responder,
+            "/api/v1/reports",
+            json!({"title": "Customer says checkout is slow", "source": "support"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+
+    let payments = get_ok(&app, &responder, "/api/v1/intake/triage?service=payments").await;
+    assert_eq!(payments.as_array().unwrap().len(), 3);
+    let backlog = get_ok(&app, &responder, "/api/v1/intake/triage/backlog").await;
+    assert_eq!(backlog[0]["source"], "monitoring");
+    assert_eq!(backlog[0]["untriaged"], 5);
+    assert!(backlog[0]["oldest_age_seconds"].as_i64().unwrap() >= 0);
+    assert_eq!(backlog[1]["source"], "support");
+
+    let noise = get_ok(&app, &responder, "/api/v1/intake/noise?days=7").await;
+    let today = Utc::now().format("%Y-%m-%d").to_string();
+    let rows: Vec<(String, Value, i64)> = noise["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["day"].as_str().unwrap().to_owned(),
+                r["service"].clone(),
+                r["reports"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (today.clone(), Value::Null, 1),
+            (today.clone(), json!("payments"), 3),
+            (today.clone(), json!("search"), 2),
+        ]
+    );
+    let noise = get_ok(&app, &responder, "/api/v1/intake/noise?source=monitoring").await;
+    assert_eq!(noise["rows"].as_array().unwrap().len(), 2);
+
+    // Bulk dismiss: the ones that can be are; the others say why.
+    let (s, b) = app
+        .post(&responder, "/api/v1/intake/triage/bulk", json!({"action": "dismiss", "reports": [ids[3], ids[4], 99999], "reason": "search reindex noise"}))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["done"], json!([ids[3], ids[4]]));
+    assert_eq!(b["failed"][0]["report"], 99999);
+    assert_eq!(b["failed"][0]["problem"]["status"], 404);
+    let (s, p) = app
+        .post(
+            &responder,
+            "/api/v1/intake/triage/bulk",
+            json!({"action": "dismiss", "reports": [ids[0]]}),
+        )
+        .await;
+    assert_eq!(s, 422, "{p}");
+    assert_eq!(p["field"], "reason");
+
+    // Bulk link to an incident.
+    let (s, inc) = app
+        .post(
+            &t,
+            "/api/v1/incidents",
+            json!({"title": "Payments degraded", "kind": "availability"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{inc}");
+    let (s, b) = app
+        .post(&responder, "/api/v1/intake/triage/bulk", json!({"action": "link", "reports": [ids[0], ids[1], ids[2], ids[3]], "incident": inc["reference"]}))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["done"], json!([ids[0], ids[1], ids[2]]));
+    assert_eq!(b["failed"][0]["report"], ids[3]);
+    assert_eq!(b["failed"][0]["problem"]["status"], 409);
+    let linked = get_ok(
+        &app,
+        &t,
+        &format!("/api/v1/incidents/{}", inc["reference"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(linked["report_ids"].as_array().unwrap().len(), 3);
+    let (s, p) = app
+        .post(
+            &responder,
+            "/api/v1/intake/triage/bulk",
+            json!({"action": "link", "reports": [ids[0]], "incident": "INC-999"}),
+        )
+        .await;
+    assert_eq!(s, 422, "{p}");
+    assert_eq!(p["field"], "incident");
+    let viewer = app.user("viewer1", "viewer").await;
+    let (s, _) = app
+        .post(
+            &viewer,
+            "/api/v1/intake/triage/bulk",
+            json!({"action": "dismiss", "reports": [ids[0]], "reason": "x"}),
+        )
+        .await;
+    assert_eq!(s, 403);
+
+    // What is left: the support report alone.
+    let queue = get_ok(&app, &responder, "/api/v1/intake/triage").await;
+    assert_eq!(queue.as_array().unwrap().len(), 1);
+    assert_eq!(queue[0]["source"], "support");
+    assert_eq!(queue[0]["alert"], Value::Null);
+    let dismissed = get_ok(
+        &app,
+        &responder,
+        "/api/v1/intake/triage?status=dismissed&service=search",
+    )
+    .await;
+    assert_eq!(dismissed.as_array().unwrap().len(), 2);
+    assert_eq!(dismissed[0]["dismiss_reason"], "search reindex noise");
+}
