@@ -608,3 +608,37 @@ async fn an_admin_changes_the_message_template_and_pages_use_it() {
         .expect("the templated channel was used");
     assert_eq!(sms.body["subject"], format!("PAGE INC-{id} for sms1"));
 }
+
+#[tokio::test]
+async fn paging_someone_without_contact_methods_is_said_on_the_timeline() {
+    let s = setup(0).await;
+    s.app.user("carol", "responder").await;
+    let id = s
+        .declare(json!({"title": "x", "kind": "availability", "severity": "low", "owner": "admin"}))
+        .await;
+    let (st, b) = s
+        .app
+        .post(
+            &s.app.admin_token,
+            &format!("/api/v1/incidents/{id}/escalate"),
+            json!({"to": "carol", "reason": "she knows the billing system"}),
+        )
+        .await;
+    assert_eq!(st, 200, "{b}");
+    let (_, tl) = s
+        .app
+        .get(
+            &s.app.admin_token,
+            &format!("/api/v1/incidents/{id}/timeline"),
+        )
+        .await;
+    let last = tl.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        last["summary"],
+        "Escalated by hand to carol; warning: carol has no contact method, so nothing was sent to them"
+    );
+    assert_eq!(
+        last["reason"],
+        "admin escalated by hand: she knows the billing system"
+    );
+}
