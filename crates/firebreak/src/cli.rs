@@ -83,6 +83,9 @@ pub struct ServeArgs {
     /// The URL people reach the server at, used in links.
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
+    /// Also accept inbound email over SMTP on this address (off by default).
+    #[arg(long, value_name = "ADDR")]
+    pub smtp_listen: Option<String>,
     #[command(flatten)]
     pub db: DbArgs,
 }

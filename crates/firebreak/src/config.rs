@@ -56,6 +56,8 @@ pub struct FileConfig {
     pub escalation: Option<EscalationConfig>,
     /// `[smtp]`: the server that sends email notifications.
     pub smtp: Option<SmtpConfig>,
+    /// Accept inbound email over SMTP on this address.
+    pub smtp_listen: Option<String>,
 }
 
 impl FileConfig {
@@ -86,6 +88,7 @@ pub struct Settings {
     pub session_hours: Option<i64>,
     pub escalation: EscalationConfig,
     pub smtp: Option<SmtpConfig>,
+    pub smtp_listen: Option<String>,
 }
 
 impl Default for Settings {
@@ -100,6 +103,7 @@ impl Default for Settings {
             session_hours: None,
             escalation: EscalationConfig::default(),
             smtp: None,
+            smtp_listen: None,
         }
     }
 }
@@ -135,6 +139,7 @@ impl Settings {
                 s.escalation = e;
             }
             s.smtp = f.smtp.or(s.smtp);
+            s.smtp_listen = f.smtp_listen.or(s.smtp_listen);
         }
 
         let env = |name: &str| env(name).filter(|v| !v.is_empty());
@@ -160,6 +165,7 @@ impl Settings {
             (None, None) => {}
         }
         s.public_url = env("FIREBREAK_PUBLIC_URL").or(s.public_url);
+        s.smtp_listen = env("FIREBREAK_SMTP_LISTEN").or(s.smtp_listen);
         if let Some(v) = env("FIREBREAK_SECURE_COOKIES") {
             s.secure_cookies = Some(parse_env("FIREBREAK_SECURE_COOKIES", &v)?);
         }
@@ -177,6 +183,7 @@ impl Settings {
         if let Some(serve) = serve {
             set(&mut s.listen, serve.listen.clone());
             s.public_url = serve.public_url.clone().or(s.public_url);
+            s.smtp_listen = serve.smtp_listen.clone().or(s.smtp_listen);
         }
         Ok(s)
     }

@@ -84,6 +84,25 @@ pub async fn serve(args: &ServeArgs) -> Result<ExitCode> {
     .context("cannot start the workers")?;
     let (stop_workers, stopped) = tokio::sync::watch::channel(false);
     let worker_task = tokio::spawn(workers.run(stopped));
+    if let Some(addr) = &settings.smtp_listen {
+        let smtp = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen for SMTP on {addr}"))?;
+        let smtp_addr = smtp.local_addr()?;
+        let smtp_state = state.clone();
+        tokio::spawn(async move {
+            match firebreak_server::intake::smtp::serve(smtp, smtp_state).await {
+                Ok(()) => tracing::warn!("the SMTP intake listener stopped"),
+                Err(e) => tracing::error!(error = %e, "the SMTP intake listener failed"),
+            }
+        });
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "firebreak accepting inbound email (SMTP) on {smtp_addr}"
+        )?;
+        out.flush()?;
+    }
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "firebreak listening on http://{addr}")?;

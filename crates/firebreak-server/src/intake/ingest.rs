@@ -25,7 +25,7 @@ use firebreak_store::intake::{
     AlertDelivery, AlertOutcome, AlertOutcomeKind, AlertSignal, AlertWrite, MaintenanceRecord,
     RoutingSnapshot, RuleRecord, SilenceRecord,
 };
-use firebreak_store::{Store, StoreError};
+use firebreak_store::{Backend, Store, StoreError};
 
 use crate::error::ApiError;
 use crate::intake::{Integration, ROUTING_TTL, Runtime, clip, one_line};
@@ -332,7 +332,7 @@ impl Runtime {
         self.writer
             .get_or_init(|| {
                 let (tx, rx) = mpsc::channel(QUEUE);
-                tokio::spawn(write_batches(state.clone(), rx));
+                spawn_writer(state.clone(), rx);
                 // Declarations a previous run did not get to.
                 tokio::spawn(redeclare(state.clone()));
                 tx
@@ -411,6 +411,34 @@ impl Runtime {
                 "the intake writer stopped before answering".to_owned(),
             )),
         }
+    }
+}
+
+/// Starts the writer. On SQLite it gets a thread (and a small runtime) of
+/// its own: sqlx's SQLite driver hands each result row across threads, and a
+/// writer queued behind every HTTP task of the server's runtime at each of
+/// those hand-offs spent most of a batch waiting to be polled. On
+/// PostgreSQL, whose connections belong to the server's runtime, it is a
+/// task like any other.
+fn spawn_writer(state: AppState, rx: mpsc::Receiver<Job>) {
+    if state.store.backend() == Backend::Postgres {
+        tokio::spawn(write_batches(state, rx));
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("intake-writer".to_owned())
+        .spawn(move || {
+            match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt.block_on(write_batches(state, rx)),
+                Err(e) => tracing::error!(error = %e, "the intake writer could not start"),
+            }
+        });
+    if let Err(e) = spawned {
+        // The receiver is gone with the closure: requests get 503.
+        tracing::error!(error = %e, "the intake writer thread could not start");
     }
 }
 

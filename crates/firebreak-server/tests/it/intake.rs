@@ -1670,3 +1670,33 @@ async fn the_triage_queue_grows_backlog_bulk_triage_and_noise() {
     assert_eq!(dismissed.as_array().unwrap().len(), 2);
     assert_eq!(dismissed[0]["dismiss_reason"], "search reindex noise");
 }
+
+#[tokio::test]
+async fn webhooks_up_to_their_own_limit_are_taken_past_the_api_body_limit() {
+    let app = spawn().await;
+    let (_, url, _) = integration(&app, json!({"name": "am", "kind": "alertmanager"})).await;
+    // 4,000 alerts: over 1 MiB, far over the JSON API's 64 KiB and within
+    // the webhook's 4 MiB.
+    let alerts: Vec<Value> = (0..4000)
+        .map(|n| {
+            am_alert(
+                json!({"alertname": "Big", "instance": format!("host-{n}")}),
+                "firing",
+            )
+        })
+        .collect();
+    let body = am_webhook(alerts);
+    assert!(serde_json::to_vec(&body).unwrap().len() > 1024 * 1024);
+    let (s, _, b) = post_json(&app, &url, &body).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["alerts"].as_array().unwrap().len(), 4000);
+    let open = get_ok(
+        &app,
+        &app.admin_token,
+        "/api/v1/intake/alerts?status=open&limit=1000",
+    )
+    .await;
+    assert_eq!(open.as_array().unwrap().len(), 1000);
+    let backlog = get_ok(&app, &app.admin_token, "/api/v1/intake/triage/backlog").await;
+    assert_eq!(backlog[0]["untriaged"], 4000);
+}

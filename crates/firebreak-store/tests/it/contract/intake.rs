@@ -538,6 +538,19 @@ async fn a_failed_batch_writes_nothing(db: Db) {
         1
     );
     assert!(s.verify_audit().await.unwrap().ok);
+
+    // The store writes on afterwards, the failed batch's transaction ended.
+    let out = s
+        .ingest_alerts(
+            &[delivery(&a, vec![alert("after", AlertSignal::Firing)])],
+            at(3),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out[0][0].outcome, AlertOutcomeKind::Opened);
+    db.report("after the failure", false, &admin(), at(4)).await;
+    assert_eq!(db.count("reports").await, reports + 2);
+    assert!(s.verify_audit().await.unwrap().ok);
 }
 
 async fn routing_configuration_is_kept_and_audited(db: Db) {
