@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use firebreak_api::{
-    DeclareIncident, DismissReport, GateItem, ImpactFacts, Incident, Kind, MarkItem, MarkStatus,
+    DeclareIncident, DismissReport, GateItem, ImpactFacts, Incident, MarkItem, MarkStatus,
     NewReport, Phase, Report, ReportSource, Severity, UpdateIncident, User,
 };
 use firebreak_core::auth::{Action, allowed, can_see_confidential};
@@ -717,7 +717,7 @@ pub async fn submit_report(
     let description = text("description", req.description.as_deref(), false)?.unwrap_or_default();
     let source = req.source.unwrap_or(default_source);
     let reporter = match &req.reporter {
-        Some(r) => title_like("reporter", r)?,
+        Some(r) => self::title("reporter", r)?,
         None => cx.user.name.clone(),
     };
     let confidential = req.confidential.unwrap_or(false) || source == ReportSource::Disclosure;
@@ -734,10 +734,6 @@ pub async fn submit_report(
         service_id,
     };
     Ok(cx.store.create_report(&new, &cx.actor(), cx.now).await?)
-}
-
-fn title_like(field: &str, v: &str) -> Result<String, ApiError> {
-    title(field, v)
 }
 
 /// Links an untriaged report to an incident the user can see.
@@ -771,12 +767,4 @@ pub async fn dismiss_report(
         .dismiss_report(report_id, &reason, &cx.actor(), cx.now)
         .await?;
     cx.report(report_id).await
-}
-
-/// The kind a report's source suggests when declaring from it.
-pub fn default_kind(source: ReportSource) -> Kind {
-    match source {
-        ReportSource::Disclosure => Kind::Security,
-        _ => Kind::Availability,
-    }
 }
