@@ -1066,3 +1066,16 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// One service's escalation policy and runbook, without loading the
+    /// whole directory.
+    pub async fn service_escalation(&self, name: &str) -> Result<Option<(Option<String>, String)>> {
+        let row = sqlx::query("SELECT escalation_policy, runbook FROM services WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(|r| Ok((r.try_get("escalation_policy")?, r.try_get("runbook")?)))
+            .transpose()
+    }
+}

@@ -358,11 +358,10 @@ pub async fn get_service_escalation(
     Path(name): Path<String>,
 ) -> Result<Json<ServiceEscalation>, ApiError> {
     state.ctx(&user).require(Action::Read)?;
-    let dir = state.store.directory().await?;
-    let (policy, runbook) = dir
-        .services
-        .get(&name)
-        .cloned()
+    let (policy, runbook) = state
+        .store
+        .service_escalation(&name)
+        .await?
         .ok_or_else(|| ApiError::NotFound(format!("service `{name}`")))?;
     Ok(Json(ServiceEscalation {
         escalation_policy: policy,

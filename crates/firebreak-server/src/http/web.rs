@@ -561,11 +561,9 @@ async fn incident_page(
         let runbook = match &incident.service {
             Some(name) => state
                 .store
-                .directory()
+                .service_escalation(name)
                 .await?
-                .services
-                .get(name)
-                .map(|(_, r)| r.clone())
+                .map(|(_, r)| r)
                 .filter(|r| !r.trim().is_empty()),
             None => None,
         };
