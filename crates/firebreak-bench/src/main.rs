@@ -10,6 +10,10 @@
 //!   memory with a known number of open alerts.
 
 use std::io::Write;
+
+/// The same allocator as `firebreak` itself.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;

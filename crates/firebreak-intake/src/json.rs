@@ -8,7 +8,13 @@ use crate::IntakeError;
 
 /// Deserializes `bytes` as `T`, turning serde's error into an
 /// [`IntakeError`] that names the JSON path of the field at fault.
+///
+/// Tracking the path costs a little on every field, so a document is first
+/// read without it; only one that fails is read again to find the path.
 pub(crate) fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, IntakeError> {
+    if let Ok(value) = serde_json::from_slice(bytes) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();

@@ -54,28 +54,79 @@ pub(crate) async fn connect(url: &str) -> Result<(Backend, AnyPool, AnyPool)> {
             // One writer: SQLite has one write lock anyway, and queueing in
             // the pool is cheaper than spinning on SQLITE_BUSY. Readers get
             // their own connections; WAL lets them read while it writes.
-            let write = sqlite_pool(1).connect_with(options.clone()).await?;
+            // The write connection is kept for the life of the pool: the
+            // intake writer compares its `PRAGMA data_version` from batch to
+            // batch, which only means something on one connection.
+            let write = sqlite_pool(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        sqlite_pragmas(conn).await?;
+                        conn.execute(WRITER_AUTOCHECKPOINT).await?;
+                        Ok(())
+                    })
+                })
+                .connect_with(options.clone())
+                .await?;
             let read = sqlite_pool(8).connect_with(options).await?;
             Ok((backend, write, read))
         }
     }
 }
 
+/// The write connection lets the write-ahead log grow to 4,000 pages before
+/// it checkpoints by itself, in its own commit (SQLite's default is 1,000).
+/// The background checkpointer normally copies the log well before that.
+const WRITER_AUTOCHECKPOINT: &str = "PRAGMA wal_autocheckpoint = 4000;";
+
+/// Pause between two background checkpoints.
+const CHECKPOINT_PAUSE: Duration = Duration::from_millis(50);
+
+/// SQLite: a task that copies the write-ahead log into the database file
+/// (`PRAGMA wal_checkpoint(PASSIVE)`, which never blocks the writer) when
+/// kicked, at most every [`CHECKPOINT_PAUSE`]. Without it the write
+/// connection does that work inside the commit of whichever batch crosses
+/// SQLite's threshold, and that batch's requests wait for it. It does
+/// nothing while nobody kicks it, and stops when the last sender (the last
+/// `Store` clone) is gone.
+pub(crate) fn checkpointer(pool: AnyPool) -> tokio::sync::mpsc::Sender<()> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
+    tokio::spawn(async move {
+        while rx.recv().await.is_some() {
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&pool)
+                .await
+            {
+                tracing::debug!(error = %e, "background checkpoint failed");
+            }
+            tokio::time::sleep(CHECKPOINT_PAUSE).await;
+        }
+    });
+    tx
+}
+
 fn sqlite_pool(max: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(Duration::from_secs(30))
-        .after_connect(|conn, _meta| {
-            Box::pin(async move {
-                // FULL: a write acknowledged to a client survives a power cut.
-                conn.execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                )
-                .await?;
-                Ok(())
-            })
-        })
+        // A local file needs no ping before each use; the ping is one more
+        // hand-off to the connection's thread for every batch of intake.
+        .test_before_acquire(false)
+        .after_connect(|conn, _meta| Box::pin(async move { sqlite_pragmas(conn).await }))
+}
+
+async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> std::result::Result<(), sqlx::Error> {
+    // FULL: a write acknowledged to a client survives a power cut.
+    // MEMORY: statement journals (multi-row statements keep one to undo a
+    // failed statement) stay off the disk.
+    conn.execute(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+         PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+         PRAGMA temp_store = MEMORY;",
+    )
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]

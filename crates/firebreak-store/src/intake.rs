@@ -11,9 +11,14 @@
 //! statements per batch instead of per alert. Every batch appends one audit
 //! entry per integration it touched, listing what it opened and resolved.
 //!
-//! One open alert per (integration, dedup key) is kept by a unique column,
-//! `open_key`, that holds `"<integration id>:<dedup key>"` while the alert is
-//! open and NULL once it is resolved.
+//! One open alert per (integration, dedup key): the column `open_key` holds
+//! `"<integration id>:<dedup key>"` while the alert is open and NULL once it
+//! is resolved. On PostgreSQL, where several servers write, a unique index
+//! on it keeps that rule and row locks order the writers. On SQLite, where
+//! the intake writer is the one process and connection that writes alerts,
+//! the writer keeps the open alerts' keys in memory ([`OpenAlerts`]) and the
+//! column has no unique index: that index cost a write to a random page per
+//! new alert (migration `0004_intake_open_alerts`).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -297,9 +302,18 @@ struct Existing {
     count_inc: i64,
     acknowledged: bool,
     resolved: bool,
+    /// Whether it was acknowledged before the batch: an alert whose status
+    /// the batch leaves as it was is updated without touching its indexed
+    /// columns.
+    was_acknowledged: bool,
 }
 
 impl Existing {
+    /// Whether the batch changes its status (and so its indexed columns).
+    fn status_changes(&self) -> bool {
+        self.resolved || self.acknowledged != self.was_acknowledged
+    }
+
     /// Its status at the end of the batch.
     fn final_status(&self) -> &'static str {
         if self.resolved {
@@ -938,8 +952,9 @@ impl Store {
             (SELECT COALESCE(MAX(id), 0) FROM intake_alerts) AS max_alert, \
             (SELECT seq FROM audit_head WHERE id = 1) AS audit_seq, \
             (SELECT hash FROM audit_head WHERE id = 1) AS audit_hash, \
-            (SELECT json_group_array(json_array(id, open_key, report_id, disposition, status, count)) \
-             FROM intake_alerts WHERE open_key IN (SELECT value FROM json_each(?))) AS open";
+            (SELECT data_version FROM pragma_data_version) AS data_version";
+        const LOAD: &str = "SELECT id, open_key, report_id, disposition, status, count \
+            FROM intake_alerts INDEXED BY intake_alerts_open WHERE open_key IS NOT NULL";
         const WRITE: &str = "INSERT INTO reports (id, source, reporter, title, description, \
             received_at, status, confidential, service_id, created_by) \
             SELECT value ->> 0, 'monitoring', value ->> 1, value ->> 2, value ->> 3, value ->> 4, \
@@ -951,6 +966,8 @@ impl Store {
             value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, \
             value ->> 12, value ->> 13, value ->> 14, value ->> 15, value ->> 15, value ->> 16, \
             value ->> 17, value ->> 18 FROM jsonb_each(?); \
+            UPDATE intake_alerts SET count = count + (j.value ->> 1), last_seen = j.value ->> 2 \
+            FROM jsonb_each(?) AS j WHERE intake_alerts.id = j.value ->> 0; \
             UPDATE intake_alerts SET count = count + (j.value ->> 1), last_seen = j.value ->> 2, \
             status = j.value ->> 3, \
             open_key = CASE WHEN j.value ->> 3 = 'resolved' THEN NULL ELSE open_key END, \
@@ -967,18 +984,16 @@ impl Store {
 
         let now_ms = ms(now);
         let keys = batch_keys(deliveries);
+        // Before the connection: the only order in which the two are taken.
+        let mut open_alerts = self.open_alerts.lock().await;
         let mut guard = ConnectionGuard {
             conn: self.write.acquire().await?,
             settled: false,
         };
         let conn = &mut guard.conn;
         let outcome = async {
-            let keys_json = to_json(&keys)?;
             // `fetch_all`: `fetch_one` stops at the result of `BEGIN`.
-            let rows = sqlx::query(READ)
-                .bind(keys_json)
-                .fetch_all(&mut **conn)
-                .await?;
+            let rows = sqlx::query(READ).fetch_all(&mut **conn).await?;
             let row = rows
                 .first()
                 .ok_or_else(|| StoreError::Other("the batch read returned no row".to_owned()))?;
@@ -986,27 +1001,33 @@ impl Store {
             let max_alert: i64 = row.try_get("max_alert")?;
             let mut audit_seq: i64 = row.try_get("audit_seq")?;
             let mut audit_hash: String = row.try_get("audit_hash")?;
-            let open_json: String = row.try_get("open")?;
-            let open: Vec<(i64, String, i64, String, String, i64)> =
-                serde_json::from_str(&open_json)
-                    .map_err(|e| StoreError::Other(format!("reading open alerts: {e}")))?;
-            let open = open
-                .into_iter()
-                .map(|(id, key, report_id, disposition, status, count)| {
-                    (
-                        key,
-                        Existing {
-                            id,
-                            report_id,
-                            disposition,
+            let data_version: i64 = row.try_get("data_version")?;
+            if open_alerts.version != Some(data_version) {
+                let rows = sqlx::query(LOAD).fetch_all(&mut **conn).await?;
+                let mut by_key = HashMap::with_capacity(rows.len());
+                for row in &rows {
+                    let status: String = row.try_get("status")?;
+                    by_key.insert(
+                        row.try_get("open_key")?,
+                        OpenAlert {
+                            id: row.try_get("id")?,
+                            report_id: row.try_get("report_id")?,
+                            disposition: row.try_get("disposition")?,
                             acknowledged: status == "acknowledged",
-                            count,
-                            count_inc: 0,
-                            resolved: false,
+                            count: row.try_get("count")?,
                         },
-                    )
+                    );
+                }
+                open_alerts.by_key = by_key;
+                open_alerts.version = Some(data_version);
+            }
+            let (open_keys, open): (Vec<String>, Vec<(String, Existing)>) = keys
+                .iter()
+                .filter_map(|k| {
+                    let e = open_alerts.by_key.get(k)?.existing();
+                    Some((k.clone(), (k.clone(), e)))
                 })
-                .collect();
+                .unzip();
 
             let plan = plan(deliveries, open);
             let ids: Vec<(i64, i64)> = (1..=i64::try_from(plan.fresh.len()).unwrap_or(i64::MAX))
@@ -1053,14 +1074,21 @@ impl Store {
                     J::opt_int(f.resolved.then_some(now_ms)),
                 ]);
             }
-            let mut updates = Vec::with_capacity(plan.existing.len());
+            // Repeats leave the status (and every indexed column) as it
+            // was: they are a cheaper `UPDATE` of their own.
+            let mut repeats = Vec::with_capacity(plan.existing.len());
+            let mut changes = Vec::new();
             for e in &plan.existing {
-                updates.push(vec![
-                    J::Int(e.id),
-                    J::Int(e.count_inc),
-                    J::Int(now_ms),
-                    J::Text(e.final_status()),
-                ]);
+                if e.status_changes() {
+                    changes.push(vec![
+                        J::Int(e.id),
+                        J::Int(e.count_inc),
+                        J::Int(now_ms),
+                        J::Text(e.final_status()),
+                    ]);
+                } else {
+                    repeats.push(vec![J::Int(e.id), J::Int(e.count_inc), J::Int(now_ms)]);
+                }
             }
             let mut entries = Vec::new();
             for (integration_id, summary) in audit_summaries(deliveries, &out) {
@@ -1092,16 +1120,22 @@ impl Store {
             sqlx::query(WRITE)
                 .bind(to_json(&reports)?)
                 .bind(to_json(&alerts)?)
-                .bind(to_json(&updates)?)
+                .bind(to_json(&repeats)?)
+                .bind(to_json(&changes)?)
                 .bind(to_json(&entries)?)
                 .bind(audit_seq)
                 .bind(audit_hash)
                 .execute(&mut **conn)
                 .await?;
+            open_alerts.apply(&open_keys, &plan, &ids);
+            self.checkpoint_soon();
             Ok(out)
         }
         .await;
         if outcome.is_err() {
+            // Whether the batch was committed is not known for sure: the
+            // next batch reads the open alerts afresh.
+            open_alerts.version = None;
             // The transaction may be open: end it, or (the guard does) throw
             // the connection away rather than hand it back to the pool
             // mid-transaction.
@@ -2005,6 +2039,77 @@ impl Drop for ConnectionGuard {
     }
 }
 
+/// SQLite: every open alert by its `open_key`, as the intake writer knows
+/// it. Loaded from the database on the first batch, and again whenever
+/// another process has written to the file since (`PRAGMA data_version`
+/// moves) or a batch failed (its outcome is not known for sure); updated
+/// after each commit. Only [`Store::ingest_alerts`] writes open alerts, and
+/// it holds this lock from before its transaction begins until after it
+/// ends, so the map and the table agree whenever the lock is free.
+#[derive(Debug, Default)]
+pub(crate) struct OpenAlerts {
+    /// The write connection's `data_version` when the map was loaded; None
+    /// when it must be loaded.
+    version: Option<i64>,
+    by_key: HashMap<String, OpenAlert>,
+}
+
+#[derive(Debug, Clone)]
+struct OpenAlert {
+    id: i64,
+    report_id: i64,
+    disposition: String,
+    acknowledged: bool,
+    count: i64,
+}
+
+impl OpenAlert {
+    fn existing(&self) -> Existing {
+        Existing {
+            id: self.id,
+            report_id: self.report_id,
+            disposition: self.disposition.clone(),
+            acknowledged: self.acknowledged,
+            was_acknowledged: self.acknowledged,
+            count: self.count,
+            count_inc: 0,
+            resolved: false,
+        }
+    }
+}
+
+impl OpenAlerts {
+    /// The map after `plan` was committed; `keys` are the keys of
+    /// `plan.existing`, in order, and `ids` the new alerts' (alert, report)
+    /// ids.
+    fn apply(&mut self, keys: &[String], plan: &Plan<'_>, ids: &[(i64, i64)]) {
+        for (key, e) in keys.iter().zip(&plan.existing) {
+            if e.resolved {
+                self.by_key.remove(key);
+            } else if let Some(open) = self.by_key.get_mut(key) {
+                open.count = e.count + e.count_inc;
+                open.acknowledged = e.acknowledged;
+            }
+        }
+        // After the removals: a key resolved and fired again in one batch
+        // has a new open alert.
+        for (f, (alert_id, report_id)) in plan.fresh.iter().zip(ids) {
+            if !f.resolved {
+                self.by_key.insert(
+                    open_key(f.delivery.integration_id, &f.write.dedup_key),
+                    OpenAlert {
+                        id: *alert_id,
+                        report_id: *report_id,
+                        disposition: f.write.disposition.clone(),
+                        acknowledged: f.acknowledged,
+                        count: f.count,
+                    },
+                );
+            }
+        }
+    }
+}
+
 /// A value of a row sent to SQLite as JSON (see `ingest_alerts_sqlite`).
 #[derive(serde::Serialize)]
 #[serde(untagged)]
@@ -2061,6 +2166,7 @@ fn existing_from_row(row: &sqlx::any::AnyRow) -> Result<Option<(String, Existing
             report_id: row.try_get("report_id")?,
             disposition: row.try_get("disposition")?,
             acknowledged: status == "acknowledged",
+            was_acknowledged: status == "acknowledged",
             count: row.try_get("count")?,
             count_inc: 0,
             resolved: false,

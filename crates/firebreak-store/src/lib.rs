@@ -110,6 +110,11 @@ pub struct Store {
     backend: Backend,
     write: sqlx::AnyPool,
     read: sqlx::AnyPool,
+    /// SQLite: the intake writer's open alerts (see [`intake`]).
+    open_alerts: std::sync::Arc<tokio::sync::Mutex<intake::OpenAlerts>>,
+    /// SQLite: asks the background checkpointer to run (see
+    /// [`backend::checkpointer`]); None on PostgreSQL.
+    checkpoints: Option<std::sync::Arc<tokio::sync::mpsc::Sender<()>>>,
 }
 
 impl Store {
@@ -125,10 +130,16 @@ impl Store {
     /// Opens without migrating.
     pub async fn connect(url: &str) -> Result<Store> {
         let (backend, write, read) = backend::connect(url).await?;
+        let checkpoints = match backend {
+            Backend::Sqlite => Some(std::sync::Arc::new(backend::checkpointer(read.clone()))),
+            Backend::Postgres => None,
+        };
         Ok(Store {
             backend,
             write,
             read,
+            open_alerts: Default::default(),
+            checkpoints,
         })
     }
 
@@ -157,6 +168,15 @@ impl Store {
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.read).await?;
         Ok(())
+    }
+
+    /// SQLite: after a large write, lets the background checkpointer copy
+    /// the write-ahead log into the database, off the writer's path. Cheap:
+    /// a kick while one is pending is dropped.
+    pub(crate) fn checkpoint_soon(&self) {
+        if let Some(tx) = &self.checkpoints {
+            let _ = tx.try_send(());
+        }
     }
 
     /// Closes every connection.

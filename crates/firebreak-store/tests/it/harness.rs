@@ -161,6 +161,14 @@ impl Db {
             .expect("connect to the test database directly")
     }
 
+    /// A second store on the same database, as another server process
+    /// would open it.
+    pub async fn second_store(&self) -> Store {
+        Store::connect(&self.raw_url)
+            .await
+            .expect("open a second store on the test database")
+    }
+
     /// Runs one statement directly; the number of rows it touched.
     pub async fn exec(&self, sql: &str) -> u64 {
         let mut conn = self.raw().await;

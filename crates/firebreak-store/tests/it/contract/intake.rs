@@ -17,6 +17,7 @@ contract_tests!(
     alerts_open_repeat_acknowledge_resolve_and_reopen,
     large_batches_link_every_alert_to_its_own_report,
     a_failed_batch_writes_nothing,
+    two_stores_on_one_database_agree_on_open_alerts,
     routing_configuration_is_kept_and_audited,
     change_events_are_recorded_per_service,
     email_threads_onto_reports_and_keeps_evidence,
@@ -548,9 +549,73 @@ async fn a_failed_batch_writes_nothing(db: Db) {
         .await
         .unwrap();
     assert_eq!(out[0][0].outcome, AlertOutcomeKind::Opened);
+    // The failed batch's resolve did not happen: "kept" is still open.
+    let out = s
+        .ingest_alerts(
+            &[delivery(&a, vec![alert("kept", AlertSignal::Firing)])],
+            at(3),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (out[0][0].outcome, out[0][0].count),
+        (AlertOutcomeKind::Repeated, 2)
+    );
     db.report("after the failure", false, &admin(), at(4)).await;
     assert_eq!(db.count("reports").await, reports + 2);
     assert!(s.verify_audit().await.unwrap().ok);
+}
+
+/// On SQLite the writer keeps open alerts in memory: a second process
+/// writing to the same file must not leave the first with a stale view (nor,
+/// on PostgreSQL, may two servers disagree).
+async fn two_stores_on_one_database_agree_on_open_alerts(db: Db) {
+    let first = &db.store;
+    let a = integration(&db, "a", "alertmanager", KEY).await;
+    let fire = |at_s| {
+        let d = [delivery(&a, vec![alert("k", AlertSignal::Firing)])];
+        async move { first.ingest_alerts(&d, at(at_s)).await.unwrap() }
+    };
+    let opened = fire(1).await;
+    assert_eq!(opened[0][0].outcome, AlertOutcomeKind::Opened);
+
+    // The second store finds the open alert and resolves it.
+    let second = db.second_store().await;
+    let out = second
+        .ingest_alerts(
+            &[delivery(&a, vec![alert("k", AlertSignal::Resolved)])],
+            at(2),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out[0][0].outcome, AlertOutcomeKind::Resolved);
+    assert_eq!(out[0][0].alert_id, opened[0][0].alert_id);
+
+    // The first store sees the resolve: the key fires as a new alert.
+    let reopened = fire(3).await;
+    assert_eq!(reopened[0][0].outcome, AlertOutcomeKind::Opened);
+    assert_ne!(reopened[0][0].alert_id, opened[0][0].alert_id);
+
+    // And the second sees the first's new alert: a repeat of it.
+    let out = second
+        .ingest_alerts(
+            &[delivery(&a, vec![alert("k", AlertSignal::Firing)])],
+            at(4),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (out[0][0].outcome, out[0][0].alert_id, out[0][0].count),
+        (AlertOutcomeKind::Repeated, reopened[0][0].alert_id, 2)
+    );
+    assert_eq!(
+        db.int("SELECT COUNT(*) FROM intake_alerts WHERE open_key IS NOT NULL")
+            .await,
+        1
+    );
+    assert_eq!(db.count("intake_alerts").await, 2);
+    second.close().await;
+    assert!(first.verify_audit().await.unwrap().ok);
 }
 
 async fn routing_configuration_is_kept_and_audited(db: Db) {
