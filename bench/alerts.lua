@@ -12,7 +12,9 @@
 --             Alertmanager intake). Default "postable".
 --   repeats   how many alerts of each request are repeats, drawn in turn
 --             from a set of 1,000 alerts shared by all threads (each is new
---             the first time it is sent); the rest are new (0)
+--             the first time it is sent); the rest are new (0). A share
+--             such as "50%" spreads repeats over requests: with batch 1,
+--             every other request is a repeat.
 --
 -- With format "postable", batch, keyspace and prefix as in the project's
 -- baseline measurements of Alertmanager, this sends the same requests as
@@ -30,7 +32,14 @@ function init(args)
   prefix = args[3] or "r"
   path = args[4] or "/api/v2/alerts"
   format = args[5] or "postable"
-  repeats = tonumber(args[6]) or 0
+  local r = args[6] or "0"
+  if string.sub(r, -1) == "%" then
+    share = (tonumber(string.sub(r, 1, -2)) or 0) / 100
+  else
+    share = nil
+    repeats = tonumber(r) or 0
+  end
+  sent = 0
   hotsize = 1000
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
@@ -44,6 +53,11 @@ local function alert(k, instance)
 end
 function request()
   local parts = {}
+  if share then
+    -- Repeats so far should be share * alerts so far, to the nearest alert.
+    repeats = math.floor((sent + 1) * batch * share + 0.5) - math.floor(sent * batch * share + 0.5)
+    sent = sent + 1
+  end
   for i = 1, batch do
     if i <= repeats then
       local k = hot % hotsize

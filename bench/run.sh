@@ -92,6 +92,7 @@ run_wrk() { # key url batch prefix path format repeats
 log "throughput: Alertmanager"
 start_am tp
 run_wrk am1 "http://127.0.0.1:$AM_PORT" 1 s1 /api/v2/alerts postable 0
+run_wrk am1h "http://127.0.0.1:$AM_PORT" 1 h1 /api/v2/alerts postable 50%
 run_wrk am100 "http://127.0.0.1:$AM_PORT" 100 s100 /api/v2/alerts postable 50
 read -r R[am.tp_hwm] R[am.tp_rss] < <(rss "$AM_PID")
 stop "$AM_PID"
@@ -99,6 +100,7 @@ stop "$AM_PID"
 log "throughput: Firebreak"
 start_fb tp
 run_wrk fb1 "http://127.0.0.1:$FB_PORT" 1 s1 "$FB_PATH" webhook 0
+run_wrk fb1h "http://127.0.0.1:$FB_PORT" 1 h1 "$FB_PATH" webhook 50%
 run_wrk fb100 "http://127.0.0.1:$FB_PORT" 100 s100 "$FB_PATH" webhook 50
 read -r R[fb.tp_hwm] R[fb.tp_rss] < <(rss "$FB_PID")
 stop "$FB_PID"
@@ -127,8 +129,12 @@ mb() { awk -v k="$1" 'BEGIN{printf "%.0f", k/1024}'; }
   echo
   echo "| shape | Alertmanager alerts/s | Firebreak alerts/s | ratio | AM p50 ms | FB p50 ms | AM p99 ms | FB p99 ms | p99 ratio | FB non-2xx |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-  for s in 1 100; do
-    name="1 alert/request, all new"; [ "$s" = 100 ] && name="100 alerts/request, 50 repeats + 50 new"
+  for s in 1 1h 100; do
+    case $s in
+      1) name="1 alert/request, all new" ;;
+      1h) name="1 alert/request, every other one a repeat" ;;
+      100) name="100 alerts/request, 50 repeats + 50 new" ;;
+    esac
     echo "| $name | ${R[am$s.aps]} | ${R[fb$s.aps]} | $(ratio "${R[fb$s.aps]}" "${R[am$s.aps]}") | ${R[am$s.p50]} | ${R[fb$s.p50]} | ${R[am$s.p99]} | ${R[fb$s.p99]} | $(ratio "${R[fb$s.p99]}" "${R[am$s.p99]}") | ${R[fb$s.bad]} |"
   done
   echo
