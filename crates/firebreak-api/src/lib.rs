@@ -9,6 +9,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+pub mod intake;
+
 pub use firebreak_core::{
     GateItem, ImpactFacts, ItemStatus, Kind, Phase, Role, Severity, SeverityRule, Suggestion,
 };

@@ -32,8 +32,16 @@ use crate::{AlertStatus, NormalizedAlert, SourceKind};
 /// Where an alert's fields are in a tool's JSON. Every `String` pointer is
 /// an RFC 6901 JSON pointer (`""` is the whole document, `/a/0/b~1c` is
 /// `a`, its first element, its key `b/c`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "title": "/alert/name",
+    "severity": "/alert/priority",
+    "severity_map": {"P1": "critical", "P2": "high", "P3": "medium"},
+    "dedup_key": "/alert/id",
+    "status": "/alert/state",
+    "resolved_values": ["closed", "recovered"]
+}))]
 pub struct Mapping {
     /// Must resolve to a non-empty scalar.
     pub title: String,

@@ -141,10 +141,14 @@ pub struct ChangePayload {
 }
 
 /// PagerDuty's body for HTTP 400.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = PagerDutyInvalidEvent)]
 pub struct InvalidEventResponse {
+    /// `invalid event`.
     pub status: &'static str,
+    /// `Event object is invalid`.
     pub message: &'static str,
+    /// Every problem found, in PagerDuty's words.
     pub errors: Vec<String>,
 }
 
@@ -159,10 +163,14 @@ impl InvalidEventResponse {
 }
 
 /// PagerDuty's body for HTTP 202 to an alert event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = PagerDutyAccepted)]
 pub struct AcceptedResponse {
+    /// `success`.
     pub status: &'static str,
+    /// `Event processed`.
     pub message: &'static str,
+    /// The event's `dedup_key`, or the one generated for it.
     pub dedup_key: String,
 }
 

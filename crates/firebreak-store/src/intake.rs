@@ -221,6 +221,10 @@ pub struct AlertOutcome {
     /// How many times the alert has been seen firing, after this one.
     pub count: i64,
     pub disposition: Option<String>,
+    /// A repeat of an alert that was opened under a silence or maintenance
+    /// window, now that none covers it and a rule declares it: its
+    /// disposition is now `declare`, and the incident is to be declared.
+    pub unsuppressed: bool,
 }
 
 /// An alert as stored, for lists.
@@ -306,6 +310,9 @@ struct Existing {
     /// the batch leaves as it was is updated without touching its indexed
     /// columns.
     was_acknowledged: bool,
+    /// Opened silenced or in maintenance, and declared by a repeat of this
+    /// batch (its disposition is now `declare`).
+    unsuppressed: bool,
 }
 
 impl Existing {
@@ -361,6 +368,7 @@ struct Pending {
     outcome: AlertOutcomeKind,
     slot: Option<Slot>,
     count: i64,
+    unsuppressed: bool,
 }
 
 /// Placeholders for the large generated statements of a batch.
@@ -968,6 +976,8 @@ impl Store {
             value ->> 17, value ->> 18 FROM jsonb_each(?); \
             UPDATE intake_alerts SET count = count + (j.value ->> 1), last_seen = j.value ->> 2 \
             FROM jsonb_each(?) AS j WHERE intake_alerts.id = j.value ->> 0; \
+            UPDATE intake_alerts SET disposition = 'declare', suppressed_by = NULL \
+            WHERE id IN (SELECT value FROM json_each(?)); \
             UPDATE intake_alerts SET count = count + (j.value ->> 1), last_seen = j.value ->> 2, \
             status = j.value ->> 3, \
             open_key = CASE WHEN j.value ->> 3 = 'resolved' THEN NULL ELSE open_key END, \
@@ -1078,6 +1088,12 @@ impl Store {
             // was: they are a cheaper `UPDATE` of their own.
             let mut repeats = Vec::with_capacity(plan.existing.len());
             let mut changes = Vec::new();
+            let unsuppressed: Vec<i64> = plan
+                .existing
+                .iter()
+                .filter(|e| e.unsuppressed)
+                .map(|e| e.id)
+                .collect();
             for e in &plan.existing {
                 if e.status_changes() {
                     changes.push(vec![
@@ -1121,6 +1137,7 @@ impl Store {
                 .bind(to_json(&reports)?)
                 .bind(to_json(&alerts)?)
                 .bind(to_json(&repeats)?)
+                .bind(to_json(&unsuppressed)?)
                 .bind(to_json(&changes)?)
                 .bind(to_json(&entries)?)
                 .bind(audit_seq)
@@ -1196,6 +1213,24 @@ impl Store {
                 );
                 q.execute(&mut *tx).await?;
             }
+        }
+        let unsuppressed: Vec<i64> = plan
+            .existing
+            .iter()
+            .filter(|e| e.unsuppressed)
+            .map(|e| e.id)
+            .collect();
+        for chunk in unsuppressed.chunks(CHUNK * 4) {
+            let sql = format!(
+                "UPDATE intake_alerts SET disposition = 'declare', suppressed_by = NULL \
+                 WHERE id IN ({})",
+                Params::new(self.backend).list(chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.execute(&mut *tx).await?;
         }
         let out = plan.outcomes(&ids);
         for (integration_id, summary) in audit_summaries(deliveries, &out) {
@@ -2071,6 +2106,7 @@ impl OpenAlert {
             disposition: self.disposition.clone(),
             acknowledged: self.acknowledged,
             was_acknowledged: self.acknowledged,
+            unsuppressed: false,
             count: self.count,
             count_inc: 0,
             resolved: false,
@@ -2089,6 +2125,7 @@ impl OpenAlerts {
             } else if let Some(open) = self.by_key.get_mut(key) {
                 open.count = e.count + e.count_inc;
                 open.acknowledged = e.acknowledged;
+                open.disposition.clone_from(&e.disposition);
             }
         }
         // After the removals: a key resolved and fired again in one batch
@@ -2167,12 +2204,18 @@ fn existing_from_row(row: &sqlx::any::AnyRow) -> Result<Option<(String, Existing
             disposition: row.try_get("disposition")?,
             acknowledged: status == "acknowledged",
             was_acknowledged: status == "acknowledged",
+            unsuppressed: false,
             count: row.try_get("count")?,
             count_inc: 0,
             resolved: false,
         },
     )))
 }
+
+/// Dispositions of alerts opened while a silence or a maintenance window
+/// covered them: a later repeat that no longer is covered, and that a rule
+/// declares, declares it then.
+const SUPPRESSED: [&str; 2] = ["silenced", "maintenance"];
 
 /// What a batch will write, decided before writing anything.
 struct Plan<'a> {
@@ -2200,7 +2243,7 @@ fn plan(deliveries: &[AlertDelivery], open: Vec<(String, Existing)>) -> Plan<'_>
         for a in &d.alerts {
             let key = open_key(d.integration_id, &a.dedup_key);
             let slot = state.get(&key).copied();
-            let (outcome, slot, count) = match (slot, a.signal) {
+            let (outcome, slot, count, unsuppressed) = match (slot, a.signal) {
                 (None, AlertSignal::Firing) => {
                     let slot = Slot::Fresh(fresh.len());
                     fresh.push(Fresh {
@@ -2211,17 +2254,25 @@ fn plan(deliveries: &[AlertDelivery], open: Vec<(String, Existing)>) -> Plan<'_>
                         resolved: false,
                     });
                     state.insert(key, slot);
-                    (AlertOutcomeKind::Opened, Some(slot), 1)
+                    (AlertOutcomeKind::Opened, Some(slot), 1, false)
                 }
                 (None, AlertSignal::Acknowledged | AlertSignal::Resolved) => {
-                    (AlertOutcomeKind::Ignored, None, 0)
+                    (AlertOutcomeKind::Ignored, None, 0, false)
                 }
                 (Some(slot), signal) => {
+                    let mut unsuppressed = false;
                     let (count, acknowledged, resolved) = match slot {
                         Slot::Existing(i) => {
                             let e = &mut existing[i];
                             if signal == AlertSignal::Firing {
                                 e.count_inc += 1;
+                                if SUPPRESSED.contains(&e.disposition.as_str())
+                                    && a.disposition == "declare"
+                                {
+                                    e.disposition = "declare".to_owned();
+                                    e.unsuppressed = true;
+                                    unsuppressed = true;
+                                }
                             }
                             (e.count + e.count_inc, &mut e.acknowledged, &mut e.resolved)
                         }
@@ -2245,7 +2296,7 @@ fn plan(deliveries: &[AlertDelivery], open: Vec<(String, Existing)>) -> Plan<'_>
                             AlertOutcomeKind::Resolved
                         }
                     };
-                    (outcome, Some(slot), count)
+                    (outcome, Some(slot), count, unsuppressed)
                 }
             };
             outs.push(Pending {
@@ -2253,6 +2304,7 @@ fn plan(deliveries: &[AlertDelivery], open: Vec<(String, Existing)>) -> Plan<'_>
                 outcome,
                 slot,
                 count,
+                unsuppressed,
             });
         }
         pending.push(outs);
@@ -2302,6 +2354,7 @@ impl Plan<'_> {
                             report_id,
                             count: p.count,
                             disposition,
+                            unsuppressed: p.unsuppressed,
                         }
                     })
                     .collect()

@@ -26,7 +26,7 @@ use crate::extract::{ApiJson, ApiQuery, AuthUser};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Firebreak API", description = "Incident response: reports, triage, incidents, gates, timelines."),
+    info(title = "Firebreak API", description = "Incident response: reports, triage, incidents, gates, timelines, and intake from monitoring tools, PagerDuty clients and e-mail."),
     paths(
         me, list_users, create_user, create_token, list_services, create_service, classify,
         list_incidents, declare_incident, get_incident, update_incident, transition, mark_item,
@@ -43,6 +43,23 @@ use crate::extract::{ApiJson, ApiQuery, AuthUser};
         crate::http::oncall_api::escalate, crate::http::oncall_api::acknowledge,
         crate::http::oncall_api::notifications, crate::http::oncall_api::failed_notifications,
         crate::http::oncall_api::list_templates, crate::http::oncall_api::put_template,
+        crate::intake::webhooks::alertmanager, crate::intake::webhooks::alertmanager_keyed,
+        crate::intake::webhooks::grafana, crate::intake::webhooks::grafana_keyed,
+        crate::intake::webhooks::generic, crate::intake::webhooks::generic_keyed,
+        crate::intake::pagerduty::enqueue, crate::intake::pagerduty::change_enqueue,
+        crate::intake::email::inbound, crate::intake::email::inbound_keyed,
+        crate::intake::admin::list_integrations, crate::intake::admin::create_integration,
+        crate::intake::admin::get_integration, crate::intake::admin::disable_integration,
+        crate::intake::admin::rotate_key, crate::intake::admin::test_payload,
+        crate::intake::admin::list_rules, crate::intake::admin::create_rule,
+        crate::intake::admin::update_rule, crate::intake::admin::delete_rule,
+        crate::intake::admin::list_silences, crate::intake::admin::create_silence,
+        crate::intake::admin::expire_silence, crate::intake::admin::list_maintenance,
+        crate::intake::admin::create_maintenance, crate::intake::admin::end_maintenance,
+        crate::intake::admin::list_alerts, crate::intake::admin::list_changes,
+        crate::intake::email::report_messages, crate::intake::email::attachment,
+        crate::intake::triage::queue, crate::intake::triage::backlog,
+        crate::intake::triage::bulk, crate::intake::triage::noise,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -59,6 +76,20 @@ impl utoipa::Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        // The intake endpoints that tools call take an integration key, not
+        // a user token, as their bearer credential (or in the path).
+        components.add_security_scheme(
+            "integration_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An intake integration's key (32 letters and digits), shown once when \
+                         the integration is created or its key rotated. Not a user token.",
+                    ))
+                    .build(),
+            ),
         );
     }
 }

@@ -10,7 +10,14 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Serialize;
+use utoipa::ToSchema;
 
+use firebreak_api::Problem;
+use firebreak_api::intake::{
+    AlertQuery, AlertView, ChangeQuery, ChangeView, CreateIntegration, IntegrationCreated,
+    IntegrationKind, IntegrationView, MaintenanceBody, MaintenanceView, RuleBody, RuleView,
+    SilenceBody, SilenceView, TestPayload,
+};
 use firebreak_core::auth::Action;
 use firebreak_intake::generic::{self, Explanation};
 use firebreak_intake::rules::{Rule, Silence};
@@ -26,9 +33,8 @@ use crate::extract::{ApiJson, ApiQuery, AuthUser};
 use crate::intake::ingest::{Routed, Routing, route};
 use crate::intake::webhooks::mapping_problem;
 use crate::intake::wire::{
-    AlertQuery, AlertView, ChangeQuery, ChangeView, CreateIntegration, IntegrationCreated,
-    IntegrationKind, IntegrationView, MaintenanceBody, MaintenanceView, RuleBody, RuleView,
-    SilenceBody, SilenceView, TestPayload, positive_id,
+    alert_view, change_view, integration_url, integration_view, maintenance_view, positive_id,
+    rule_view, silence_view,
 };
 use crate::intake::{Runtime, intake_problem, load_integration, new_integration_key, one_line};
 
@@ -55,7 +61,14 @@ async fn service_id(cx: &Ctx<'_>, field: &str, name: &str) -> Result<i64, ApiErr
 
 // ------------------------------------------------------------ integrations
 
-pub(super) async fn list_integrations(
+/// The integrations (admins only).
+#[utoipa::path(get, path = "/api/v1/intake/integrations", tag = "intake",
+    responses(
+        (status = 200, description = "Success.", body = [IntegrationView]),
+        (status = 401, description = "A missing or wrong user token (`Authorization: Bearer <token>`).", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin.", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn list_integrations(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
 ) -> Result<Json<Vec<IntegrationView>>, ApiError> {
@@ -63,12 +76,21 @@ pub(super) async fn list_integrations(
     let list = state.store.integrations().await?;
     Ok(Json(
         list.iter()
-            .map(|r| IntegrationView::new(r, &state.config.public_url))
+            .map(|r| integration_view(r, &state.config.public_url))
             .collect(),
     ))
 }
 
-pub(super) async fn get_integration(
+/// One integration (admins only).
+#[utoipa::path(get, path = "/api/v1/intake/integrations/{id}", tag = "intake",
+    params(("id" = String, Path, description = "The integration id.")),
+    responses(
+        (status = 200, description = "Success.", body = IntegrationView),
+        (status = 401, description = "A missing or wrong user token (`Authorization: Bearer <token>`).", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such record.", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn get_integration(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
@@ -80,11 +102,22 @@ pub(super) async fn get_integration(
         .integration(id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("integration {id}")))?;
-    Ok(Json(IntegrationView::new(&r, &state.config.public_url)))
+    Ok(Json(integration_view(&r, &state.config.public_url)))
 }
 
 /// Creates an integration and shows its key, once.
-pub(super) async fn create_integration(
+#[utoipa::path(post, path = "/api/v1/intake/integrations", tag = "intake", request_body = CreateIntegration,
+    responses(
+        (status = 201, description = "Created; the only time the key is shown.", body = IntegrationCreated),
+        (status = 400, description = "Malformed JSON, a wrong type, an unknown field or kind, a malformed mapping, named in `field`.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A missing or wrong user token (`Authorization: Bearer <token>`).", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The name (or its service user's name) is taken.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over the server's `body_limit` (64 KiB by default).", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body not `application/json`.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad name, an unknown service, a mapping missing for `generic` or given for another kind or that does not validate, an HMAC secret for a kind other than `grafana`.", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn create_integration(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     ApiJson(req): ApiJson<CreateIntegration>,
@@ -175,18 +208,29 @@ pub(super) async fn create_integration(
             cx.now,
         )
         .await?;
-    let url = req.kind.url(&state.config.public_url, &key);
+    let url = integration_url(req.kind, &state.config.public_url, &key);
     Ok((
         StatusCode::CREATED,
         Json(IntegrationCreated {
-            integration: IntegrationView::new(&record, &state.config.public_url),
+            integration: integration_view(&record, &state.config.public_url),
             key,
             url,
         }),
     ))
 }
 
-pub(super) async fn disable_integration(
+/// Disables an integration: its key stops working; its alerts and reports
+/// stay (admins only).
+#[utoipa::path(post, path = "/api/v1/intake/integrations/{id}/disable", tag = "intake",
+    params(("id" = String, Path, description = "The integration id.")),
+    responses(
+        (status = 200, description = "Success.", body = IntegrationView),
+        (status = 401, description = "A missing or wrong user token (`Authorization: Bearer <token>`).", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such record.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already disabled.", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn disable_integration(
     State(state): State<AppState>,
     Extension(rt): Extension<Arc<Runtime>>,
     AuthUser(user): AuthUser,
@@ -200,11 +244,19 @@ pub(super) async fn disable_integration(
         .disable_integration(id, &cx.actor(), cx.now)
         .await?;
     rt.forget_keys();
-    Ok(Json(IntegrationView::new(&r, &state.config.public_url)))
+    Ok(Json(integration_view(&r, &state.config.public_url)))
 }
 
 /// A new key; the old one stops working at once.
-pub(super) async fn rotate_key(
+#[utoipa::path(post, path = "/api/v1/intake/integrations/{id}/rotate-key", tag = "intake",
+    params(("id" = String, Path, description = "The integration id.")),
+    responses(
+        (status = 200, description = "The new key, shown this once.", body = IntegrationCreated),
+        (status = 401, description = "A missing or wrong user token (`Authorization: Bearer <token>`).", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such record.", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn rotate_key(
     State(state): State<AppState>,
     Extension(rt): Extension<Arc<Runtime>>,
     AuthUser(user): AuthUser,
@@ -219,11 +271,11 @@ pub(super) async fn rotate_key(
         .rotate_integration_key(id, &key, &cx.actor(), cx.now)
         .await?;
     rt.forget_keys();
-    let view = IntegrationView::new(&r, &state.config.public_url);
+    let view = integration_view(&r, &state.config.public_url);
     let kind: IntegrationKind = serde_json::from_value(serde_json::Value::String(r.kind.clone()))
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(IntegrationCreated {
-        url: kind.url(&state.config.public_url, &key),
+        url: integration_url(kind, &state.config.public_url, &key),
         integration: view,
         key,
     }))
@@ -232,16 +284,33 @@ pub(super) async fn rotate_key(
 // --------------------------------------------------------------- testing
 
 /// How a sample payload is read and routed.
-#[derive(Debug, Serialize)]
-pub(super) struct Tested {
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Tested {
+    /// Each alert the payload makes, as routing leaves it: `alert` (the
+    /// normalized alert after the rule's settings), `rule`, `kind`,
+    /// `service`, `silenced_by` and `maintenance` (`{"id", "reason"}`), and
+    /// `disposition` (`triage`, `declare`, `silenced` or `maintenance`).
+    #[schema(value_type = Vec<Object>)]
     alerts: Vec<Routed>,
-    /// For `generic`: what each pointer found.
+    /// For `generic`: what each pointer found (`fields`), and the `alert`
+    /// or the `error` the mapping gives.
+    #[schema(value_type = Option<Object>)]
     explanation: Option<Explanation>,
 }
 
 /// Parses and routes a sample payload as if it had been sent, as of `at`,
 /// and stores nothing.
-pub(super) async fn test_payload(
+#[utoipa::path(post, path = "/api/v1/intake/test", tag = "intake", request_body = TestPayload,
+    responses(
+        (status = 200, description = "Success.", body = Tested),
+        (status = 400, description = "Malformed JSON, a wrong type or an unknown field, or a payload the format's parser refuses; `field` names it (`payload.…`).", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A missing or wrong user token (`Authorization: Bearer <token>`).", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller's role may not triage.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over the server's `body_limit` (64 KiB by default).", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body not `application/json`.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unknown `integration`, no mapping for `generic`, or `kind` `email`.", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn test_payload(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     ApiJson(req): ApiJson<TestPayload>,
@@ -325,13 +394,19 @@ fn prefixed(e: ApiError) -> ApiError {
 
 // ------------------------------------------------------------------ rules
 
-pub(super) async fn list_rules(
+/// The routing rules, in `position` order.
+#[utoipa::path(get, path = "/api/v1/intake/rules", tag = "intake",
+    responses(
+        (status = 200, description = "Success.", body = [RuleView]),
+        (status = 401, description = "A missing or wrong user token (`Authorization: Bearer <token>`).", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn list_rules(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
 ) -> Result<Json<Vec<RuleView>>, ApiError> {
     state.ctx(&user).require(Action::Read)?;
     let rules = state.store.intake_rules().await?;
-    Ok(Json(rules.iter().filter_map(RuleView::new).collect()))
+    Ok(Json(rules.iter().filter_map(rule_view).collect()))
 }
 
 async fn rule_write(cx: &Ctx<'_>, req: &RuleBody) -> Result<RuleWrite, ApiError> {
@@ -374,7 +449,19 @@ async fn rule_write(cx: &Ctx<'_>, req: &RuleBody) -> Result<RuleWrite, ApiError>
     })
 }
 
-pub(super) async fn create_rule(
+/// Creates a routing rule (admins and leads).
+#[utoipa::path(post, path = "/api/v1/intake/rules", tag = "intake", request_body = RuleBody,
+    responses(
+        (status = 201, description = "Created.", body = RuleView),
+        (status = 400, description = "Malformed JSON, a wrong type, an unknown field or a bad matcher, named in `field`.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A missing or wrong user token (`Authorization: Bearer <token>`).", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin or lead.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A rule of that name exists.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over the server's `body_limit` (64 KiB by default).", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body not `application/json`.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad name or an unknown `set_service`.", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn create_rule(
     State(state): State<AppState>,
     Extension(rt): Extension<Arc<Runtime>>,
     AuthUser(user): AuthUser,
@@ -388,11 +475,26 @@ pub(super) async fn create_rule(
         .create_intake_rule(&write, &cx.actor(), cx.now)
         .await?;
     rt.forget_routing();
-    let view = RuleView::new(&r).ok_or_else(|| ApiError::Internal("stored rule".into()))?;
+    let view = rule_view(&r).ok_or_else(|| ApiError::Internal("stored rule".into()))?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
-pub(super) async fn update_rule(
+/// Replaces a routing rule (admins and leads).
+#[utoipa::path(put, path = "/api/v1/intake/rules/{id}", tag = "intake",
+    params(("id" = String, Path, description = "The rule id.")),
+    request_body = RuleBody,
+    responses(
+        (status = 200, description = "Success.", body = RuleView),
+        (status = 400, description = "Malformed JSON, a wrong type, an unknown field or a bad matcher, named in `field`.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A missing or wrong user token (`Authorization: Bearer <token>`).", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin or lead.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such record.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another rule has that name.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over the server's `body_limit` (64 KiB by default).", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body not `application/json`.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad name or an unknown `set_service`.", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn update_rule(
     State(state): State<AppState>,
     Extension(rt): Extension<Arc<Runtime>>,
     AuthUser(user): AuthUser,
@@ -408,11 +510,21 @@ pub(super) async fn update_rule(
         .update_intake_rule(id, &write, &cx.actor(), cx.now)
         .await?;
     rt.forget_routing();
-    let view = RuleView::new(&r).ok_or_else(|| ApiError::Internal("stored rule".into()))?;
+    let view = rule_view(&r).ok_or_else(|| ApiError::Internal("stored rule".into()))?;
     Ok(Json(view))
 }
 
-pub(super) async fn delete_rule(
+/// Deletes a routing rule; the audit entry keeps its definition (admins
+/// and leads).
+#[utoipa::path(delete, path = "/api/v1/intake/rules/{id}", tag = "intake",
+    params(("id" = String, Path, description = "The rule id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, description = "A missing or wrong user token (`Authorization: Bearer <token>`).", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin or lead.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such record.", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn delete_rule(
     State(state): State<AppState>,
     Extension(rt): Extension<Arc<Runtime>>,
     AuthUser(user): AuthUser,
@@ -431,19 +543,34 @@ pub(super) async fn delete_rule(
 
 // --------------------------------------------------------------- silences
 
-pub(super) async fn list_silences(
+/// The silences, newest first.
+#[utoipa::path(get, path = "/api/v1/intake/silences", tag = "intake",
+    responses(
+        (status = 200, description = "Success.", body = [SilenceView]),
+        (status = 401, description = "A missing or wrong user token (`Authorization: Bearer <token>`).", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn list_silences(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
 ) -> Result<Json<Vec<SilenceView>>, ApiError> {
     let cx = state.ctx(&user);
     cx.require(Action::Read)?;
     let list = state.store.silences(None).await?;
-    Ok(Json(
-        list.iter().map(|s| SilenceView::new(s, cx.now)).collect(),
-    ))
+    Ok(Json(list.iter().map(|s| silence_view(s, cx.now)).collect()))
 }
 
-pub(super) async fn create_silence(
+/// Creates a silence: matching alerts are logged, never declared.
+#[utoipa::path(post, path = "/api/v1/intake/silences", tag = "intake", request_body = SilenceBody,
+    responses(
+        (status = 201, description = "Created.", body = SilenceView),
+        (status = 400, description = "Malformed JSON, a wrong type, an unknown field or a bad matcher, named in `field`.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A missing or wrong user token (`Authorization: Bearer <token>`).", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller's role may not triage.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over the server's `body_limit` (64 KiB by default).", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body not `application/json`.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No reason, `ends_at` not after `starts_at`, or no matcher that requires a value.", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn create_silence(
     State(state): State<AppState>,
     Extension(rt): Extension<Arc<Runtime>>,
     AuthUser(user): AuthUser,
@@ -479,10 +606,20 @@ pub(super) async fn create_silence(
         .create_silence(&write, &cx.actor(), cx.now)
         .await?;
     rt.forget_routing();
-    Ok((StatusCode::CREATED, Json(SilenceView::new(&s, cx.now))))
+    Ok((StatusCode::CREATED, Json(silence_view(&s, cx.now))))
 }
 
-pub(super) async fn expire_silence(
+/// Ends a silence now.
+#[utoipa::path(post, path = "/api/v1/intake/silences/{id}/expire", tag = "intake",
+    params(("id" = String, Path, description = "The silence id.")),
+    responses(
+        (status = 200, description = "Success.", body = SilenceView),
+        (status = 401, description = "A missing or wrong user token (`Authorization: Bearer <token>`).", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller's role may not triage.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such record.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already over.", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn expire_silence(
     State(state): State<AppState>,
     Extension(rt): Extension<Arc<Runtime>>,
     AuthUser(user): AuthUser,
@@ -493,12 +630,18 @@ pub(super) async fn expire_silence(
     let id = positive_id("silence", &id)?;
     let s = state.store.expire_silence(id, &cx.actor(), cx.now).await?;
     rt.forget_routing();
-    Ok(Json(SilenceView::new(&s, cx.now)))
+    Ok(Json(silence_view(&s, cx.now)))
 }
 
 // ------------------------------------------------------------ maintenance
 
-pub(super) async fn list_maintenance(
+/// The maintenance windows.
+#[utoipa::path(get, path = "/api/v1/intake/maintenance", tag = "intake",
+    responses(
+        (status = 200, description = "Success.", body = [MaintenanceView]),
+        (status = 401, description = "A missing or wrong user token (`Authorization: Bearer <token>`).", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn list_maintenance(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
 ) -> Result<Json<Vec<MaintenanceView>>, ApiError> {
@@ -506,13 +649,23 @@ pub(super) async fn list_maintenance(
     cx.require(Action::Read)?;
     let list = state.store.maintenance_windows(None).await?;
     Ok(Json(
-        list.iter()
-            .map(|m| MaintenanceView::new(m, cx.now))
-            .collect(),
+        list.iter().map(|m| maintenance_view(m, cx.now)).collect(),
     ))
 }
 
-pub(super) async fn create_maintenance(
+/// Creates a maintenance window: the service's alerts are logged, never
+/// declared (admins and leads).
+#[utoipa::path(post, path = "/api/v1/intake/maintenance", tag = "intake", request_body = MaintenanceBody,
+    responses(
+        (status = 201, description = "Created.", body = MaintenanceView),
+        (status = 400, description = "Malformed JSON, a wrong type or an unknown field, named in `field`.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A missing or wrong user token (`Authorization: Bearer <token>`).", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin or lead.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over the server's `body_limit` (64 KiB by default).", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body not `application/json`.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unknown service, no reason, or `ends_at` not after `starts_at`.", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn create_maintenance(
     State(state): State<AppState>,
     Extension(rt): Extension<Arc<Runtime>>,
     AuthUser(user): AuthUser,
@@ -543,10 +696,20 @@ pub(super) async fn create_maintenance(
         )
         .await?;
     rt.forget_routing();
-    Ok((StatusCode::CREATED, Json(MaintenanceView::new(&m, cx.now))))
+    Ok((StatusCode::CREATED, Json(maintenance_view(&m, cx.now))))
 }
 
-pub(super) async fn end_maintenance(
+/// Ends a maintenance window now (admins and leads).
+#[utoipa::path(post, path = "/api/v1/intake/maintenance/{id}/end", tag = "intake",
+    params(("id" = String, Path, description = "The maintenance window id.")),
+    responses(
+        (status = 200, description = "Success.", body = MaintenanceView),
+        (status = 401, description = "A missing or wrong user token (`Authorization: Bearer <token>`).", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin or lead.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such record.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already over.", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn end_maintenance(
     State(state): State<AppState>,
     Extension(rt): Extension<Arc<Runtime>>,
     AuthUser(user): AuthUser,
@@ -557,12 +720,19 @@ pub(super) async fn end_maintenance(
     let id = positive_id("maintenance window", &id)?;
     let m = state.store.end_maintenance(id, &cx.actor(), cx.now).await?;
     rt.forget_routing();
-    Ok(Json(MaintenanceView::new(&m, cx.now)))
+    Ok(Json(maintenance_view(&m, cx.now)))
 }
 
 // ----------------------------------------------------------------- reading
 
-pub(super) async fn list_alerts(
+/// Alerts, newest first, of the reports the reader can see.
+#[utoipa::path(get, path = "/api/v1/intake/alerts", tag = "intake", params(AlertQuery),
+    responses(
+        (status = 200, description = "Success.", body = [AlertView]),
+        (status = 400, description = "An unknown `status`, or an unknown or malformed query parameter, named in `field`.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A missing or wrong user token (`Authorization: Bearer <token>`).", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn list_alerts(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     ApiQuery(q): ApiQuery<AlertQuery>,
@@ -588,10 +758,18 @@ pub(super) async fn list_alerts(
             &cx.reader(),
         )
         .await?;
-    Ok(Json(alerts.into_iter().map(AlertView::from).collect()))
+    Ok(Json(alerts.into_iter().map(alert_view).collect()))
 }
 
-pub(super) async fn list_changes(
+/// PagerDuty change events, newest first.
+#[utoipa::path(get, path = "/api/v1/intake/changes", tag = "intake", params(ChangeQuery),
+    responses(
+        (status = 200, description = "Success.", body = [ChangeView]),
+        (status = 400, description = "An unknown or malformed query parameter, named in `field`.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A missing or wrong user token (`Authorization: Bearer <token>`).", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No service of that name.", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn list_changes(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     ApiQuery(q): ApiQuery<ChangeQuery>,
@@ -613,7 +791,7 @@ pub(super) async fn list_changes(
         .store
         .change_events(service, q.limit.unwrap_or(100))
         .await?;
-    Ok(Json(list.into_iter().map(ChangeView::from).collect()))
+    Ok(Json(list.into_iter().map(change_view).collect()))
 }
 
 #[cfg(test)]

@@ -25,8 +25,10 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 
-use firebreak_api::ReportSource;
+use firebreak_api::intake::EmailView;
+use firebreak_api::{Problem, ReportSource};
 use firebreak_core::auth::Action;
 use firebreak_intake::email::{InboundEmail, is_responsible_disclosure, parse_email};
 use firebreak_store::intake::{AttachmentWrite, EmailOutcome, EmailWrite};
@@ -34,7 +36,7 @@ use firebreak_store::intake::{AttachmentWrite, EmailOutcome, EmailWrite};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::AuthUser;
-use crate::intake::wire::{AttachmentView, EmailView};
+use crate::intake::wire::{attachment_view, email_view, positive_id};
 use crate::intake::{
     ATTACHMENT_LIMIT, EMAIL_LIMIT, Integration, Runtime, bearer, clip, intake_problem, one_line,
     read_body,
@@ -47,17 +49,40 @@ const MAX_STORED_ATTACHMENTS: usize = 50;
 const MAX_BODY: usize = 200_000;
 
 /// What a delivered message became.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Received {
     pub report_id: i64,
     pub email_id: i64,
+    /// A reply that joined the report of its thread.
     pub threaded: bool,
+    /// A Message-ID already stored: a redelivery that changed nothing.
     pub duplicate: bool,
+    /// A responsible disclosure: a confidential `disclosure` report.
     pub disclosure: bool,
+    /// The ids of the attachments kept.
     pub attachments: Vec<i64>,
 }
 
-pub(super) async fn inbound(
+/// Receives one raw e-mail message, keyed by bearer.
+///
+/// For mail gateways that forward by HTTP. Authentication is the integration
+/// key of an `email` integration as `Authorization: Bearer <integration
+/// key>` (not a user token). The message starts an `email` report, a
+/// confidential `disclosure` report when its subject is a responsible
+/// disclosure, or joins the report of its thread when it is a reply.
+#[utoipa::path(post, path = "/api/v1/inbound/email", tag = "intake",
+    security(("integration_key" = [])),
+    request_body(content = String, content_type = "message/rfc822",
+        description = "One raw RFC 5322 message, headers and body, as received (at most 10 MiB). The request's Content-Type is not checked."),
+    responses(
+        (status = 201, description = "Stored: a new message.", body = Received),
+        (status = 200, description = "A Message-ID already stored: nothing changed (`duplicate` is true).", body = Received),
+        (status = 400, description = "Not an e-mail message (e.g. no headers), or a body that could not be read.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, wrong or disabled key, or the key of another kind of integration.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 10 MiB.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Nothing is known to be stored; retry.", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn inbound(
     State(state): State<AppState>,
     Extension(rt): Extension<Arc<Runtime>>,
     headers: HeaderMap,
@@ -67,7 +92,27 @@ pub(super) async fn inbound(
     receive(&state, &rt, key.as_deref(), &headers, body).await
 }
 
-pub(super) async fn inbound_keyed(
+/// Receives one raw e-mail message, keyed by path.
+///
+/// For mail gateways that forward by HTTP. Authentication is the integration
+/// key of an `email` integration in the path. The message starts an `email`
+/// report, a confidential `disclosure` report when its subject is a
+/// responsible disclosure, or joins the report of its thread when it is a
+/// reply.
+#[utoipa::path(post, path = "/api/v1/inbound/email/{key}", tag = "intake",
+    security(()),
+    params(("key" = String, Path, description = "The integration key.")),
+    request_body(content = String, content_type = "message/rfc822",
+        description = "One raw RFC 5322 message, headers and body, as received (at most 10 MiB). The request's Content-Type is not checked."),
+    responses(
+        (status = 201, description = "Stored: a new message.", body = Received),
+        (status = 200, description = "A Message-ID already stored: nothing changed (`duplicate` is true).", body = Received),
+        (status = 400, description = "Not an e-mail message (e.g. no headers), or a body that could not be read.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong or disabled key, or the key of another kind of integration.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 10 MiB.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Nothing is known to be stored; retry.", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn inbound_keyed(
     State(state): State<AppState>,
     Extension(rt): Extension<Arc<Runtime>>,
     Path(key): Path<String>,
@@ -219,30 +264,51 @@ pub(crate) async fn deliver(
 }
 
 /// The messages of a report the reader can see, oldest first.
-pub(super) async fn report_messages(
+///
+/// With each attachment's name, declared type, size and SHA-256.
+#[utoipa::path(get, path = "/api/v1/intake/reports/{id}/messages", tag = "intake",
+    params(("id" = String, Path, description = "The report id.")),
+    responses(
+        (status = 200, description = "Success.", body = [EmailView]),
+        (status = 401, description = "A missing or wrong user token (`Authorization: Bearer <token>`).", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such report, or one the reader may not see.", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn report_messages(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<EmailView>>, ApiError> {
     let cx = state.ctx(&user);
     cx.require(Action::Read)?;
-    let id = crate::intake::wire::positive_id("report", &id)?;
+    let id = positive_id("report", &id)?;
     cx.report(id).await?;
     let messages = state.store.report_emails(id).await?;
-    Ok(Json(messages.into_iter().map(EmailView::from).collect()))
+    Ok(Json(messages.into_iter().map(email_view).collect()))
 }
 
 /// An attachment's content, if its report is visible to the reader. Sent as
 /// `application/octet-stream` whatever the sender claimed, as a download:
 /// evidence is never rendered by the browser.
-pub(super) async fn attachment(
+#[utoipa::path(get, path = "/api/v1/intake/attachments/{id}", tag = "intake",
+    params(("id" = String, Path, description = "The attachment id.")),
+    responses(
+        (status = 200, description = "The attachment's bytes, as a download.", content_type = "application/octet-stream",
+            headers(
+                ("X-Content-SHA256" = String, description = "The content's SHA-256, hex."),
+                ("Content-Disposition" = String, description = "`attachment; filename=\"attachment-{id}.bin\"`"),
+            )),
+        (status = 401, description = "A missing or wrong user token (`Authorization: Bearer <token>`).", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such attachment, or one of a report the reader may not see.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The attachment was over the size limit: only its SHA-256 was kept.", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn attachment(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let cx = state.ctx(&user);
     cx.require(Action::Read)?;
-    let id = crate::intake::wire::positive_id("attachment", &id)?;
+    let id = positive_id("attachment", &id)?;
     let missing = || ApiError::NotFound(format!("attachment {id}"));
     let (meta, content) = state.store.attachment(id).await?.ok_or_else(missing)?;
     cx.report(meta.report_id).await.map_err(|_| missing())?;
@@ -255,7 +321,7 @@ pub(super) async fn attachment(
     let bytes = STANDARD
         .decode(content.as_bytes())
         .map_err(|e| ApiError::Internal(format!("stored attachment {id}: {e}")))?;
-    let view = AttachmentView::from(meta);
+    let view = attachment_view(meta);
     let mut res = (StatusCode::OK, bytes).into_response();
     let h = res.headers_mut();
     h.insert(

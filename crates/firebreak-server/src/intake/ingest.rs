@@ -288,7 +288,7 @@ fn describe(r: &Routed, integration: &Integration, dedup_key: &str) -> String {
 }
 
 /// What a request is told about one of its alerts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub(crate) struct AlertResult {
     pub dedup_key: String,
     pub outcome: &'static str,
@@ -369,10 +369,11 @@ impl Runtime {
         let mut results = Vec::with_capacity(outcomes.len());
         for (r, o) in routed.iter().zip(outcomes) {
             let mut incident = None;
-            if o.outcome == AlertOutcomeKind::Opened
-                && r.disposition == "declare"
-                && let Some(report_id) = o.report_id
-            {
+            // A new alert a rule declares, or a repeat of one that a
+            // silence or maintenance window held back and no longer does.
+            let declares = (o.outcome == AlertOutcomeKind::Opened && r.disposition == "declare")
+                || o.unsuppressed;
+            if declares && let Some(report_id) = o.report_id {
                 incident = declare(state, integration, r, report_id).await;
             }
             if o.outcome == AlertOutcomeKind::Resolved

@@ -22,13 +22,13 @@
 //! `synchronous=FULL` that is one fsync for many requests, and nothing
 //! acknowledged can be lost.
 
-mod admin;
-mod email;
+pub(crate) mod admin;
+pub(crate) mod email;
 mod ingest;
-mod pagerduty;
+pub(crate) mod pagerduty;
 pub mod smtp;
-mod triage;
-mod webhooks;
+pub(crate) mod triage;
+pub(crate) mod webhooks;
 pub mod wire;
 
 use std::collections::HashMap;

@@ -30,7 +30,26 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::intake::{BodyError, Integration, PAGERDUTY_LIMIT, Runtime, read_body};
 
-pub(super) async fn enqueue(
+/// Receives a PagerDuty Events API v2 alert event, answered as PagerDuty
+/// answers.
+///
+/// Outside `/api/v1`, at the server's root, so a PagerDuty client is pointed
+/// at Firebreak by changing only its base URL. Authentication is the event's
+/// `routing_key`: the integration key of an enabled `pagerduty` integration
+/// (no `Authorization` header). Refusals are PagerDuty's shapes, not problem
+/// bodies, and write nothing.
+#[utoipa::path(post, path = "/v2/enqueue", tag = "intake",
+    security(()),
+    request_body(content = Object, content_type = "application/json",
+        description = "A PagerDuty Events API v2 alert event as PagerDuty documents it: `routing_key` (the integration key), `event_action` (`trigger`, `acknowledge` or `resolve`), `dedup_key`, `payload` (`summary`, `source`, `severity`, `timestamp`, `component`, `group`, `class`, `custom_details`), `links`, `images`, `client`, `client_url` (at most 512 KiB)."),
+    responses(
+        (status = 202, description = "Stored.", body = AcceptedResponse),
+        (status = 400, description = "An invalid event, or a `routing_key` that matches no enabled PagerDuty integration.", body = InvalidEventResponse),
+        (status = 413, description = "Body over 512 KiB.", body = InvalidEventResponse),
+        (status = 503, description = "Not stored; retry.", body = Object,
+            example = json!({"status": "unavailable", "message": "The event was not stored; retry later"})),
+    ))]
+pub(crate) async fn enqueue(
     State(state): State<AppState>,
     Extension(rt): Extension<Arc<Runtime>>,
     headers: HeaderMap,
@@ -57,7 +76,26 @@ pub(super) async fn enqueue(
     }
 }
 
-pub(super) async fn change_enqueue(
+/// Receives a PagerDuty Events API v2 change event, answered as PagerDuty
+/// answers.
+///
+/// Outside `/api/v1`, at the server's root. Authentication is the event's
+/// `routing_key`: the integration key of an enabled `pagerduty` integration
+/// (no `Authorization` header). Refusals are PagerDuty's shapes, not problem
+/// bodies, and write nothing.
+#[utoipa::path(post, path = "/v2/change/enqueue", tag = "intake",
+    security(()),
+    request_body(content = Object, content_type = "application/json",
+        description = "A PagerDuty Events API v2 change event as PagerDuty documents it: `routing_key` (the integration key), `payload` (`summary`, `source`, `timestamp`, `custom_details`), `links` (at most 512 KiB)."),
+    responses(
+        (status = 202, description = "Stored.", body = Object,
+            example = json!({"status": "success", "message": "Change event processed"})),
+        (status = 400, description = "An invalid event, or a `routing_key` that matches no enabled PagerDuty integration.", body = InvalidEventResponse),
+        (status = 413, description = "Body over 512 KiB.", body = InvalidEventResponse),
+        (status = 503, description = "Not stored; retry.", body = Object,
+            example = json!({"status": "unavailable", "message": "The event was not stored; retry later"})),
+    ))]
+pub(crate) async fn change_enqueue(
     State(state): State<AppState>,
     Extension(rt): Extension<Arc<Runtime>>,
     headers: HeaderMap,

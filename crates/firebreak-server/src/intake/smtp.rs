@@ -1,7 +1,8 @@
 //! The optional SMTP listener (`firebreak serve --smtp-listen ADDR`, off by
 //! default): mail sent to it is stored exactly as `POST
-//! /api/v1/inbound/email` stores it, for the oldest enabled `email`
-//! integration.
+//! /api/v1/inbound/email` stores it, for the enabled `email` integration
+//! named by the local part of a recipient (`security@…` for an integration
+//! named `security`, in any case), else for the oldest enabled one.
 //!
 //! The protocol is `mailin`'s state machine driven by a small tokio loop.
 //! The final `250` of a message is sent only after the message is
@@ -42,11 +43,16 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     }
 }
 
-/// A finished message waiting to be stored, or the reason it was refused.
-type Done = Arc<Mutex<Option<Result<Vec<u8>, ()>>>>;
+/// Recipients kept per message; RFC 5321 asks servers to take at least 100.
+const MAX_RECIPIENTS: usize = 100;
+
+/// A finished message (with its recipients) waiting to be stored, or the
+/// reason it was refused.
+type Done = Arc<Mutex<Option<Result<(Vec<u8>, Vec<String>), ()>>>>;
 
 struct Collector {
     current: Vec<u8>,
+    recipients: Vec<String>,
     too_big: bool,
     done: Done,
 }
@@ -54,7 +60,16 @@ struct Collector {
 impl Handler for Collector {
     fn mail(&mut self, _ip: IpAddr, _domain: &str, _from: &str) -> Response {
         self.current.clear();
+        self.recipients.clear();
         self.too_big = false;
+        mailin::response::OK
+    }
+
+    fn rcpt(&mut self, to: &str) -> Response {
+        if self.recipients.len() >= MAX_RECIPIENTS {
+            return Response::custom(452, "too many recipients".to_owned());
+        }
+        self.recipients.push(to.to_owned());
         mailin::response::OK
     }
 
@@ -72,7 +87,10 @@ impl Handler for Collector {
         let message = if self.too_big {
             Err(())
         } else {
-            Ok(std::mem::take(&mut self.current))
+            Ok((
+                std::mem::take(&mut self.current),
+                std::mem::take(&mut self.recipients),
+            ))
         };
         if let Ok(mut done) = self.done.lock() {
             *done = Some(message);
@@ -90,6 +108,7 @@ async fn session(stream: TcpStream, ip: IpAddr, state: AppState) -> std::io::Res
         ip,
         Collector {
             current: Vec::new(),
+            recipients: Vec::new(),
             too_big: false,
             done: done.clone(),
         },
@@ -117,7 +136,7 @@ async fn session(stream: TcpStream, ip: IpAddr, state: AppState) -> std::io::Res
                 Err(()) => {
                     Response::custom(552, format!("message exceeds the {EMAIL_LIMIT} byte limit"))
                 }
-                Ok(raw) => store(&state, &raw).await,
+                Ok((raw, recipients)) => store(&state, &raw, &recipients).await,
             };
         }
         match response.action {
@@ -131,9 +150,33 @@ async fn session(stream: TcpStream, ip: IpAddr, state: AppState) -> std::io::Res
     }
 }
 
+/// The enabled `email` integration a recipient's local part names, else
+/// the oldest enabled one.
+async fn integration_for(
+    state: &AppState,
+    recipients: &[String],
+) -> Result<Option<firebreak_store::intake::IntegrationRecord>, firebreak_store::StoreError> {
+    let mailboxes: Vec<_> = state
+        .store
+        .integrations()
+        .await?
+        .into_iter()
+        .filter(|i| i.kind == "email" && i.is_enabled())
+        .collect();
+    let named = recipients.iter().find_map(|r| {
+        let address = r.trim().trim_start_matches('<').trim_end_matches('>');
+        let local = address.rsplit_once('@').map_or(address, |(l, _)| l);
+        mailboxes
+            .iter()
+            .find(|i| i.name.eq_ignore_ascii_case(local))
+            .cloned()
+    });
+    Ok(named.or_else(|| mailboxes.into_iter().min_by_key(|i| i.id)))
+}
+
 /// Stores one message; the SMTP reply says how it went.
-async fn store(state: &AppState, raw: &[u8]) -> Response {
-    let record = match state.store.first_integration_of_kind("email").await {
+async fn store(state: &AppState, raw: &[u8], recipients: &[String]) -> Response {
+    let record = match integration_for(state, recipients).await {
         Ok(Some(r)) => r,
         Ok(None) => {
             return Response::custom(451, "no email integration is configured yet".to_owned());

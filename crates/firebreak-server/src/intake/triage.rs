@@ -11,7 +11,11 @@ use axum::Json;
 use axum::extract::State;
 use chrono::{Duration, DurationRound, Utc};
 
-use firebreak_api::{DismissReport, parse_incident_ref};
+use firebreak_api::intake::{
+    AlertBrief, BacklogView, BulkAction, BulkFailure, BulkOutcome, BulkTriage, NoiseDay,
+    NoiseQuery, NoiseView, TriageItem, TriageQuery,
+};
+use firebreak_api::{DismissReport, Problem, parse_incident_ref};
 use firebreak_core::auth::Action;
 use firebreak_store::intake::TriageFilter;
 
@@ -19,15 +23,22 @@ use crate::AppState;
 use crate::actions;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, AuthUser};
-use crate::intake::wire::{
-    AlertBrief, BacklogView, BulkAction, BulkFailure, BulkOutcome, BulkTriage, NoiseDay,
-    NoiseQuery, NoiseView, TriageItem, TriageQuery,
-};
+use crate::intake::wire::alert_brief;
 
 /// Most reports in one bulk request.
 const MAX_BULK: usize = 500;
 
-pub(super) async fn queue(
+/// The triage queue, oldest first, each report with the alert behind it.
+///
+/// Untriaged reports by default; filtered by status, source and service.
+/// Confidential reports appear only to those who may see them.
+#[utoipa::path(get, path = "/api/v1/intake/triage", tag = "intake", params(TriageQuery),
+    responses(
+        (status = 200, description = "Success.", body = [TriageItem]),
+        (status = 400, description = "An unknown or malformed query parameter, named in `field`.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A missing or wrong user token (`Authorization: Bearer <token>`).", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn queue(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     ApiQuery(q): ApiQuery<TriageQuery>,
@@ -50,8 +61,10 @@ pub(super) async fn queue(
         .await?;
     let ids: Vec<i64> = reports.iter().map(|r| r.id).collect();
     let alerts = state.store.alerts_for_reports(&ids, &reader).await?;
-    let by_report: HashMap<i64, AlertBrief> =
-        alerts.iter().map(|a| (a.report_id, a.into())).collect();
+    let by_report: HashMap<i64, AlertBrief> = alerts
+        .iter()
+        .map(|a| (a.report_id, alert_brief(a)))
+        .collect();
     Ok(Json(
         reports
             .into_iter()
@@ -63,7 +76,13 @@ pub(super) async fn queue(
     ))
 }
 
-pub(super) async fn backlog(
+/// The untriaged backlog per source, with the age of its oldest report.
+#[utoipa::path(get, path = "/api/v1/intake/triage/backlog", tag = "intake",
+    responses(
+        (status = 200, description = "Success.", body = [BacklogView]),
+        (status = 401, description = "A missing or wrong user token (`Authorization: Bearer <token>`).", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn backlog(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
 ) -> Result<Json<Vec<BacklogView>>, ApiError> {
@@ -85,7 +104,17 @@ pub(super) async fn backlog(
 /// Links or dismisses many reports. Each goes through `actions` on its own:
 /// those that cannot be triaged (already triaged, not visible) are listed
 /// with their problem and the others are done.
-pub(super) async fn bulk(
+#[utoipa::path(post, path = "/api/v1/intake/triage/bulk", tag = "intake", request_body = BulkTriage,
+    responses(
+        (status = 200, description = "What was done and what was refused, with why.", body = BulkOutcome),
+        (status = 400, description = "Malformed JSON, a wrong type or an unknown field, named in `field`.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A missing or wrong user token (`Authorization: Bearer <token>`).", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller's role may not triage.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over the server's `body_limit` (64 KiB by default).", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body not `application/json`.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No reports or more than 500, a missing or unknown `incident` for `link`, a missing `reason` for `dismiss`.", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn bulk(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     ApiJson(req): ApiJson<BulkTriage>,
@@ -148,7 +177,13 @@ pub(super) async fn bulk(
 }
 
 /// Reports per service per UTC day, for the last `days` days.
-pub(super) async fn noise(
+#[utoipa::path(get, path = "/api/v1/intake/noise", tag = "intake", params(NoiseQuery),
+    responses(
+        (status = 200, description = "Success.", body = NoiseView),
+        (status = 400, description = "`days` outside 1 to 366, or an unknown or malformed query parameter, named in `field`.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A missing or wrong user token (`Authorization: Bearer <token>`).", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn noise(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     ApiQuery(q): ApiQuery<NoiseQuery>,

@@ -19,9 +19,12 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use firebreak_intake::generic::MappingError;
 use firebreak_intake::{alertmanager, generic, grafana};
+
+use firebreak_api::Problem;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -32,13 +35,34 @@ use crate::intake::{Integration, Runtime, WEBHOOK_LIMIT, bearer, intake_problem,
 const SIGNATURE_TOLERANCE_SECS: i64 = 300;
 
 /// The answer to a delivery: what happened to each alert, in order.
-#[derive(Debug, Serialize)]
+/// `outcome` is `opened`, `repeated`, `acknowledged`, `resolved` or
+/// `ignored`; `disposition` `triage`, `declare`, `silenced` or
+/// `maintenance`; `incident` the incident a routing rule declared.
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Delivered {
+    /// `ok`.
     pub status: &'static str,
     pub alerts: Vec<AlertResult>,
 }
 
-pub(super) async fn alertmanager(
+/// Receives an Alertmanager webhook (payload version 4), keyed by bearer.
+///
+/// Authentication is the integration key of an `alertmanager` integration as
+/// `Authorization: Bearer <integration key>` (not a user token). Each alert
+/// becomes an alert and, when new, a report in the triage queue; 200 comes
+/// only after the commit.
+#[utoipa::path(post, path = "/api/v1/intake/alertmanager", tag = "intake",
+    security(("integration_key" = [])),
+    request_body(content = Object, content_type = "application/json",
+        description = "Alertmanager's webhook body, version 4, as Alertmanager sends it (at most 4 MiB)."),
+    responses(
+        (status = 200, description = "Stored: what became of each alert, in order.", body = Delivered),
+        (status = 400, description = "Not JSON, or not an Alertmanager v4 payload; `field` names the path.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, wrong or disabled key, or the key of another kind of integration.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 4 MiB.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Nothing is known to be stored; retry.", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn alertmanager(
     State(state): State<AppState>,
     Extension(rt): Extension<Arc<Runtime>>,
     headers: HeaderMap,
@@ -56,7 +80,23 @@ pub(super) async fn alertmanager(
     .await
 }
 
-pub(super) async fn alertmanager_keyed(
+/// Receives an Alertmanager webhook (payload version 4), keyed by path.
+///
+/// Authentication is the integration key of an `alertmanager` integration
+/// in the path; no `Authorization` header is needed.
+#[utoipa::path(post, path = "/api/v1/intake/alertmanager/{key}", tag = "intake",
+    security(()),
+    params(("key" = String, Path, description = "The integration key.")),
+    request_body(content = Object, content_type = "application/json",
+        description = "Alertmanager's webhook body, version 4, as Alertmanager sends it (at most 4 MiB)."),
+    responses(
+        (status = 200, description = "Stored: what became of each alert, in order.", body = Delivered),
+        (status = 400, description = "Not JSON, or not an Alertmanager v4 payload; `field` names the path.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong or disabled key, or the key of another kind of integration.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 4 MiB.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Nothing is known to be stored; retry.", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn alertmanager_keyed(
     State(state): State<AppState>,
     Extension(rt): Extension<Arc<Runtime>>,
     Path(key): Path<String>,
@@ -66,7 +106,25 @@ pub(super) async fn alertmanager_keyed(
     receive(&state, &rt, Kind::Alertmanager, Some(&key), &headers, body).await
 }
 
-pub(super) async fn grafana(
+/// Receives a Grafana webhook contact point's body (version 1), keyed by
+/// bearer.
+///
+/// Authentication is the integration key of a `grafana` integration as
+/// `Authorization: Bearer <integration key>` (not a user token). When the
+/// integration has an HMAC secret, the `X-Grafana-Alert-Signature` header
+/// (and the configured timestamp header, within 5 minutes) must verify.
+#[utoipa::path(post, path = "/api/v1/intake/grafana", tag = "intake",
+    security(("integration_key" = [])),
+    request_body(content = Object, content_type = "application/json",
+        description = "Grafana's webhook contact point body, version 1, as Grafana sends it (at most 4 MiB)."),
+    responses(
+        (status = 200, description = "Stored: what became of each alert, in order.", body = Delivered),
+        (status = 400, description = "Not JSON, or not a Grafana webhook payload; `field` names the path.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, wrong or disabled key, the key of another kind of integration, or a signature (or signed timestamp) that does not verify.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 4 MiB.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Nothing is known to be stored; retry.", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn grafana(
     State(state): State<AppState>,
     Extension(rt): Extension<Arc<Runtime>>,
     headers: HeaderMap,
@@ -76,7 +134,26 @@ pub(super) async fn grafana(
     receive(&state, &rt, Kind::Grafana, key.as_deref(), &headers, body).await
 }
 
-pub(super) async fn grafana_keyed(
+/// Receives a Grafana webhook contact point's body (version 1), keyed by
+/// path.
+///
+/// Authentication is the integration key of a `grafana` integration in the
+/// path. When the integration has an HMAC secret, the
+/// `X-Grafana-Alert-Signature` header (and the configured timestamp
+/// header, within 5 minutes) must verify.
+#[utoipa::path(post, path = "/api/v1/intake/grafana/{key}", tag = "intake",
+    security(()),
+    params(("key" = String, Path, description = "The integration key.")),
+    request_body(content = Object, content_type = "application/json",
+        description = "Grafana's webhook contact point body, version 1, as Grafana sends it (at most 4 MiB)."),
+    responses(
+        (status = 200, description = "Stored: what became of each alert, in order.", body = Delivered),
+        (status = 400, description = "Not JSON, or not a Grafana webhook payload; `field` names the path.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong or disabled key, the key of another kind of integration, or a signature (or signed timestamp) that does not verify.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 4 MiB.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Nothing is known to be stored; retry.", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn grafana_keyed(
     State(state): State<AppState>,
     Extension(rt): Extension<Arc<Runtime>>,
     Path(key): Path<String>,
@@ -86,7 +163,25 @@ pub(super) async fn grafana_keyed(
     receive(&state, &rt, Kind::Grafana, Some(&key), &headers, body).await
 }
 
-pub(super) async fn generic(
+/// Receives any JSON document, read through the integration's mapping,
+/// keyed by bearer.
+///
+/// Authentication is the integration key of a `generic` integration as
+/// `Authorization: Bearer <integration key>` (not a user token). The
+/// document makes one alert.
+#[utoipa::path(post, path = "/api/v1/intake/generic", tag = "intake",
+    security(("integration_key" = [])),
+    request_body(content = Object, content_type = "application/json",
+        description = "Any JSON document, read through the integration's `Mapping` (at most 4 MiB)."),
+    responses(
+        (status = 200, description = "Stored: what became of the alert.", body = Delivered),
+        (status = 400, description = "Not JSON.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, wrong or disabled key, or the key of another kind of integration.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 4 MiB.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The mapping cannot read the document; `field` names the mapping field (e.g. `title`).", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Nothing is known to be stored; retry.", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn generic(
     State(state): State<AppState>,
     Extension(rt): Extension<Arc<Runtime>>,
     headers: HeaderMap,
@@ -96,7 +191,25 @@ pub(super) async fn generic(
     receive(&state, &rt, Kind::Generic, key.as_deref(), &headers, body).await
 }
 
-pub(super) async fn generic_keyed(
+/// Receives any JSON document, read through the integration's mapping,
+/// keyed by path.
+///
+/// Authentication is the integration key of a `generic` integration in the
+/// path. The document makes one alert.
+#[utoipa::path(post, path = "/api/v1/intake/generic/{key}", tag = "intake",
+    security(()),
+    params(("key" = String, Path, description = "The integration key.")),
+    request_body(content = Object, content_type = "application/json",
+        description = "Any JSON document, read through the integration's `Mapping` (at most 4 MiB)."),
+    responses(
+        (status = 200, description = "Stored: what became of the alert.", body = Delivered),
+        (status = 400, description = "Not JSON.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong or disabled key, or the key of another kind of integration.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 4 MiB.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The mapping cannot read the document; `field` names the mapping field (e.g. `title`).", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Nothing is known to be stored; retry.", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn generic_keyed(
     State(state): State<AppState>,
     Extension(rt): Extension<Arc<Runtime>>,
     Path(key): Path<String>,

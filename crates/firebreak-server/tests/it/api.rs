@@ -742,6 +742,135 @@ async fn operational_endpoints_and_openapi() {
             .get("severity_reason")
             .is_some()
     );
+
+    // Every intake route (crates/firebreak-server/src/intake/mod.rs), with
+    // its methods.
+    for (path, methods) in [
+        ("/api/v1/intake/alertmanager", &["post"][..]),
+        ("/api/v1/intake/alertmanager/{key}", &["post"]),
+        ("/api/v1/intake/grafana", &["post"]),
+        ("/api/v1/intake/grafana/{key}", &["post"]),
+        ("/api/v1/intake/generic", &["post"]),
+        ("/api/v1/intake/generic/{key}", &["post"]),
+        ("/v2/enqueue", &["post"]),
+        ("/v2/change/enqueue", &["post"]),
+        ("/api/v1/inbound/email", &["post"]),
+        ("/api/v1/inbound/email/{key}", &["post"]),
+        ("/api/v1/intake/integrations", &["get", "post"]),
+        ("/api/v1/intake/integrations/{id}", &["get"]),
+        ("/api/v1/intake/integrations/{id}/disable", &["post"]),
+        ("/api/v1/intake/integrations/{id}/rotate-key", &["post"]),
+        ("/api/v1/intake/test", &["post"]),
+        ("/api/v1/intake/rules", &["get", "post"]),
+        ("/api/v1/intake/rules/{id}", &["put", "delete"]),
+        ("/api/v1/intake/silences", &["get", "post"]),
+        ("/api/v1/intake/silences/{id}/expire", &["post"]),
+        ("/api/v1/intake/maintenance", &["get", "post"]),
+        ("/api/v1/intake/maintenance/{id}/end", &["post"]),
+        ("/api/v1/intake/alerts", &["get"]),
+        ("/api/v1/intake/changes", &["get"]),
+        ("/api/v1/intake/reports/{id}/messages", &["get"]),
+        ("/api/v1/intake/attachments/{id}", &["get"]),
+        ("/api/v1/intake/triage", &["get"]),
+        ("/api/v1/intake/triage/backlog", &["get"]),
+        ("/api/v1/intake/triage/bulk", &["post"]),
+        ("/api/v1/intake/noise", &["get"]),
+    ] {
+        for method in methods {
+            assert!(
+                doc["paths"][path].get(*method).is_some(),
+                "openapi lacks {method} {path}"
+            );
+        }
+    }
+    let schemas = &doc["components"]["schemas"];
+    let props = |name: &str| -> Vec<String> {
+        schemas[name]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("openapi lacks the {name} schema"))
+            .keys()
+            .cloned()
+            .collect()
+    };
+    let create = props("CreateIntegration");
+    for field in [
+        "name",
+        "kind",
+        "service",
+        "mapping",
+        "hmac_secret",
+        "hmac_timestamp_header",
+    ] {
+        assert!(
+            create.iter().any(|f| f == field),
+            "CreateIntegration lacks {field}"
+        );
+    }
+    assert_eq!(
+        schemas["IntegrationKind"]["enum"],
+        json!(["alertmanager", "pagerduty", "grafana", "generic", "email"])
+    );
+    let view = props("IntegrationView");
+    for field in ["id", "name", "kind", "key_hint", "url", "enabled"] {
+        assert!(
+            view.iter().any(|f| f == field),
+            "IntegrationView lacks {field}"
+        );
+    }
+    for field in ["title", "severity_map", "dedup_key", "resolved_values"] {
+        assert!(
+            props("Mapping").iter().any(|f| f == field),
+            "Mapping lacks {field}"
+        );
+    }
+    for field in ["status", "alerts"] {
+        assert!(
+            props("Delivered").iter().any(|f| f == field),
+            "Delivered lacks {field}"
+        );
+    }
+    for field in [
+        "dedup_key",
+        "outcome",
+        "alert_id",
+        "report_id",
+        "count",
+        "incident",
+    ] {
+        assert!(
+            props("AlertResult").iter().any(|f| f == field),
+            "AlertResult lacks {field}"
+        );
+    }
+    // Query parameters are listed, and refusals are problem bodies.
+    let params: Vec<&str> = doc["paths"]["/api/v1/intake/alerts"]["get"]["parameters"]
+        .as_array()
+        .expect("alert query parameters")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(params, ["integration", "status", "limit"]);
+    let created = &doc["paths"]["/api/v1/intake/integrations"]["post"]["responses"];
+    assert!(
+        created["201"]["content"]["application/json"].is_object(),
+        "{created}"
+    );
+    assert!(
+        created["422"]["content"]["application/problem+json"].is_object(),
+        "{created}"
+    );
+    let email = &doc["paths"]["/api/v1/inbound/email/{key}"]["post"];
+    assert!(
+        email["requestBody"]["content"]["message/rfc822"].is_object(),
+        "{email}"
+    );
+    let pagerduty = &doc["paths"]["/v2/enqueue"]["post"]["responses"];
+    for status in ["202", "400", "413", "503"] {
+        assert!(
+            pagerduty.get(status).is_some(),
+            "/v2/enqueue lacks {status}"
+        );
+    }
 }
 
 #[tokio::test]

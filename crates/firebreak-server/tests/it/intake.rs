@@ -1250,6 +1250,23 @@ async fn rules_declare_and_page_while_silences_and_maintenance_only_log() {
     let incidents = get_ok(&app, &t, "/api/v1/incidents").await;
     assert_eq!(incidents.as_array().unwrap().len(), 2);
 
+    // The alerts opened under the silence and the window still fire: their
+    // next repeats declare them (once), as Alertmanager notifies alerts
+    // still firing when a silence ends.
+    for name in ["Flapping", "Other"] {
+        let (_, _, b) = post_json(&app, &url, &critical(name)).await;
+        assert_eq!(b["alerts"][0]["outcome"], "repeated", "{name}: {b}");
+        assert_eq!(b["alerts"][0]["disposition"], "declare", "{name}: {b}");
+        assert!(b["alerts"][0]["incident"].is_string(), "{name}: {b}");
+        let (_, _, b) = post_json(&app, &url, &critical(name)).await;
+        assert_eq!(b["alerts"][0]["outcome"], "repeated", "{name}: {b}");
+        assert_eq!(b["alerts"][0]["incident"], Value::Null, "{name}: {b}");
+    }
+    let incidents = get_ok(&app, &t, "/api/v1/incidents").await;
+    assert_eq!(incidents.as_array().unwrap().len(), 4);
+    let alerts = get_ok(&app, &t, "/api/v1/intake/alerts?status=open").await;
+    assert!(!alerts.to_string().contains("\"silenced\""), "{alerts}");
+
     // Rules are edited and removed.
     let (s, r) = app
         .http
@@ -1454,6 +1471,11 @@ async fn a_disclosure_email_is_confidential_threaded_and_keeps_its_evidence() {
 
 /// Sends one message over SMTP; the reply codes, in order.
 async fn smtp_send(port: u16, data: &[u8]) -> Vec<u16> {
+    smtp_send_to(port, "security@firebreak.example", data).await
+}
+
+/// Sends one message over SMTP to `rcpt`; the reply codes, in order.
+async fn smtp_send_to(port: u16, rcpt: &str, data: &[u8]) -> Vec<u16> {
     let stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .unwrap();
@@ -1471,10 +1493,10 @@ async fn smtp_send(port: u16, data: &[u8]) -> Vec<u16> {
     }
     codes.push(reply(&mut r).await);
     for cmd in [
-        "EHLO gateway.example\r\n",
-        "MAIL FROM:<ada@example.org>\r\n",
-        "RCPT TO:<security@firebreak.example>\r\n",
-        "DATA\r\n",
+        "EHLO gateway.example\r\n".to_owned(),
+        "MAIL FROM:<ada@example.org>\r\n".to_owned(),
+        format!("RCPT TO:<{rcpt}>\r\n"),
+        "DATA\r\n".to_owned(),
     ] {
         w.write_all(cmd.as_bytes()).await.unwrap();
         codes.push(reply(&mut r).await);
@@ -1518,6 +1540,39 @@ async fn the_smtp_listener_answers_250_only_once_the_mail_is_stored() {
     // Not a message at all: refused for good.
     let codes = smtp_send(port, b"\r\nno headers").await;
     assert_eq!(codes[5], 554);
+
+    // With two mailboxes, the recipient's local part picks the integration
+    // of that name (in any case); any other recipient, the oldest.
+    integration(&app, json!({"name": "support", "kind": "email"})).await;
+    let stored_by = |subject: &'static str| {
+        let app = &app;
+        async move {
+            let reports = get_ok(app, &app.admin_token, "/api/v1/reports").await;
+            let id = reports
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["title"] == subject)
+                .map(|r| r["id"].clone())
+                .unwrap_or_else(|| panic!("no report {subject}: {reports}"));
+            let audit = get_ok(app, &app.admin_token, "/api/v1/audit?limit=1000").await;
+            audit
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["action"] == "intake.email" && e["target"] == format!("report:{id}"))
+                .map(|e| e["actor"].as_str().unwrap_or_default().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let to_support = mail("Printer on fire", "smtp2@example.org", None, None);
+    let codes = smtp_send_to(port, "Support@firebreak.example", &to_support).await;
+    assert_eq!(codes[5], 250);
+    let elsewhere = mail("Where is my refund", "smtp3@example.org", None, None);
+    let codes = smtp_send_to(port, "billing@firebreak.example", &elsewhere).await;
+    assert_eq!(codes[5], 250);
+    assert_eq!(stored_by("Printer on fire").await, vec!["intake.support"]);
+    assert_eq!(stored_by("Where is my refund").await, vec!["intake.smtp"]);
 }
 
 // ------------------------------------------------------------------ triage

@@ -191,6 +191,17 @@ impl Db {
         row.try_get::<i64, _>(0).expect("an integer")
     }
 
+    /// The one text (or NULL) a query returns.
+    pub async fn text(&self, sql: &str) -> Option<String> {
+        let mut conn = self.raw().await;
+        let row = sqlx::query(AssertSqlSafe(sql.to_owned()))
+            .fetch_one(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        conn.close().await.ok();
+        row.try_get::<Option<String>, _>(0).expect("a text or NULL")
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         self.int(&format!("SELECT COUNT(*) FROM {table}")).await
     }

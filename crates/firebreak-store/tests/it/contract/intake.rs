@@ -18,6 +18,7 @@ contract_tests!(
     large_batches_link_every_alert_to_its_own_report,
     a_failed_batch_writes_nothing,
     two_stores_on_one_database_agree_on_open_alerts,
+    a_silenced_alert_is_declared_by_a_repeat_once_no_longer_silenced,
     routing_configuration_is_kept_and_audited,
     change_events_are_recorded_per_service,
     email_threads_onto_reports_and_keeps_evidence,
@@ -616,6 +617,78 @@ async fn two_stores_on_one_database_agree_on_open_alerts(db: Db) {
     assert_eq!(db.count("intake_alerts").await, 2);
     second.close().await;
     assert!(first.verify_audit().await.unwrap().ok);
+}
+
+async fn a_silenced_alert_is_declared_by_a_repeat_once_no_longer_silenced(db: Db) {
+    let s = &db.store;
+    let a = integration(&db, "a", "alertmanager", KEY).await;
+    let routed = |disposition: &str| {
+        let mut w = alert("k", AlertSignal::Firing);
+        w.disposition = disposition.to_owned();
+        if disposition == "silenced" {
+            w.suppressed_by = Some("silence 1: deploy".to_owned());
+        }
+        w
+    };
+    let send = |w: AlertWrite, t: i64| {
+        let d = [delivery(&a, vec![w])];
+        async move {
+            s.ingest_alerts(&d, at(t))
+                .await
+                .unwrap()
+                .remove(0)
+                .remove(0)
+        }
+    };
+    let o = send(routed("silenced"), 1).await;
+    assert_eq!(
+        (o.outcome, o.disposition.as_deref(), o.unsuppressed),
+        (AlertOutcomeKind::Opened, Some("silenced"), false)
+    );
+    // Still silenced, or no rule declares it: nothing changes.
+    for d in ["silenced", "triage"] {
+        let o = send(routed(d), 2).await;
+        assert_eq!(
+            (o.outcome, o.disposition.as_deref(), o.unsuppressed),
+            (AlertOutcomeKind::Repeated, Some("silenced"), false),
+            "{d}"
+        );
+    }
+    // The silence is over and a rule declares it: this repeat declares.
+    let o = send(routed("declare"), 3).await;
+    assert_eq!(
+        (o.outcome, o.disposition.as_deref(), o.unsuppressed, o.count),
+        (AlertOutcomeKind::Repeated, Some("declare"), true, 4)
+    );
+    assert_eq!(
+        db.text("SELECT disposition FROM intake_alerts WHERE dedup_key = 'k'")
+            .await
+            .as_deref(),
+        Some("declare")
+    );
+    assert_eq!(
+        db.text("SELECT suppressed_by FROM intake_alerts WHERE dedup_key = 'k'")
+            .await,
+        None
+    );
+    // Once only, also for a store that reads the alert afresh.
+    let o = send(routed("declare"), 4).await;
+    assert_eq!(
+        (o.disposition.as_deref(), o.unsuppressed),
+        (Some("declare"), false)
+    );
+    let second = db.second_store().await;
+    let o = second
+        .ingest_alerts(&[delivery(&a, vec![routed("declare")])], at(5))
+        .await
+        .unwrap()
+        .remove(0)
+        .remove(0);
+    assert_eq!(
+        (o.outcome, o.disposition.as_deref(), o.unsuppressed),
+        (AlertOutcomeKind::Repeated, Some("declare"), false)
+    );
+    second.close().await;
 }
 
 async fn routing_configuration_is_kept_and_audited(db: Db) {
