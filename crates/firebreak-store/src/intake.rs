@@ -2081,12 +2081,23 @@ impl Drop for ConnectionGuard {
 /// after each commit. Only [`Store::ingest_alerts`] writes open alerts, and
 /// it holds this lock from before its transaction begins until after it
 /// ends, so the map and the table agree whenever the lock is free.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct OpenAlerts {
     /// The write connection's `data_version` when the map was loaded; None
     /// when it must be loaded.
     version: Option<i64>,
     by_key: HashMap<String, OpenAlert>,
+}
+
+/// Counts only: a `Store` printed for debugging must not print every open
+/// alert.
+impl std::fmt::Debug for OpenAlerts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenAlerts")
+            .field("version", &self.version)
+            .field("open", &self.by_key.len())
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone)]
