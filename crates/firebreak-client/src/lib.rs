@@ -36,6 +36,14 @@ pub use firebreak_core::oncall::Schedule;
 pub use firebreak_api::OnCallAnswer as OnCall;
 pub use firebreak_api::{ServiceEscalation, ShiftView};
 
+/// The intake admin API's shapes: integrations, routing rules, silences,
+/// maintenance windows and alerts.
+pub use firebreak_api::intake::{
+    AlertQuery, AlertView, CreateIntegration, IntegrationCreated, IntegrationKind, IntegrationView,
+    MaintenanceBody, MaintenanceView, Mapping, Matcher, RuleBody, RuleView, SilenceBody,
+    SilenceView,
+};
+
 /// Longest piece of a non-problem error body quoted in an error.
 const MAX_QUOTED_BODY: usize = 300;
 
@@ -517,6 +525,136 @@ impl Client {
         self.get(&["api", "v1", "notifications", "failed"]).await
     }
 
+    /// `GET /api/v1/intake/integrations` (admins).
+    pub async fn integrations(&self) -> Result<Vec<IntegrationView>> {
+        self.get(&["api", "v1", "intake", "integrations"]).await
+    }
+
+    /// `POST /api/v1/intake/integrations` (admins): the answer holds the
+    /// key, which is never shown again.
+    pub async fn create_integration(&self, req: &CreateIntegration) -> Result<IntegrationCreated> {
+        self.send(Method::POST, &["api", "v1", "intake", "integrations"], req)
+            .await
+    }
+
+    /// `GET /api/v1/intake/integrations/{id}` (admins).
+    pub async fn integration(&self, id: i64) -> Result<IntegrationView> {
+        self.get(&["api", "v1", "intake", "integrations", &id.to_string()])
+            .await
+    }
+
+    /// `POST /api/v1/intake/integrations/{id}/rotate-key` (admins): a new
+    /// key, shown this once; the old one stops working.
+    pub async fn rotate_integration_key(&self, id: i64) -> Result<IntegrationCreated> {
+        let req = self.request(
+            Method::POST,
+            &[
+                "api",
+                "v1",
+                "intake",
+                "integrations",
+                &id.to_string(),
+                "rotate-key",
+            ],
+        )?;
+        self.execute(req).await
+    }
+
+    /// `POST /api/v1/intake/integrations/{id}/disable` (admins): its key
+    /// stops working; its alerts and reports stay.
+    pub async fn disable_integration(&self, id: i64) -> Result<IntegrationView> {
+        let req = self.request(
+            Method::POST,
+            &[
+                "api",
+                "v1",
+                "intake",
+                "integrations",
+                &id.to_string(),
+                "disable",
+            ],
+        )?;
+        self.execute(req).await
+    }
+
+    /// `GET /api/v1/intake/rules`: the routing rules, in `position` order.
+    pub async fn rules(&self) -> Result<Vec<RuleView>> {
+        self.get(&["api", "v1", "intake", "rules"]).await
+    }
+
+    /// `POST /api/v1/intake/rules` (admins and leads).
+    pub async fn create_rule(&self, req: &RuleBody) -> Result<RuleView> {
+        self.send(Method::POST, &["api", "v1", "intake", "rules"], req)
+            .await
+    }
+
+    /// `PUT /api/v1/intake/rules/{id}` (admins and leads): replaces the rule.
+    pub async fn update_rule(&self, id: i64, req: &RuleBody) -> Result<RuleView> {
+        self.send(
+            Method::PUT,
+            &["api", "v1", "intake", "rules", &id.to_string()],
+            req,
+        )
+        .await
+    }
+
+    /// `DELETE /api/v1/intake/rules/{id}` (admins and leads).
+    pub async fn delete_rule(&self, id: i64) -> Result<()> {
+        let req = self.request(
+            Method::DELETE,
+            &["api", "v1", "intake", "rules", &id.to_string()],
+        )?;
+        self.execute_empty(req).await
+    }
+
+    /// `GET /api/v1/intake/silences`: newest first.
+    pub async fn silences(&self) -> Result<Vec<SilenceView>> {
+        self.get(&["api", "v1", "intake", "silences"]).await
+    }
+
+    /// `POST /api/v1/intake/silences`.
+    pub async fn create_silence(&self, req: &SilenceBody) -> Result<SilenceView> {
+        self.send(Method::POST, &["api", "v1", "intake", "silences"], req)
+            .await
+    }
+
+    /// `POST /api/v1/intake/silences/{id}/expire`: ends it now.
+    pub async fn expire_silence(&self, id: i64) -> Result<SilenceView> {
+        let req = self.request(
+            Method::POST,
+            &["api", "v1", "intake", "silences", &id.to_string(), "expire"],
+        )?;
+        self.execute(req).await
+    }
+
+    /// `GET /api/v1/intake/maintenance`: the maintenance windows.
+    pub async fn maintenance_windows(&self) -> Result<Vec<MaintenanceView>> {
+        self.get(&["api", "v1", "intake", "maintenance"]).await
+    }
+
+    /// `POST /api/v1/intake/maintenance` (admins and leads).
+    pub async fn create_maintenance(&self, req: &MaintenanceBody) -> Result<MaintenanceView> {
+        self.send(Method::POST, &["api", "v1", "intake", "maintenance"], req)
+            .await
+    }
+
+    /// `POST /api/v1/intake/maintenance/{id}/end` (admins and leads): ends
+    /// it now.
+    pub async fn end_maintenance(&self, id: i64) -> Result<MaintenanceView> {
+        let req = self.request(
+            Method::POST,
+            &["api", "v1", "intake", "maintenance", &id.to_string(), "end"],
+        )?;
+        self.execute(req).await
+    }
+
+    /// `GET /api/v1/intake/alerts`: alerts, newest first, of the reports you
+    /// can see.
+    pub async fn alerts(&self, query: &AlertQuery) -> Result<Vec<AlertView>> {
+        self.get_query(&["api", "v1", "intake", "alerts"], query)
+            .await
+    }
+
     /// The URL of a route: the base URL with `segments` appended, each
     /// percent-encoded, so an id can never change the route.
     fn url(&self, segments: &[&str]) -> Result<Url> {
@@ -704,6 +842,33 @@ mod tests {
         assert_eq!(
             req.url().as_str(),
             "http://h:1/api/v1/oncall?at=2024-03-31T10%3A00%3A00Z"
+        );
+    }
+
+    #[test]
+    fn alert_filters_left_out_are_not_sent() {
+        let c = Client::new("http://h:1", "t").unwrap();
+        let build = |q: &AlertQuery| {
+            c.request(Method::GET, &["api", "v1", "intake", "alerts"])
+                .unwrap()
+                .query(q)
+                .build()
+                .unwrap()
+                .url()
+                .to_string()
+        };
+        assert_eq!(
+            build(&AlertQuery::default()),
+            "http://h:1/api/v1/intake/alerts"
+        );
+        let q = AlertQuery {
+            integration: Some(3),
+            status: Some("firing".to_owned()),
+            limit: Some(5),
+        };
+        assert_eq!(
+            build(&q),
+            "http://h:1/api/v1/intake/alerts?integration=3&status=firing&limit=5"
         );
     }
 

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
+use firebreak_api::intake::{IntegrationKind, Mapping, Matcher};
 use firebreak_api::{GateItem, Kind, Phase, ReportSource, ReportStatus, Role, Severity};
 
 #[derive(Debug, Parser)]
@@ -58,6 +59,21 @@ pub enum Command {
     /// How users are reached when paged, over the API.
     #[command(subcommand)]
     Contact(ContactCommand),
+    /// Intake integrations: where monitoring and paging tools send alerts (admins).
+    #[command(subcommand)]
+    Integration(IntegrationCommand),
+    /// Intake routing rules: what matching alerts become.
+    #[command(subcommand)]
+    Rule(RuleCommand),
+    /// Silences: matching alerts are logged and visible, never declared.
+    #[command(subcommand)]
+    Silence(SilenceCommand),
+    /// Maintenance windows: a service's alerts are logged and visible, never declared.
+    #[command(subcommand)]
+    Maintenance(MaintenanceCommand),
+    /// Alerts received by intake.
+    #[command(subcommand)]
+    Alert(AlertCommand),
 }
 
 /// Where the database is. Each setting may also come from the config file
@@ -376,6 +392,198 @@ pub struct ContactListArgs {
     pub client: ClientArgs,
 }
 
+/// One intake record (integration, rule, silence, maintenance window) by id.
+#[derive(Debug, Args)]
+pub struct IntakeIdArgs {
+    /// Its id, as `list` shows it.
+    #[arg(value_parser = clap::value_parser!(i64).range(1..))]
+    pub id: i64,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IntegrationCommand {
+    /// Create an integration and print its URL and key (shown only once).
+    Create(Box<IntegrationCreateArgs>),
+    /// List the integrations.
+    List(ListArgs),
+    /// Show one integration.
+    Show(IntakeIdArgs),
+    /// Give the integration a new key (shown only once); the old one stops working.
+    RotateKey(IntakeIdArgs),
+    /// Disable the integration: its key stops working; its alerts and reports stay.
+    Disable(IntakeIdArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IntegrationCreateArgs {
+    /// Lower-case letters, digits, `-`, `_` and `.`; at most 48.
+    pub name: String,
+    /// What it receives.
+    #[arg(long, value_parser = named::<IntegrationKind>())]
+    pub kind: IntegrationKind,
+    /// The service its reports are filed under when an alert names no known service.
+    #[arg(long, value_name = "SERVICE")]
+    pub service: Option<String>,
+    /// For `generic` (and required there): where an alert's fields are in
+    /// the tool's JSON, as a JSON object of JSON pointers:
+    /// `{"title":"/alert/name","dedup_key":"/alert/id"}`.
+    #[arg(long, value_name = "JSON", value_parser = parse_mapping, required_if_eq("kind", "generic"))]
+    pub mapping: Option<Mapping>,
+    /// For `grafana`: the contact point's HMAC secret; requests must then be signed.
+    #[arg(long, value_name = "SECRET")]
+    pub hmac_secret: Option<String>,
+    /// For `grafana`: the timestamp header the contact point signs with.
+    #[arg(long, value_name = "HEADER", requires = "hmac_secret")]
+    pub hmac_timestamp_header: Option<String>,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RuleCommand {
+    /// List the routing rules, in the order they are tried.
+    List(ListArgs),
+    /// Add a routing rule.
+    Add(RuleAddArgs),
+    /// Remove a routing rule (the audit log keeps its definition).
+    Remove(IntakeIdArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RuleAddArgs {
+    /// The rule's name (1 to 100 characters).
+    pub name: String,
+    /// An Alertmanager matcher on the alert's labels: `severity="critical"`,
+    /// `env=~"prod|live"`, `team!="qa"`. Repeat for more; all must hold.
+    /// Without any, the rule matches every alert.
+    #[arg(long = "matcher", value_name = "MATCHER", value_parser = parse_matcher)]
+    pub matchers: Vec<Matcher>,
+    /// File matching alerts under this service.
+    #[arg(long, value_name = "SERVICE")]
+    pub set_service: Option<String>,
+    /// The kind of incident to declare.
+    #[arg(long, value_name = "KIND", value_parser = named::<Kind>())]
+    pub set_kind: Option<Kind>,
+    /// Give matching alerts this severity.
+    #[arg(long, value_name = "SEVERITY", value_parser = named::<Severity>())]
+    pub set_severity: Option<Severity>,
+    /// Declare an incident from a matching alert at once, instead of leaving
+    /// a report in the triage queue.
+    #[arg(long)]
+    pub declare: bool,
+    /// Where the rule goes: lower first [default: after the last rule].
+    #[arg(long, value_name = "N")]
+    pub position: Option<i64>,
+    /// Add the rule switched off.
+    #[arg(long)]
+    pub disabled: bool,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SilenceCommand {
+    /// List the silences, newest first.
+    List(ListArgs),
+    /// Silence matching alerts until a given time.
+    Add(SilenceAddArgs),
+    /// End a silence now.
+    Expire(IntakeIdArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SilenceAddArgs {
+    /// An Alertmanager matcher on the alert's labels: `alertname="DiskFull"`,
+    /// `instance=~"db-.*"`. Repeat for more; all must hold, and at least one
+    /// must not match the empty value.
+    #[arg(long = "matcher", value_name = "MATCHER", value_parser = parse_matcher, required = true)]
+    pub matchers: Vec<Matcher>,
+    /// Start, RFC 3339 [default: now].
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub from: Option<DateTime<Utc>>,
+    /// End, RFC 3339.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub until: DateTime<Utc>,
+    /// Why; recorded with the silence.
+    #[arg(long)]
+    pub reason: String,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MaintenanceCommand {
+    /// List the maintenance windows.
+    List(ListArgs),
+    /// Add a maintenance window for a service.
+    Add(MaintenanceAddArgs),
+    /// End a maintenance window now.
+    End(IntakeIdArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MaintenanceAddArgs {
+    /// The service under maintenance.
+    #[arg(long, value_name = "SERVICE")]
+    pub service: String,
+    /// Start, RFC 3339 [default: now].
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub from: Option<DateTime<Utc>>,
+    /// End, RFC 3339.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub until: DateTime<Utc>,
+    /// Why; recorded with the window.
+    #[arg(long)]
+    pub reason: String,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertCommand {
+    /// List alerts, newest first.
+    List(AlertListArgs),
+}
+
+/// The statuses `alert list --status` takes.
+pub const ALERT_STATUSES: &[&str] = &["open", "firing", "acknowledged", "resolved"];
+
+#[derive(Debug, Args)]
+pub struct AlertListArgs {
+    /// `open` is firing or acknowledged.
+    #[arg(long, value_parser = PossibleValuesParser::new(ALERT_STATUSES))]
+    pub status: Option<String>,
+    /// Only the alerts of this integration (its id).
+    #[arg(long, value_name = "ID")]
+    pub integration: Option<i64>,
+    /// At most this many (1 to 1000) [default: 100].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..=1000))]
+    pub limit: Option<i64>,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+/// An Alertmanager matcher given on the command line.
+fn parse_matcher(s: &str) -> Result<Matcher, String> {
+    s.parse::<Matcher>().map_err(|e| e.to_string())
+}
+
+/// A generic integration's mapping, as a JSON object.
+fn parse_mapping(s: &str) -> Result<Mapping, String> {
+    match serde_json::from_str::<serde_json::Value>(s) {
+        Ok(v @ serde_json::Value::Object(_)) => {
+            serde_json::from_value(v).map_err(|e| format!("not a mapping: {e}"))
+        }
+        Ok(_) => Err(
+            "expected a JSON object, like {\"title\":\"/alert/name\",\"dedup_key\":\"/alert/id\"}"
+                .to_owned(),
+        ),
+        Err(e) => Err(format!("not valid JSON: {e}")),
+    }
+}
+
 /// An RFC 3339 time, in UTC.
 pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(s.trim())
@@ -689,6 +897,22 @@ impl Named for ReportStatus {
     }
 }
 
+impl Named for IntegrationKind {
+    const ALL: &'static [Self] = &[
+        IntegrationKind::Alertmanager,
+        IntegrationKind::Pagerduty,
+        IntegrationKind::Grafana,
+        IntegrationKind::Generic,
+        IntegrationKind::Email,
+    ];
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+    fn parse_name(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|k| k.as_str() == s)
+    }
+}
+
 /// A value parser listing the enum's names in help and errors.
 pub fn named<T: Named>() -> impl TypedValueParser<Value = T> {
     PossibleValuesParser::new(T::ALL.iter().map(|v| PossibleValue::new(v.name())))
@@ -934,6 +1158,230 @@ mod tests {
         assert!(parse(&["incident", "ack", "INC-1", "--json"]).is_ok());
         assert!(parse(&["schedule", "put", "primary"]).is_err());
         assert!(parse(&["policy", "put", "lead", "--file", "-"]).is_ok());
+    }
+
+    #[test]
+    fn integration_kinds_parse_by_name() {
+        for kind in IntegrationKind::ALL {
+            // A new kind fails to compile here until it is in `ALL`.
+            match kind {
+                IntegrationKind::Alertmanager
+                | IntegrationKind::Pagerduty
+                | IntegrationKind::Grafana
+                | IntegrationKind::Generic
+                | IntegrationKind::Email => {}
+            }
+            let cli = parse(&["integration", "create", "x", "--kind", kind.as_str()]);
+            if *kind == IntegrationKind::Generic {
+                // A generic integration needs its mapping.
+                assert_eq!(cli.unwrap_err().exit_code(), 2);
+                continue;
+            }
+            let Command::Integration(IntegrationCommand::Create(a)) = cli.unwrap().command else {
+                panic!()
+            };
+            assert_eq!(a.kind, *kind);
+        }
+        let err = parse(&["integration", "create", "x", "--kind", "nagios"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let text = err.to_string();
+        assert!(
+            text.contains("nagios") && text.contains("alertmanager"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn generic_mappings_are_json_objects() {
+        let cli = parse(&[
+            "integration",
+            "create",
+            "hooks",
+            "--kind",
+            "generic",
+            "--mapping",
+            r#"{"title":"/alert/name","dedup_key":"/alert/id"}"#,
+        ])
+        .unwrap();
+        let Command::Integration(IntegrationCommand::Create(a)) = cli.command else {
+            panic!()
+        };
+        assert_eq!(a.mapping.unwrap().title, "/alert/name");
+        for (bad, says) in [
+            (r#"{"title":"#, "not valid JSON"),
+            ("[1]", "expected a JSON object"),
+            (r#"{"title":"/a","bogus":1}"#, "bogus"),
+        ] {
+            let err = parse(&[
+                "integration",
+                "create",
+                "hooks",
+                "--kind",
+                "generic",
+                "--mapping",
+                bad,
+            ])
+            .unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{bad}");
+            assert!(err.to_string().contains(says), "{bad}: {err}");
+        }
+        // A timestamp header only with a secret.
+        assert!(
+            parse(&[
+                "integration",
+                "create",
+                "g",
+                "--kind",
+                "grafana",
+                "--hmac-timestamp-header",
+                "X-Ts"
+            ])
+            .is_err()
+        );
+        assert!(
+            parse(&[
+                "integration",
+                "create",
+                "g",
+                "--kind",
+                "grafana",
+                "--hmac-secret",
+                "s",
+                "--hmac-timestamp-header",
+                "X-Ts"
+            ])
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn rules_take_matchers_and_settings() {
+        let cli = parse(&[
+            "rule",
+            "add",
+            "db-critical",
+            "--matcher",
+            r#"team="db""#,
+            "--matcher",
+            r#"severity=~"critical|page""#,
+            "--set-service",
+            "payments",
+            "--set-kind",
+            "availability",
+            "--set-severity",
+            "critical",
+            "--declare",
+            "--position",
+            "5",
+            "--disabled",
+        ])
+        .unwrap();
+        let Command::Rule(RuleCommand::Add(a)) = cli.command else {
+            panic!()
+        };
+        let matchers: Vec<String> = a.matchers.iter().map(ToString::to_string).collect();
+        assert_eq!(matchers, [r#"team="db""#, r#"severity=~"critical|page""#]);
+        assert_eq!(a.set_kind, Some(Kind::Availability));
+        assert_eq!(a.set_severity, Some(Severity::Critical));
+        assert!(a.declare && a.disabled);
+        assert_eq!(a.position, Some(5));
+        for bad in [
+            &["rule", "add", "r", "--matcher", "not a matcher"][..],
+            &["rule", "add", "r", "--matcher", r#"env=~"(""#],
+            &["rule", "add", "r", "--set-kind", "outage"],
+            &["rule", "add", "r", "--set-severity", "sev1"],
+            &["rule", "remove", "0"],
+            &["rule", "remove", "x"],
+        ] {
+            assert_eq!(parse(bad).unwrap_err().exit_code(), 2, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn silences_and_windows_need_an_end_and_a_reason() {
+        let cli = parse(&[
+            "silence",
+            "add",
+            "--matcher",
+            r#"alertname="DiskFull""#,
+            "--until",
+            "2030-01-01T02:00:00+02:00",
+            "--reason",
+            "r",
+        ])
+        .unwrap();
+        let Command::Silence(SilenceCommand::Add(a)) = cli.command else {
+            panic!()
+        };
+        assert_eq!(a.until.to_rfc3339(), "2030-01-01T00:00:00+00:00");
+        assert_eq!(a.from, None);
+        for bad in [
+            &[
+                "silence",
+                "add",
+                "--until",
+                "2030-01-01T00:00:00Z",
+                "--reason",
+                "r",
+            ][..],
+            &["silence", "add", "--matcher", r#"a="b""#, "--reason", "r"],
+            &[
+                "silence",
+                "add",
+                "--matcher",
+                r#"a="b""#,
+                "--until",
+                "2030-01-01T00:00:00Z",
+            ],
+            &[
+                "maintenance",
+                "add",
+                "--until",
+                "2030-01-01T00:00:00Z",
+                "--reason",
+                "r",
+            ],
+        ] {
+            assert_eq!(parse(bad).unwrap_err().exit_code(), 2, "{bad:?}");
+        }
+        let err = parse(&[
+            "maintenance",
+            "add",
+            "--service",
+            "s",
+            "--until",
+            "friday",
+            "--reason",
+            "r",
+        ])
+        .unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(
+            err.to_string().contains("RFC 3339") && err.to_string().contains("--until"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn alert_lists_filter_by_known_statuses() {
+        let cli = parse(&[
+            "alert",
+            "list",
+            "--status",
+            "firing",
+            "--integration",
+            "2",
+            "--limit",
+            "10",
+        ])
+        .unwrap();
+        let Command::Alert(AlertCommand::List(a)) = cli.command else {
+            panic!()
+        };
+        assert_eq!(a.status.as_deref(), Some("firing"));
+        assert_eq!((a.integration, a.limit), (Some(2), Some(10)));
+        assert!(parse(&["alert", "list", "--status", "silenced"]).is_err());
+        assert!(parse(&["alert", "list", "--limit", "0"]).is_err());
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! on the database directly (`migrate`, `user add`, `token create`,
 //! `audit verify`), and client commands over the API (`incident …`,
 //! `report …`, `oncall`, `schedule …`, `policy …`, `service …`,
-//! `contact …`).
+//! `contact …`, and intake's `integration …`, `rule …`, `silence …`,
+//! `maintenance …`, `alert list`).
 //!
 //! Exit codes: 0 on success, 1 when the server refuses a request, cannot be
 //! reached, or a check fails, 2 for a usage error (clap's).
@@ -10,6 +11,7 @@
 mod cli;
 mod config;
 mod escalation;
+mod intake;
 mod local;
 mod remote;
 mod render;
@@ -77,6 +79,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Policy(cmd) => escalation::policy(cmd).await,
         Command::Service(cmd) => escalation::service(cmd).await,
         Command::Contact(cmd) => escalation::contact(cmd).await,
+        Command::Integration(cmd) => intake::integration(cmd).await,
+        Command::Rule(cmd) => intake::rule(cmd).await,
+        Command::Silence(cmd) => intake::silence(cmd).await,
+        Command::Maintenance(cmd) => intake::maintenance(cmd).await,
+        Command::Alert(cmd) => intake::alert(cmd).await,
     }
 }
 

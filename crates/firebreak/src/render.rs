@@ -12,7 +12,10 @@ use firebreak_api::{
     ChecklistEntry, ContactMethod, Definition, Escalation, Incident, ItemStatus, Notification,
     Phase, Report, Service, TimelineEvent, UserRef,
 };
-use firebreak_client::{OnCall, ShiftView};
+use firebreak_client::{
+    AlertView, IntegrationCreated, IntegrationView, MaintenanceView, OnCall, RuleView, ShiftView,
+    SilenceView,
+};
 use firebreak_core::escalation::{Policy, Target};
 
 pub fn time(t: &DateTime<Utc>) -> String {
@@ -583,6 +586,253 @@ pub fn notification_table(list: &[Notification]) -> String {
     )
 }
 
+/// The URL and key of a new or rotated integration key, with the warning
+/// that the key is not shown again.
+pub fn integration_key(c: &IntegrationCreated) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "url: {}", c.url);
+    let _ = writeln!(out, "key: {}", c.key);
+    if c.integration.kind == "pagerduty" {
+        out.push_str("Send the key as each event's routing_key.\n");
+    }
+    out.push_str("The key is shown only once; keep it safe.\n");
+    out
+}
+
+fn enabled(on: bool) -> &'static str {
+    if on { "enabled" } else { "disabled" }
+}
+
+pub fn integration_table(list: &[IntegrationView]) -> String {
+    if list.is_empty() {
+        return "no integrations\n".to_owned();
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|i| {
+            vec![
+                i.id.to_string(),
+                i.name.clone(),
+                i.kind.clone(),
+                i.service.clone().unwrap_or_else(|| "-".to_owned()),
+                enabled(i.enabled).to_owned(),
+                format!("…{}", i.key_hint),
+                i.url.clone(),
+            ]
+        })
+        .collect();
+    table(
+        &["ID", "NAME", "KIND", "SERVICE", "STATE", "KEY", "URL"],
+        &rows,
+    )
+}
+
+pub fn integration_full(i: &IntegrationView) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "integration {}  {}", i.id, i.name);
+    let _ = writeln!(
+        out,
+        "  kind: {}   service: {}   state: {}",
+        i.kind,
+        i.service.as_deref().unwrap_or("-"),
+        enabled(i.enabled)
+    );
+    let _ = writeln!(out, "  acts as: {}", i.user);
+    let _ = writeln!(
+        out,
+        "  key: …{} (shown only when created or rotated)",
+        i.key_hint
+    );
+    let _ = writeln!(out, "  url: {}", i.url);
+    if i.signed {
+        let _ = writeln!(
+            out,
+            "  signed: yes (HMAC-SHA256{})",
+            i.hmac_timestamp_header
+                .as_deref()
+                .map(|h| format!(", timestamp header {h}"))
+                .unwrap_or_default()
+        );
+    }
+    let _ = writeln!(out, "  created: {}", time(&i.created_at));
+    if let Some(at) = &i.disabled_at {
+        let _ = writeln!(out, "  disabled: {}", time(at));
+    }
+    if let Some(mapping) = &i.mapping {
+        let _ = writeln!(
+            out,
+            "  mapping:\n{}",
+            indent(
+                &serde_json::to_string_pretty(mapping).unwrap_or_default(),
+                "    "
+            )
+            .trim_end()
+        );
+    }
+    out
+}
+
+/// Matchers as Alertmanager writes them, or `every alert`.
+pub fn matchers(list: &[String]) -> String {
+    if list.is_empty() {
+        "every alert".to_owned()
+    } else {
+        list.join(", ")
+    }
+}
+
+/// What a rule does to a matching alert: `service payments, severity
+/// critical, declare (security)` or `triage`.
+pub fn rule_effect(r: &RuleView) -> String {
+    let mut parts = Vec::new();
+    if let Some(s) = &r.set_service {
+        parts.push(format!("service {s}"));
+    }
+    if let Some(s) = r.set_severity {
+        parts.push(format!("severity {s}"));
+    }
+    match (r.declare, r.set_kind) {
+        (true, Some(k)) => parts.push(format!("declare ({k})")),
+        (true, None) => parts.push("declare".to_owned()),
+        (false, Some(k)) => parts.push(format!("kind {k}, triage")),
+        (false, None) => parts.push("triage".to_owned()),
+    }
+    parts.join(", ")
+}
+
+pub fn rule_table(list: &[RuleView]) -> String {
+    if list.is_empty() {
+        return "no routing rules\n".to_owned();
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|r| {
+            vec![
+                r.id.to_string(),
+                r.position.to_string(),
+                r.name.clone(),
+                enabled(r.enabled).to_owned(),
+                rule_effect(r),
+                matchers(&r.matchers),
+            ]
+        })
+        .collect();
+    table(
+        &["ID", "POSITION", "NAME", "STATE", "DOES", "MATCHERS"],
+        &rows,
+    )
+}
+
+/// `active`, `expired` (ended early by hand), `ended` or `scheduled`.
+pub fn silence_state(s: &SilenceView, now: DateTime<Utc>) -> &'static str {
+    if s.active {
+        "active"
+    } else if s.expired_at.is_some() {
+        "expired"
+    } else if s.ends_at <= now {
+        "ended"
+    } else {
+        "scheduled"
+    }
+}
+
+pub fn silence_table(list: &[SilenceView], now: DateTime<Utc>) -> String {
+    if list.is_empty() {
+        return "no silences\n".to_owned();
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|s| {
+            vec![
+                s.id.to_string(),
+                silence_state(s, now).to_owned(),
+                time(&s.starts_at),
+                time(&s.ends_at),
+                s.created_by.clone(),
+                matchers(&s.matchers),
+                one_line(&s.reason),
+            ]
+        })
+        .collect();
+    table(
+        &["ID", "STATE", "FROM", "UNTIL", "BY", "MATCHERS", "REASON"],
+        &rows,
+    )
+}
+
+/// `active`, `ended` or `scheduled`.
+pub fn maintenance_state(m: &MaintenanceView, now: DateTime<Utc>) -> &'static str {
+    if m.active {
+        "active"
+    } else if m.ends_at <= now {
+        "ended"
+    } else {
+        "scheduled"
+    }
+}
+
+pub fn maintenance_table(list: &[MaintenanceView], now: DateTime<Utc>) -> String {
+    if list.is_empty() {
+        return "no maintenance windows\n".to_owned();
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|m| {
+            vec![
+                m.id.to_string(),
+                m.service.clone(),
+                maintenance_state(m, now).to_owned(),
+                time(&m.starts_at),
+                time(&m.ends_at),
+                m.created_by.clone(),
+                one_line(&m.reason),
+            ]
+        })
+        .collect();
+    table(
+        &["ID", "SERVICE", "STATE", "FROM", "UNTIL", "BY", "REASON"],
+        &rows,
+    )
+}
+
+pub fn alert_table(list: &[AlertView]) -> String {
+    if list.is_empty() {
+        return "no alerts\n".to_owned();
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|a| {
+            vec![
+                a.id.to_string(),
+                a.status.clone(),
+                a.integration.clone(),
+                a.severity.clone().unwrap_or_else(|| "-".to_owned()),
+                a.service.clone().unwrap_or_else(|| "-".to_owned()),
+                a.count.to_string(),
+                time(&a.last_seen),
+                a.disposition.clone(),
+                a.report_id.to_string(),
+                one_line(&a.title),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "ID",
+            "STATUS",
+            "INTEGRATION",
+            "SEVERITY",
+            "SERVICE",
+            "COUNT",
+            "LAST SEEN",
+            "DISPOSITION",
+            "REPORT",
+            "TITLE",
+        ],
+        &rows,
+    )
+}
+
 /// `45s`, `12m`, `3h`, `2d`.
 pub fn age(seconds: i64) -> String {
     let s = seconds.max(0);
@@ -664,6 +914,60 @@ mod tests {
         assert!(!channel_target(&slack).contains("secret"));
         let hook = serde_json::json!({"kind": "webhook", "url": "https://h/x", "secret": "s3cr3t"});
         assert_eq!(channel_target(&hook), "https://h/x");
+    }
+
+    #[test]
+    fn rules_say_what_they_do() {
+        let at = DateTime::parse_from_rfc3339("2026-03-02T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let mut r = RuleView {
+            id: 1,
+            position: 10,
+            name: "db".into(),
+            enabled: true,
+            matchers: vec![],
+            set_service: None,
+            set_kind: None,
+            set_severity: None,
+            declare: false,
+            created_at: at,
+            updated_at: at,
+        };
+        assert_eq!(rule_effect(&r), "triage");
+        assert_eq!(matchers(&r.matchers), "every alert");
+        r.set_service = Some("payments".into());
+        r.set_severity = Some(firebreak_api::Severity::High);
+        r.set_kind = Some(firebreak_api::Kind::Security);
+        r.declare = true;
+        assert_eq!(
+            rule_effect(&r),
+            "service payments, severity high, declare (security)"
+        );
+    }
+
+    #[test]
+    fn silences_are_active_expired_ended_or_scheduled() {
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let now = t("2026-03-02T10:00:00Z");
+        let mut s = SilenceView {
+            id: 1,
+            matchers: vec!["a=\"b\"".into()],
+            starts_at: t("2026-03-02T11:00:00Z"),
+            ends_at: t("2026-03-02T12:00:00Z"),
+            reason: "r".into(),
+            created_by: "alice".into(),
+            created_at: now,
+            expired_at: None,
+            active: false,
+        };
+        assert_eq!(silence_state(&s, now), "scheduled");
+        s.active = true;
+        assert_eq!(silence_state(&s, now), "active");
+        s.active = false;
+        assert_eq!(silence_state(&s, t("2026-03-02T13:00:00Z")), "ended");
+        s.expired_at = Some(now);
+        assert_eq!(silence_state(&s, now), "expired");
     }
 
     #[test]

@@ -12,13 +12,14 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use chrono::DurationRound;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use firebreak_api::{
     CreateUser, DeclareIncident, DismissReport, GateItem, ImpactFacts, Incident, IncidentFilter,
-    Kind, MarkItem, MarkStatus, NewReport, Phase, Report, ReportFilter, ReportSource, Role,
-    Severity, TimelineEvent, UpdateIncident, User, parse_incident_ref,
+    Kind, MarkItem, MarkStatus, NewReport, Phase, Report, ReportSource, Role, Severity,
+    TimelineEvent, UpdateIncident, User, parse_incident_ref,
 };
 use firebreak_core::auth::{Action, allowed};
 use firebreak_store::SessionInfo;
@@ -50,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents/{id}/escalate", post(escalate))
         .route("/oncall", get(oncall_page))
         .route("/triage", get(triage_page))
+        .route("/triage/bulk", post(bulk_triage))
         .route("/reports", post(submit_report))
         .route("/reports/new", get(report_page))
         .route("/reports/{id}/declare", post(declare_report))
@@ -1020,16 +1022,64 @@ struct TriagePage {
     error: Option<String>,
     notice: Option<String>,
     reports: Vec<Report>,
+    /// The alert behind each report that has one, by report id.
+    alerts: std::collections::HashMap<i64, firebreak_api::intake::AlertBrief>,
     can_triage: bool,
     severities: &'static [Severity],
     fact_names: &'static [(&'static str, &'static str)],
     users: Vec<User>,
+    /// The filters: a source and a service name, or "" for any.
+    source: String,
+    service: String,
+    sources: &'static [ReportSource],
+    services: Vec<String>,
+    /// Per source: untriaged reports and how long the oldest has waited.
+    backlog: Vec<(String, i64, String)>,
+    /// The noise view: the last [`NOISE_DAYS`] days (oldest first), and per
+    /// service its reports on each day and in all.
+    noise_days: Vec<String>,
+    noise: Vec<(String, Vec<i64>, i64)>,
 }
+
+/// Days the triage page's noise view covers.
+const NOISE_DAYS: i64 = 7;
 
 impl TriagePage {
     fn age(&self, seconds: &i64) -> String {
         age(*seconds)
     }
+
+    /// One line on the alert behind a report, or "" when none is.
+    fn alert_line(&self, report: &i64) -> String {
+        let Some(a) = self.alerts.get(report) else {
+            return String::new();
+        };
+        let mut line = format!(
+            "Alert from {}: {}, seen {} time{}, last {}",
+            a.integration,
+            a.status,
+            a.count,
+            if a.count == 1 { "" } else { "s" },
+            a.last_seen.format("%Y-%m-%d %H:%M UTC")
+        );
+        if let Some(sev) = &a.severity {
+            line.push_str(&format!(", severity {sev}"));
+        }
+        line.push_str(&format!(" · {}", a.disposition));
+        if let Some(by) = &a.suppressed_by {
+            line.push_str(&format!(" ({by})"));
+        }
+        line
+    }
+}
+
+/// The triage page's query: flash messages and the filters.
+#[derive(Deserialize, Default)]
+struct TriageParams {
+    error: Option<String>,
+    notice: Option<String>,
+    source: Option<String>,
+    service: Option<String>,
 }
 
 /// A short human age: "3 min", "2 h 5 min", "4 d 1 h".
@@ -1046,33 +1096,192 @@ fn age(seconds: i64) -> String {
 async fn triage_page(
     State(state): State<AppState>,
     WebUser(s): WebUser,
-    q: Result<Query<Flash>, axum::extract::rejection::QueryRejection>,
+    q: Result<Query<TriageParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let f = flash(q);
+    let q = q.map(|Query(q)| q).unwrap_or_default();
     let c = cx(&state, &s);
-    let reports = match state
-        .store
-        .list_reports(&ReportFilter::default(), &c.reader(), c.now)
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => return error_page(&s, e.into()),
-    };
-    let users = match state.store.list_users().await {
-        Ok(u) => u,
-        Err(e) => return error_page(&s, e.into()),
+    let reader = c.reader();
+    let source = q.source.filter(|v| !v.is_empty());
+    let service = q.service.filter(|v| !v.is_empty());
+    let loaded = async {
+        let filter = firebreak_store::intake::TriageFilter {
+            status: None,
+            source: match source.as_deref() {
+                None => None,
+                Some(v) => Some(ReportSource::parse(v).ok_or_else(|| {
+                    ApiError::bad("source", format!("`{v}` is not a report source"))
+                })?),
+            },
+            service: service.clone(),
+            limit: 200,
+        };
+        let reports = state.store.triage_queue(&filter, &reader, c.now).await?;
+        let ids: Vec<i64> = reports.iter().map(|r| r.id).collect();
+        let alerts = state
+            .store
+            .alerts_for_reports(&ids, &reader)
+            .await?
+            .iter()
+            .map(|a| (a.report_id, crate::intake::wire::alert_brief(a)))
+            .collect();
+        let backlog = state
+            .store
+            .triage_backlog(&reader, c.now)
+            .await?
+            .into_iter()
+            .map(|b| {
+                (
+                    b.source.as_str().to_owned(),
+                    b.untriaged,
+                    age(b.oldest_age_seconds),
+                )
+            })
+            .collect();
+        let today = c
+            .now
+            .duration_trunc(chrono::Duration::days(1))
+            .unwrap_or(c.now);
+        let from = today - chrono::Duration::days(NOISE_DAYS - 1);
+        let days: Vec<String> = (0..NOISE_DAYS)
+            .map(|d| {
+                (from + chrono::Duration::days(d))
+                    .format("%m-%d")
+                    .to_string()
+            })
+            .collect();
+        let mut noise: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
+        for row in state
+            .store
+            .report_noise(from, today + chrono::Duration::days(1), None, &reader)
+            .await?
+        {
+            let day = (row.day.with_timezone(&chrono::Utc) - from).num_days();
+            let counts = noise
+                .entry(row.service.unwrap_or_else(|| "(no service)".to_owned()))
+                .or_insert_with(|| vec![0; days.len()]);
+            if let Some(n) = usize::try_from(day).ok().and_then(|d| counts.get_mut(d)) {
+                *n += row.reports;
+            }
+        }
+        let noise = noise
+            .into_iter()
+            .map(|(svc, counts)| {
+                let total = counts.iter().sum();
+                (svc, counts, total)
+            })
+            .collect();
+        let services = state
+            .store
+            .list_services()
+            .await?
+            .into_iter()
+            .map(|svc| svc.name)
+            .collect();
+        let users = state.store.list_users().await?;
+        Ok::<_, ApiError>((reports, alerts, backlog, days, noise, services, users))
+    }
+    .await;
+    let (reports, alerts, backlog, noise_days, noise, services, users) = match loaded {
+        Ok(l) => l,
+        Err(e) => return error_page(&s, e),
     };
     page(&TriagePage {
         nav_user: Some(s.user.clone()),
         csrf: s.csrf_token.clone(),
-        error: f.error,
-        notice: f.notice,
+        error: q.error,
+        notice: q.notice,
         reports,
+        alerts,
         can_triage: allowed(s.user.role, Action::Triage),
         severities: Severity::ALL,
         fact_names: FACT_NAMES,
         users,
+        source: source.unwrap_or_default(),
+        service: service.unwrap_or_default(),
+        sources: ReportSource::ALL,
+        services,
+        backlog,
+        noise_days,
+        noise,
     })
+}
+
+/// The triage page's bulk form: the checked reports, linked or dismissed.
+#[derive(Deserialize)]
+struct BulkForm {
+    csrf: String,
+    action: String,
+    #[serde(default)]
+    report: Vec<i64>,
+    #[serde(default)]
+    incident: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+async fn bulk_triage(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    form: Result<axum_extra::extract::Form<BulkForm>, axum_extra::extract::FormRejection>,
+) -> Response {
+    let f = match form {
+        Ok(axum_extra::extract::Form(f)) => f,
+        Err(e) => {
+            return back(
+                "/triage",
+                Err(ApiError::bad(
+                    "report",
+                    format!("the form could not be read: {e}"),
+                )),
+            );
+        }
+    };
+    if let Some(r) = csrf_refused(&s, &f.csrf) {
+        return r;
+    }
+    let c = cx(&state, &s);
+    let result = async {
+        let action = match f.action.as_str() {
+            "link" => firebreak_api::intake::BulkAction::Link,
+            "dismiss" => firebreak_api::intake::BulkAction::Dismiss,
+            other => {
+                return Err(ApiError::invalid(
+                    "action",
+                    format!("`{other}` is not link or dismiss"),
+                ));
+            }
+        };
+        if f.report.is_empty() {
+            return Err(ApiError::invalid("reports", "tick at least one report"));
+        }
+        let req = firebreak_api::intake::BulkTriage {
+            action,
+            reports: f.report.clone(),
+            incident: f.incident.clone(),
+            reason: f.reason.clone(),
+        };
+        let out = crate::intake::triage::bulk_triage(&c, &req).await?;
+        let verb = match action {
+            firebreak_api::intake::BulkAction::Link => "linked",
+            firebreak_api::intake::BulkAction::Dismiss => "dismissed",
+        };
+        let mut notice = format!(
+            "{} report{} {verb}",
+            out.done.len(),
+            if out.done.len() == 1 { "" } else { "s" }
+        );
+        for failed in &out.failed {
+            let why = failed
+                .problem
+                .detail
+                .as_deref()
+                .unwrap_or(&failed.problem.title);
+            notice.push_str(&format!("; report {}: {why}", failed.report));
+        }
+        Ok(notice)
+    }
+    .await;
+    back("/triage", result)
 }
 
 #[derive(Template)]

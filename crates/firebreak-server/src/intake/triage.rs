@@ -120,6 +120,15 @@ pub(crate) async fn bulk(
     ApiJson(req): ApiJson<BulkTriage>,
 ) -> Result<Json<BulkOutcome>, ApiError> {
     let cx = state.ctx(&user);
+    bulk_triage(&cx, &req).await.map(Json)
+}
+
+/// Links or dismisses many reports, each through `actions` on its own (the
+/// API's bulk endpoint and the web triage page's bulk form).
+pub(crate) async fn bulk_triage(
+    cx: &actions::Ctx<'_>,
+    req: &BulkTriage,
+) -> Result<BulkOutcome, ApiError> {
     cx.require(Action::Triage)?;
     if req.reports.is_empty() || req.reports.len() > MAX_BULK {
         return Err(ApiError::invalid(
@@ -137,6 +146,7 @@ pub(crate) async fn bulk(
             let raw = req
                 .incident
                 .as_deref()
+                .filter(|i| !i.trim().is_empty())
                 .ok_or_else(|| ApiError::invalid("incident", "linking needs an `incident`"))?;
             let incident = parse_incident_ref(raw).ok_or_else(|| {
                 ApiError::invalid("incident", format!("`{raw}` is not an incident"))
@@ -150,7 +160,7 @@ pub(crate) async fn bulk(
                 e => e,
             })?;
             for id in ids {
-                match actions::link_report(&cx, id, incident).await {
+                match actions::link_report(cx, id, incident).await {
                     Ok(_) => outcome.done.push(id),
                     Err(e) => outcome.failed.push(BulkFailure {
                         report: id,
@@ -163,7 +173,7 @@ pub(crate) async fn bulk(
             let reason = actions::text("reason", req.reason.as_deref(), true)?.unwrap_or_default();
             let dismiss = DismissReport { reason };
             for id in ids {
-                match actions::dismiss_report(&cx, id, &dismiss).await {
+                match actions::dismiss_report(cx, id, &dismiss).await {
                     Ok(_) => outcome.done.push(id),
                     Err(e) => outcome.failed.push(BulkFailure {
                         report: id,
@@ -173,7 +183,7 @@ pub(crate) async fn bulk(
             }
         }
     }
-    Ok(Json(outcome))
+    Ok(outcome)
 }
 
 /// Reports per service per UTC day, for the last `days` days.

@@ -434,3 +434,107 @@ async fn a_lead_acknowledges_a_page_and_sees_who_is_on_call() {
     assert_eq!(text(&c, "#oncall td.now").await, "lead1");
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_triage_page_filters_counts_bulk_dismisses_and_shows_noise() {
+    use crate::intake::{am_alert, am_webhook, integration, service};
+    let app = spawn().await;
+    let t = app.admin_token.clone();
+    service(&app, "payments").await;
+    let (_, url, _) = integration(
+        &app,
+        json!({"name": "prom", "kind": "alertmanager", "service": "payments"}),
+    )
+    .await;
+    let alerts = am_webhook(vec![
+        am_alert(
+            json!({"alertname": "HighLatency", "severity": "warning"}),
+            "firing",
+        ),
+        am_alert(
+            json!({"alertname": "DiskFull", "severity": "critical"}),
+            "firing",
+        ),
+    ]);
+    let res = app.http.post(&url).json(&alerts).send().await.unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let (s, support) = app
+        .post(
+            &t,
+            "/api/v1/reports",
+            json!({"title": "Customer cannot log in", "description": "since 10:00", "source": "support"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{support}");
+
+    let driver = chromedriver();
+    let c = browser(&driver).await;
+    login(&c, &app, "admin", &app.admin_password).await;
+    c.goto(&format!("{}/triage", app.url)).await.unwrap();
+    // The backlog per source, and the alert behind each monitoring report.
+    assert_eq!(text(&c, "#backlog-monitoring .count").await, "2");
+    assert_eq!(text(&c, "#backlog-support .count").await, "1");
+    let lines = c.find_all(Locator::Css(".alert-line")).await.unwrap().len();
+    assert_eq!(lines, 2);
+    let body = text(&c, "main").await;
+    assert!(
+        body.contains("Alert from prom: firing, seen 1 time"),
+        "{body}"
+    );
+    assert!(body.contains("severity critical"), "{body}");
+    // The noise view: two reports for payments today, one with no service.
+    assert_eq!(
+        text(&c, "#noise tr[data-service='payments'] .total").await,
+        "2"
+    );
+    assert_eq!(
+        text(&c, "#noise tr[data-service='(no service)'] .total").await,
+        "1"
+    );
+
+    // Filtered to monitoring: only the two alerts' reports.
+    select(&c, "#filter-source", "monitoring").await;
+    submit(&c, "#filter-submit").await;
+    let cards = c.find_all(Locator::Css("article.report")).await.unwrap();
+    assert_eq!(cards.len(), 2);
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains("source=monitoring")
+    );
+
+    // Tick both and dismiss them at once.
+    for card in c
+        .find_all(Locator::Css("article.report input[type=checkbox]"))
+        .await
+        .unwrap()
+    {
+        card.click().await.unwrap();
+    }
+    select(&c, "#bulk-action", "dismiss").await;
+    fill(&c, "#bulk-reason", "known latency, tracked in OPS-7").await;
+    submit(&c, "#bulk-submit").await;
+    let notice = text(&c, ".notice").await;
+    assert_eq!(notice, "2 reports dismissed", "{notice}");
+    assert!(
+        c.find(Locator::Css("#backlog-monitoring")).await.is_err(),
+        "the monitoring backlog is empty now"
+    );
+    assert_eq!(text(&c, "#backlog-support .count").await, "1");
+    let queue = app
+        .get(&t, "/api/v1/intake/triage?source=monitoring")
+        .await
+        .1;
+    assert_eq!(queue, json!([]));
+
+    // Nothing ticked: refused with a message, nothing changes.
+    submit(&c, "#bulk-submit").await;
+    assert!(
+        text(&c, ".error")
+            .await
+            .contains("tick at least one report")
+    );
+    c.close().await.unwrap();
+}

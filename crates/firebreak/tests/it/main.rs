@@ -5,6 +5,7 @@
 
 mod ack;
 mod config;
+mod intake;
 mod lifecycle;
 mod oncall;
 mod postgres;
