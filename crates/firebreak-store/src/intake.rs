@@ -1088,12 +1088,7 @@ impl Store {
             // was: they are a cheaper `UPDATE` of their own.
             let mut repeats = Vec::with_capacity(plan.existing.len());
             let mut changes = Vec::new();
-            let unsuppressed: Vec<i64> = plan
-                .existing
-                .iter()
-                .filter(|e| e.unsuppressed)
-                .map(|e| e.id)
-                .collect();
+            let unsuppressed = plan.unsuppressed();
             for e in &plan.existing {
                 if e.status_changes() {
                     changes.push(vec![
@@ -1214,12 +1209,7 @@ impl Store {
                 q.execute(&mut *tx).await?;
             }
         }
-        let unsuppressed: Vec<i64> = plan
-            .existing
-            .iter()
-            .filter(|e| e.unsuppressed)
-            .map(|e| e.id)
-            .collect();
+        let unsuppressed = plan.unsuppressed();
         for chunk in unsuppressed.chunks(CHUNK * 4) {
             let sql = format!(
                 "UPDATE intake_alerts SET disposition = 'declare', suppressed_by = NULL \
@@ -2336,6 +2326,16 @@ fn plan(deliveries: &[AlertDelivery], open: Vec<(String, Existing)>) -> Plan<'_>
 }
 
 impl Plan<'_> {
+    /// The open alerts this batch declares after a silence or maintenance
+    /// window held them back.
+    fn unsuppressed(&self) -> Vec<i64> {
+        self.existing
+            .iter()
+            .filter(|e| e.unsuppressed)
+            .map(|e| e.id)
+            .collect()
+    }
+
     /// The outcomes, given the (alert id, report id) of each new alert.
     fn outcomes(&self, fresh_ids: &[(i64, i64)]) -> Vec<Vec<AlertOutcome>> {
         self.pending
