@@ -36,7 +36,13 @@ pub fn normalize_url(url: &str) -> Result<(Backend, String)> {
     Ok((Backend::Sqlite, format!("sqlite://{path}?mode=rwc")))
 }
 
-pub(crate) async fn connect(url: &str) -> Result<(Backend, AnyPool, AnyPool)> {
+/// Counts the SQLite write pool's connections as they are opened: the
+/// intake writer's `PRAGMA data_version` is only comparable within one
+/// connection, so a new connection means its map must be read again.
+pub(crate) type WriteGeneration = std::sync::Arc<std::sync::atomic::AtomicU64>;
+
+pub(crate) async fn connect(url: &str) -> Result<(Backend, AnyPool, AnyPool, WriteGeneration)> {
+    let generation = WriteGeneration::default();
     sqlx::any::install_default_drivers();
     let (backend, url) = normalize_url(url)?;
     let options =
@@ -48,7 +54,7 @@ pub(crate) async fn connect(url: &str) -> Result<(Backend, AnyPool, AnyPool)> {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await?;
-            Ok((backend, pool.clone(), pool))
+            Ok((backend, pool.clone(), pool, generation))
         }
         Backend::Sqlite => {
             // One writer: SQLite has one write lock anyway, and queueing in
@@ -56,21 +62,25 @@ pub(crate) async fn connect(url: &str) -> Result<(Backend, AnyPool, AnyPool)> {
             // their own connections; WAL lets them read while it writes.
             // The write connection is kept for the life of the pool: the
             // intake writer compares its `PRAGMA data_version` from batch to
-            // batch, which only means something on one connection.
+            // batch, which only means something on one connection (and
+            // `generation` says when the connection was replaced anyway).
+            let counter = generation.clone();
             let write = sqlite_pool(1)
                 .idle_timeout(None)
                 .max_lifetime(None)
-                .after_connect(|conn, _meta| {
+                .after_connect(move |conn, _meta| {
+                    let counter = counter.clone();
                     Box::pin(async move {
                         sqlite_pragmas(conn).await?;
                         conn.execute(WRITER_AUTOCHECKPOINT).await?;
+                        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         Ok(())
                     })
                 })
                 .connect_with(options.clone())
                 .await?;
             let read = sqlite_pool(8).connect_with(options).await?;
-            Ok((backend, write, read))
+            Ok((backend, write, read, generation))
         }
     }
 }

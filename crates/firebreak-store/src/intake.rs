@@ -1001,6 +1001,13 @@ impl Store {
             settled: false,
         };
         let conn = &mut guard.conn;
+        // Taken now, put back only once the batch is applied to the map: a
+        // batch that fails, or whose future is dropped halfway, leaves the
+        // map to be read again.
+        let known = open_alerts.version.take();
+        let generation = self
+            .write_generation
+            .load(std::sync::atomic::Ordering::SeqCst);
         let outcome = async {
             // `fetch_all`: `fetch_one` stops at the result of `BEGIN`.
             let rows = sqlx::query(READ).fetch_all(&mut **conn).await?;
@@ -1011,8 +1018,8 @@ impl Store {
             let max_alert: i64 = row.try_get("max_alert")?;
             let mut audit_seq: i64 = row.try_get("audit_seq")?;
             let mut audit_hash: String = row.try_get("audit_hash")?;
-            let data_version: i64 = row.try_get("data_version")?;
-            if open_alerts.version != Some(data_version) {
+            let version = (generation, row.try_get::<i64, _>("data_version")?);
+            if known != Some(version) {
                 let rows = sqlx::query(LOAD).fetch_all(&mut **conn).await?;
                 let mut by_key = HashMap::with_capacity(rows.len());
                 for row in &rows {
@@ -1029,7 +1036,6 @@ impl Store {
                     );
                 }
                 open_alerts.by_key = by_key;
-                open_alerts.version = Some(data_version);
             }
             let (open_keys, open): (Vec<String>, Vec<(String, Existing)>) = keys
                 .iter()
@@ -1140,14 +1146,14 @@ impl Store {
                 .execute(&mut **conn)
                 .await?;
             open_alerts.apply(&open_keys, &plan, &ids);
+            open_alerts.version = Some(version);
             self.checkpoint_soon();
             Ok(out)
         }
         .await;
         if outcome.is_err() {
             // Whether the batch was committed is not known for sure: the
-            // next batch reads the open alerts afresh.
-            open_alerts.version = None;
+            // next batch reads the open alerts afresh (`version` is None).
             // The transaction may be open: end it, or (the guard does) throw
             // the connection away rather than hand it back to the pool
             // mid-transaction.
@@ -1189,13 +1195,9 @@ impl Store {
             }
         }
         let plan = plan(deliveries, open);
-        let mut ids = Vec::with_capacity(plan.fresh.len());
-        for chunk in plan.fresh.chunks(CHUNK) {
-            let report_ids = insert_reports(self.backend, &mut tx, chunk, now_ms).await?;
-            let alert_ids =
-                insert_alerts(self.backend, &mut tx, chunk, &report_ids, now_ms).await?;
-            ids.extend(alert_ids.into_iter().zip(report_ids));
-        }
+        // Open alerts first: one resolved in this batch frees its key for a
+        // new alert of the same key, which the unique index would refuse
+        // while the old one still held it.
         for ((status, inc), alert_ids) in &plan.groups {
             for chunk in alert_ids.chunks(CHUNK * 4) {
                 let sql = update_sql(&mut Params::new(self.backend), status, chunk.len());
@@ -1208,6 +1210,13 @@ impl Store {
                 );
                 q.execute(&mut *tx).await?;
             }
+        }
+        let mut ids = Vec::with_capacity(plan.fresh.len());
+        for chunk in plan.fresh.chunks(CHUNK) {
+            let report_ids = insert_reports(self.backend, &mut tx, chunk, now_ms).await?;
+            let alert_ids =
+                insert_alerts(self.backend, &mut tx, chunk, &report_ids, now_ms).await?;
+            ids.extend(alert_ids.into_iter().zip(report_ids));
         }
         let unsuppressed = plan.unsuppressed();
         for chunk in unsuppressed.chunks(CHUNK * 4) {
@@ -2073,9 +2082,9 @@ impl Drop for ConnectionGuard {
 /// ends, so the map and the table agree whenever the lock is free.
 #[derive(Default)]
 pub(crate) struct OpenAlerts {
-    /// The write connection's `data_version` when the map was loaded; None
-    /// when it must be loaded.
-    version: Option<i64>,
+    /// The write connection's generation and `data_version` when the map
+    /// was last brought up to date; None when it must be read again.
+    version: Option<(u64, i64)>,
     by_key: HashMap<String, OpenAlert>,
 }
 

@@ -112,6 +112,8 @@ pub struct Store {
     read: sqlx::AnyPool,
     /// SQLite: the intake writer's open alerts (see [`intake`]).
     open_alerts: std::sync::Arc<tokio::sync::Mutex<intake::OpenAlerts>>,
+    /// SQLite: how many write connections have been opened.
+    write_generation: backend::WriteGeneration,
     /// SQLite: asks the background checkpointer to run (see
     /// [`backend::checkpointer`]); None on PostgreSQL.
     checkpoints: Option<std::sync::Arc<tokio::sync::mpsc::Sender<()>>>,
@@ -129,7 +131,7 @@ impl Store {
 
     /// Opens without migrating.
     pub async fn connect(url: &str) -> Result<Store> {
-        let (backend, write, read) = backend::connect(url).await?;
+        let (backend, write, read, write_generation) = backend::connect(url).await?;
         let checkpoints = match backend {
             Backend::Sqlite => Some(std::sync::Arc::new(backend::checkpointer(read.clone()))),
             Backend::Postgres => None,
@@ -139,6 +141,7 @@ impl Store {
             write,
             read,
             open_alerts: Default::default(),
+            write_generation,
             checkpoints,
         })
     }

@@ -1217,7 +1217,15 @@ struct BulkForm {
     incident: Option<String>,
     #[serde(default)]
     reason: Option<String>,
+    /// The page's filters, to come back to them.
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    service: Option<String>,
 }
+
+/// Failed reports named in a bulk action's notice; the rest are counted.
+const BULK_FAILURES_SHOWN: usize = 5;
 
 async fn bulk_triage(
     State(state): State<AppState>,
@@ -1270,7 +1278,7 @@ async fn bulk_triage(
             out.done.len(),
             if out.done.len() == 1 { "" } else { "s" }
         );
-        for failed in &out.failed {
+        for failed in out.failed.iter().take(BULK_FAILURES_SHOWN) {
             let why = failed
                 .problem
                 .detail
@@ -1278,10 +1286,23 @@ async fn bulk_triage(
                 .unwrap_or(&failed.problem.title);
             notice.push_str(&format!("; report {}: {why}", failed.report));
         }
+        if out.failed.len() > BULK_FAILURES_SHOWN {
+            notice.push_str(&format!(
+                "; {} more refused",
+                out.failed.len() - BULK_FAILURES_SHOWN
+            ));
+        }
         Ok(notice)
     }
     .await;
-    back("/triage", result)
+    let mut to = "/triage".to_owned();
+    for (name, value) in [("source", &f.source), ("service", &f.service)] {
+        if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+            let sep = if to.contains('?') { '&' } else { '?' };
+            to.push_str(&format!("{sep}{name}={}", encode(v)));
+        }
+    }
+    back(&to, result)
 }
 
 #[derive(Template)]

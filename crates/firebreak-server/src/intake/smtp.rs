@@ -2,7 +2,8 @@
 //! default): mail sent to it is stored exactly as `POST
 //! /api/v1/inbound/email` stores it, for the enabled `email` integration
 //! named by the local part of a recipient (`security@…` for an integration
-//! named `security`, in any case), else for the oldest enabled one.
+//! named `security`, in any case), else for the oldest enabled one. Mail
+//! whose recipients name only disabled integrations is refused (`550`).
 //!
 //! The protocol is `mailin`'s state machine driven by a small tokio loop.
 //! The final `250` of a message is sent only after the message is
@@ -150,36 +151,61 @@ async fn session(stream: TcpStream, ip: IpAddr, state: AppState) -> std::io::Res
     }
 }
 
-/// The enabled `email` integration a recipient's local part names, else
-/// the oldest enabled one.
+/// Where a message goes.
+enum Mailbox {
+    /// The enabled `email` integration a recipient's local part names, else
+    /// the oldest enabled one.
+    To(Box<firebreak_store::intake::IntegrationRecord>),
+    /// No enabled `email` integration exists (yet).
+    NoneYet,
+    /// Every recipient that names an `email` integration names a disabled
+    /// one: the mail is refused rather than filed in another mailbox.
+    Disabled(String),
+}
+
 async fn integration_for(
     state: &AppState,
     recipients: &[String],
-) -> Result<Option<firebreak_store::intake::IntegrationRecord>, firebreak_store::StoreError> {
+) -> Result<Mailbox, firebreak_store::StoreError> {
     let mailboxes: Vec<_> = state
         .store
         .integrations()
         .await?
         .into_iter()
-        .filter(|i| i.kind == "email" && i.is_enabled())
+        .filter(|i| i.kind == "email")
         .collect();
-    let named = recipients.iter().find_map(|r| {
-        let address = r.trim().trim_start_matches('<').trim_end_matches('>');
-        let local = address.rsplit_once('@').map_or(address, |(l, _)| l);
-        mailboxes
-            .iter()
-            .find(|i| i.name.eq_ignore_ascii_case(local))
-            .cloned()
-    });
-    Ok(named.or_else(|| mailboxes.into_iter().min_by_key(|i| i.id)))
+    let named: Vec<_> = recipients
+        .iter()
+        .filter_map(|r| {
+            let address = r.trim().trim_start_matches('<').trim_end_matches('>');
+            let local = address.rsplit_once('@').map_or(address, |(l, _)| l);
+            mailboxes
+                .iter()
+                .find(|i| i.name.eq_ignore_ascii_case(local))
+        })
+        .collect();
+    if let Some(i) = named.iter().find(|i| i.is_enabled()) {
+        return Ok(Mailbox::To(Box::new((*i).clone())));
+    }
+    if let Some(i) = named.first() {
+        return Ok(Mailbox::Disabled(i.name.clone()));
+    }
+    Ok(mailboxes
+        .into_iter()
+        .filter(|i| i.is_enabled())
+        .min_by_key(|i| i.id)
+        .map_or(Mailbox::NoneYet, |i| Mailbox::To(Box::new(i))))
 }
 
 /// Stores one message; the SMTP reply says how it went.
 async fn store(state: &AppState, raw: &[u8], recipients: &[String]) -> Response {
     let record = match integration_for(state, recipients).await {
-        Ok(Some(r)) => r,
-        Ok(None) => {
+        Ok(Mailbox::To(r)) => *r,
+        Ok(Mailbox::NoneYet) => {
             return Response::custom(451, "no email integration is configured yet".to_owned());
+        }
+        Ok(Mailbox::Disabled(name)) => {
+            return Response::custom(550, format!("mailbox {name} is disabled"));
         }
         Err(e) => {
             tracing::warn!(error = %e, "SMTP intake: reading integrations failed");

@@ -1573,6 +1573,27 @@ async fn the_smtp_listener_answers_250_only_once_the_mail_is_stored() {
     assert_eq!(codes[5], 250);
     assert_eq!(stored_by("Printer on fire").await, vec!["intake.support"]);
     assert_eq!(stored_by("Where is my refund").await, vec!["intake.smtp"]);
+
+    // A disabled mailbox refuses its mail instead of filing it elsewhere.
+    let list = get_ok(&app, &app.admin_token, "/api/v1/intake/integrations").await;
+    let support = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "support")
+        .unwrap()["id"]
+        .clone();
+    let (s, _) = app
+        .post(
+            &app.admin_token,
+            &format!("/api/v1/intake/integrations/{support}/disable"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let late = mail("Printer still on fire", "smtp4@example.org", None, None);
+    let codes = smtp_send_to(port, "support@firebreak.example", &late).await;
+    assert_eq!(codes[5], 550);
 }
 
 // ------------------------------------------------------------------ triage

@@ -518,6 +518,14 @@ async fn the_triage_page_filters_counts_bulk_dismisses_and_shows_noise() {
     submit(&c, "#bulk-submit").await;
     let notice = text(&c, ".notice").await;
     assert_eq!(notice, "2 reports dismissed", "{notice}");
+    // Back on the filtered queue.
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains("source=monitoring")
+    );
     assert!(
         c.find(Locator::Css("#backlog-monitoring")).await.is_err(),
         "the monitoring backlog is empty now"
@@ -530,6 +538,7 @@ async fn the_triage_page_filters_counts_bulk_dismisses_and_shows_noise() {
     assert_eq!(queue, json!([]));
 
     // Nothing ticked: refused with a message, nothing changes.
+    c.goto(&format!("{}/triage", app.url)).await.unwrap();
     submit(&c, "#bulk-submit").await;
     assert!(
         text(&c, ".error")

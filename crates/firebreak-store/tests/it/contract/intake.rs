@@ -19,6 +19,7 @@ contract_tests!(
     a_failed_batch_writes_nothing,
     two_stores_on_one_database_agree_on_open_alerts,
     a_silenced_alert_is_declared_by_a_repeat_once_no_longer_silenced,
+    an_open_alert_resolved_and_fired_again_in_one_batch_opens_a_new_one,
     routing_configuration_is_kept_and_audited,
     change_events_are_recorded_per_service,
     email_threads_onto_reports_and_keeps_evidence,
@@ -689,6 +690,50 @@ async fn a_silenced_alert_is_declared_by_a_repeat_once_no_longer_silenced(db: Db
         (AlertOutcomeKind::Repeated, Some("declare"), false)
     );
     second.close().await;
+}
+
+async fn an_open_alert_resolved_and_fired_again_in_one_batch_opens_a_new_one(db: Db) {
+    let s = &db.store;
+    let a = integration(&db, "a", "alertmanager", KEY).await;
+    let first = s
+        .ingest_alerts(
+            &[delivery(&a, vec![alert("k", AlertSignal::Firing)])],
+            at(1),
+        )
+        .await
+        .unwrap();
+    // Two requests of one batch: the resolve, then the key firing again.
+    let out = s
+        .ingest_alerts(
+            &[
+                delivery(&a, vec![alert("k", AlertSignal::Resolved)]),
+                delivery(&a, vec![alert("k", AlertSignal::Firing)]),
+            ],
+            at(2),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out[0][0].outcome, AlertOutcomeKind::Resolved);
+    assert_eq!(out[0][0].alert_id, first[0][0].alert_id);
+    assert_eq!(out[1][0].outcome, AlertOutcomeKind::Opened);
+    assert_ne!(out[1][0].alert_id, first[0][0].alert_id);
+    assert_eq!(
+        db.int("SELECT COUNT(*) FROM intake_alerts WHERE open_key IS NOT NULL")
+            .await,
+        1
+    );
+    // The next repeat counts on the new alert.
+    let out = s
+        .ingest_alerts(
+            &[delivery(&a, vec![alert("k", AlertSignal::Firing)])],
+            at(3),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (out[0][0].outcome, out[0][0].count),
+        (AlertOutcomeKind::Repeated, 2)
+    );
 }
 
 async fn routing_configuration_is_kept_and_audited(db: Db) {
