@@ -12,7 +12,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::DurationRound;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
@@ -1115,15 +1114,7 @@ async fn triage_page(
             service: service.clone(),
             limit: 200,
         };
-        let reports = state.store.triage_queue(&filter, &reader, c.now).await?;
-        let ids: Vec<i64> = reports.iter().map(|r| r.id).collect();
-        let alerts = state
-            .store
-            .alerts_for_reports(&ids, &reader)
-            .await?
-            .iter()
-            .map(|a| (a.report_id, crate::intake::wire::alert_brief(a)))
-            .collect();
+        let (reports, alerts) = crate::intake::triage::queue_with_alerts(&c, &filter).await?;
         let backlog = state
             .store
             .triage_backlog(&reader, c.now)
@@ -1137,11 +1128,7 @@ async fn triage_page(
                 )
             })
             .collect();
-        let today = c
-            .now
-            .duration_trunc(chrono::Duration::days(1))
-            .unwrap_or(c.now);
-        let from = today - chrono::Duration::days(NOISE_DAYS - 1);
+        let (from, to) = crate::intake::triage::noise_window(c.now, NOISE_DAYS);
         let days: Vec<String> = (0..NOISE_DAYS)
             .map(|d| {
                 (from + chrono::Duration::days(d))
@@ -1150,11 +1137,7 @@ async fn triage_page(
             })
             .collect();
         let mut noise: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
-        for row in state
-            .store
-            .report_noise(from, today + chrono::Duration::days(1), None, &reader)
-            .await?
-        {
+        for row in state.store.report_noise(from, to, None, &reader).await? {
             let day = (row.day.with_timezone(&chrono::Utc) - from).num_days();
             let counts = noise
                 .entry(row.service.unwrap_or_else(|| "(no service)".to_owned()))

@@ -9,13 +9,13 @@ use std::collections::{BTreeSet, HashMap};
 
 use axum::Json;
 use axum::extract::State;
-use chrono::{Duration, DurationRound, Utc};
+use chrono::{DateTime, Duration, DurationRound, Utc};
 
 use firebreak_api::intake::{
     AlertBrief, BacklogView, BulkAction, BulkFailure, BulkOutcome, BulkTriage, NoiseDay,
     NoiseQuery, NoiseView, TriageItem, TriageQuery,
 };
-use firebreak_api::{DismissReport, Problem, parse_incident_ref};
+use firebreak_api::{DismissReport, Problem, Report, parse_incident_ref};
 use firebreak_core::auth::Action;
 use firebreak_store::intake::TriageFilter;
 
@@ -45,35 +45,49 @@ pub(crate) async fn queue(
 ) -> Result<Json<Vec<TriageItem>>, ApiError> {
     let cx = state.ctx(&user);
     cx.require(Action::Read)?;
-    let reader = cx.reader();
-    let reports = state
-        .store
-        .triage_queue(
-            &TriageFilter {
-                status: q.status,
-                source: q.source,
-                service: q.service.clone(),
-                limit: q.limit.unwrap_or(200),
-            },
-            &reader,
-            cx.now,
-        )
-        .await?;
-    let ids: Vec<i64> = reports.iter().map(|r| r.id).collect();
-    let alerts = state.store.alerts_for_reports(&ids, &reader).await?;
-    let by_report: HashMap<i64, AlertBrief> = alerts
-        .iter()
-        .map(|a| (a.report_id, alert_brief(a)))
-        .collect();
+    let filter = TriageFilter {
+        status: q.status,
+        source: q.source,
+        service: q.service.clone(),
+        limit: q.limit.unwrap_or(200),
+    };
+    let (reports, mut alerts) = queue_with_alerts(&cx, &filter).await?;
     Ok(Json(
         reports
             .into_iter()
             .map(|report| TriageItem {
-                alert: by_report.get(&report.id).cloned(),
+                alert: alerts.remove(&report.id),
                 report,
             })
             .collect(),
     ))
+}
+
+/// The reports of the triage queue `cx`'s user may see, and the alert
+/// behind each that has one, by report id (the API's queue and the web
+/// triage page).
+pub(crate) async fn queue_with_alerts(
+    cx: &actions::Ctx<'_>,
+    filter: &TriageFilter,
+) -> Result<(Vec<Report>, HashMap<i64, AlertBrief>), ApiError> {
+    let reader = cx.reader();
+    let reports = cx.store.triage_queue(filter, &reader, cx.now).await?;
+    let ids: Vec<i64> = reports.iter().map(|r| r.id).collect();
+    let alerts = cx
+        .store
+        .alerts_for_reports(&ids, &reader)
+        .await?
+        .iter()
+        .map(|a| (a.report_id, alert_brief(a)))
+        .collect();
+    Ok((reports, alerts))
+}
+
+/// The noise view's window: the UTC days from `days - 1` days before
+/// `now`'s day to the end of `now`'s day, as (from, to).
+pub(crate) fn noise_window(now: DateTime<Utc>, days: i64) -> (DateTime<Utc>, DateTime<Utc>) {
+    let today = now.duration_trunc(Duration::days(1)).unwrap_or(now);
+    (today - Duration::days(days - 1), today + Duration::days(1))
 }
 
 /// The untriaged backlog per source, with the age of its oldest report.
@@ -204,9 +218,7 @@ pub(crate) async fn noise(
     if !(1..=366).contains(&days) {
         return Err(ApiError::bad("days", "`days` must be 1 to 366"));
     }
-    let today = cx.now.duration_trunc(Duration::days(1)).unwrap_or(cx.now);
-    let from = today - Duration::days(days - 1);
-    let to = today + Duration::days(1);
+    let (from, to) = noise_window(cx.now, days);
     let rows = state
         .store
         .report_noise(from, to, q.source, &cx.reader())

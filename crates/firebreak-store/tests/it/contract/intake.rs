@@ -75,6 +75,20 @@ fn delivery(i: &IntegrationRecord, alerts: Vec<AlertWrite>) -> AlertDelivery {
     }
 }
 
+/// One delivery of one alert, alone in its batch: its outcome.
+async fn ingest_one(
+    s: &firebreak_store::Store,
+    i: &IntegrationRecord,
+    w: AlertWrite,
+    t: i64,
+) -> firebreak_store::intake::AlertOutcome {
+    s.ingest_alerts(&[delivery(i, vec![w])], at(t))
+        .await
+        .unwrap()
+        .remove(0)
+        .remove(0)
+}
+
 fn all_reader() -> Reader {
     Reader {
         user_id: 0,
@@ -552,17 +566,8 @@ async fn a_failed_batch_writes_nothing(db: Db) {
         .unwrap();
     assert_eq!(out[0][0].outcome, AlertOutcomeKind::Opened);
     // The failed batch's resolve did not happen: "kept" is still open.
-    let out = s
-        .ingest_alerts(
-            &[delivery(&a, vec![alert("kept", AlertSignal::Firing)])],
-            at(3),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        (out[0][0].outcome, out[0][0].count),
-        (AlertOutcomeKind::Repeated, 2)
-    );
+    let out = ingest_one(s, &a, alert("kept", AlertSignal::Firing), 3).await;
+    assert_eq!((out.outcome, out.count), (AlertOutcomeKind::Repeated, 2));
     db.report("after the failure", false, &admin(), at(4)).await;
     assert_eq!(db.count("reports").await, reports + 2);
     assert!(s.verify_audit().await.unwrap().ok);
@@ -631,16 +636,7 @@ async fn a_silenced_alert_is_declared_by_a_repeat_once_no_longer_silenced(db: Db
         }
         w
     };
-    let send = |w: AlertWrite, t: i64| {
-        let d = [delivery(&a, vec![w])];
-        async move {
-            s.ingest_alerts(&d, at(t))
-                .await
-                .unwrap()
-                .remove(0)
-                .remove(0)
-        }
-    };
+    let send = |w: AlertWrite, t: i64| ingest_one(s, &a, w, t);
     let o = send(routed("silenced"), 1).await;
     assert_eq!(
         (o.outcome, o.disposition.as_deref(), o.unsuppressed),
@@ -679,12 +675,7 @@ async fn a_silenced_alert_is_declared_by_a_repeat_once_no_longer_silenced(db: Db
         (Some("declare"), false)
     );
     let second = db.second_store().await;
-    let o = second
-        .ingest_alerts(&[delivery(&a, vec![routed("declare")])], at(5))
-        .await
-        .unwrap()
-        .remove(0)
-        .remove(0);
+    let o = ingest_one(&second, &a, routed("declare"), 5).await;
     assert_eq!(
         (o.outcome, o.disposition.as_deref(), o.unsuppressed),
         (AlertOutcomeKind::Repeated, Some("declare"), false)
@@ -723,17 +714,8 @@ async fn an_open_alert_resolved_and_fired_again_in_one_batch_opens_a_new_one(db:
         1
     );
     // The next repeat counts on the new alert.
-    let out = s
-        .ingest_alerts(
-            &[delivery(&a, vec![alert("k", AlertSignal::Firing)])],
-            at(3),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        (out[0][0].outcome, out[0][0].count),
-        (AlertOutcomeKind::Repeated, 2)
-    );
+    let out = ingest_one(s, &a, alert("k", AlertSignal::Firing), 3).await;
+    assert_eq!((out.outcome, out.count), (AlertOutcomeKind::Repeated, 2));
 }
 
 async fn routing_configuration_is_kept_and_audited(db: Db) {
