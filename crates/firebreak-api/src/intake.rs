@@ -59,6 +59,13 @@ pub struct CreateIntegration {
     /// Grafana only: the timestamp header the contact point signs with.
     #[serde(default)]
     pub hmac_timestamp_header: Option<String>,
+    /// Declare (and page for) a critical or high alert that no routing rule
+    /// matches, when its service is known (the alert's or the
+    /// integration's). Default `true`, as PagerDuty pages for high-urgency
+    /// services; `false` leaves such alerts in the triage queue.
+    #[serde(default)]
+    #[schema(default = true)]
+    pub auto_declare: Option<bool>,
 }
 
 /// An integration. Its key is never shown again after creation or rotation.
@@ -84,6 +91,9 @@ pub struct IntegrationView {
     pub enabled: bool,
     pub created_at: DateTime<Utc>,
     pub disabled_at: Option<DateTime<Utc>>,
+    /// Critical and high alerts no routing rule matches declare an incident
+    /// (and page) when their service is known.
+    pub auto_declare: bool,
 }
 
 /// The answer to creating an integration or rotating its key: the only

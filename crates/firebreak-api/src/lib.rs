@@ -532,7 +532,8 @@ pub struct Escalation {
     pub level: i64,
     pub rule: String,
     pub reason: String,
-    /// `incident_lead`, `leadership`, `owning_team` or `user`.
+    /// `incident_lead`, `leadership`, `owning_team`, `user`, or `fallback`
+    /// (told that a page reached nobody).
     pub audience: String,
     /// Who or what escalated: a user, or `system` for rules and timers.
     pub from: String,
@@ -540,10 +541,16 @@ pub struct Escalation {
     pub to_user: Option<UserRef>,
     pub page: bool,
     pub at: DateTime<Utc>,
-    /// The chain's state: `active`, `acknowledged`, `exhausted`.
+    /// The chain's state: `active`, `acknowledged`, `exhausted`, or `closed`
+    /// (the incident closed before anyone acknowledged).
     pub chain_state: Option<String>,
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub acknowledged_by: Option<String>,
+    /// `routed`: a message was queued for this recipient. `unrouted`: it
+    /// reached nobody (no policy, nobody on call, no such user, or no
+    /// contact method); for a page, nobody was paged, and the configured
+    /// fallback (`[escalation] fallback`) was told.
+    pub state: String,
 }
 
 /// A manual escalation.

@@ -124,6 +124,7 @@ async fn serve(
                 mapping: None,
                 hmac_secret: None,
                 hmac_timestamp_header: None,
+                auto_declare: true,
             },
             &Actor::local("bench"),
             now,

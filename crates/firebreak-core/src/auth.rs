@@ -101,6 +101,15 @@ pub fn allowed(role: Role, action: Action) -> bool {
         .is_some_and(|(_, roles)| roles.contains(&role))
 }
 
+/// Whether a user of `role` may be made an incident's owner or incident
+/// lead: only roles that may respond to it (change it, mark its checklist,
+/// move its phase). Viewers, support and leadership may not. The server
+/// adds the part that needs data: the user must be enabled, not an
+/// integration's service account, and reachable (a contact method).
+pub fn may_own_incident(role: Role) -> bool {
+    allowed(role, Action::Respond)
+}
+
 /// Whether a user may see a confidential record (a security incident or a
 /// disclosure report): the security team and admins always, anyone else only
 /// when added to that incident.
@@ -129,6 +138,17 @@ mod tests {
                 *action == Action::Read,
                 "{action}"
             );
+        }
+    }
+
+    #[test]
+    fn only_responding_roles_may_own_or_lead() {
+        for role in Role::ALL {
+            let expected = matches!(
+                role,
+                Role::Admin | Role::Lead | Role::Responder | Role::Security
+            );
+            assert_eq!(may_own_incident(*role), expected, "{role}");
         }
     }
 

@@ -44,6 +44,12 @@ named_enum!(Phase, "phase", {
 });
 
 impl Phase {
+    /// Whether an incident in this phase may still be escalated (by hand or
+    /// by any rule): a closed incident pages nobody.
+    pub fn escalates(self) -> bool {
+        self != Phase::Closed
+    }
+
     /// The phase after this one, if any.
     pub fn next(self) -> Option<Phase> {
         let i = Phase::ALL.iter().position(|p| *p == self)?;

@@ -199,6 +199,13 @@ pub fn suggest(facts: &ImpactFacts) -> Suggestion {
         })
 }
 
+/// The severity an incident is triaged with: the one chosen, else the
+/// facts' suggestion. No incident leaves triage (or is declared) without a
+/// severity; every interface declares through this rule.
+pub fn triage_severity(chosen: Option<Severity>, facts: &ImpactFacts) -> Severity {
+    chosen.unwrap_or_else(|| suggest(facts).severity)
+}
+
 /// Whether choosing `chosen` needs a recorded reason: when it differs from
 /// the suggestion, or when it changes a severity already set.
 pub fn severity_choice_needs_reason(

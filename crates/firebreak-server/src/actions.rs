@@ -16,7 +16,7 @@ use firebreak_api::{
 };
 use firebreak_core::auth::{Action, allowed, can_see_confidential};
 use firebreak_core::phase::ItemAction;
-use firebreak_core::severity::{severity_choice_needs_reason, suggest};
+use firebreak_core::severity::{severity_choice_needs_reason, suggest, triage_severity};
 use firebreak_core::{GateState, TransitionKind};
 use firebreak_store::incidents::{IncidentFields, ItemWrite};
 use firebreak_store::{
@@ -88,6 +88,17 @@ impl Ctx<'_> {
             Some(u) if !u.disabled => Ok(u.id),
             _ => Err(ApiError::invalid(field, format!("no user named `{name}`"))),
         }
+    }
+
+    /// The user `name` if they may be made owner or incident lead
+    /// ([`escalate::assignable`]); refused naming `field` otherwise.
+    fn assignee(
+        &self,
+        dir: &firebreak_store::Directory,
+        field: &str,
+        name: &str,
+    ) -> Result<i64, ApiError> {
+        escalate::assignable(dir, name).map_err(|why| ApiError::invalid(field, why))
     }
 
     async fn service_id(&self, field: &str, name: &str) -> Result<i64, ApiError> {
@@ -187,12 +198,13 @@ pub async fn declare(
             ),
         ));
     }
+    let dir = cx.store.directory().await?;
     let owner_id = match &req.owner {
-        Some(name) => Some(cx.user_id("owner", name).await?),
+        Some(name) => Some(cx.assignee(&dir, "owner", name)?),
         None => None,
     };
     let lead_id = match &req.lead {
-        Some(name) => Some(cx.user_id("lead", name).await?),
+        Some(name) => Some(cx.assignee(&dir, "lead", name)?),
         None => None,
     };
     let service_id = match &req.service {
@@ -212,9 +224,17 @@ pub async fn declare(
         reason: None,
         details: json!({"kind": req.kind, "from_report": from_report}),
     }];
-    if let Some(sev) = req.severity {
-        timeline.push(severity_entry(None, sev, &facts, reason.as_deref()));
+    // No severity chosen: the facts' suggestion is the severity, so the
+    // escalation rules see it and the page goes out.
+    let severity = triage_severity(req.severity, &facts);
+    let mut entry = severity_entry(None, severity, &facts, reason.as_deref());
+    if req.severity.is_none() {
+        entry.summary = format!(
+            "Severity set to {severity} (the facts' suggestion: {})",
+            suggestion.rule.explanation()
+        );
     }
+    timeline.push(entry);
     for (who, id) in [("owner", owner_id), ("lead", lead_id)] {
         if let (Some(id), Some(name)) = (
             id,
@@ -239,11 +259,10 @@ pub async fn declare(
             });
         }
     }
-    let dir = cx.store.directory().await?;
     let decisions = decide(
         &View::default(),
         &View {
-            severity: req.severity,
+            severity: Some(severity),
             facts,
         },
         &History::default(),
@@ -262,7 +281,7 @@ pub async fn declare(
             title,
             summary,
             kind: req.kind,
-            severity: req.severity,
+            severity: Some(severity),
             suggested_severity: suggestion.severity,
             severity_rule: suggestion.rule,
             phase: Phase::Triage,
@@ -329,19 +348,19 @@ pub async fn update(cx: &Ctx<'_>, id: i64, req: &UpdateIncident) -> Result<Incid
         None => None,
     };
     let reason = text("reason", req.reason.as_deref(), false)?;
+    let dir = cx.store.directory().await?;
     let owner = match &req.owner {
-        Some(name) => Some((name.clone(), cx.user_id("owner", name).await?)),
+        Some(name) => Some((name.clone(), cx.assignee(&dir, "owner", name)?)),
         None => None,
     };
     let lead = match &req.lead {
-        Some(name) => Some((name.clone(), cx.user_id("lead", name).await?)),
+        Some(name) => Some((name.clone(), cx.assignee(&dir, "lead", name)?)),
         None => None,
     };
     let service = match &req.service {
         Some(name) => Some((name.clone(), cx.service_id("service", name).await?)),
         None => None,
     };
-    let dir = cx.store.directory().await?;
     let services = cx.store.list_services().await?;
     let incident = change(cx, id, |state| {
         let old = &state.fields;
@@ -473,7 +492,12 @@ pub async fn update(cx: &Ctx<'_>, id: i64, req: &UpdateIncident) -> Result<Incid
             severity: c.fields.severity,
             facts: c.fields.facts,
         };
-        let decisions = decide(&before, &after, &state.history);
+        // A closed incident pages nobody, whatever changes.
+        let decisions = if state.fields.phase.escalates() {
+            decide(&before, &after, &state.history)
+        } else {
+            Vec::new()
+        };
         let service_name = c
             .fields
             .service_id
@@ -504,6 +528,16 @@ pub async fn escalate_manual(
 ) -> Result<Incident, ApiError> {
     cx.require(Action::Respond)?;
     let incident = cx.incident(id).await?;
+    if !incident.phase.escalates() {
+        return Err(ApiError::invalid(
+            "phase",
+            format!(
+                "{} is {}: a closed incident cannot be escalated",
+                incident.reference,
+                incident.phase.label()
+            ),
+        ));
+    }
     let reason = text("reason", Some(reason), true)?.unwrap_or_default();
     let audience = match to.trim() {
         "incident_lead" => Audience::IncidentLead,

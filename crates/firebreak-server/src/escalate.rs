@@ -37,6 +37,10 @@ pub struct EscalationConfig {
     /// down) says so in its reason.
     #[serde(default = "default_late")]
     pub late_after_secs: i64,
+    /// User names told (a notice through their contact methods) whenever a
+    /// page reaches nobody: no policy, nobody on call, no contact method.
+    #[serde(default)]
+    pub fallback: Vec<String>,
 }
 
 fn default_late() -> i64 {
@@ -49,8 +53,51 @@ impl Default for EscalationConfig {
             incident_lead_policy: None,
             leadership: Vec::new(),
             late_after_secs: default_late(),
+            fallback: Vec::new(),
         }
     }
+}
+
+/// Whether `name` is an integration's service account (`intake.<name>`).
+pub fn is_service_account(name: &str) -> bool {
+    name.starts_with("intake.")
+}
+
+/// The one eligibility rule for an incident's owner and incident lead:
+/// an enabled person (not an integration's service account) whose role may
+/// respond (`firebreak_core::auth::may_own_incident`) and who can be
+/// reached (at least one contact method). Answers the user's id, or why
+/// not.
+pub fn assignable(dir: &Directory, name: &str) -> Result<i64, String> {
+    let Some(u) = dir.users.iter().find(|u| u.name == name && !u.disabled) else {
+        return Err(format!("no user named `{name}`"));
+    };
+    if is_service_account(&u.name) {
+        return Err(format!(
+            "`{name}` is an integration's service account, not a person"
+        ));
+    }
+    if !firebreak_core::auth::may_own_incident(u.role) {
+        return Err(format!(
+            "`{name}` has the role `{}`, which may not respond to incidents",
+            u.role
+        ));
+    }
+    if !dir.contacts.iter().any(|c| c.user_id == u.id) {
+        return Err(format!(
+            "`{name}` has no contact method, so nobody could reach them; add one first"
+        ));
+    }
+    Ok(u.id)
+}
+
+/// The users who may be made owner or incident lead (for pickers).
+pub fn assignable_users(dir: &Directory) -> Vec<firebreak_api::User> {
+    dir.users
+        .iter()
+        .filter(|u| assignable(dir, &u.name).is_ok())
+        .cloned()
+        .collect()
 }
 
 /// What the plan needs to know of the incident.
@@ -102,10 +149,79 @@ pub fn plan(
         };
         let mut line = line;
         warn_unreached(&write, &mut line);
+        let unrouted = write.page && write.messages.is_empty();
         writes.push(write);
         lines.push(line);
+        if unrouted {
+            let (w, l) = fallback(dir, config, d, now);
+            writes.push(w);
+            lines.push(l);
+        }
     }
     (writes, lines)
+}
+
+/// A page reached nobody: the configured fallback users are told, loudly.
+/// Without a fallback (or when it reaches nobody either) the timeline and
+/// the escalation record say so.
+fn fallback(
+    dir: &Directory,
+    config: &EscalationConfig,
+    d: &Decision,
+    now: DateTime<Utc>,
+) -> (EscalationWrite, TimelineEntry) {
+    let why = format!("nobody was paged ({}): {}", d.rule, d.reason);
+    let fd = Decision {
+        rule: d.rule,
+        audience: d.audience.clone(),
+        page: false,
+        reason: why,
+    };
+    let (mut w, mut l) = notice(
+        dir,
+        &IncidentInfo {
+            service: None,
+            owner_id: None,
+        },
+        &fd,
+        "fallback",
+        &config.fallback,
+        "no fallback is configured ([escalation] fallback)",
+        now,
+    );
+    if let Ok(mut v) = serde_json::from_value::<OutboxMessage>(
+        w.messages
+            .first()
+            .map(|m| m.message.clone())
+            .unwrap_or_default(),
+    ) {
+        v.event = "unrouted".into();
+        let value = serde_json::to_value(&v).unwrap_or_default();
+        for m in &mut w.messages {
+            m.message = value.clone();
+            if let Some(r) = w
+                .recipients
+                .iter()
+                .find(|r| r.user_id.is_some() && r.user_id == m.user_id)
+            {
+                m.message["recipient"] = r.name.clone().into();
+            }
+        }
+    }
+    l.kind = "unrouted";
+    l.summary = if w.messages.is_empty() {
+        format!(
+            "Warning: nobody was paged, and no fallback could be told: {}",
+            names(&w.recipients)
+        )
+    } else {
+        format!(
+            "Warning: nobody was paged; told the fallback: {}",
+            names(&w.recipients)
+        )
+    };
+    warn_unreached(&w, &mut l);
+    (w, l)
 }
 
 /// The policy that pages the incident lead for this incident.
@@ -404,6 +520,7 @@ fn notice(
     };
     let who = match audience {
         "leadership" => "leadership",
+        "fallback" => "the fallback",
         _ => "the owning team",
     };
     let l = line(
@@ -510,9 +627,32 @@ pub fn on_timeout(
     if due.chain_state != "active" {
         return TimerPlan {
             escalation: None,
+            fallback: None,
             chain_state: None,
             timeline: Vec::new(),
             outcome: due.chain_state.clone(),
+        };
+    }
+    // A closed incident pages nobody: its chain stops at the next deadline.
+    if due
+        .incident_phase
+        .parse::<firebreak_core::Phase>()
+        .is_ok_and(|p| !p.escalates())
+    {
+        return TimerPlan {
+            escalation: None,
+            fallback: None,
+            chain_state: Some("closed".into()),
+            timeline: vec![TimelineEntry {
+                kind: "escalation_stopped",
+                summary: format!(
+                    "Escalation by policy `{}` stopped: the incident is closed",
+                    due.policy_name
+                ),
+                reason: None,
+                details: json!({"chain_id": due.chain_id}),
+            }],
+            outcome: "closed".into(),
         };
     }
     let policy = match serde_json::from_value::<Policy>(due.policy.clone()) {
@@ -520,6 +660,7 @@ pub fn on_timeout(
         _ => {
             return TimerPlan {
                 escalation: None,
+                fallback: None,
                 chain_state: Some("exhausted".into()),
                 timeline: vec![TimelineEntry {
                     kind: "escalation_exhausted",
@@ -558,6 +699,7 @@ pub fn on_timeout(
             let Some(lv) = policy.levels.get(next) else {
                 return TimerPlan {
                     escalation: None,
+                    fallback: None,
                     chain_state: Some("exhausted".into()),
                     timeline: Vec::new(),
                     outcome: "exhausted".into(),
@@ -595,15 +737,31 @@ pub fn on_timeout(
             };
             let mut entry = entry;
             warn_unreached(&w, &mut entry);
+            let mut timeline = vec![entry];
+            let fallback = if w.messages.is_empty() {
+                let d = Decision {
+                    rule: Rule::AckTimeout,
+                    audience: Audience::IncidentLead,
+                    page: true,
+                    reason: reason.clone(),
+                };
+                let (fw, fl) = fallback(dir, config, &d, now);
+                timeline.push(fl);
+                Some(fw)
+            } else {
+                None
+            };
             TimerPlan {
+                fallback,
                 escalation: Some(w),
                 chain_state: None,
-                timeline: vec![entry],
+                timeline,
                 outcome: "escalated".into(),
             }
         }
         Step::Exhausted => TimerPlan {
             escalation: None,
+            fallback: None,
             chain_state: Some("exhausted".into()),
             timeline: vec![TimelineEntry {
                 kind: "escalation_exhausted",

@@ -113,6 +113,8 @@ pub struct DueTimer {
 #[derive(Debug, Clone)]
 pub struct TimerPlan {
     pub escalation: Option<EscalationWrite>,
+    /// When that escalation reached nobody: the fallback users told so.
+    pub fallback: Option<EscalationWrite>,
     /// The chain's new state, if it changes (`exhausted`).
     pub chain_state: Option<String>,
     pub timeline: Vec<TimelineEntry>,
@@ -669,15 +671,15 @@ impl Store {
             };
             let p = plan(&due);
             let actor = Actor::system();
-            if let Some(w) = &p.escalation {
-                self.write_escalations(
-                    &mut tx,
-                    due.incident_id,
-                    &actor,
-                    std::slice::from_ref(w),
-                    now,
-                )
-                .await?;
+            let writes: Vec<EscalationWrite> = p
+                .escalation
+                .iter()
+                .chain(p.fallback.iter())
+                .cloned()
+                .collect();
+            if !writes.is_empty() {
+                self.write_escalations(&mut tx, due.incident_id, &actor, &writes, now)
+                    .await?;
             }
             if let Some(state) = &p.chain_state {
                 sqlx::query("UPDATE escalation_chains SET state = $1 WHERE id = $2")
@@ -797,7 +799,9 @@ impl Store {
         let rows = sqlx::query(
             "SELECT e.id, e.incident_id, e.chain_id, e.level, e.rule, e.reason, e.audience, e.actor, \
              e.recipient_user_id, u.name AS user_name, e.recipient, e.page, e.created_at, c.state, \
-             c.acknowledged_at, c.acknowledged_by FROM escalations e LEFT JOIN users u ON u.id = e.recipient_user_id \
+             c.acknowledged_at, c.acknowledged_by, \
+             (SELECT COUNT(*) FROM outbox o WHERE o.escalation_id = e.id) AS messages \
+             FROM escalations e LEFT JOIN users u ON u.id = e.recipient_user_id \
              LEFT JOIN escalation_chains c ON c.id = e.chain_id WHERE e.incident_id = $1 ORDER BY e.id",
         )
         .bind(incident_id)
@@ -824,6 +828,11 @@ impl Store {
                     chain_state: r.try_get("state")?,
                     acknowledged_at: acked.map(time),
                     acknowledged_by: r.try_get("acknowledged_by")?,
+                    state: if r.try_get::<i64, _>("messages")? > 0 {
+                        "routed".to_owned()
+                    } else {
+                        "unrouted".to_owned()
+                    },
                 })
             })
             .collect()

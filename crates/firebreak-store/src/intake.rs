@@ -58,6 +58,9 @@ pub struct IntegrationRecord {
     pub user_name: String,
     pub created_at: DateTime<Utc>,
     pub disabled_at: Option<DateTime<Utc>>,
+    /// Declares critical and high alerts that no routing rule matched when
+    /// their service is known.
+    pub auto_declare: bool,
 }
 
 impl std::fmt::Debug for IntegrationRecord {
@@ -99,6 +102,7 @@ pub struct NewIntegration {
     pub mapping: Option<String>,
     pub hmac_secret: Option<String>,
     pub hmac_timestamp_header: Option<String>,
+    pub auto_declare: bool,
 }
 
 impl std::fmt::Debug for NewIntegration {
@@ -123,7 +127,7 @@ fn key_hint(key: &str) -> String {
 
 const INTEGRATION_SELECT: &str = "SELECT g.id, g.name, g.kind, g.service_id, s.name AS service_name, \
     g.key_hint, g.mapping, g.hmac_secret, g.hmac_timestamp_header, g.user_id, u.name AS user_name, \
-    g.created_at, g.disabled_at FROM intake_integrations g JOIN users u ON u.id = g.user_id \
+    g.created_at, g.disabled_at, g.auto_declare FROM intake_integrations g JOIN users u ON u.id = g.user_id \
     LEFT JOIN services s ON s.id = g.service_id";
 
 fn integration_from_row(row: &sqlx::any::AnyRow) -> Result<IntegrationRecord> {
@@ -141,6 +145,7 @@ fn integration_from_row(row: &sqlx::any::AnyRow) -> Result<IntegrationRecord> {
         user_name: row.try_get("user_name")?,
         created_at: time(row.try_get("created_at")?),
         disabled_at: row.try_get::<Option<i64>, _>("disabled_at")?.map(time),
+        auto_declare: row.try_get::<i64, _>("auto_declare")? != 0,
     })
 }
 
@@ -762,8 +767,8 @@ impl Store {
         let user_id: i64 = user.try_get("id")?;
         let row = sqlx::query(
             "INSERT INTO intake_integrations (name, kind, service_id, key_hash, key_hint, mapping, \
-             hmac_secret, hmac_timestamp_header, user_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+             hmac_secret, hmac_timestamp_header, user_id, created_at, auto_declare) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(&new.name)
         .bind(&new.kind)
@@ -775,6 +780,7 @@ impl Store {
         .bind(new.hmac_timestamp_header.as_deref())
         .bind(user_id)
         .bind(ms(now))
+        .bind(i64::from(new.auto_declare))
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get("id")?;
@@ -786,6 +792,7 @@ impl Store {
             serde_json::json!({
                 "name": new.name, "kind": new.kind, "service_id": new.service_id,
                 "user": user_name, "signed": new.hmac_secret.is_some(),
+                "auto_declare": new.auto_declare,
             }),
             now,
         )

@@ -437,8 +437,20 @@ pub struct IntegrationCreateArgs {
     /// For `grafana`: the timestamp header the contact point signs with.
     #[arg(long, value_name = "HEADER", requires = "hmac_secret")]
     pub hmac_timestamp_header: Option<String>,
+    /// Declare (and page for) critical and high alerts that no routing rule
+    /// matches, when their service is known: `on` (the default) or `off`.
+    #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+    pub auto_declare: Option<bool>,
     #[command(flatten)]
     pub client: ClientArgs,
+}
+
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" | "true" | "yes" => Ok(true),
+        "off" | "false" | "no" => Ok(false),
+        other => Err(format!("`{other}` is not `on` or `off`")),
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -31,16 +31,18 @@ pub async fn integration(cmd: IntegrationCommand) -> Result<ExitCode> {
                 mapping: a.mapping,
                 hmac_secret: a.hmac_secret,
                 hmac_timestamp_header: a.hmac_timestamp_header,
+                auto_declare: a.auto_declare,
             };
             let created = client(&a.client)?.create_integration(&req).await?;
             print(&a.client, &created, |c| {
                 let i = &c.integration;
                 format!(
-                    "integration {} {} ({}) created; it acts as {}\n{}",
+                    "integration {} {} ({}) created; it acts as {}\n{}\n{}",
                     i.id,
                     i.name,
                     i.kind,
                     i.user,
+                    render::auto_declare(i),
                     render::integration_key(c)
                 )
             })

@@ -627,6 +627,15 @@ pub fn integration_table(list: &[IntegrationView]) -> String {
     )
 }
 
+/// What the integration does with critical and high alerts no rule matches.
+pub fn auto_declare(i: &IntegrationView) -> String {
+    if i.auto_declare {
+        "auto_declare: on (critical and high alerts no rule matches declare an incident and page, when their service is known)".to_owned()
+    } else {
+        "auto_declare: off (critical and high alerts no rule matches wait in triage and page nobody)".to_owned()
+    }
+}
+
 pub fn integration_full(i: &IntegrationView) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "integration {}  {}", i.id, i.name);
@@ -638,6 +647,7 @@ pub fn integration_full(i: &IntegrationView) -> String {
         enabled(i.enabled)
     );
     let _ = writeln!(out, "  acts as: {}", i.user);
+    let _ = writeln!(out, "  {}", auto_declare(i));
     let _ = writeln!(
         out,
         "  key: …{} (shown only when created or rotated)",

@@ -531,6 +531,10 @@ struct IncidentPage {
     active_pages: bool,
     failed_notifications: usize,
     runbook: Option<String>,
+    /// Pages that reached nobody (who they were for), and whether a
+    /// fallback was told.
+    unrouted: Vec<String>,
+    fallback_told: bool,
 }
 
 async fn incident_page(
@@ -550,13 +554,7 @@ async fn incident_page(
     };
     let loaded = async {
         let timeline = state.store.timeline(id).await?;
-        let users: Vec<User> = state
-            .store
-            .list_users()
-            .await?
-            .into_iter()
-            .filter(|u| !u.disabled)
-            .collect();
+        let users = crate::escalate::assignable_users(&state.store.directory().await?);
         let escalations = state.store.escalations(id).await?;
         let notifications = state.store.notifications(Some(id)).await?;
         let runbook = match &incident.service {
@@ -589,7 +587,20 @@ async fn incident_page(
                 .collect(),
         })
         .collect();
+    let unrouted: Vec<String> = escalations
+        .iter()
+        .filter(|e| e.page && e.state == "unrouted")
+        .map(|e| match &e.to_user {
+            Some(u) => format!("{} has no contact method", u.name),
+            None => e.to.clone(),
+        })
+        .collect();
+    let fallback_told = escalations
+        .iter()
+        .any(|e| e.audience == "fallback" && e.state == "routed");
     page(&IncidentPage {
+        unrouted,
+        fallback_told,
         nav_user: Some(s.user.clone()),
         csrf: s.csrf_token.clone(),
         error: f.error,
@@ -745,8 +756,8 @@ async fn declare_page(
     q: Result<Query<Flash>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let f = flash(q);
-    let users = match state.store.list_users().await {
-        Ok(u) => u,
+    let users = match state.store.directory().await {
+        Ok(d) => crate::escalate::assignable_users(&d),
         Err(e) => return error_page(&s, e.into()),
     };
     page(&DeclarePage {
@@ -1160,7 +1171,7 @@ async fn triage_page(
             .into_iter()
             .map(|svc| svc.name)
             .collect();
-        let users = state.store.list_users().await?;
+        let users = crate::escalate::assignable_users(&state.store.directory().await?);
         Ok::<_, ApiError>((reports, alerts, backlog, days, noise, services, users))
     }
     .await;

@@ -203,6 +203,7 @@ pub(crate) async fn create_integration(
                 mapping,
                 hmac_secret: req.hmac_secret.clone(),
                 hmac_timestamp_header: req.hmac_timestamp_header.clone(),
+                auto_declare: req.auto_declare.unwrap_or(true),
             },
             &cx.actor(),
             cx.now,
@@ -370,7 +371,15 @@ pub(crate) async fn test_payload(
     let service = integration.as_ref().and_then(|i| i.record.service.clone());
     let alerts = alerts
         .into_iter()
-        .map(|a| route(a, service.as_deref(), &routing, at))
+        .map(|a| {
+            route(
+                a,
+                service.as_deref(),
+                integration.as_ref().is_none_or(|i| i.record.auto_declare),
+                &routing,
+                at,
+            )
+        })
         .collect();
     Ok(Json(Tested {
         alerts,

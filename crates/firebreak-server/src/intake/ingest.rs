@@ -133,10 +133,13 @@ pub(crate) struct Suppression {
 /// kind; the service is the rule's or the alert's when it is a known
 /// service, else the integration's; a matching silence or a maintenance
 /// window of the service keeps the report from declaring (it is logged and
-/// visible all the same).
+/// visible all the same). Without a matching rule, a critical or high
+/// alert whose service is known declares when the integration's
+/// `auto_declare` is on (its default).
 pub(crate) fn route(
     mut alert: NormalizedAlert,
     integration_service: Option<&str>,
+    auto_declare: bool,
     routing: &Routing,
     now: DateTime<Utc>,
 ) -> Routed {
@@ -173,7 +176,12 @@ pub(crate) fn route(
                 reason: r.reason.clone(),
             })
     });
-    let declare = rule.is_some_and(|r| r.declare);
+    let declare = match rule {
+        Some(r) => r.declare,
+        None => {
+            auto_declare && service.is_some() && alert.severity.is_some_and(Severity::is_urgent)
+        }
+    };
     let disposition = if silenced_by.is_some() {
         "silenced"
     } else if maintenance.is_some() {
@@ -353,7 +361,15 @@ impl Runtime {
         let routing = self.routing(state, now).await?;
         let routed: Vec<Routed> = alerts
             .into_iter()
-            .map(|a| route(a, integration.record.service.as_deref(), &routing, now))
+            .map(|a| {
+                route(
+                    a,
+                    integration.record.service.as_deref(),
+                    integration.record.auto_declare,
+                    &routing,
+                    now,
+                )
+            })
             .collect();
         let delivery = AlertDelivery {
             integration_id: integration.record.id,
@@ -500,12 +516,16 @@ async fn declare(
         summary: Some(clip(&r.alert.description, actions::MAX_TEXT)).filter(|s| !s.is_empty()),
         kind: r.kind,
         severity: r.alert.severity,
-        severity_reason: Some(format!(
-            "routing rule `{}` declares alerts it matches; alert {} from integration `{}`",
-            r.rule.as_deref().unwrap_or("?"),
-            r.alert.dedup_key,
-            integration.record.name
-        )),
+        severity_reason: Some(match r.rule.as_deref() {
+            Some(rule) => format!(
+                "routing rule `{rule}` declares alerts it matches; alert {} from integration `{}`",
+                r.alert.dedup_key, integration.record.name
+            ),
+            None => format!(
+                "integration `{}` declares critical and high alerts no rule matches (auto_declare); alert {}",
+                integration.record.name, r.alert.dedup_key
+            ),
+        }),
         facts: None,
         owner: None,
         lead: None,
@@ -701,6 +721,7 @@ mod tests {
         let routed = route(
             alert(&[("severity", "critical"), ("env", "prod")]),
             None,
+            false,
             &r,
             during,
         );
@@ -718,6 +739,7 @@ mod tests {
                 ("alertname", "Noisy"),
             ]),
             None,
+            false,
             &r,
             during,
         );
@@ -731,6 +753,7 @@ mod tests {
                 ("alertname", "Noisy"),
             ]),
             None,
+            false,
             &r,
             end,
         );
@@ -740,6 +763,7 @@ mod tests {
         let routed = route(
             alert(&[("severity", "warning")]),
             Some("search"),
+            false,
             &r,
             during,
         );
@@ -748,10 +772,36 @@ mod tests {
         // An unknown service label falls back to the integration's service.
         let mut a = alert(&[]);
         a.service = Some("nope".into());
-        let routed = route(a, Some("payments"), &r, during);
+        let routed = route(a, Some("payments"), false, &r, during);
         assert_eq!(routed.service.as_deref(), Some("payments"));
         assert_eq!(routed.disposition, "triage");
-        let routed = route(alert(&[]), None, &r, during);
+        let routed = route(alert(&[]), None, false, &r, during);
         assert_eq!(routed.service, None);
+    }
+
+    #[test]
+    fn urgent_alerts_no_rule_matches_declare_when_the_integration_auto_declares() {
+        let r = routing();
+        let (_, end) = record_times();
+        let after = end + chrono::Duration::hours(1);
+        let mut a = alert(&[("severity", "critical")]);
+        a.severity = Some(Severity::Critical);
+        let routed = route(a.clone(), Some("payments"), true, &r, after);
+        assert_eq!(routed.rule, None);
+        assert_eq!(routed.disposition, "declare");
+        // Off: triage; no known service: triage; not urgent: triage.
+        assert_eq!(
+            route(a.clone(), Some("payments"), false, &r, after).disposition,
+            "triage"
+        );
+        assert_eq!(
+            route(a.clone(), None, true, &r, after).disposition,
+            "triage"
+        );
+        a.severity = Some(Severity::Medium);
+        assert_eq!(
+            route(a, Some("payments"), true, &r, after).disposition,
+            "triage"
+        );
     }
 }

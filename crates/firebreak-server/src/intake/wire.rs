@@ -59,6 +59,7 @@ pub fn integration_view(r: &IntegrationRecord, public_url: &str) -> IntegrationV
         enabled: r.is_enabled(),
         created_at: r.created_at,
         disabled_at: r.disabled_at,
+        auto_declare: r.auto_declare,
     }
 }
 

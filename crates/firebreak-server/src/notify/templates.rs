@@ -205,6 +205,7 @@ pub(crate) fn event_label(event: &str) -> String {
         "acknowledged" => "Acknowledged".to_owned(),
         "resolved" => "Resolved".to_owned(),
         "test" => "Test notification".to_owned(),
+        "unrouted" => "Nobody was paged".to_owned(),
         other => {
             let mut chars = other.chars();
             match chars.next() {

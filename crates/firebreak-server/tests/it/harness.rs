@@ -237,6 +237,19 @@ impl TestApp {
         token
     }
 
+    /// Gives `user` a contact method (a webhook nobody listens on), so they
+    /// may be made an incident's owner or lead.
+    pub async fn reachable(&self, user: &str) {
+        let (s, b) = self
+            .post(
+                &self.admin_token,
+                &format!("/api/v1/users/{user}/contact-methods"),
+                serde_json::json!({"label": "pager", "channel": {"kind": "webhook", "url": "http://127.0.0.1:9/hook"}}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+    }
+
     pub async fn post(
         &self,
         token: &str,

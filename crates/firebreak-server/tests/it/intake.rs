@@ -148,7 +148,7 @@ async fn alertmanager_webhooks_deduplicate_and_resolve(app: &TestApp) {
     service(app, "payments").await;
     let (key, url, view) = integration(
         app,
-        json!({"name": "prom-prod", "kind": "alertmanager", "service": "payments"}),
+        json!({"name": "prom-prod", "kind": "alertmanager", "service": "payments", "auto_declare": false}),
     )
     .await;
     assert_eq!(key.len(), 32);
@@ -452,7 +452,9 @@ async fn generic_webhooks_follow_their_mapping_and_mappings_can_be_tried() {
     assert_eq!(b["alerts"][0]["alert"]["title"], "Checkout 5xx");
     assert_eq!(b["alerts"][0]["alert"]["severity"], "critical");
     assert_eq!(b["alerts"][0]["service"], "shop");
-    assert_eq!(b["alerts"][0]["disposition"], "triage");
+    // Critical, its service known, no rule: a new integration's default
+    // (auto_declare) declares it.
+    assert_eq!(b["alerts"][0]["disposition"], "declare");
     let fields: Vec<&str> = b["explanation"]["fields"]
         .as_array()
         .unwrap()
@@ -901,7 +903,7 @@ async fn pagerduty_client_library_triggers_acknowledges_and_resolves() {
     service(&app, "checkout").await;
     let (key, url, _) = integration(
         &app,
-        json!({"name": "pd", "kind": "pagerduty", "service": "checkout"}),
+        json!({"name": "pd", "kind": "pagerduty", "service": "checkout", "auto_declare": false}),
     )
     .await;
     assert_eq!(url, format!("{}/v2/enqueue", app.url));

@@ -83,7 +83,7 @@ async fn alertmanager_delivers_firing_and_resolved_alerts_as_reports() {
     service(&app, "checkout").await;
     let (_, hook_url, _) = integration(
         &app,
-        json!({"name": "alertmanager", "kind": "alertmanager", "service": "checkout"}),
+        json!({"name": "alertmanager", "kind": "alertmanager", "service": "checkout", "auto_declare": false}),
     )
     .await;
 

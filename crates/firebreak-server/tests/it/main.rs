@@ -10,5 +10,6 @@ mod harness;
 mod intake;
 mod intake_alertmanager;
 mod notify;
+mod paging;
 mod receiver;
 mod web;

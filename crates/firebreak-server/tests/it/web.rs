@@ -13,7 +13,7 @@ use serde_json::json;
 use crate::harness::{TestApp, spawn};
 
 /// A chromedriver process, killed when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     url: String,
     _profile: tempfile::TempDir,
@@ -26,7 +26,7 @@ impl Drop for Driver {
     }
 }
 
-fn chromedriver() -> Driver {
+pub(crate) fn chromedriver() -> Driver {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -60,7 +60,7 @@ fn chromedriver() -> Driver {
     }
 }
 
-async fn browser(driver: &Driver) -> Client {
+pub(crate) async fn browser(driver: &Driver) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -81,7 +81,7 @@ async fn browser(driver: &Driver) -> Client {
         .expect("connect to chromedriver")
 }
 
-async fn text(c: &Client, css: &str) -> String {
+pub(crate) async fn text(c: &Client, css: &str) -> String {
     c.wait()
         .at_most(Duration::from_secs(10))
         .for_element(Locator::Css(css))
@@ -92,7 +92,7 @@ async fn text(c: &Client, css: &str) -> String {
         .unwrap()
 }
 
-async fn fill(c: &Client, css: &str, value: &str) {
+pub(crate) async fn fill(c: &Client, css: &str, value: &str) {
     c.find(Locator::Css(css))
         .await
         .unwrap()
@@ -101,7 +101,7 @@ async fn fill(c: &Client, css: &str, value: &str) {
         .unwrap();
 }
 
-async fn click(c: &Client, css: &str) {
+pub(crate) async fn click(c: &Client, css: &str) {
     c.find(Locator::Css(css))
         .await
         .unwrap()
@@ -112,7 +112,7 @@ async fn click(c: &Client, css: &str) {
 
 /// Clicks a submit button and waits until the browser has left the page:
 /// the old document's root goes stale once the new one replaces it.
-async fn submit(c: &Client, css: &str) {
+pub(crate) async fn submit(c: &Client, css: &str) {
     let root = c.find(Locator::Css("html")).await.unwrap();
     click(c, css).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
@@ -134,7 +134,7 @@ async fn select(c: &Client, css: &str, value: &str) {
         .unwrap();
 }
 
-async fn login(c: &Client, app: &TestApp, user: &str, password: &str) {
+pub(crate) async fn login(c: &Client, app: &TestApp, user: &str, password: &str) {
     c.goto(&format!("{}/incidents", app.url)).await.unwrap();
     // Not signed in: sent to the sign-in page.
     assert!(c.current_url().await.unwrap().path().starts_with("/login"));
@@ -161,6 +161,8 @@ async fn run(c: &Client, app: &TestApp) {
             .await
             .contains("User responder1 added as responder")
     );
+    // An owner must be reachable: a contact method for responder1.
+    app.reachable("responder1").await;
 
     // A report whose title tries to run script.
     c.goto(&format!("{}/reports/new", app.url)).await.unwrap();
@@ -374,6 +376,7 @@ async fn a_lead_acknowledges_a_page_and_sees_who_is_on_call() {
     .unwrap();
     let t = app.admin_token.clone();
     app.user("lead1", "lead").await;
+    app.reachable("admin").await;
     let schedule = json!({
         "name": "primary", "time_zone": "Europe/Berlin",
         "layers": [{"name": "daily", "rotation": {"name": "daily", "participants": ["lead1"],
@@ -443,7 +446,7 @@ async fn the_triage_page_filters_counts_bulk_dismisses_and_shows_noise() {
     service(&app, "payments").await;
     let (_, url, _) = integration(
         &app,
-        json!({"name": "prom", "kind": "alertmanager", "service": "payments"}),
+        json!({"name": "prom", "kind": "alertmanager", "service": "payments", "auto_declare": false}),
     )
     .await;
     let alerts = am_webhook(vec![

@@ -130,6 +130,21 @@ fn a_security_incident_from_report_to_closed() {
         .ok();
     let token = token.trim();
     let me = server.as_user(token);
+    // Owners and leads must be reachable: a contact method each.
+    for user in ["lead1", "responder1"] {
+        server
+            .as_user(&admin_token)
+            .run(&[
+                "contact",
+                "add",
+                user,
+                "--label",
+                "pager",
+                "--channel-json",
+                r#"{"kind": "webhook", "url": "http://127.0.0.1:9/hook"}"#,
+            ])
+            .ok();
+    }
 
     // A report arrives and is declared a critical security incident.
     let report = me
@@ -417,4 +432,56 @@ fn an_unreachable_server_and_bad_usage_are_clear() {
         err.contains("sekurity") && err.contains("security"),
         "{err}"
     );
+}
+
+/// Issue 8: a declaration without a severity takes the facts' suggestion
+/// (and pages by it); owners must be responders who can be reached.
+#[test]
+fn the_cli_declares_with_the_suggested_severity_and_refuses_unfit_owners() {
+    let server = Server::start();
+    let token = server.token("admin");
+    let admin = server.as_user(&token);
+    let incident = admin
+        .run(&[
+            "incident",
+            "declare",
+            "--title",
+            "Platform down for all users",
+            "--kind",
+            "availability",
+            "--fact",
+            "full_outage",
+            "--json",
+        ])
+        .json();
+    assert_eq!(str_of(&incident, "severity"), "critical", "{incident}");
+    let inc = str_of(&incident, "reference").to_owned();
+
+    server
+        .local(&["user", "add", "viewer1", "--role", "viewer"])
+        .ok();
+    let err = admin
+        .run(&["incident", "assign", &inc, "--owner", "viewer1"])
+        .fails(1);
+    assert!(err.contains("owner") && err.contains("viewer"), "{err}");
+    // admin has no contact method yet: refused, saying so.
+    let err = admin
+        .run(&["incident", "assign", &inc, "--owner", "admin"])
+        .fails(1);
+    assert!(err.contains("no contact method"), "{err}");
+    admin
+        .run(&[
+            "contact",
+            "add",
+            "admin",
+            "--label",
+            "pager",
+            "--channel-json",
+            r#"{"kind": "webhook", "url": "http://127.0.0.1:9/hook"}"#,
+        ])
+        .ok();
+    let out = admin
+        .run(&["incident", "assign", &inc, "--owner", "admin"])
+        .ok();
+    assert!(out.contains("owner admin"), "{out}");
 }

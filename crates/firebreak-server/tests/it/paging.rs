@@ -1,0 +1,670 @@
+//! Paging must not fail silently (issue 8, items 1, 2, 4 and 5): a declared
+//! incident always has a severity and pages by it, in every interface; an
+//! urgent alert from an integration bound to a service declares without a
+//! rule; a page that reached nobody says so loudly and tells the fallback;
+//! closed incidents are not escalated; only reachable responders own or
+//! lead.
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use serde_json::{Value, json};
+
+use firebreak_server::ServerConfig;
+use firebreak_server::notify::{Notifier, Templates};
+use firebreak_server::workers::{WorkerConfig, Workers};
+
+use crate::harness::{Db, ManualClock, TestApp, spawn_with};
+use crate::intake::{am_alert, am_webhook, integration, service};
+use crate::receiver::Receiver;
+
+struct Setup {
+    app: TestApp,
+    clock: Arc<ManualClock>,
+    workers: Workers,
+    hook: Receiver,
+}
+
+/// A server whose incident-lead policy pages `lead1` (a webhook contact);
+/// `configure` may change the escalation configuration.
+async fn setup_with(
+    db: Db,
+    policy: bool,
+    configure: impl FnOnce(&mut ServerConfig),
+) -> Option<Setup> {
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap());
+    let app = spawn_with(
+        db,
+        |c| {
+            c.escalation.incident_lead_policy = Some("incident-lead".into());
+            configure(c);
+        },
+        clock.clone(),
+    )
+    .await?;
+    let hook = Receiver::start(0).await;
+    app.user("lead1", "lead").await;
+    contact(&app, "lead1", &hook.url).await;
+    if policy {
+        let res = app
+            .http
+            .put(format!(
+                "{}/api/v1/escalation-policies/incident-lead",
+                app.url
+            ))
+            .bearer_auth(&app.admin_token)
+            .json(&json!({"levels": [{"targets": [{"user": "lead1"}], "ack_timeout_secs": 300}], "repeat": 0}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    let notifier = Notifier::new(None, Templates::default()).unwrap();
+    let workers = Workers::new(app.state.clone(), notifier, WorkerConfig::default())
+        .await
+        .unwrap();
+    Some(Setup {
+        app,
+        clock,
+        workers,
+        hook,
+    })
+}
+
+async fn setup() -> Setup {
+    setup_with(Db::Sqlite, true, |_| {}).await.unwrap()
+}
+
+async fn contact(app: &TestApp, user: &str, url: &str) {
+    let (s, b) = app
+        .post(
+            &app.admin_token,
+            &format!("/api/v1/users/{user}/contact-methods"),
+            json!({"label": "hook", "channel": {"kind": "webhook", "url": url}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+}
+
+impl Setup {
+    async fn step(&self) {
+        let now = firebreak_server::Clock::now(&*self.clock);
+        self.workers.run_once(now).await.unwrap();
+    }
+
+    async fn escalations(&self, id: i64) -> Vec<Value> {
+        let (s, b) = self
+            .app
+            .get(
+                &self.app.admin_token,
+                &format!("/api/v1/incidents/{id}/escalations"),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        b.as_array().unwrap().clone()
+    }
+
+    fn pages_to(&self, who: &str) -> usize {
+        self.hook
+            .all()
+            .iter()
+            .filter(|r| r.accepted && r.body["recipient"] == who && r.body["event"] == "page")
+            .count()
+    }
+}
+
+/// A signed-in web session: its cookie and CSRF token.
+async fn web_session(
+    app: &TestApp,
+    user: &str,
+    password: &str,
+) -> (reqwest::Client, String, String) {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = http
+        .post(format!("{}/login", app.url))
+        .form(&[
+            ("username", user),
+            ("password", password),
+            ("next", "/incidents"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let cookie = res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = get_page(&http, &cookie, &format!("{}/incidents/new", app.url)).await;
+    let at = page.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+    let csrf = page[at..].split('"').next().unwrap().to_owned();
+    (http, cookie, csrf)
+}
+
+async fn get_page(http: &reqwest::Client, cookie: &str, url: &str) -> String {
+    let res = http.get(url).header("cookie", cookie).send().await.unwrap();
+    assert_eq!(res.status(), 200, "{url}");
+    res.text().await.unwrap()
+}
+
+/// The `<select id=…>` element's text.
+fn select_of<'a>(page: &'a str, id: &str) -> &'a str {
+    let start = page.find(&format!("id=\"{id}\"")).unwrap();
+    let end = start + page[start..].find("</select>").unwrap();
+    &page[start..end]
+}
+
+// ------------------------------------------------------------------ item 1
+
+#[tokio::test]
+async fn declaring_without_a_severity_takes_the_facts_suggestion_and_pages_in_api_and_web() {
+    let s = setup().await;
+    let t = s.app.admin_token.clone();
+
+    // API: no `severity`, a full outage: critical, and the lead is paged.
+    let (st, inc) = s
+        .app
+        .post(
+            &t,
+            "/api/v1/incidents",
+            json!({"title": "Checkout down", "kind": "availability", "facts": {"full_outage": true}}),
+        )
+        .await;
+    assert_eq!(st, 201, "{inc}");
+    assert_eq!(inc["severity"], "critical", "{inc}");
+    let id = inc["id"].as_i64().unwrap();
+    let esc = s.escalations(id).await;
+    assert!(
+        esc.iter()
+            .any(|e| e["rule"] == "urgent_severity" && e["to"] == "lead1"),
+        "{esc:?}"
+    );
+
+    // Web: the form's default "(the facts' suggestion)" sends severity "".
+    let (http, cookie, csrf) = web_session(&s.app, "admin", &s.app.admin_password).await;
+    let res = http
+        .post(format!("{}/incidents", s.app.url))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("title", "Platform down for all users"),
+            ("kind", "availability"),
+            ("fact", "full_outage"),
+            ("severity", ""),
+            ("severity_reason", ""),
+            ("owner", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let web_id: i64 = location
+        .trim_start_matches("/incidents/")
+        .split(['?', '/'])
+        .next()
+        .unwrap()
+        .trim_start_matches("INC-")
+        .parse()
+        .unwrap_or_else(|_| panic!("{location}"));
+    let (_, web_inc) = s.app.get(&t, &format!("/api/v1/incidents/{web_id}")).await;
+    assert_eq!(web_inc["severity"], "critical", "{web_inc}");
+    let esc = s.escalations(web_id).await;
+    assert!(
+        esc.iter().any(|e| e["rule"] == "urgent_severity"
+            && e["to"] == "lead1"
+            && e["state"] == "routed"),
+        "{esc:?}"
+    );
+
+    s.step().await;
+    assert_eq!(s.pages_to("lead1"), 2, "both declarations paged the lead");
+
+    // No facts and no severity: low, the suggestion, never none.
+    let (_, low) = s
+        .app
+        .post(
+            &t,
+            "/api/v1/incidents",
+            json!({"title": "Odd graph", "kind": "availability"}),
+        )
+        .await;
+    assert_eq!(low["severity"], "low", "{low}");
+}
+
+#[tokio::test]
+async fn a_rule_that_declares_without_a_severity_sets_the_suggestion() {
+    let s = setup().await;
+    let t = s.app.admin_token.clone();
+    let (_, url, _) = integration(
+        &s.app,
+        json!({"name": "prom", "kind": "alertmanager", "auto_declare": false}),
+    )
+    .await;
+    let (st, b) = s
+        .app
+        .post(
+            &t,
+            "/api/v1/intake/rules",
+            json!({"name": "everything", "matchers": ["alertname=\"Odd\""], "declare": true}),
+        )
+        .await;
+    assert_eq!(st, 201, "{b}");
+    let res = s
+        .app
+        .http
+        .post(&url)
+        .json(&am_webhook(vec![am_alert(
+            json!({"alertname": "Odd"}),
+            "firing",
+        )]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    let reference = body["alerts"][0]["incident"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"));
+    let id: i64 = reference.trim_start_matches("INC-").parse().unwrap();
+    let (_, inc) = s.app.get(&t, &format!("/api/v1/incidents/{id}")).await;
+    assert_eq!(inc["severity"], "low", "{inc}");
+}
+
+// ------------------------------------------------------------------ item 2
+
+#[tokio::test]
+async fn a_critical_alert_from_a_bound_integration_declares_and_pages_without_a_rule() {
+    let s = setup().await;
+    let t = s.app.admin_token.clone();
+    service(&s.app, "payments").await;
+    // The create answer states the default.
+    let (_, url, view) = integration(
+        &s.app,
+        json!({"name": "prom", "kind": "alertmanager", "service": "payments"}),
+    )
+    .await;
+    assert_eq!(view["auto_declare"], true, "{view}");
+    let (_, off_url, off) = integration(
+        &s.app,
+        json!({"name": "quiet", "kind": "alertmanager", "service": "payments", "auto_declare": false}),
+    )
+    .await;
+    assert_eq!(off["auto_declare"], false, "{off}");
+    let (_, list) = s.app.get(&t, "/api/v1/intake/integrations").await;
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["name"] == "prom" && i["auto_declare"] == true),
+        "{list}"
+    );
+
+    let send = |url: String, name: &'static str, severity: &'static str| {
+        let http = s.app.http.clone();
+        async move {
+            let res = http
+                .post(&url)
+                .json(&am_webhook(vec![am_alert(
+                    json!({"alertname": name, "severity": severity}),
+                    "firing",
+                )]))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    let b = send(url.clone(), "DiskFull", "critical").await;
+    assert_eq!(b["alerts"][0]["disposition"], "declare", "{b}");
+    let reference = b["alerts"][0]["incident"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{b}"));
+    let id: i64 = reference.trim_start_matches("INC-").parse().unwrap();
+    let (_, inc) = s.app.get(&t, &format!("/api/v1/incidents/{id}")).await;
+    assert_eq!(inc["severity"], "critical", "{inc}");
+    assert_eq!(inc["service"], "payments", "{inc}");
+    s.step().await;
+    assert_eq!(s.pages_to("lead1"), 1, "the critical alert paged");
+
+    // A warning waits in triage; so does a critical alert of an integration
+    // with auto_declare off.
+    let b = send(url, "Latency", "warning").await;
+    assert_eq!(b["alerts"][0]["disposition"], "triage", "{b}");
+    let b = send(off_url, "DiskFull2", "critical").await;
+    assert_eq!(b["alerts"][0]["disposition"], "triage", "{b}");
+    assert!(b["alerts"][0]["incident"].is_null(), "{b}");
+}
+
+// ------------------------------------------------------------------ item 4
+
+async fn nobody_paged_is_loud_on(db: Db) {
+    // No escalation policy at all; `admin` is the fallback and reachable.
+    let Some(s) = setup_with(db, false, |c| {
+        c.escalation.incident_lead_policy = None;
+        c.escalation.fallback = vec!["admin".into()];
+    })
+    .await
+    else {
+        return;
+    };
+    let t = s.app.admin_token.clone();
+    contact(&s.app, "admin", &s.hook.url).await;
+    let (st, inc) = s
+        .app
+        .post(
+            &t,
+            "/api/v1/incidents",
+            json!({"title": "Checkout down", "kind": "availability", "severity": "critical", "facts": {"full_outage": true}}),
+        )
+        .await;
+    assert_eq!(st, 201, "{inc}");
+    let id = inc["id"].as_i64().unwrap();
+    let esc = s.escalations(id).await;
+    let page = esc
+        .iter()
+        .find(|e| e["rule"] == "urgent_severity" && e["audience"] == "incident_lead")
+        .unwrap();
+    assert_eq!(page["state"], "unrouted", "{esc:?}");
+    let fallback = esc.iter().find(|e| e["audience"] == "fallback").unwrap();
+    assert_eq!(fallback["to"], "admin", "{esc:?}");
+    assert_eq!(fallback["state"], "routed", "{esc:?}");
+    s.step().await;
+    let told: Vec<_> = s
+        .hook
+        .all()
+        .into_iter()
+        .filter(|r| r.accepted && r.body["event"] == "unrouted" && r.body["recipient"] == "admin")
+        .collect();
+    assert_eq!(told.len(), 1, "{:?}", s.hook.all());
+    assert!(
+        told[0].body["reason"]
+            .as_str()
+            .unwrap()
+            .contains("nobody was paged"),
+        "{:?}",
+        told[0].body
+    );
+
+    let (http, cookie, _) = web_session(&s.app, "admin", &s.app.admin_password).await;
+    let html = get_page(&http, &cookie, &format!("{}/incidents/{id}", s.app.url)).await;
+    let at = html.find("id=\"nobody-paged\"").expect("the red warning");
+    assert!(
+        at < html.find("id=\"escalations\"").unwrap(),
+        "the warning is at the top"
+    );
+    assert!(html[at..].contains("The configured fallback was told"));
+}
+
+#[tokio::test]
+async fn a_page_that_reaches_nobody_is_unrouted_warned_and_told_to_the_fallback_on_sqlite() {
+    nobody_paged_is_loud_on(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_page_that_reaches_nobody_is_unrouted_warned_and_told_to_the_fallback_on_postgres() {
+    nobody_paged_is_loud_on(Db::Postgres).await;
+}
+
+#[tokio::test]
+async fn without_a_fallback_the_warning_says_nobody_could_be_told() {
+    let s = setup_with(Db::Sqlite, false, |c| {
+        c.escalation.incident_lead_policy = None
+    })
+    .await
+    .unwrap();
+    let t = s.app.admin_token.clone();
+    let (_, inc) = s
+        .app
+        .post(
+            &t,
+            "/api/v1/incidents",
+            json!({"title": "Checkout down", "kind": "availability", "severity": "high", "facts": {"major_feature_unavailable": true}}),
+        )
+        .await;
+    let id = inc["id"].as_i64().unwrap();
+    let esc = s.escalations(id).await;
+    assert!(esc.iter().all(|e| e["state"] == "unrouted"), "{esc:?}");
+    assert!(
+        esc.iter().any(|e| e["audience"] == "fallback"
+            && e["to"]
+                .as_str()
+                .unwrap()
+                .contains("no fallback is configured")),
+        "{esc:?}"
+    );
+    let (_, tl) = s
+        .app
+        .get(&t, &format!("/api/v1/incidents/{id}/timeline"))
+        .await;
+    assert!(
+        tl.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "unrouted"
+                && e["summary"].as_str().unwrap().contains("nobody was paged")),
+        "{tl}"
+    );
+    let (http, cookie, _) = web_session(&s.app, "admin", &s.app.admin_password).await;
+    let html = get_page(&http, &cookie, &format!("{}/incidents/{id}", s.app.url)).await;
+    let at = html.find("id=\"nobody-paged\"").expect("the red warning");
+    assert!(html[at..].contains("No fallback could be told"), "{html}");
+}
+
+// ------------------------------------------------------------------ item 5
+
+#[tokio::test]
+async fn only_reachable_responders_may_own_or_lead_in_api_and_web() {
+    let s = setup().await;
+    let t = s.app.admin_token.clone();
+    for (name, role) in [
+        ("viewer1", "viewer"),
+        ("support1", "support"),
+        ("boss1", "leadership"),
+        ("quiet1", "responder"),
+    ] {
+        s.app.user(name, role).await;
+        if name != "quiet1" {
+            contact(&s.app, name, &s.hook.url).await;
+        }
+    }
+    integration(&s.app, json!({"name": "prom", "kind": "alertmanager"})).await;
+    for (field, who) in [
+        ("owner", "viewer1"),
+        ("owner", "support1"),
+        ("lead", "boss1"),
+        ("owner", "quiet1"),
+        ("lead", "intake.prom"),
+    ] {
+        let (st, b) = s
+            .app
+            .post(
+                &t,
+                "/api/v1/incidents",
+                json!({"title": "x", "kind": "availability", field: who}),
+            )
+            .await;
+        assert_eq!(st, 422, "{field}={who}: {b}");
+        assert_eq!(b["field"], field, "{b}");
+    }
+    let (st, inc) = s
+        .app
+        .post(
+            &t,
+            "/api/v1/incidents",
+            json!({"title": "x", "kind": "availability", "owner": "lead1", "lead": "lead1"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{inc}");
+    let id = inc["id"].as_i64().unwrap();
+    for (field, who) in [
+        ("owner", "viewer1"),
+        ("lead", "quiet1"),
+        ("owner", "intake.prom"),
+    ] {
+        let (st, b) = s
+            .app
+            .patch(
+                &t,
+                &format!("/api/v1/incidents/{id}"),
+                json!({field: who, "reason": "handover"}),
+            )
+            .await;
+        assert_eq!(st, 422, "{field}={who}: {b}");
+        assert_eq!(b["field"], field, "{b}");
+    }
+
+    // The web's pickers offer only those the rule admits.
+    let (http, cookie, _) = web_session(&s.app, "admin", &s.app.admin_password).await;
+    for (path, ids) in [
+        (format!("/incidents/{id}"), ["owner-select", "lead-select"]),
+        (
+            "/incidents/new".to_owned(),
+            ["declare-owner", "declare-owner"],
+        ),
+    ] {
+        let html = get_page(&http, &cookie, &format!("{}{path}", s.app.url)).await;
+        for sel in ids {
+            let options = select_of(&html, sel);
+            assert!(options.contains("lead1"), "{path} {sel}: {options}");
+            for no in ["viewer1", "support1", "boss1", "quiet1", "intake.prom"] {
+                assert!(!options.contains(no), "{path} {sel} offers {no}: {options}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_closed_incident_is_not_escalated() {
+    let s = setup().await;
+    let t = s.app.admin_token.clone();
+    let id = closed_incident(&s.app).await;
+    let (st, b) = s
+        .app
+        .post(
+            &t,
+            &format!("/api/v1/incidents/{id}/escalate"),
+            json!({"to": "lead1", "reason": "one more page"}),
+        )
+        .await;
+    assert_eq!(st, 422, "{b}");
+    assert_eq!(b["field"], "phase", "{b}");
+    let before = s.escalations(id).await.len();
+    // Raising the severity of a closed incident fires no rule.
+    let (st, b) = s
+        .app
+        .patch(
+            &t,
+            &format!("/api/v1/incidents/{id}"),
+            json!({"severity": "critical", "reason": "hindsight"}),
+        )
+        .await;
+    assert_eq!(s.escalations(id).await.len(), before, "{st}: {b}");
+}
+
+/// An availability incident owned by `lead1`, moved through every gate to
+/// closed.
+async fn closed_incident(app: &TestApp) -> i64 {
+    let t = app.admin_token.clone();
+    let (st, inc) = app
+        .post(
+            &t,
+            "/api/v1/incidents",
+            json!({"title": "short blip", "kind": "availability", "severity": "low", "owner": "lead1"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{inc}");
+    let id = inc["id"].as_i64().unwrap();
+    let steps: &[(&str, &[&str])] = &[
+        ("containment", &[]),
+        ("remediation", &["impact_contained", "evidence_preserved"]),
+        ("recovery", &["fix_deployed", "deployment_verified"]),
+        (
+            "post_incident",
+            &[
+                "service_restored",
+                "data_integrity_confirmed",
+                "access_confirmed",
+            ],
+        ),
+        ("closed", &["postmortem_done", "follow_ups_tracked"]),
+    ];
+    for (to, items) in steps {
+        for item in *items {
+            let (st, b) = app
+                .post(
+                    &t,
+                    &format!("/api/v1/incidents/{id}/checklist/{item}"),
+                    json!({"status": "done", "note": "done"}),
+                )
+                .await;
+            assert_eq!(st, 200, "{item}: {b}");
+        }
+        let (st, b) = app
+            .post(
+                &t,
+                &format!("/api/v1/incidents/{id}/transition"),
+                json!({"to": to}),
+            )
+            .await;
+        assert_eq!(st, 200, "to {to}: {b}");
+    }
+    id
+}
+
+/// The browser: the declare form's default severity pages by the facts,
+/// and a page that reached nobody is a red warning at the top. Set
+/// `FIREBREAK_SCREENSHOTS=DIR` to keep screenshots at 375 and 1440 px.
+#[tokio::test]
+async fn in_the_browser_the_suggestion_declares_and_nobody_paged_is_red() {
+    use crate::web::{browser, chromedriver, click, fill, login, submit, text};
+    let s = setup_with(Db::Sqlite, false, |c| {
+        c.escalation.incident_lead_policy = None
+    })
+    .await
+    .unwrap();
+    let driver = chromedriver();
+    let c = browser(&driver).await;
+    login(&c, &s.app, "admin", &s.app.admin_password).await;
+    c.goto(&format!("{}/incidents/new", s.app.url))
+        .await
+        .unwrap();
+    fill(&c, "#declare-title", "Platform unavailable").await;
+    click(&c, "#fact-full_outage").await;
+    submit(&c, "#declare-submit").await;
+    let facts = text(&c, "p.facts").await;
+    assert!(facts.contains("critical"), "{facts}");
+    let warning = text(&c, "#nobody-paged").await;
+    assert!(warning.contains("nobody was paged"), "{warning}");
+    assert!(warning.contains("No fallback could be told"), "{warning}");
+    let color = c
+        .execute(
+            "return getComputedStyle(document.getElementById('nobody-paged')).backgroundColor",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let color = color.as_str().unwrap().to_owned();
+    let rgb: Vec<u32> = color
+        .trim_start_matches("rgb(")
+        .trim_end_matches(')')
+        .split(',')
+        .map(|v| v.trim().parse().unwrap())
+        .collect();
+    assert!(rgb[0] > 150 && rgb[1] < 100 && rgb[2] < 100, "red: {color}");
+    if let Ok(dir) = std::env::var("FIREBREAK_SCREENSHOTS") {
+        for w in [375, 1440] {
+            c.set_window_size(w, 1200).await.unwrap();
+            let png = c.screenshot().await.unwrap();
+            std::fs::write(format!("{dir}/incident-nobody-paged-{w}.png"), png).unwrap();
+        }
+    }
+    c.close().await.unwrap();
+}
