@@ -83,6 +83,29 @@ pub struct TokenCreated {
     pub token: String,
 }
 
+/// An API token, without its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub name: String,
+    pub user: UserRef,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// Set once the token is revoked; it then authenticates nothing.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Changes a user (admins only). A disabled user's sessions end and their
+/// tokens stop working at once.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    #[serde(default)]
+    pub role: Option<Role>,
+    #[serde(default)]
+    pub disabled: Option<bool>,
+}
+
 /// A service from the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Service {
@@ -607,6 +630,14 @@ pub struct ContactMethod {
     /// The channel configuration, e.g. `{"kind": "email", "to": "a@example.com"}`.
     #[schema(value_type = Object)]
     pub channel: serde_json::Value,
+    /// Set by an admin: its target may be a loopback, link-local or private
+    /// address (an on-premises gateway). Targets users set for themselves
+    /// may not, unless `[outgoing] allow` opens them.
+    #[serde(default)]
+    pub admin_set: bool,
+    /// The user who added it (none for local commands and older rows).
+    #[serde(default)]
+    pub created_by: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -325,6 +325,7 @@ fn messages(
                 channel: contact.channel.clone(),
                 message: serde_json::to_value(&m).unwrap_or_default(),
                 delay_secs: delay,
+                admin_set: contact.admin_set,
             });
         }
     }

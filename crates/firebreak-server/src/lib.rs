@@ -13,6 +13,7 @@ pub mod extract;
 pub mod http;
 pub mod intake;
 pub mod notify;
+pub mod signin;
 pub mod workers;
 
 use std::future::Future;
@@ -52,6 +53,8 @@ pub struct ServerConfig {
     pub session_hours: i64,
     /// The escalation policy configuration.
     pub escalation: escalate::EscalationConfig,
+    /// Where user-set contact methods may send (`[outgoing] allow`).
+    pub outgoing: notify::OutgoingPolicy,
 }
 
 impl Default for ServerConfig {
@@ -62,6 +65,7 @@ impl Default for ServerConfig {
             body_limit: 64 * 1024,
             session_hours: 12,
             escalation: escalate::EscalationConfig::default(),
+            outgoing: notify::OutgoingPolicy::default(),
         }
     }
 }
@@ -95,6 +99,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Wakes the background workers when a change created work for them.
     pub wake: Arc<Waker>,
+    /// Failed sign-ins per client address and account (in memory).
+    pub signin: Arc<signin::Throttle>,
 }
 
 impl AppState {
@@ -104,6 +110,7 @@ impl AppState {
             config: Arc::new(config),
             clock: Arc::new(SystemClock),
             wake: Arc::new(Waker::default()),
+            signin: Arc::new(signin::Throttle::default()),
         }
     }
 
@@ -130,9 +137,13 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = http::router(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The client's address feeds the sign-in throttle.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// On an empty database, creates user `admin` with a random password and

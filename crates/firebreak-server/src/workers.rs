@@ -21,7 +21,7 @@ use firebreak_store::{Backend, DeliveryOutcome, OutboxItem, Reader, StoreError};
 
 use crate::AppState;
 use crate::escalate::{self, OutboxMessage};
-use crate::notify::{Channel, Message, Notifier, Templates};
+use crate::notify::{Channel, Message, Notifier, SetBy, Templates};
 
 /// Settings of the workers.
 #[derive(Debug, Clone)]
@@ -73,6 +73,10 @@ impl Workers {
         config: WorkerConfig,
     ) -> Result<Workers, StoreError> {
         let ack_secret = crate::ack::secret(&state.store).await?;
+        // The one outgoing policy: the configuration's allow-list.
+        let notifier = notifier
+            .with_outgoing(state.config.outgoing.clone())
+            .map_err(|e| StoreError::Other(format!("notifier: {e}")))?;
         Ok(Workers {
             state,
             notifier: Arc::new(notifier),
@@ -187,7 +191,13 @@ impl Workers {
         };
         match self
             .notifier
-            .deliver_with(templates, &channel, &message, now)
+            .deliver_with(
+                templates,
+                &channel,
+                &message,
+                now,
+                SetBy::from_admin_set(item.admin_set),
+            )
             .await
         {
             Ok(_) => DeliveryOutcome::Sent,

@@ -45,6 +45,9 @@ pub struct OutboxWrite {
     pub channel: serde_json::Value,
     pub message: serde_json::Value,
     pub delay_secs: i64,
+    /// The target was set by an admin (the contact method's `admin_set`):
+    /// the notifier may reach private addresses for it.
+    pub admin_set: bool,
 }
 
 /// A person an escalation reached (or a description when nobody could be
@@ -132,6 +135,8 @@ pub struct OutboxItem {
     pub channel: serde_json::Value,
     pub message: serde_json::Value,
     pub attempts: i64,
+    /// Copied from the contact method when the message was queued.
+    pub admin_set: bool,
 }
 
 /// How a delivery attempt went.
@@ -338,23 +343,30 @@ impl Store {
     }
 
     /// Adds a contact method, and a rule to use it `delay_secs` after a page.
+    /// `admin_set` says an admin (or a local command) set its target, which
+    /// may then be a private address; the actor is recorded as its creator.
+    #[allow(clippy::too_many_arguments)]
     pub async fn add_contact_method(
         &self,
         user: &UserRef,
         label: &str,
         channel: &serde_json::Value,
         delay_secs: i64,
+        admin_set: bool,
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<ContactMethod> {
         let mut tx = self.begin().await?;
         let row = sqlx::query(
-            "INSERT INTO contact_methods (user_id, label, channel, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            "INSERT INTO contact_methods (user_id, label, channel, created_at, admin_set, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(user.id)
         .bind(label)
         .bind(json_text(channel))
         .bind(ms(now))
+        .bind(i64::from(admin_set))
+        .bind(actor.user_id)
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get("id")?;
@@ -377,7 +389,7 @@ impl Store {
             actor,
             "contact.add",
             &format!("user:{}", user.name),
-            serde_json::json!({"id": id, "label": label, "kind": kind, "delay_secs": delay_secs}),
+            serde_json::json!({"id": id, "label": label, "kind": kind, "delay_secs": delay_secs, "admin_set": admin_set}),
             now,
         )
         .await?;
@@ -387,6 +399,8 @@ impl Store {
             user_id: user.id,
             label: label.to_owned(),
             channel: channel.clone(),
+            admin_set,
+            created_by: actor.user_id,
         })
     }
 
@@ -394,13 +408,13 @@ impl Store {
     pub async fn contact_methods(&self, user_id: Option<i64>) -> Result<Vec<ContactMethod>> {
         let rows = match user_id {
             Some(id) => {
-                sqlx::query("SELECT id, user_id, label, channel FROM contact_methods WHERE user_id = $1 ORDER BY id")
+                sqlx::query("SELECT id, user_id, label, channel, admin_set, created_by FROM contact_methods WHERE user_id = $1 ORDER BY id")
                     .bind(id)
                     .fetch_all(&self.read)
                     .await?
             }
             None => {
-                sqlx::query("SELECT id, user_id, label, channel FROM contact_methods ORDER BY id")
+                sqlx::query("SELECT id, user_id, label, channel, admin_set, created_by FROM contact_methods ORDER BY id")
                     .fetch_all(&self.read)
                     .await?
             }
@@ -412,6 +426,8 @@ impl Store {
                     user_id: r.try_get("user_id")?,
                     label: r.try_get("label")?,
                     channel: parse_json(&r.try_get::<String, _>("channel")?),
+                    admin_set: r.try_get::<i64, _>("admin_set")? != 0,
+                    created_by: r.try_get("created_by")?,
                 })
             })
             .collect()
@@ -555,7 +571,7 @@ impl Store {
                 };
                 sqlx::query(
                     "INSERT INTO outbox (idempotency_key, incident_id, chain_id, escalation_id, user_id, channel, message, \
-                     state, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $9) \
+                     state, attempts, next_attempt_at, created_at, admin_set) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $9, $10) \
                      ON CONFLICT (idempotency_key) DO NOTHING",
                 )
                 .bind(&m.idempotency_key)
@@ -567,6 +583,7 @@ impl Store {
                 .bind(json_text(&m.message))
                 .bind(ms(now + Duration::seconds(m.delay_secs.max(0))))
                 .bind(ms(now))
+                .bind(i64::from(m.admin_set))
                 .execute(&mut **tx)
                 .await?;
             }
@@ -868,7 +885,7 @@ impl Store {
         for id in ids {
             let r = sqlx::query(
                 "UPDATE outbox SET state = 'sending', lease_until = $1, attempts = attempts + 1 WHERE id = $2 \
-                 RETURNING id, idempotency_key, incident_id, user_id, channel, message, attempts",
+                 RETURNING id, idempotency_key, incident_id, user_id, channel, message, attempts, admin_set",
             )
             .bind(ms(now + lease))
             .bind(id)
@@ -882,6 +899,7 @@ impl Store {
                 channel: parse_json(&r.try_get::<String, _>("channel")?),
                 message: parse_json(&r.try_get::<String, _>("message")?),
                 attempts: r.try_get("attempts")?,
+                admin_set: r.try_get::<i64, _>("admin_set")? != 0,
             });
         }
         tx.commit().await?;

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use firebreak_api::{Role, User, UserRef};
+use firebreak_api::{Role, TokenInfo, User, UserRef};
 
 use crate::secrets::secret_hash;
 use crate::{Actor, Result, Store, StoreError, ms, time};
@@ -238,6 +238,190 @@ impl Store {
         row.as_ref().map(user_from_row).transpose()
     }
 
+    /// Changes a user's role and/or disabled flag. Disabling ends the
+    /// user's sessions in the same transaction (their tokens stop because
+    /// every token lookup requires an enabled user). Refuses to leave no
+    /// enabled admin. Each change is audited (`user.role`, `user.disable`,
+    /// `user.enable`).
+    pub async fn update_user(
+        &self,
+        name: &str,
+        role: Option<Role>,
+        disabled: Option<bool>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<User> {
+        let mut tx = self.begin().await?;
+        let lock = match self.backend {
+            crate::Backend::Postgres => " FOR UPDATE",
+            crate::Backend::Sqlite => "",
+        };
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1{lock}");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("user `{name}`")))?;
+        let mut user = user_from_row(&row)?;
+        let old_role = user.role;
+        let was_disabled = user.disabled;
+        if let Some(r) = role {
+            user.role = r;
+        }
+        if let Some(d) = disabled {
+            user.disabled = d;
+        }
+        let still_admin = user.role == Role::Admin && !user.disabled;
+        if old_role == Role::Admin && !was_disabled && !still_admin {
+            // Lock the admins on PostgreSQL so two demotions cannot race.
+            let sql = format!(
+                "SELECT id FROM users WHERE role = 'admin' AND disabled = 0 AND id <> $1{lock}"
+            );
+            let others = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(user.id)
+                .fetch_all(&mut *tx)
+                .await?;
+            if others.is_empty() {
+                return Err(StoreError::Conflict(format!(
+                    "`{name}` is the last enabled admin; make another admin first"
+                )));
+            }
+        }
+        sqlx::query("UPDATE users SET role = $1, disabled = $2 WHERE id = $3")
+            .bind(user.role.as_str())
+            .bind(i64::from(user.disabled))
+            .bind(user.id)
+            .execute(&mut *tx)
+            .await?;
+        let target = format!("user:{name}");
+        if user.role != old_role {
+            self.audit(
+                &mut tx,
+                actor,
+                "user.role",
+                &target,
+                serde_json::json!({"from": old_role, "to": user.role}),
+                now,
+            )
+            .await?;
+        }
+        if user.disabled != was_disabled {
+            let ended = if user.disabled {
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(user.id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+            } else {
+                0
+            };
+            let action = if user.disabled {
+                "user.disable"
+            } else {
+                "user.enable"
+            };
+            self.audit(
+                &mut tx,
+                actor,
+                action,
+                &target,
+                serde_json::json!({"sessions_ended": ended}),
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// API tokens (never their secrets) of one user, or of everyone,
+    /// newest first.
+    pub async fn list_tokens(&self, user_id: Option<i64>) -> Result<Vec<TokenInfo>> {
+        let base = "SELECT t.id, t.name, t.created_at, t.last_used_at, t.revoked_at, \
+                    u.id AS user_id, u.name AS user_name \
+                    FROM api_tokens t JOIN users u ON u.id = t.user_id";
+        let rows = match user_id {
+            Some(id) => {
+                let sql = format!("{base} WHERE t.user_id = $1 ORDER BY t.id DESC");
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(id)
+                    .fetch_all(&self.read)
+                    .await?
+            }
+            None => {
+                let sql = format!("{base} ORDER BY t.id DESC");
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .fetch_all(&self.read)
+                    .await?
+            }
+        };
+        rows.iter()
+            .map(|r| {
+                Ok(TokenInfo {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    user: UserRef {
+                        id: r.try_get("user_id")?,
+                        name: r.try_get("user_name")?,
+                    },
+                    created_at: time(r.try_get("created_at")?),
+                    last_used_at: r.try_get::<Option<i64>, _>("last_used_at")?.map(time),
+                    revoked_at: r.try_get::<Option<i64>, _>("revoked_at")?.map(time),
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes token `id`; with `owner`, only if it belongs to that user
+    /// (otherwise it does not exist for them). Revoking a revoked token
+    /// changes nothing. Audited as `token.revoke`.
+    pub async fn revoke_token(
+        &self,
+        id: i64,
+        owner: Option<i64>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<TokenInfo> {
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(
+            "SELECT t.user_id, t.revoked_at, u.name FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound(format!("token {id}")));
+        };
+        let user_id: i64 = row.try_get("user_id")?;
+        let user_name: String = row.try_get("name")?;
+        if owner.is_some_and(|o| o != user_id) {
+            return Err(StoreError::NotFound(format!("token {id}")));
+        }
+        if row.try_get::<Option<i64>, _>("revoked_at")?.is_none() {
+            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2")
+                .bind(ms(now))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            self.audit(
+                &mut tx,
+                actor,
+                "token.revoke",
+                &format!("user:{user_name}"),
+                serde_json::json!({"token_id": id}),
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        self.list_tokens(Some(user_id))
+            .await?
+            .into_iter()
+            .find(|t| t.id == id)
+            .ok_or_else(|| StoreError::NotFound(format!("token {id}")))
+    }
+
     /// Stores a browser session (the hash of its id).
     pub async fn create_session(
         &self,
@@ -296,6 +480,31 @@ impl Store {
                 expires_at: time(row.try_get("expires_at")?),
             })),
         }
+    }
+
+    /// Signs a session out (deletes it) and audits the logout.
+    pub async fn end_session(
+        &self,
+        session_id: &str,
+        user: &User,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(secret_hash(session_id))
+            .execute(&mut *tx)
+            .await?;
+        self.audit(
+            &mut tx,
+            &Actor::user(user.id, &user.name),
+            "session.logout",
+            &format!("user:{}", user.name),
+            serde_json::json!({}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn delete_session(&self, session_id: &str) -> Result<()> {

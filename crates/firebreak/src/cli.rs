@@ -102,6 +102,10 @@ pub struct ServeArgs {
     /// Also accept inbound email over SMTP on this address (off by default).
     #[arg(long, value_name = "ADDR")]
     pub smtp_listen: Option<String>,
+    /// Open a private range or host for users' contact methods, as
+    /// `[outgoing] allow` (repeat the flag; replaces the file's list).
+    #[arg(long = "outgoing-allow", value_name = "CIDR|HOST")]
+    pub outgoing_allow: Vec<String>,
     #[command(flatten)]
     pub db: DbArgs,
 }
@@ -110,6 +114,28 @@ pub struct ServeArgs {
 pub enum UserCommand {
     /// Create a user.
     Add(UserAddArgs),
+    /// Change a user's role (audited; the last enabled admin keeps theirs).
+    SetRole(UserSetRoleArgs),
+    /// Disable a user: their sessions end and their tokens stop at once.
+    Disable(UserNameArgs),
+    /// Enable a disabled user again.
+    Enable(UserNameArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserSetRoleArgs {
+    pub name: String,
+    #[arg(value_parser = named::<Role>())]
+    pub role: Role,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UserNameArgs {
+    pub name: String,
+    #[command(flatten)]
+    pub db: DbArgs,
 }
 
 #[derive(Debug, Args)]
@@ -134,6 +160,30 @@ pub struct UserAddArgs {
 pub enum TokenCommand {
     /// Create an API token for a user and print it, alone, on stdout.
     Create(TokenCreateArgs),
+    /// List API tokens (never their secrets), of one user or of everyone.
+    List(TokenListArgs),
+    /// Revoke an API token by its id: it stops working at once.
+    Revoke(TokenRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenListArgs {
+    /// Only this user's tokens.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenRevokeArgs {
+    /// The token's id, as `token list` shows it.
+    pub id: i64,
+    #[command(flatten)]
+    pub db: DbArgs,
 }
 
 #[derive(Debug, Args)]

@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use crate::cli::{DbArgs, ServeArgs};
 use firebreak_server::escalate::EscalationConfig;
-use firebreak_server::notify::SmtpConfig;
+use firebreak_server::notify::{OutgoingPolicy, SmtpConfig};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./firebreak-data";
@@ -58,6 +58,19 @@ pub struct FileConfig {
     pub smtp: Option<SmtpConfig>,
     /// Accept inbound email over SMTP on this address.
     pub smtp_listen: Option<String>,
+    /// `[outgoing]`: private targets opened for everyone's contact methods.
+    pub outgoing: Option<OutgoingConfig>,
+}
+
+/// `[outgoing]`: the notifier's outgoing request policy. `allow` lists CIDR
+/// ranges (`"127.0.0.1/8"`), addresses and host names (`"sms-gw.internal"`)
+/// that contact methods users add for themselves may reach even though
+/// they are loopback, link-local or private. Admin-set targets need no entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutgoingConfig {
+    #[serde(default)]
+    pub allow: Vec<String>,
 }
 
 impl FileConfig {
@@ -89,6 +102,8 @@ pub struct Settings {
     pub escalation: EscalationConfig,
     pub smtp: Option<SmtpConfig>,
     pub smtp_listen: Option<String>,
+    /// `[outgoing] allow`, checked (each entry parses) when resolved.
+    pub outgoing_allow: Vec<String>,
 }
 
 impl Default for Settings {
@@ -104,6 +119,7 @@ impl Default for Settings {
             escalation: EscalationConfig::default(),
             smtp: None,
             smtp_listen: None,
+            outgoing_allow: Vec::new(),
         }
     }
 }
@@ -140,6 +156,9 @@ impl Settings {
             }
             s.smtp = f.smtp.or(s.smtp);
             s.smtp_listen = f.smtp_listen.or(s.smtp_listen);
+            if let Some(o) = f.outgoing {
+                s.outgoing_allow = o.allow;
+            }
         }
 
         let env = |name: &str| env(name).filter(|v| !v.is_empty());
@@ -175,6 +194,14 @@ impl Settings {
         if let Some(v) = env("FIREBREAK_SESSION_HOURS") {
             s.session_hours = Some(parse_env("FIREBREAK_SESSION_HOURS", &v)?);
         }
+        if let Some(v) = env("FIREBREAK_OUTGOING_ALLOW") {
+            s.outgoing_allow = v
+                .split(',')
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
 
         set(&mut s.data_dir, db.data_dir.clone());
         if let Some(url) = &db.database_url {
@@ -184,7 +211,11 @@ impl Settings {
             set(&mut s.listen, serve.listen.clone());
             s.public_url = serve.public_url.clone().or(s.public_url);
             s.smtp_listen = serve.smtp_listen.clone().or(s.smtp_listen);
+            if !serve.outgoing_allow.is_empty() {
+                s.outgoing_allow = serve.outgoing_allow.clone();
+            }
         }
+        s.outgoing_policy()?;
         Ok(s)
     }
 
@@ -193,6 +224,12 @@ impl Settings {
     pub fn load(db: &DbArgs, serve: Option<&ServeArgs>) -> Result<Settings> {
         let file = db.config.as_deref().map(FileConfig::load).transpose()?;
         Settings::resolve(file, &|name| std::env::var(name).ok(), db, serve)
+    }
+
+    /// The outgoing request policy of `[outgoing] allow`; an entry that is
+    /// neither a range, an address nor a host name is an error naming it.
+    pub fn outgoing_policy(&self) -> Result<OutgoingPolicy> {
+        OutgoingPolicy::new(&self.outgoing_allow).map_err(|e| anyhow::anyhow!("invalid {e}"))
     }
 
     /// The URL to open the store with. For the default SQLite file this

@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use firebreak_server::{AppState, ServerConfig};
 use firebreak_store::{Actor, NewUser, Store, StoreError, secrets};
 
-use crate::cli::{DbArgs, ServeArgs, TokenCreateArgs, UserAddArgs};
+use crate::cli::{DbArgs, ServeArgs, TokenCreateArgs, TokenListArgs, TokenRevokeArgs, UserAddArgs};
 use crate::config::Settings;
 
 /// Shortest password accepted, as the API requires.
@@ -68,6 +68,7 @@ pub async fn serve(args: &ServeArgs) -> Result<ExitCode> {
         body_limit: settings.body_limit.unwrap_or(defaults.body_limit),
         session_hours: settings.session_hours.unwrap_or(defaults.session_hours),
         escalation: settings.escalation.clone(),
+        outgoing: settings.outgoing_policy()?,
     };
     let state = AppState::new(store.clone(), config);
     let notifier = firebreak_server::notify::Notifier::new(
@@ -256,6 +257,85 @@ pub async fn token_create(args: &TokenCreateArgs) -> Result<ExitCode> {
     store.close().await;
     // The token alone on stdout, so `TOKEN=$(firebreak token create …)` works.
     println!("{}", result?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `user set-role`, `user disable`, `user enable`: the store's one rule
+/// (audited; the last enabled admin stays; disabling ends sessions).
+pub async fn user_update(
+    name: &str,
+    role: Option<firebreak_api::Role>,
+    disabled: Option<bool>,
+    db: &DbArgs,
+    command: &str,
+) -> Result<ExitCode> {
+    let settings = Settings::load(db, None)?;
+    let store = open_store(&settings).await?;
+    let result = store
+        .update_user(name, role, disabled, &Actor::local(command), Utc::now())
+        .await;
+    store.close().await;
+    let user = match result {
+        Ok(u) => u,
+        Err(StoreError::NotFound(_)) => bail!("no user named `{name}`"),
+        Err(StoreError::Conflict(m)) => bail!("{m}"),
+        Err(e) => return Err(e).context("cannot change the user"),
+    };
+    let status = if user.disabled { "disabled" } else { "enabled" };
+    println!("{} ({}, {status})", user.name, user.role);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn token_list(args: &TokenListArgs) -> Result<ExitCode> {
+    let settings = Settings::load(&args.db, None)?;
+    let store = open_store(&settings).await?;
+    let result = async {
+        let owner = match &args.user {
+            Some(name) => match store.user_ref(name).await {
+                Ok(u) => Some(u.id),
+                Err(StoreError::NotFound(_)) => bail!("no user named `{name}`"),
+                Err(e) => return Err(e).context("cannot look the user up"),
+            },
+            None => None,
+        };
+        store.list_tokens(owner).await.context("cannot list tokens")
+    }
+    .await;
+    store.close().await;
+    let tokens = result?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&tokens)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for t in tokens {
+        let state = match t.revoked_at {
+            Some(at) => format!("revoked {}", at.format("%Y-%m-%d %H:%M UTC")),
+            None => "active".to_owned(),
+        };
+        println!(
+            "{:>5}  {:<20}  {:<24}  created {}  {state}",
+            t.id,
+            t.user.name,
+            t.name,
+            t.created_at.format("%Y-%m-%d %H:%M UTC")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn token_revoke(args: &TokenRevokeArgs) -> Result<ExitCode> {
+    let settings = Settings::load(&args.db, None)?;
+    let store = open_store(&settings).await?;
+    let result = store
+        .revoke_token(args.id, None, &Actor::local("token revoke"), Utc::now())
+        .await;
+    store.close().await;
+    let t = match result {
+        Ok(t) => t,
+        Err(StoreError::NotFound(_)) => bail!("no token with id {}", args.id),
+        Err(e) => return Err(e).context("cannot revoke the token"),
+    };
+    println!("revoked token {} ({}) of {}", t.id, t.name, t.user.name);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -70,7 +70,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => local::serve(&args).await,
         Command::Migrate(db) => local::migrate(&db).await,
         Command::User(UserCommand::Add(args)) => local::user_add(&args).await,
+        Command::User(UserCommand::SetRole(args)) => {
+            local::user_update(&args.name, Some(args.role), None, &args.db, "user set-role").await
+        }
+        Command::User(UserCommand::Disable(args)) => {
+            local::user_update(&args.name, None, Some(true), &args.db, "user disable").await
+        }
+        Command::User(UserCommand::Enable(args)) => {
+            local::user_update(&args.name, None, Some(false), &args.db, "user enable").await
+        }
         Command::Token(TokenCommand::Create(args)) => local::token_create(&args).await,
+        Command::Token(TokenCommand::List(args)) => local::token_list(&args).await,
+        Command::Token(TokenCommand::Revoke(args)) => local::token_revoke(&args).await,
         Command::Audit(AuditCommand::Verify(db)) => local::audit_verify(&db).await,
         Command::Incident(cmd) => remote::incident(cmd).await,
         Command::Report(cmd) => remote::report(cmd).await,

@@ -60,6 +60,8 @@ use crate::extract::{ApiJson, ApiQuery, AuthUser};
         crate::intake::email::report_messages, crate::intake::email::attachment,
         crate::intake::triage::queue, crate::intake::triage::backlog,
         crate::intake::triage::bulk, crate::intake::triage::noise,
+        crate::http::accounts::list_tokens, crate::http::accounts::revoke_token,
+        crate::http::accounts::update_user,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -99,7 +101,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/me", get(me))
         .route("/api/v1/users", get(list_users).post(create_user))
-        .route("/api/v1/tokens", post(create_token))
+        .route(
+            "/api/v1/tokens",
+            get(crate::http::accounts::list_tokens).post(create_token),
+        )
         .route("/api/v1/services", get(list_services).post(create_service))
         .route("/api/v1/classify", get(classify))
         .route(
@@ -199,7 +204,10 @@ pub async fn create_user_checked(c: &Ctx<'_>, req: &CreateUser) -> Result<User, 
         Some(p) if p.len() > 1024 => {
             return Err(ApiError::invalid("password", "password too long"));
         }
-        Some(p) => Some(secrets::hash_password(p)?),
+        Some(p) => Some(crate::signin::hash_password(p).await.map_err(|e| match e {
+            crate::signin::PasswordError::Busy => ApiError::Unavailable(e.to_string()),
+            e => ApiError::Internal(e.to_string()),
+        })?),
         None => None,
     };
     let display_name = match req.display_name.as_deref() {

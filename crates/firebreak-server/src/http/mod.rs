@@ -1,6 +1,7 @@
 //! Routes: `api` (JSON under `/api/v1`), `web` (pages), and the operational
 //! endpoints (`/healthz`, `/readyz`, `/metrics`).
 
+pub mod accounts;
 pub mod api;
 pub mod oncall_api;
 pub mod ops;
@@ -22,6 +23,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(oncall_api::routes())
         .merge(api::routes())
+        .merge(accounts::routes())
         .merge(web::routes())
         .merge(ops::routes())
         .merge(crate::intake::routes())

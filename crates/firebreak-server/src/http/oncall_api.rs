@@ -25,7 +25,7 @@ use crate::AppState;
 use crate::actions;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, AuthUser};
-use crate::notify::Channel;
+use crate::notify::{Channel, NotifyError, SetBy};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -102,7 +102,9 @@ pub async fn put_template(
             "a template is at most 20 000 bytes",
         ));
     }
-    t.validate()
+    // Bounded (fuel, output size, time) and off the request thread.
+    crate::notify::off_thread("template", move || t.validate())
+        .await
         .map_err(|e| ApiError::invalid("body", e.to_string()))?;
     state
         .store
@@ -438,9 +440,18 @@ pub async fn add_contact(
     let label = actions::title("label", &req.label)?;
     let channel: Channel = serde_json::from_value(req.channel.clone())
         .map_err(|e| ApiError::bad("channel", e.to_string()))?;
+    // An admin may set any target (an on-premises gateway); a user setting
+    // their own may not point it at the server's own network.
+    let admin_set = firebreak_core::auth::allowed(user.role, Action::ManageUsers);
     channel
-        .validate()
-        .map_err(|e| ApiError::invalid("channel", e.to_string()))?;
+        .check(SetBy::from_admin_set(admin_set), &state.config.outgoing)
+        .await
+        .map_err(|e| match e {
+            NotifyError::Invalid { field, detail } => {
+                ApiError::invalid(&format!("channel.{field}"), detail)
+            }
+            e => ApiError::invalid("channel", e.to_string()),
+        })?;
     let delay = req.delay_secs.unwrap_or(0);
     if !(0..=86_400).contains(&delay) {
         return Err(ApiError::invalid(
@@ -450,7 +461,15 @@ pub async fn add_contact(
     }
     let cm = state
         .store
-        .add_contact_method(&target, &label, &req.channel, delay, &c.actor(), c.now)
+        .add_contact_method(
+            &target,
+            &label,
+            &req.channel,
+            delay,
+            admin_set,
+            &c.actor(),
+            c.now,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(cm)))
 }

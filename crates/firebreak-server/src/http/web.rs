@@ -27,6 +27,7 @@ use firebreak_store::secrets;
 use crate::AppState;
 use crate::actions::{self, Ctx};
 use crate::error::ApiError;
+use crate::signin::{self, ClientAddr};
 
 const SESSION_COOKIE: &str = "fb_session";
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
@@ -57,6 +58,7 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/{id}/link", post(link_report))
         .route("/reports/{id}/dismiss", post(dismiss_report))
         .route("/admin/users", get(users_page).post(create_user))
+        .route("/admin/users/{name}", post(change_user))
         .route("/ack/{token}", get(ack_page).post(ack_link))
 }
 
@@ -344,6 +346,7 @@ fn safe_next(next: &str) -> &str {
 async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
+    ClientAddr(addr): ClientAddr,
     form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     if !same_origin(&headers) {
@@ -364,18 +367,68 @@ async fn login(
             }),
         )
     };
-    let Ok(Some((user, Some(hash)))) = state.store.user_for_login(&form.username).await else {
-        // Spend the same time as a real check, so user names cannot be probed.
-        let _ = secrets::verify_password(
-            &form.password,
-            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$zPhKL4IZ0YB3H/k+0ZB5Yb0cXcx7lGZ1k4o9Y1ZWQ0c",
-        );
-        return fail();
-    };
-    if user.disabled || !secrets::verify_password(&form.password, &hash) {
-        return fail();
-    }
     let now = state.now();
+    // Throttled per address and account; hashing runs on a bounded pool.
+    if let Err(wait) = state.signin.check(addr, &form.username, now) {
+        let msg = format!(
+            "Too many failed sign-ins. Try again in {}.",
+            age(wait.as_secs().try_into().unwrap_or(i64::MAX))
+        );
+        return login_refused(
+            StatusCode::TOO_MANY_REQUESTS,
+            wait.as_secs(),
+            msg,
+            &form.next,
+        );
+    }
+    let (user, hash) = match state.store.user_for_login(&form.username).await {
+        Ok(Some((user, hash))) => (Some(user), hash),
+        _ => (None, None),
+    };
+    // Without a user or hash this checks a dummy hash, in the same time,
+    // so user names cannot be probed.
+    let verified = match signin::verify_password(&form.password, hash.as_deref()).await {
+        Ok(ok) => ok,
+        Err(busy) => {
+            return login_refused(
+                StatusCode::SERVICE_UNAVAILABLE,
+                5,
+                busy.to_string(),
+                &form.next,
+            );
+        }
+    };
+    let user = match user {
+        Some(user) if verified && !user.disabled => user,
+        user => {
+            state.signin.failed(addr, &form.username, now);
+            let reason = match &user {
+                None => "unknown user",
+                Some(u) if u.disabled => "disabled user",
+                Some(_) if hash.is_none() => "no password set",
+                Some(_) => "wrong password",
+            };
+            let name: String = form.username.chars().take(64).collect();
+            let audited = state
+                .store
+                .record(
+                    &firebreak_store::Actor {
+                        user_id: user.as_ref().map(|u| u.id),
+                        name: name.clone(),
+                    },
+                    "session.login_failed",
+                    &format!("user:{name}"),
+                    serde_json::json!({"reason": reason, "address": addr.map(|a| a.to_string())}),
+                    now,
+                )
+                .await;
+            if let Err(e) = audited {
+                tracing::error!(error = %e, "cannot audit a failed sign-in");
+            }
+            return fail();
+        }
+    };
+    state.signin.succeeded(&form.username);
     let session_id = secrets::random_secret();
     let csrf = secrets::random_secret();
     let expires = now + chrono::Duration::hours(state.config.session_hours);
@@ -402,6 +455,24 @@ async fn login(
     res
 }
 
+/// The sign-in page again with `msg`, answered with `status` (429 or 503)
+/// and `Retry-After`.
+fn login_refused(status: StatusCode, retry_after_secs: u64, msg: String, next: &str) -> Response {
+    let mut res = page(&LoginPage {
+        nav_user: None,
+        csrf: String::new(),
+        error: Some(msg),
+        notice: None,
+        next: next.to_owned(),
+    });
+    *res.status_mut() = status;
+    res.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(retry_after_secs.max(1)),
+    );
+    res
+}
+
 #[derive(Deserialize)]
 struct CsrfForm {
     csrf: String,
@@ -416,8 +487,10 @@ async fn logout(
     if let Some(r) = csrf_refused(&s, &f.csrf) {
         return r;
     }
-    if let Some(id) = session_cookie(&headers) {
-        let _ = state.store.delete_session(&id).await;
+    if let Some(id) = session_cookie(&headers)
+        && let Err(e) = state.store.end_session(&id, &s.user, state.now()).await
+    {
+        tracing::error!(error = %e, "cannot end a session");
     }
     let mut res = Redirect::to("/login").into_response();
     res.headers_mut().insert(
@@ -1540,6 +1613,61 @@ async fn create_user(
         crate::http::api::create_user_checked(&c, &req)
             .await
             .map(|u| format!("User {} added as {}", u.name, u.role))
+    }
+    .await;
+    back("/admin/users", result)
+}
+
+#[derive(Deserialize)]
+struct UserChangeForm {
+    csrf: String,
+    /// `role`, `disable` or `enable`.
+    change: String,
+    #[serde(default)]
+    role: String,
+}
+
+/// Sets a user's role, or disables / enables them (admins; the rule is
+/// `accounts::change_user`, shared with the API).
+async fn change_user(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(name): Path<String>,
+    Form(f): Form<UserChangeForm>,
+) -> Response {
+    if let Some(r) = csrf_refused(&s, &f.csrf) {
+        return r;
+    }
+    let c = cx(&state, &s);
+    let result = async {
+        let req = match f.change.as_str() {
+            "role" => firebreak_api::UpdateUser {
+                role: Some(
+                    f.role
+                        .parse()
+                        .map_err(|e: firebreak_core::ParseEnumError| {
+                            ApiError::bad("role", e.to_string())
+                        })?,
+                ),
+                disabled: None,
+            },
+            "disable" => firebreak_api::UpdateUser {
+                role: None,
+                disabled: Some(true),
+            },
+            "enable" => firebreak_api::UpdateUser {
+                role: None,
+                disabled: Some(false),
+            },
+            other => return Err(ApiError::bad("change", format!("unknown change `{other}`"))),
+        };
+        crate::http::accounts::change_user(&c, &name, &req)
+            .await
+            .map(|u| match f.change.as_str() {
+                "role" => format!("{} is now {}", u.name, u.role),
+                "disable" => format!("{} is disabled; their sessions and tokens stopped", u.name),
+                _ => format!("{} is enabled", u.name),
+            })
     }
     .await;
     back("/admin/users", result)

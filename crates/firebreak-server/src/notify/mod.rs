@@ -10,6 +10,7 @@
 //! receiver cannot hold a worker.
 
 mod email;
+mod outgoing;
 mod payload;
 mod send;
 mod signature;
@@ -23,15 +24,53 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use email::{Secret, SmtpConfig, SmtpSecurity};
+pub use outgoing::{OutgoingPolicy, SetBy, is_public};
 pub use payload::{WebhookIncident, WebhookPayload};
 pub use signature::{SIGNATURE_HEADER, TIMESTAMP_HEADER, sign, verify};
-pub use templates::Templates;
+pub use templates::{RENDER_FUEL, RENDER_MAX_BYTES, Templates};
 
 /// How long to wait for a TCP (and TLS) connection to a receiver.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long one delivery may take in all: connect, send, answer.
 pub const TOTAL_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How long rendering one message's templates may take before the message
+/// fails (the render itself is bounded by fuel; this bounds the wait).
+pub const RENDER_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Renders that may run at once on the blocking pool (message deliveries
+/// and template checks of the API together).
+const RENDER_SLOTS: usize = 4;
+
+static RENDERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(RENDER_SLOTS);
+
+/// Runs `work` (template rendering) on the blocking pool, at most
+/// [`RENDER_SLOTS`] at once, waiting at most [`RENDER_TIMEOUT`]: a hostile
+/// template delays nothing but its own message or request. Work that
+/// overruns the wait still stops at its fuel bound.
+pub async fn off_thread<T: Send + 'static>(
+    what: &str,
+    work: impl FnOnce() -> Result<T, NotifyError> + Send + 'static,
+) -> Result<T, NotifyError> {
+    let run = async {
+        let _permit = RENDERS
+            .acquire()
+            .await
+            .map_err(|_| NotifyError::Setup("the render pool is closed".to_owned()))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| NotifyError::Setup(format!("rendering {what} failed: {e}")))?
+    };
+    match tokio::time::timeout(RENDER_TIMEOUT, run).await {
+        Ok(result) => result,
+        Err(_) => Err(NotifyError::Template {
+            template: what.to_owned(),
+            line: None,
+            detail: format!("rendering took longer than {} s", RENDER_TIMEOUT.as_secs()),
+        }),
+    }
+}
 
 /// `User-Agent` of every HTTP request sent from here.
 pub const USER_AGENT: &str = concat!("firebreak/", env!("CARGO_PKG_VERSION"));
@@ -113,6 +152,37 @@ impl Channel {
             Channel::Teams { .. } => "teams",
             Channel::Http { .. } => "http",
         }
+    }
+
+    /// [`Channel::validate`], then, for a target a user sets for
+    /// themselves ([`SetBy::User`]), the literal part of the outgoing
+    /// policy (an IP address or `localhost` outside the allow-list). Runs
+    /// the template checks off the request thread, bounded.
+    pub async fn check(&self, set_by: SetBy, policy: &OutgoingPolicy) -> Result<(), NotifyError> {
+        let channel = self.clone();
+        off_thread("channel", move || channel.validate()).await?;
+        if set_by == SetBy::Admin {
+            return Ok(());
+        }
+        let (field, url) = match self {
+            Channel::Email { .. } => return Ok(()),
+            Channel::Webhook { url, .. } => ("url", url.clone()),
+            Channel::Slack { webhook_url } | Channel::Teams { webhook_url } => {
+                ("webhook_url", webhook_url.clone())
+            }
+            Channel::Http { .. } => {
+                let channel = self.clone();
+                let url = off_thread("channel", move || {
+                    let sample = templates::sample_message();
+                    let rendered = Templates::default().render_or_default(&sample);
+                    send::render_http(&channel, &sample, &rendered).map(|r| r.url.to_string())
+                })
+                .await?;
+                ("url", url)
+            }
+        };
+        let parsed = send::check_url(field, &url)?;
+        policy.check_url(field, &parsed)
     }
 
     /// Checks what can be checked before sending: addresses and URLs parse,
@@ -250,7 +320,12 @@ impl From<NotifyError> for DeliveryError {
 /// the compiled templates. Cheap to share behind an `Arc`; build one per
 /// process.
 pub struct Notifier {
+    /// For targets an admin set: any address, the system proxy if any.
     http: reqwest::Client,
+    /// For targets users set: the outgoing policy's resolver, no proxy
+    /// (a proxy would resolve names where the policy cannot look).
+    http_user: reqwest::Client,
+    outgoing: OutgoingPolicy,
     smtp: Option<email::Mailer>,
     templates: Templates,
 }
@@ -275,21 +350,30 @@ impl Notifier {
         if rustls::crypto::CryptoProvider::get_default().is_none() {
             let _ = rustls::crypto::ring::default_provider().install_default();
         }
-        let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(TOTAL_TIMEOUT)
-            .user_agent(USER_AGENT)
-            // A receiver that redirects is misconfigured; following would
-            // turn POSTs into GETs and carry signatures to other hosts.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| NotifyError::Setup(format!("HTTP client: {e}")))?;
+        let outgoing = OutgoingPolicy::default();
+        let http = http_client(None)?;
+        let http_user = http_client(Some(&outgoing))?;
         let smtp = smtp.map(email::Mailer::new).transpose()?;
         Ok(Notifier {
             http,
+            http_user,
+            outgoing,
             smtp,
             templates,
         })
+    }
+
+    /// The same notifier under another outgoing policy (the allow-list of
+    /// the configuration's `[outgoing]` table).
+    pub fn with_outgoing(mut self, outgoing: OutgoingPolicy) -> Result<Notifier, NotifyError> {
+        self.http_user = http_client(Some(&outgoing))?;
+        self.outgoing = outgoing;
+        Ok(self)
+    }
+
+    /// The outgoing policy in use.
+    pub fn outgoing(&self) -> &OutgoingPolicy {
+        &self.outgoing
     }
 
     /// The templates in use.
@@ -297,46 +381,34 @@ impl Notifier {
         &self.templates
     }
 
-    /// Sends `msg` over `channel` once. `now` stamps the webhook signature
-    /// and the email `Date`.
+    /// Sends `msg` over `channel` once, as a target the operator set
+    /// ([`SetBy::Admin`]). `now` stamps the webhook signature and the email
+    /// `Date`.
     pub async fn deliver(
         &self,
         channel: &Channel,
         msg: &Message,
         now: DateTime<Utc>,
     ) -> Result<Delivered, DeliveryError> {
-        self.deliver_with(&self.templates, channel, msg, now).await
+        self.deliver_with(&self.templates, channel, msg, now, SetBy::Admin)
+            .await
     }
 
-    /// [`Notifier::deliver`] with other templates: the ones an admin saved
-    /// in the database, read by the worker for each batch.
+    /// [`Notifier::deliver`] with other templates (the ones an admin saved
+    /// in the database, read by the worker for each batch), under the
+    /// outgoing policy for whoever set the target. Templates are rendered
+    /// off the caller's thread, bounded ([`off_thread`]).
     pub async fn deliver_with(
         &self,
         templates: &Templates,
         channel: &Channel,
         msg: &Message,
         now: DateTime<Utc>,
+        set_by: SetBy,
     ) -> Result<Delivered, DeliveryError> {
-        let rendered = templates.render_or_default(msg);
-        let result = match channel {
-            Channel::Email { to } => match &self.smtp {
-                Some(mailer) => mailer.send(to, msg, &rendered, now).await,
-                None => Err(DeliveryError::permanent(
-                    "email channel, but no SMTP server is configured",
-                )),
-            },
-            Channel::Webhook { url, secret } => {
-                send::webhook(&self.http, url, secret.as_deref(), msg, now).await
-            }
-            Channel::Slack { webhook_url } => {
-                let body = payload::slack(msg, &rendered);
-                send::post_json(&self.http, "webhook_url", webhook_url, &body, now).await
-            }
-            Channel::Teams { webhook_url } => {
-                let body = payload::teams(msg, &rendered);
-                send::post_json(&self.http, "webhook_url", webhook_url, &body, now).await
-            }
-            Channel::Http { .. } => send::http(&self.http, channel, msg, &rendered, now).await,
+        let result = match self.prepare(templates, channel, msg).await {
+            Ok(prepared) => self.send(prepared, channel, msg, now, set_by).await,
+            Err(e) => Err(e.into()),
         };
         match &result {
             Ok(d) => tracing::debug!(
@@ -355,6 +427,99 @@ impl Notifier {
         }
         result
     }
+}
+
+/// Everything a delivery needs that templates produce, rendered before any
+/// network step.
+enum Prepared {
+    Email(Rendered),
+    Webhook,
+    Json(serde_json::Value),
+    Http(send::HttpRequest),
+}
+
+impl Notifier {
+    async fn prepare(
+        &self,
+        templates: &Templates,
+        channel: &Channel,
+        msg: &Message,
+    ) -> Result<Prepared, NotifyError> {
+        let (templates, channel, msg) = (templates.clone(), channel.clone(), msg.clone());
+        off_thread("message", move || {
+            let rendered = templates.render_or_default(&msg);
+            Ok(match &channel {
+                Channel::Email { .. } => Prepared::Email(rendered),
+                Channel::Webhook { .. } => Prepared::Webhook,
+                Channel::Slack { .. } => Prepared::Json(payload::slack(&msg, &rendered)),
+                Channel::Teams { .. } => Prepared::Json(payload::teams(&msg, &rendered)),
+                Channel::Http { .. } => {
+                    Prepared::Http(send::render_http(&channel, &msg, &rendered)?)
+                }
+            })
+        })
+        .await
+    }
+
+    async fn send(
+        &self,
+        prepared: Prepared,
+        channel: &Channel,
+        msg: &Message,
+        now: DateTime<Utc>,
+        set_by: SetBy,
+    ) -> Result<Delivered, DeliveryError> {
+        let out = match set_by {
+            SetBy::Admin => send::Outbound {
+                client: &self.http,
+                policy: None,
+            },
+            SetBy::User => send::Outbound {
+                client: &self.http_user,
+                policy: Some(&self.outgoing),
+            },
+        };
+        match (prepared, channel) {
+            (Prepared::Email(rendered), Channel::Email { to }) => match &self.smtp {
+                Some(mailer) => mailer.send(to, msg, &rendered, now).await,
+                None => Err(DeliveryError::permanent(
+                    "email channel, but no SMTP server is configured",
+                )),
+            },
+            (Prepared::Webhook, Channel::Webhook { url, secret }) => {
+                send::webhook(&out, url, secret.as_deref(), msg, now).await
+            }
+            (
+                Prepared::Json(body),
+                Channel::Slack { webhook_url } | Channel::Teams { webhook_url },
+            ) => send::post_json(&out, "webhook_url", webhook_url, &body, now).await,
+            (Prepared::Http(request), Channel::Http { basic_auth, .. }) => {
+                send::http(&out, request, basic_auth.as_ref(), now).await
+            }
+            _ => Err(DeliveryError::permanent(
+                "the channel changed while sending",
+            )),
+        }
+    }
+}
+
+/// The HTTP client: timeouts, no redirects, and for user-set targets the
+/// outgoing policy's resolver and no proxy.
+fn http_client(policy: Option<&OutgoingPolicy>) -> Result<reqwest::Client, NotifyError> {
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(TOTAL_TIMEOUT)
+        .user_agent(USER_AGENT)
+        // A receiver that redirects is misconfigured; following would
+        // turn POSTs into GETs, carry signatures to other hosts and, for
+        // user-set targets, go around the outgoing policy.
+        .redirect(reqwest::redirect::Policy::none());
+    if let Some(policy) = policy {
+        builder = builder.no_proxy().dns_resolver(policy.resolver());
+    }
+    builder
+        .build()
+        .map_err(|e| NotifyError::Setup(format!("HTTP client: {e}")))
 }
 
 /// The subject and text body rendered from [`Templates`] for one message.

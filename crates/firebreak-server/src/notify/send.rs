@@ -8,13 +8,30 @@ use chrono::{DateTime, Utc};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
 
+use crate::notify::outgoing::{OutgoingPolicy, refusal};
 use crate::notify::payload::WebhookPayload;
 use crate::notify::signature::{SIGNATURE_HEADER, TIMESTAMP_HEADER, sign};
 use crate::notify::templates::{http_context, render_one};
 use crate::notify::{Channel, Delivered, DeliveryError, Message, NotifyError, Rendered};
 
-/// How much of an error answer to keep in the message.
-const SNIPPET_BYTES: usize = 512;
+/// The client for one delivery and, for targets users set, the outgoing
+/// policy (whose resolver that client already uses for names; literal
+/// addresses are checked here, before the request).
+pub(crate) struct Outbound<'a> {
+    pub client: &'a reqwest::Client,
+    pub policy: Option<&'a OutgoingPolicy>,
+}
+
+impl Outbound<'_> {
+    fn request(&self, method: Method, url: Url) -> Result<reqwest::RequestBuilder, DeliveryError> {
+        if let Some(policy) = self.policy
+            && let Err(refused) = policy.check_literal(&url)
+        {
+            return Err(DeliveryError::permanent(format!("refused: {refused}")));
+        }
+        Ok(self.client.request(method, url))
+    }
+}
 
 /// Parses `url` and refuses anything but http and https.
 pub(crate) fn check_url(field: &str, url: &str) -> Result<Url, NotifyError> {
@@ -37,7 +54,7 @@ pub(crate) fn check_url(field: &str, url: &str) -> Result<Url, NotifyError> {
 
 /// A signed JSON POST of [`WebhookPayload`].
 pub(crate) async fn webhook(
-    client: &reqwest::Client,
+    client: &Outbound<'_>,
     url: &str,
     secret: Option<&str>,
     msg: &Message,
@@ -48,7 +65,7 @@ pub(crate) async fn webhook(
         .map_err(|e| DeliveryError::permanent(format!("encoding the webhook body: {e}")))?;
     let timestamp = now.timestamp();
     let mut request = client
-        .post(url)
+        .request(Method::POST, url)?
         .header(CONTENT_TYPE, "application/json")
         .header("Idempotency-Key", header_value(&msg.idempotency_key)?)
         .header(TIMESTAMP_HEADER, timestamp.to_string());
@@ -63,7 +80,7 @@ pub(crate) async fn webhook(
 
 /// A JSON POST without signature: Slack and Teams, whose secret is the URL.
 pub(crate) async fn post_json(
-    client: &reqwest::Client,
+    client: &Outbound<'_>,
     field: &str,
     url: &str,
     body: &serde_json::Value,
@@ -73,7 +90,7 @@ pub(crate) async fn post_json(
     let body = serde_json::to_vec(body)
         .map_err(|e| DeliveryError::permanent(format!("encoding the body: {e}")))?;
     let request = client
-        .post(url)
+        .request(Method::POST, url)?
         .header(CONTENT_TYPE, "application/json")
         .body(body);
     finish(request.send().await, now).await
@@ -151,12 +168,11 @@ pub(crate) fn render_http(
     })
 }
 
-/// Sends an Http channel's request.
+/// Sends an Http channel's request, rendered by [`render_http`].
 pub(crate) async fn http(
-    client: &reqwest::Client,
-    channel: &Channel,
-    msg: &Message,
-    rendered: &Rendered,
+    client: &Outbound<'_>,
+    request: HttpRequest,
+    basic_auth: Option<&(String, String)>,
     now: DateTime<Utc>,
 ) -> Result<Delivered, DeliveryError> {
     let HttpRequest {
@@ -164,13 +180,9 @@ pub(crate) async fn http(
         url,
         headers,
         body,
-    } = render_http(channel, msg, rendered)?;
-    let mut request = client.request(method, url).headers(headers);
-    if let Channel::Http {
-        basic_auth: Some((user, password)),
-        ..
-    } = channel
-    {
+    } = request;
+    let mut request = client.request(method, url)?.headers(headers);
+    if let Some((user, password)) = basic_auth {
         request = request.basic_auth(user, Some(password));
     }
     if !body.is_empty() {
@@ -184,7 +196,9 @@ fn header_value(s: &str) -> Result<HeaderValue, DeliveryError> {
         .map_err(|_| DeliveryError::permanent("the idempotency key cannot be sent in a header"))
 }
 
-/// Turns an answer (or its absence) into the outcome.
+/// Turns an answer (or its absence) into the outcome. The answer's body
+/// and headers are never part of the error: a target a user chose must not
+/// be readable through `last_error` (only the status and a fixed reason).
 async fn finish(
     sent: Result<reqwest::Response, reqwest::Error>,
     now: DateTime<Utc>,
@@ -197,21 +211,9 @@ async fn finish(
         });
     }
     let retry_after = retry_after(response.headers(), now);
-    let location = response
-        .headers()
-        .get(reqwest::header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let snippet = snippet(response).await;
     let mut message = format!("HTTP {status}");
-    if let Some(location) = location.filter(|_| status.is_redirection()) {
-        message.push_str(&format!(
-            " (redirects to {location}; configure the final URL)"
-        ));
-    }
-    if !snippet.is_empty() {
-        message.push_str(": ");
-        message.push_str(&snippet);
+    if status.is_redirection() {
+        message.push_str(" (a redirect, which is not followed; configure the final URL)");
     }
     Err(DeliveryError {
         retryable: is_retryable(status),
@@ -239,6 +241,9 @@ pub(crate) fn is_retryable(status: StatusCode) -> bool {
 /// retryable, a request that could not even be built is not. The URL is
 /// left out, since it may be a credential.
 fn transport_error(e: reqwest::Error) -> DeliveryError {
+    if let Some(refused) = refusal(&e) {
+        return DeliveryError::permanent(format!("refused: {refused}"));
+    }
     let retryable = !e.is_builder();
     let what = if e.is_timeout() {
         "timed out"
@@ -277,20 +282,6 @@ fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
     }
     let at = DateTime::parse_from_rfc2822(value).ok()?;
     (at.with_timezone(&Utc) - now).to_std().ok()
-}
-
-/// The start of an error answer, on one line, for the message.
-async fn snippet(mut response: reqwest::Response) -> String {
-    let mut bytes = Vec::new();
-    while bytes.len() < SNIPPET_BYTES {
-        match response.chunk().await {
-            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
-            _ => break,
-        }
-    }
-    bytes.truncate(SNIPPET_BYTES);
-    let text = String::from_utf8_lossy(&bytes);
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

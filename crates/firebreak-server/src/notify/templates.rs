@@ -105,12 +105,22 @@ impl Templates {
     }
 }
 
+/// How much work one template may do in one render (minijinja fuel: about
+/// one unit per instruction). The default text template needs a few
+/// hundred; a loop over a `range` of thousands runs out.
+pub const RENDER_FUEL: u64 = 50_000;
+
+/// The largest output of one template, in bytes.
+pub const RENDER_MAX_BYTES: usize = 64 * 1024;
+
 /// The environment every notification template runs in: no HTML escaping
 /// (these are text, JSON and form bodies; use `tojson` and `urlencode`),
 /// printing an undefined variable is an error (a typo should not send an
-/// empty field), testing one with `if` is not.
+/// empty field), testing one with `if` is not. Every render is bounded:
+/// [`RENDER_FUEL`] of work and [`RENDER_MAX_BYTES`] of output.
 pub(crate) fn environment() -> Environment<'static> {
     let mut env = Environment::new();
+    env.set_fuel(Some(RENDER_FUEL));
     env.set_auto_escape_callback(|_| AutoEscape::None);
     env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
     // Keep a body's last line break; the builder fails only on bad
@@ -134,10 +144,63 @@ pub(crate) fn render_one(name: &str, source: &str, ctx: &Value) -> Result<String
             None => e.kind().to_string(),
         },
     };
+    if source.len() > RENDER_MAX_BYTES {
+        return Err(NotifyError::Template {
+            template: name.to_owned(),
+            line: None,
+            detail: format!("a template is at most {RENDER_MAX_BYTES} bytes"),
+        });
+    }
     env.add_template_owned(name.to_owned(), source.to_owned())
         .map_err(template_error)?;
     let template = env.get_template(name).map_err(template_error)?;
-    template.render(ctx).map_err(template_error)
+    let mut out = CappedWriter::default();
+    match template.render_captured_to(ctx.clone(), &mut out) {
+        Ok(_) => {}
+        Err(_) if out.overflowed => {
+            return Err(NotifyError::Template {
+                template: name.to_owned(),
+                line: None,
+                detail: format!("the output is larger than {RENDER_MAX_BYTES} bytes"),
+            });
+        }
+        Err(e) if e.kind() == minijinja::ErrorKind::OutOfFuel => {
+            return Err(NotifyError::Template {
+                template: name.to_owned(),
+                line: e.line(),
+                detail: "the template does too much work (ran out of fuel; a loop too long?)"
+                    .to_owned(),
+            });
+        }
+        Err(e) => return Err(template_error(e)),
+    }
+    String::from_utf8(out.buf).map_err(|_| NotifyError::Template {
+        template: name.to_owned(),
+        line: None,
+        detail: "the output is not UTF-8".to_owned(),
+    })
+}
+
+/// Collects a render's output and refuses more than [`RENDER_MAX_BYTES`].
+#[derive(Default)]
+struct CappedWriter {
+    buf: Vec<u8>,
+    overflowed: bool,
+}
+
+impl std::io::Write for CappedWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len() + data.len() > RENDER_MAX_BYTES {
+            self.overflowed = true;
+            return Err(std::io::Error::other("template output too large"));
+        }
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The variables of a message, as templates see them.

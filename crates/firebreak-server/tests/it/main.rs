@@ -4,12 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod accounts;
 mod api;
 mod escalation;
 mod harness;
 mod intake;
 mod intake_alertmanager;
 mod notify;
+mod outgoing;
 mod paging;
 mod receiver;
 mod web;

@@ -254,14 +254,14 @@ async fn answers_decide_whether_to_retry() {
         ));
     }
     expect_test::expect![[r#"
-        500: retryable=true retry_after=None message=HTTP 500 Internal Server Error: nope: refused by the test receiver
-        502: retryable=true retry_after=None message=HTTP 502 Bad Gateway: nope: refused by the test receiver
-        503: retryable=true retry_after=None message=HTTP 503 Service Unavailable: nope: refused by the test receiver
-        400: retryable=false retry_after=None message=HTTP 400 Bad Request: nope: refused by the test receiver
-        404: retryable=false retry_after=None message=HTTP 404 Not Found: nope: refused by the test receiver
-        410: retryable=false retry_after=None message=HTTP 410 Gone: nope: refused by the test receiver
-        429: retryable=true retry_after=Some(7s) message=HTTP 429 Too Many Requests: nope: refused by the test receiver
-        302: retryable=false retry_after=None message=HTTP 302 Found (redirects to https://elsewhere.example/; configure the final URL): nope: refused by the test receiver"#]]
+        500: retryable=true retry_after=None message=HTTP 500 Internal Server Error
+        502: retryable=true retry_after=None message=HTTP 502 Bad Gateway
+        503: retryable=true retry_after=None message=HTTP 503 Service Unavailable
+        400: retryable=false retry_after=None message=HTTP 400 Bad Request
+        404: retryable=false retry_after=None message=HTTP 404 Not Found
+        410: retryable=false retry_after=None message=HTTP 410 Gone
+        429: retryable=true retry_after=Some(7s) message=HTTP 429 Too Many Requests
+        302: retryable=false retry_after=None message=HTTP 302 Found (a redirect, which is not followed; configure the final URL)"#]]
     .assert_eq(&table.join("\n"));
 }
 

@@ -3,6 +3,7 @@
 //! CLI, with a webhook receiver standing in for people's pagers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod accounts;
 mod ack;
 mod config;
 mod intake;
