@@ -50,7 +50,8 @@ pub enum Action {
     Respond,
     /// Manage services.
     ManageServices,
-    /// Create and change users, and create tokens for others.
+    /// Create and change users (role, disabled), manage others' tokens, and
+    /// set contact-method targets on private addresses.
     ManageUsers,
     /// Read and verify the audit log.
     Audit,

@@ -143,6 +143,8 @@ async fn main() {
                     "hook",
                     &json!({"kind": "webhook", "url": hook_url}),
                     0,
+                    // Set by the operator: the bench receiver is on loopback.
+                    true,
                     &system,
                     now,
                 )
