@@ -58,6 +58,8 @@ pub struct FileConfig {
     pub smtp: Option<SmtpConfig>,
     /// Accept inbound email over SMTP on this address.
     pub smtp_listen: Option<String>,
+    /// The key that signs audit checkpoints; `<data_dir>/audit.key` when unset.
+    pub audit_key_file: Option<PathBuf>,
 }
 
 impl FileConfig {
@@ -89,6 +91,7 @@ pub struct Settings {
     pub escalation: EscalationConfig,
     pub smtp: Option<SmtpConfig>,
     pub smtp_listen: Option<String>,
+    pub audit_key_file: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -104,6 +107,7 @@ impl Default for Settings {
             escalation: EscalationConfig::default(),
             smtp: None,
             smtp_listen: None,
+            audit_key_file: None,
         }
     }
 }
@@ -140,6 +144,7 @@ impl Settings {
             }
             s.smtp = f.smtp.or(s.smtp);
             s.smtp_listen = f.smtp_listen.or(s.smtp_listen);
+            s.audit_key_file = f.audit_key_file.or(s.audit_key_file);
         }
 
         let env = |name: &str| env(name).filter(|v| !v.is_empty());
@@ -166,6 +171,9 @@ impl Settings {
         }
         s.public_url = env("FIREBREAK_PUBLIC_URL").or(s.public_url);
         s.smtp_listen = env("FIREBREAK_SMTP_LISTEN").or(s.smtp_listen);
+        s.audit_key_file = env("FIREBREAK_AUDIT_KEY_FILE")
+            .map(PathBuf::from)
+            .or(s.audit_key_file);
         if let Some(v) = env("FIREBREAK_SECURE_COOKIES") {
             s.secure_cookies = Some(parse_env("FIREBREAK_SECURE_COOKIES", &v)?);
         }
@@ -215,6 +223,16 @@ impl Settings {
             )
         })?;
         Ok(Secret(format!("sqlite:{path}")))
+    }
+}
+
+impl Settings {
+    /// The audit key file: `audit_key_file`, or `audit.key` in the data
+    /// directory.
+    pub fn audit_key_path(&self) -> PathBuf {
+        self.audit_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join(firebreak_server::checkpoint::KEY_FILE))
     }
 }
 

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod api;
+mod doctor;
 mod escalation;
 mod harness;
 mod intake;

@@ -4,7 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod ack;
+mod audit;
 mod config;
+mod doctor;
 mod intake;
 mod lifecycle;
 mod oncall;
