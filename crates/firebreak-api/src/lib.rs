@@ -517,6 +517,39 @@ pub struct Problem {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Health {
     pub status: String,
+    /// On `/readyz`: configuration that would page nobody (a policy or
+    /// leadership user the config file names that does not exist, …).
+    /// Ready all the same; `firebreak doctor` checks the whole path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// One paging path as `GET /api/v1/doctor` followed it: from what pages
+/// (a service, the incident lead, leadership) to the people it reaches now.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PagingCheck {
+    /// What pages through this path: `service checkout`, `incident lead`,
+    /// `leadership`.
+    pub subject: String,
+    /// The links followed, in order.
+    pub path: Vec<String>,
+    /// The users a page would reach now, over at least one usable contact
+    /// method.
+    pub reaches: Vec<String>,
+    /// Each missing link, named; empty when the whole path holds.
+    pub missing: Vec<String>,
+}
+
+/// What `GET /api/v1/doctor` found: every paging path, and whether each
+/// reaches someone through links that all hold.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DoctorReport {
+    /// True when no check has a missing link.
+    pub ok: bool,
+    pub checks: Vec<PagingCheck>,
+    /// Remarks that do not stop a page (no schedules yet, no `[smtp]`
+    /// while nobody has an email contact).
+    pub notes: Vec<String>,
 }
 
 #[cfg(test)]

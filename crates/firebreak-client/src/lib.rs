@@ -165,6 +165,12 @@ impl Client {
         self.get(&["readyz"]).await
     }
 
+    /// `GET /api/v1/doctor`: every paging path, and each missing link
+    /// (admins).
+    pub async fn doctor(&self) -> Result<firebreak_api::DoctorReport> {
+        self.get(&["api", "v1", "doctor"]).await
+    }
+
     /// `GET /api/v1/openapi.json`: the OpenAPI document.
     pub async fn openapi(&self) -> Result<serde_json::Value> {
         self.get(&["api", "v1", "openapi.json"]).await

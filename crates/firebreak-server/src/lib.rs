@@ -7,6 +7,8 @@
 
 pub mod ack;
 pub mod actions;
+pub mod checkpoint;
+pub mod doctor;
 pub mod error;
 pub mod escalate;
 pub mod extract;
@@ -55,6 +57,9 @@ pub struct ServerConfig {
     pub escalation: escalate::EscalationConfig,
     /// Where user-set contact methods may send (`[outgoing] allow`).
     pub outgoing: notify::OutgoingPolicy,
+    /// An `[smtp]` section is configured, so email contact methods can be
+    /// sent; without one they are refused when added.
+    pub email_configured: bool,
 }
 
 impl Default for ServerConfig {
@@ -66,6 +71,7 @@ impl Default for ServerConfig {
             session_hours: 12,
             escalation: escalate::EscalationConfig::default(),
             outgoing: notify::OutgoingPolicy::default(),
+            email_configured: false,
         }
     }
 }
@@ -144,6 +150,18 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+/// What the config file names that does not exist, or leaves unset so
+/// that a page would reach nobody (see [`doctor::config_warnings`]): logged
+/// at warn level at start-up and shown by `/readyz`.
+pub async fn config_warnings(state: &AppState) -> Result<Vec<String>, firebreak_store::StoreError> {
+    let dir = state.store.directory().await?;
+    Ok(doctor::config_warnings(
+        &dir,
+        &state.config.escalation,
+        state.config.email_configured,
+    ))
 }
 
 /// On an empty database, creates user `admin` with a random password and

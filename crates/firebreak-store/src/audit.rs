@@ -230,6 +230,62 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The head of the log: the last entry's sequence number and hash
+    /// (0 and [`GENESIS`] while the log is empty).
+    pub async fn audit_head(&self) -> Result<(i64, String)> {
+        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(&self.read)
+            .await?;
+        Ok((head.try_get("seq")?, head.try_get("hash")?))
+    }
+
+    /// Verifies the chain, then that it still holds the entry a checkpoint
+    /// recorded (`seq`, `hash`): a log shorter than the checkpoint was
+    /// truncated, even when its head was fixed up to match; a different
+    /// hash at `seq` means the log was rewritten from there on.
+    pub async fn verify_audit_against(&self, seq: i64, hash: &str) -> Result<AuditVerification> {
+        let v = self.verify_audit().await?;
+        if !v.ok {
+            return Ok(v);
+        }
+        let fail = |first_bad_seq: i64, entries: i64, problem: String| AuditVerification {
+            ok: false,
+            entries,
+            first_bad_seq: Some(first_bad_seq),
+            problem: Some(problem),
+        };
+        if seq == 0 {
+            return Ok(v);
+        }
+        let row = sqlx::query("SELECT hash FROM audit_log WHERE seq = $1")
+            .bind(seq)
+            .fetch_optional(&self.read)
+            .await?;
+        let Some(row) = row else {
+            let last = v.entries;
+            return Ok(fail(
+                last + 1,
+                last,
+                format!(
+                    "the log ends at entry {last} but the checkpoint records entry {seq}: entries were removed (the log was truncated)"
+                ),
+            ));
+        };
+        let stored: String = row.try_get("hash")?;
+        if stored != hash {
+            return Ok(fail(
+                seq,
+                seq - 1,
+                format!(
+                    "entry {seq} differs from the checkpoint: the log was rewritten at or before entry {seq}"
+                ),
+            ));
+        }
+        Ok(v)
+    }
+}
+
 fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<AuditEntry> {
     let details: String = row.try_get("details")?;
     Ok(AuditEntry {

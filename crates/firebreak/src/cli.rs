@@ -47,6 +47,10 @@ pub enum Command {
     Report(ReportCommand),
     /// Who is on call, now or at a given time, and who is next.
     Oncall(OncallArgs),
+    /// Check that every paging path reaches someone now (admins): policy →
+    /// schedule → on call → contact method → channel; exit 1 naming each
+    /// missing link.
+    Doctor(ListArgs),
     /// On-call schedules, over the API.
     #[command(subcommand)]
     Schedule(ScheduleCommand),
@@ -201,8 +205,22 @@ pub struct TokenCreateArgs {
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Recompute the audit hash chain; exit 1 and name the first bad entry
-    /// if it was tampered with.
-    Verify(DbArgs),
+    /// if it was tampered with, or, with `--checkpoint`, if the log is
+    /// shorter than or differs from the checkpoint.
+    Verify(AuditVerifyArgs),
+    /// Print a signed checkpoint of the audit log's head, to keep somewhere
+    /// else (signed with the audit key file, created if missing).
+    Checkpoint(DbArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditVerifyArgs {
+    /// A checkpoint printed by `firebreak audit checkpoint`: the log must
+    /// still reach it and agree with it.
+    #[arg(long, value_name = "TEXT")]
+    pub checkpoint: Option<String>,
+    #[command(flatten)]
+    pub db: DbArgs,
 }
 
 /// How to reach the server, and how to print its answer.

@@ -60,6 +60,8 @@ pub struct FileConfig {
     pub smtp_listen: Option<String>,
     /// `[outgoing]`: private targets opened for everyone's contact methods.
     pub outgoing: Option<OutgoingConfig>,
+    /// The key that signs audit checkpoints; `<data_dir>/audit.key` when unset.
+    pub audit_key_file: Option<PathBuf>,
 }
 
 /// `[outgoing]`: the notifier's outgoing request policy. `allow` lists CIDR
@@ -104,6 +106,7 @@ pub struct Settings {
     pub smtp_listen: Option<String>,
     /// `[outgoing] allow`, checked (each entry parses) when resolved.
     pub outgoing_allow: Vec<String>,
+    pub audit_key_file: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -120,6 +123,7 @@ impl Default for Settings {
             smtp: None,
             smtp_listen: None,
             outgoing_allow: Vec::new(),
+            audit_key_file: None,
         }
     }
 }
@@ -159,6 +163,7 @@ impl Settings {
             if let Some(o) = f.outgoing {
                 s.outgoing_allow = o.allow;
             }
+            s.audit_key_file = f.audit_key_file.or(s.audit_key_file);
         }
 
         let env = |name: &str| env(name).filter(|v| !v.is_empty());
@@ -185,6 +190,9 @@ impl Settings {
         }
         s.public_url = env("FIREBREAK_PUBLIC_URL").or(s.public_url);
         s.smtp_listen = env("FIREBREAK_SMTP_LISTEN").or(s.smtp_listen);
+        s.audit_key_file = env("FIREBREAK_AUDIT_KEY_FILE")
+            .map(PathBuf::from)
+            .or(s.audit_key_file);
         if let Some(v) = env("FIREBREAK_SECURE_COOKIES") {
             s.secure_cookies = Some(parse_env("FIREBREAK_SECURE_COOKIES", &v)?);
         }
@@ -252,6 +260,16 @@ impl Settings {
             )
         })?;
         Ok(Secret(format!("sqlite:{path}")))
+    }
+}
+
+impl Settings {
+    /// The audit key file: `audit_key_file`, or `audit.key` in the data
+    /// directory.
+    pub fn audit_key_path(&self) -> PathBuf {
+        self.audit_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join(firebreak_server::checkpoint::KEY_FILE))
     }
 }
 

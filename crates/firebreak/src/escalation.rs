@@ -18,7 +18,7 @@ use firebreak_api::{CreateService, NewContactMethod};
 use firebreak_client::ServiceEscalation;
 
 use crate::cli::{
-    ContactCommand, OncallArgs, PolicyCommand, PutArgs, ScheduleCommand, ServiceCommand,
+    ContactCommand, ListArgs, OncallArgs, PolicyCommand, PutArgs, ScheduleCommand, ServiceCommand,
 };
 use crate::remote::{client, emit, print};
 use crate::render;
@@ -81,6 +81,18 @@ pub async fn oncall(a: OncallArgs) -> Result<ExitCode> {
         Err(_) => Default::default(),
     };
     print(&a.client, &answers, |l| render::oncall(l, &zones))
+}
+
+/// `firebreak doctor`: prints every paging path and what is missing on it;
+/// exits 1 when something would page nobody.
+pub async fn doctor(a: ListArgs) -> Result<ExitCode> {
+    let report = client(&a.client)?.doctor().await?;
+    print(&a.client, &report, render::doctor)?;
+    Ok(if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 pub async fn schedule(cmd: ScheduleCommand) -> Result<ExitCode> {

@@ -10,10 +10,12 @@ use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use tokio::net::TcpListener;
 
-use firebreak_server::{AppState, ServerConfig};
+use firebreak_server::{AppState, ServerConfig, checkpoint};
 use firebreak_store::{Actor, NewUser, Store, StoreError, secrets};
 
-use crate::cli::{DbArgs, ServeArgs, TokenCreateArgs, TokenListArgs, TokenRevokeArgs, UserAddArgs};
+use crate::cli::{
+    AuditVerifyArgs, DbArgs, ServeArgs, TokenCreateArgs, TokenListArgs, TokenRevokeArgs, UserAddArgs,
+};
 use crate::config::Settings;
 
 /// Shortest password accepted, as the API requires.
@@ -31,6 +33,11 @@ pub async fn serve(args: &ServeArgs) -> Result<ExitCode> {
     let settings = Settings::load(&args.db, Some(args))?;
     tracing::debug!(?settings, "settings");
     let store = open_store(&settings).await?;
+    // The key that signs audit checkpoints lives outside the database.
+    let key_path = settings.audit_key_path();
+    if checkpoint::ensure_key(&key_path)?.1 {
+        tracing::info!(path = %key_path.display(), "created the audit key file");
+    }
     let created = match firebreak_server::bootstrap_admin(&store, Utc::now()).await {
         Ok(created) => created,
         // Several servers started at once on an empty shared database: each
@@ -69,8 +76,19 @@ pub async fn serve(args: &ServeArgs) -> Result<ExitCode> {
         session_hours: settings.session_hours.unwrap_or(defaults.session_hours),
         escalation: settings.escalation.clone(),
         outgoing: settings.outgoing_policy()?,
+        email_configured: settings.smtp.is_some(),
     };
     let state = AppState::new(store.clone(), config);
+    // What the config file names that does not exist pages nobody: say so
+    // now, not when an incident needs it (`/readyz` says it too).
+    match firebreak_server::config_warnings(&state).await {
+        Ok(warnings) => {
+            for w in warnings {
+                tracing::warn!("{w}");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot check the configuration's references"),
+    }
     let notifier = firebreak_server::notify::Notifier::new(
         settings.smtp.clone(),
         firebreak_server::notify::Templates::default(),
@@ -339,14 +357,32 @@ pub async fn token_revoke(args: &TokenRevokeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn audit_verify(db: &DbArgs) -> Result<ExitCode> {
-    let settings = Settings::load(db, None)?;
+pub async fn audit_verify(args: &AuditVerifyArgs) -> Result<ExitCode> {
+    let settings = Settings::load(&args.db, None)?;
+    // The checkpoint is checked before the database is opened: a forged or
+    // mistyped one is named as such.
+    let expected = match &args.checkpoint {
+        Some(text) => {
+            let key = checkpoint::load_key(&settings.audit_key_path())?;
+            Some(checkpoint::verify(&key, text)?)
+        }
+        None => None,
+    };
     let store = open_store(&settings).await?;
-    let result = store.verify_audit().await;
+    let result = match &expected {
+        Some((seq, hash)) => store.verify_audit_against(*seq, hash).await,
+        None => store.verify_audit().await,
+    };
     store.close().await;
     let v = result.context("cannot read the audit log")?;
     if v.ok {
-        println!("audit log OK: {} entries", v.entries);
+        match &expected {
+            Some((seq, _)) => println!(
+                "audit log OK: {} entries, and it holds the checkpoint at entry {seq}",
+                v.entries
+            ),
+            None => println!("audit log OK: {} entries", v.entries),
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let at = v
@@ -359,4 +395,34 @@ pub async fn audit_verify(db: &DbArgs) -> Result<ExitCode> {
     eprintln!("audit log BROKEN at {at}: {problem}");
     eprintln!("({} entries before it verified)", v.entries);
     Ok(ExitCode::FAILURE)
+}
+
+/// Prints a signed checkpoint of the verified head of the audit log.
+pub async fn audit_checkpoint(db: &DbArgs) -> Result<ExitCode> {
+    let settings = Settings::load(db, None)?;
+    let path = settings.audit_key_path();
+    let (key, created) = checkpoint::ensure_key(&path)?;
+    if created {
+        eprintln!("created the audit key file {}", path.display());
+    }
+    let store = open_store(&settings).await?;
+    let result = async {
+        let v = store.verify_audit().await?;
+        let head = store.audit_head().await?;
+        Ok::<_, StoreError>((v, head))
+    }
+    .await;
+    store.close().await;
+    let (v, (seq, hash)) = result.context("cannot read the audit log")?;
+    if !v.ok {
+        bail!(
+            "the audit log does not verify ({}); run `firebreak audit verify` and sign no checkpoint of it",
+            v.problem
+                .as_deref()
+                .unwrap_or("the hash chain does not hold")
+        );
+    }
+    // The checkpoint alone on stdout, so `firebreak audit checkpoint >> file` works.
+    println!("{}", checkpoint::sign(&key, seq, &hash));
+    Ok(ExitCode::SUCCESS)
 }

@@ -868,6 +868,36 @@ fn indent(s: &str, prefix: &str) -> String {
     out
 }
 
+/// `firebreak doctor`'s text: each path, what it reaches, what is missing.
+pub fn doctor(r: &firebreak_api::DoctorReport) -> String {
+    let mut out = String::new();
+    for c in &r.checks {
+        let state = if c.missing.is_empty() {
+            format!("OK, pages {}", c.reaches.join(", "))
+        } else if c.reaches.is_empty() {
+            "MISSING: would page nobody".to_owned()
+        } else {
+            format!("MISSING links (pages {} only)", c.reaches.join(", "))
+        };
+        out.push_str(&format!("{}: {state}\n", c.subject));
+        for step in &c.path {
+            out.push_str(&format!("    {step}\n"));
+        }
+        for m in &c.missing {
+            out.push_str(&format!("  missing: {m}\n"));
+        }
+    }
+    for n in &r.notes {
+        out.push_str(&format!("note: {n}\n"));
+    }
+    out.push_str(if r.ok {
+        "nothing missing: every paging path reaches someone\n"
+    } else {
+        "something is missing: the paths above marked MISSING would page nobody, or fewer people than they name\n"
+    });
+    out
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

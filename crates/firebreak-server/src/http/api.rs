@@ -43,6 +43,7 @@ use crate::extract::{ApiJson, ApiQuery, AuthUser};
         crate::http::oncall_api::escalate, crate::http::oncall_api::acknowledge,
         crate::http::oncall_api::notifications, crate::http::oncall_api::failed_notifications,
         crate::http::oncall_api::list_templates, crate::http::oncall_api::put_template,
+        crate::http::oncall_api::doctor,
         crate::intake::webhooks::alertmanager, crate::intake::webhooks::alertmanager_keyed,
         crate::intake::webhooks::grafana, crate::intake::webhooks::grafana_keyed,
         crate::intake::webhooks::generic, crate::intake::webhooks::generic_keyed,

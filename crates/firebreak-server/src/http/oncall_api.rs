@@ -54,6 +54,26 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/notifications/failed", get(failed_notifications))
         .route("/api/v1/message-templates", get(list_templates))
         .route("/api/v1/message-templates/{name}", put(put_template))
+        .route("/api/v1/doctor", get(doctor))
+}
+
+/// Follows every paging path now (admins): each service's policy (or the
+/// incident-lead policy), the incident-lead policy, and leadership, through
+/// schedules and who is on call to contact methods and their channels,
+/// naming each missing link.
+#[utoipa::path(get, path = "/api/v1/doctor", responses((status = 200, body = firebreak_api::DoctorReport)))]
+pub async fn doctor(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<firebreak_api::DoctorReport>, ApiError> {
+    state.ctx(&user).require(Action::Audit)?;
+    let dir = state.store.directory().await?;
+    Ok(Json(crate::doctor::report(
+        &dir,
+        &state.config.escalation,
+        state.config.email_configured,
+        state.now(),
+    )))
 }
 
 /// The templates every notification's subject and text come from.
@@ -183,6 +203,12 @@ pub async fn put_schedule(
     schedule
         .validate()
         .map_err(|e| ApiError::invalid("schedule", e.to_string()))?;
+    // A participant who does not exist (or is disabled) would be on call
+    // and page nobody.
+    let dir = state.store.directory().await?;
+    if let Some((field, why)) = crate::doctor::schedule_problem(&dir, &schedule) {
+        return Err(ApiError::invalid(&field, why));
+    }
     let value = serde_json::to_value(&schedule).map_err(|e| ApiError::Internal(e.to_string()))?;
     state
         .store
@@ -340,6 +366,11 @@ pub async fn put_policy(
     policy
         .validate()
         .map_err(|e| ApiError::invalid("levels", e.to_string()))?;
+    // A target that names no user or schedule would page nobody.
+    let dir = state.store.directory().await?;
+    if let Some((field, why)) = crate::doctor::policy_problem(&dir, &policy) {
+        return Err(ApiError::invalid(&field, why));
+    }
     let value = serde_json::to_value(&policy).map_err(|e| ApiError::Internal(e.to_string()))?;
     state
         .store
@@ -452,6 +483,9 @@ pub async fn add_contact(
             }
             e => ApiError::invalid("channel", e.to_string()),
         })?;
+    if let Some(why) = crate::doctor::contact_problem(&channel, state.config.email_configured) {
+        return Err(ApiError::invalid("channel", why));
+    }
     let delay = req.delay_secs.unwrap_or(0);
     if !(0..=86_400).contains(&delay) {
         return Err(ApiError::invalid(

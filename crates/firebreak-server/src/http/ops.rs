@@ -57,10 +57,13 @@ pub async fn count_requests(req: Request, next: Next) -> Response {
 pub async fn healthz() -> axum::Json<Health> {
     axum::Json(Health {
         status: "ok".into(),
+        warnings: Vec::new(),
     })
 }
 
-/// The database answers.
+/// The database answers. `warnings` names what the config file refers to
+/// that does not exist (an incident-lead policy, a leadership user), which
+/// would page nobody; the server is ready all the same.
 #[utoipa::path(get, path = "/readyz", responses((status = 200, body = Health), (status = 503)))]
 pub async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Health>, ApiError> {
     state
@@ -68,8 +71,12 @@ pub async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Health>,
         .ping()
         .await
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let warnings = crate::config_warnings(&state)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
     Ok(axum::Json(Health {
         status: "ready".into(),
+        warnings,
     }))
 }
 

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod api;
+mod doctor;
 mod escalation;
 mod harness;
 mod intake;

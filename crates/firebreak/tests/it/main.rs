@@ -5,7 +5,9 @@
 
 mod accounts;
 mod ack;
+mod audit;
 mod config;
+mod doctor;
 mod intake;
 mod lifecycle;
 mod oncall;

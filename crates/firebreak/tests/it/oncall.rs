@@ -122,6 +122,21 @@ fn oncall_answers_the_right_person_across_daylight_saving() {
     let server = Server::start();
     let token = server.token("admin");
     let admin = server.as_user(&token);
+    // A schedule names users who exist: one who does not is refused,
+    // naming the participant's field.
+    let err = admin
+        .run_with_stdin(&["schedule", "put", "primary", "--file", "-"], PRIMARY)
+        .fails(1);
+    assert!(
+        err.contains("layers[0].rotation.participants[0]")
+            && err.contains("`alice` does not exist"),
+        "{err}"
+    );
+    for user in ["alice", "bob", "carol", "dave", "erin", "frank"] {
+        server
+            .local(&["user", "add", user, "--role", "responder"])
+            .ok();
+    }
 
     // The file may leave the name to the command line; `-` is stdin.
     let out = admin
