@@ -332,9 +332,41 @@ struct LoginForm {
     next: String,
 }
 
-/// Only local paths are followed after sign-in.
+/// `%XX` sequences decoded (others left as they are), as a browser would.
+fn percent_decoded(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |j: usize| b.get(j).and_then(|c| (*c as char).to_digit(16));
+        match (b[i], hex(i + 1), hex(i + 2)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Only same-site paths are followed after sign-in: one leading `/` (not
+/// `//` nor `/\`), no backslash, control or white-space character, both as
+/// given and after percent-decoding (browsers drop tabs and newlines from
+/// URLs, so `/%09/evil.example` would become `//evil.example`).
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    fn local(p: &str) -> bool {
+        p.starts_with('/')
+            && !p.starts_with("//")
+            && !p
+                .chars()
+                .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+    }
+    let decoded = percent_decoded(next);
+    if local(next) && local(&decoded) {
         next
     } else {
         "/incidents"
@@ -1552,6 +1584,12 @@ mod tests {
         assert_eq!(safe_next("//evil.example/x"), "/incidents");
         assert_eq!(safe_next("https://evil.example"), "/incidents");
         assert_eq!(safe_next("/\\evil"), "/incidents");
+        assert_eq!(safe_next("/%09/evil.example"), "/incidents");
+        assert_eq!(safe_next("/\t/evil.example"), "/incidents");
+        assert_eq!(safe_next("/%2f/evil.example"), "/incidents");
+        assert_eq!(safe_next("/%5cevil.example"), "/incidents");
+        assert_eq!(safe_next("/incidents?phase=triage%20x"), "/incidents");
+        assert_eq!(safe_next("/incidents?open=true"), "/incidents?open=true");
     }
 
     #[test]

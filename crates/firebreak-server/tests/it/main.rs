@@ -11,4 +11,5 @@ mod intake;
 mod intake_alertmanager;
 mod notify;
 mod receiver;
+mod smaller;
 mod web;
