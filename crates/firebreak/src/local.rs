@@ -16,10 +16,6 @@ use firebreak_store::{Actor, NewUser, Store, StoreError, secrets};
 use crate::cli::{DbArgs, ServeArgs, TokenCreateArgs, UserAddArgs};
 use crate::config::Settings;
 
-/// Shortest password accepted, as the API requires.
-const MIN_PASSWORD_CHARS: usize = 12;
-const MAX_PASSWORD_BYTES: usize = 1024;
-
 async fn open_store(settings: &Settings) -> Result<Store> {
     let url = settings.database_url()?;
     Store::open(url.expose())
@@ -213,11 +209,9 @@ fn read_password_line() -> Result<String> {
         .read_line(&mut line)
         .context("cannot read the password from stdin")?;
     let password = line.trim_end_matches(['\n', '\r']);
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        bail!("the password needs at least {MIN_PASSWORD_CHARS} characters");
-    }
-    if password.len() > MAX_PASSWORD_BYTES {
-        bail!("the password is too long");
+    // The same rule as the API's.
+    if let Err(e) = firebreak_core::password::check_password(password) {
+        bail!("{e}");
     }
     Ok(password.to_owned())
 }

@@ -190,16 +190,11 @@ pub async fn create_user_checked(c: &Ctx<'_>, req: &CreateUser) -> Result<User, 
         ));
     }
     let password_hash = match req.password.as_deref() {
-        Some(p) if p.chars().count() < 12 => {
-            return Err(ApiError::invalid(
-                "password",
-                "a password needs at least 12 characters",
-            ));
+        Some(p) => {
+            firebreak_core::password::check_password(p)
+                .map_err(|e| ApiError::invalid("password", e.to_string()))?;
+            Some(secrets::hash_password(p)?)
         }
-        Some(p) if p.len() > 1024 => {
-            return Err(ApiError::invalid("password", "password too long"));
-        }
-        Some(p) => Some(secrets::hash_password(p)?),
         None => None,
     };
     let display_name = match req.display_name.as_deref() {

@@ -1,5 +1,7 @@
 //! The smaller findings of issue 8 (item 15): one test each.
 
+use serde_json::json;
+
 use crate::harness::spawn;
 
 fn no_redirects() -> reqwest::Client {
@@ -38,4 +40,34 @@ async fn sign_in_follows_only_a_same_site_next() {
         assert_eq!(res.status(), 303, "{next:?}");
         assert_eq!(res.headers()["location"], to, "next={next:?}");
     }
+}
+
+#[tokio::test]
+async fn weak_passwords_are_refused() {
+    let app = spawn().await;
+    for (password, why) in [
+        ("aaaaaaaaaaaaaaaa", "one character"),
+        ("Password1234", "common password"),
+        ("123456789012", "run"),
+        ("short", "12 characters"),
+    ] {
+        let (s, p) = app
+            .post(
+                &app.admin_token,
+                "/api/v1/users",
+                json!({"name": "weak", "role": "viewer", "password": password}),
+            )
+            .await;
+        assert_eq!(s, 422, "{password}: {p}");
+        assert_eq!(p["field"], "password");
+        assert!(p["detail"].as_str().unwrap().contains(why), "{p}");
+    }
+    let (s, p) = app
+        .post(
+            &app.admin_token,
+            "/api/v1/users",
+            json!({"name": "fine", "role": "viewer", "password": "a long enough password"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{p}");
 }

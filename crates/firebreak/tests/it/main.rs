@@ -11,4 +11,5 @@ mod oncall;
 mod postgres;
 mod receiver;
 mod restart;
+mod smaller;
 mod support;
