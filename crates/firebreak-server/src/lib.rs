@@ -52,6 +52,8 @@ pub struct ServerConfig {
     pub session_hours: i64,
     /// The escalation policy configuration.
     pub escalation: escalate::EscalationConfig,
+    /// Limits of intake: silences, inbound e-mail, the SMTP listener.
+    pub intake: intake::IntakeConfig,
 }
 
 impl Default for ServerConfig {
@@ -62,6 +64,7 @@ impl Default for ServerConfig {
             body_limit: 64 * 1024,
             session_hours: 12,
             escalation: escalate::EscalationConfig::default(),
+            intake: intake::IntakeConfig::default(),
         }
     }
 }

@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use crate::cli::{DbArgs, ServeArgs};
 use firebreak_server::escalate::EscalationConfig;
+use firebreak_server::intake::IntakeConfig;
 use firebreak_server::notify::SmtpConfig;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -58,6 +59,8 @@ pub struct FileConfig {
     pub smtp: Option<SmtpConfig>,
     /// Accept inbound email over SMTP on this address.
     pub smtp_listen: Option<String>,
+    /// `[intake]`: the longest silence, inbound e-mail and SMTP limits.
+    pub intake: Option<IntakeConfig>,
 }
 
 impl FileConfig {
@@ -89,6 +92,7 @@ pub struct Settings {
     pub escalation: EscalationConfig,
     pub smtp: Option<SmtpConfig>,
     pub smtp_listen: Option<String>,
+    pub intake: IntakeConfig,
 }
 
 impl Default for Settings {
@@ -104,6 +108,7 @@ impl Default for Settings {
             escalation: EscalationConfig::default(),
             smtp: None,
             smtp_listen: None,
+            intake: IntakeConfig::default(),
         }
     }
 }
@@ -140,6 +145,9 @@ impl Settings {
             }
             s.smtp = f.smtp.or(s.smtp);
             s.smtp_listen = f.smtp_listen.or(s.smtp_listen);
+            if let Some(i) = f.intake {
+                s.intake = i;
+            }
         }
 
         let env = |name: &str| env(name).filter(|v| !v.is_empty());
@@ -306,6 +314,26 @@ mod tests {
         let s = Settings::resolve(Some(f()), &env, &db, Some(&serve)).unwrap();
         assert_eq!(s.listen, "0.0.0.0:3");
         assert_eq!(s.data_dir, PathBuf::from("/from/flag"));
+    }
+
+    #[test]
+    fn intake_limits_come_from_the_file() {
+        let f = FileConfig::parse(
+            "[intake]\nmax_silence_secs = 3600\nsmtp_max_connections = 4\n",
+            Path::new("f.toml"),
+        )
+        .unwrap();
+        let s = Settings::resolve(Some(f), &|_| None, &DbArgs::default(), None).unwrap();
+        assert_eq!(s.intake.max_silence_secs, 3600);
+        assert_eq!(s.intake.smtp_max_connections, 4);
+        assert_eq!(
+            s.intake.email_max_attachments, 20,
+            "the rest keep their defaults"
+        );
+        let err = FileConfig::parse("[intake]\nmax_silence = 1\n", Path::new("f.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("max_silence"), "{err}");
     }
 
     #[test]

@@ -42,6 +42,127 @@ async fn sign_in_follows_only_a_same_site_next() {
     }
 }
 
+/// A message with `n` attachments of `size` bytes each.
+fn mail_with_attachments(n: usize, size: usize) -> Vec<u8> {
+    use base64::Engine;
+    let mut m = String::from(
+        "From: Ada <ada@example.org>\r\nTo: security@firebreak.example\r\nSubject: many files\r\n\
+         Message-ID: <many@example.org>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"XYZ\"\r\n\r\n--XYZ\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\nSee the files.\r\n",
+    );
+    for i in 0..n {
+        let body = base64::engine::general_purpose::STANDARD.encode(vec![b'a' + i as u8; size]);
+        m.push_str(&format!(
+            "--XYZ\r\nContent-Type: application/octet-stream; name=\"f{i}.bin\"\r\n\
+             Content-Disposition: attachment; filename=\"f{i}.bin\"\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\n{body}\r\n"
+        ));
+    }
+    m.push_str("--XYZ--\r\n");
+    m.into_bytes()
+}
+
+#[tokio::test]
+async fn inbound_email_keeps_a_bounded_number_and_size_of_attachments() {
+    let app = crate::harness::spawn_with(
+        crate::harness::Db::Sqlite,
+        |c| {
+            c.intake.email_max_attachments = 3;
+            c.intake.email_max_attachment_bytes = 10;
+        },
+        std::sync::Arc::new(firebreak_server::SystemClock),
+    )
+    .await
+    .unwrap();
+    let (_, url, _) =
+        crate::intake::integration(&app, json!({"name": "security", "kind": "email"})).await;
+    let res = app
+        .http
+        .post(&url)
+        .header("content-type", "message/rfc822")
+        .body(mail_with_attachments(5, 6))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let b: serde_json::Value = res.json().await.unwrap();
+    let ids = b["attachments"].as_array().unwrap();
+    assert_eq!(ids.len(), 3, "{b}");
+    let report = b["report_id"].as_i64().unwrap();
+    // The first fits the total; the second would pass it: size and hash only.
+    let content = |id: &serde_json::Value| {
+        app.http
+            .get(format!("{}/api/v1/intake/attachments/{id}", app.url))
+            .bearer_auth(&app.admin_token)
+            .send()
+    };
+    assert_eq!(content(&ids[0]).await.unwrap().status(), 200);
+    assert_eq!(content(&ids[1]).await.unwrap().status(), 409);
+    let (_, r) = app
+        .get(&app.admin_token, &format!("/api/v1/reports/{report}"))
+        .await;
+    assert!(
+        r["description"]
+            .as_str()
+            .unwrap()
+            .contains("and 2 more attachment(s), not kept"),
+        "{r}"
+    );
+}
+
+#[tokio::test]
+async fn the_smtp_listener_caps_connections_and_idle_time() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let app = crate::harness::spawn_with(
+        crate::harness::Db::Sqlite,
+        |c| {
+            c.intake.smtp_max_connections = 1;
+            c.intake.smtp_idle_secs = 1;
+        },
+        std::sync::Arc::new(firebreak_server::SystemClock),
+    )
+    .await
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(firebreak_server::intake::smtp::serve(
+        listener,
+        app.state.clone(),
+    ));
+    async fn first_line(
+        stream: tokio::net::TcpStream,
+    ) -> (String, BufReader<tokio::net::TcpStream>) {
+        let mut r = BufReader::new(stream);
+        let mut line = String::new();
+        tokio::time::timeout(std::time::Duration::from_secs(10), r.read_line(&mut line))
+            .await
+            .expect("an answer in time")
+            .unwrap();
+        (line, r)
+    }
+    let connect = || tokio::net::TcpStream::connect(("127.0.0.1", port));
+    let (greeting, mut first) = first_line(connect().await.unwrap()).await;
+    assert!(greeting.starts_with("220"), "{greeting}");
+    let (busy, _) = first_line(connect().await.unwrap()).await;
+    assert!(busy.starts_with("421"), "a second connection: {busy}");
+    // The first one says nothing: it is closed after the idle time.
+    let mut line = String::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        first.read_line(&mut line),
+    )
+    .await
+    .expect("closed in time")
+    .unwrap();
+    assert!(line.starts_with("421"), "{line}");
+    drop(first);
+    // Its slot is free again.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let (greeting, _) = first_line(connect().await.unwrap()).await;
+    assert!(greeting.starts_with("220"), "{greeting}");
+}
+
 #[tokio::test]
 async fn weak_passwords_are_refused() {
     let app = spawn().await;
