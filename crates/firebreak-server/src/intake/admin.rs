@@ -568,7 +568,7 @@ pub(crate) async fn list_silences(
         (status = 403, description = "The caller's role may not triage.", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over the server's `body_limit` (64 KiB by default).", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body not `application/json`.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No reason, `ends_at` not after `starts_at`, or no matcher that requires a value.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No reason, `ends_at` not after `starts_at` or further than the longest silence allowed (`intake.max_silence_secs`, 7 days by default), or no matcher that requires a value.", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn create_silence(
     State(state): State<AppState>,
@@ -594,6 +594,16 @@ pub(crate) async fn create_silence(
         };
         ApiError::invalid(field, e.to_string())
     })?;
+    let max = state.config.intake.max_silence_secs;
+    if (silence.ends_at - silence.starts_at).num_seconds() > max {
+        return Err(ApiError::invalid(
+            "ends_at",
+            format!(
+                "a silence lasts at most {} (the server's `intake.max_silence_secs`); end it sooner, or use a maintenance window",
+                human_secs(max)
+            ),
+        ));
+    }
     let write = SilenceWrite {
         matchers: serde_json::to_string(&silence.matchers)
             .map_err(|e| ApiError::Internal(e.to_string()))?,
@@ -607,6 +617,15 @@ pub(crate) async fn create_silence(
         .await?;
     rt.forget_routing();
     Ok((StatusCode::CREATED, Json(silence_view(&s, cx.now))))
+}
+
+/// `3600` as "1 h", `604800` as "7 d".
+fn human_secs(secs: i64) -> String {
+    match secs {
+        s if s % 86_400 == 0 => format!("{} d", s / 86_400),
+        s if s % 3_600 == 0 => format!("{} h", s / 3_600),
+        s => format!("{s} s"),
+    }
 }
 
 /// Ends a silence now.

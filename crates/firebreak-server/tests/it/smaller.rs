@@ -42,6 +42,49 @@ async fn sign_in_follows_only_a_same_site_next() {
     }
 }
 
+#[tokio::test]
+async fn silences_longer_than_the_policy_are_refused() {
+    let app = spawn().await;
+    let now = chrono::Utc::now();
+    let silence = |ends: chrono::DateTime<chrono::Utc>| json!({"matchers": ["alertname=\"X\""], "ends_at": ends.to_rfc3339(), "reason": "known"});
+    let path = "/api/v1/intake/silences";
+    let (s, p) = app
+        .post(
+            &app.admin_token,
+            path,
+            silence(now + chrono::Duration::days(30)),
+        )
+        .await;
+    assert_eq!(s, 422, "{p}");
+    assert_eq!(p["field"], "ends_at");
+    assert!(p["detail"].as_str().unwrap().contains("7 d"), "{p}");
+    let (s, b) = app
+        .post(
+            &app.admin_token,
+            path,
+            silence(now + chrono::Duration::days(6)),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    // The policy is the server's setting.
+    let app = crate::harness::spawn_with(
+        crate::harness::Db::Sqlite,
+        |c| c.intake.max_silence_secs = 3600,
+        std::sync::Arc::new(firebreak_server::SystemClock),
+    )
+    .await
+    .unwrap();
+    let (s, p) = app
+        .post(
+            &app.admin_token,
+            path,
+            silence(now + chrono::Duration::hours(2)),
+        )
+        .await;
+    assert_eq!(s, 422, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("1 h"), "{p}");
+}
+
 /// A message with `n` attachments of `size` bytes each.
 fn mail_with_attachments(n: usize, size: usize) -> Vec<u8> {
     use base64::Engine;
