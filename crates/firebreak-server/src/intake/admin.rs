@@ -305,7 +305,7 @@ pub(crate) struct Tested {
         (status = 200, description = "Success.", body = Tested),
         (status = 400, description = "Malformed JSON, a wrong type or an unknown field, or a payload the format's parser refuses; `field` names it (`payload.…`).", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "A missing or wrong user token (`Authorization: Bearer <token>`).", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The caller's role may not triage.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller's role may not triage, or a non-admin asked to use a generic `integration`'s mapping.", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over the server's `body_limit` (64 KiB by default).", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body not `application/json`.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An unknown `integration`, no mapping for `generic`, or `kind` `email`.", body = Problem, content_type = "application/problem+json"),
@@ -347,13 +347,19 @@ pub(crate) async fn test_payload(
             vec![pagerduty::to_alert(&event, "generated-when-sent")]
         }
         IntegrationKind::Generic => {
-            let mapping = req
-                .mapping
-                .clone()
-                .or_else(|| integration.as_ref().and_then(|i| i.mapping.clone()))
-                .ok_or_else(|| {
-                    ApiError::invalid("mapping", "give a `mapping` or a generic `integration`")
-                })?;
+            let own = integration.as_ref().and_then(|i| i.mapping.clone());
+            // An integration's mapping is its admins' configuration: the
+            // explanation would show it, so only admins test with it.
+            if req.mapping.is_none() && own.is_some() && cx.require(Action::ManageUsers).is_err() {
+                return Err(ApiError::Forbidden(format!(
+                    "role `{}` may not test with `integration` {}'s mapping; give your own `mapping`",
+                    user.role,
+                    req.integration.unwrap_or_default()
+                )));
+            }
+            let mapping = req.mapping.clone().or(own).ok_or_else(|| {
+                ApiError::invalid("mapping", "give a `mapping` or a generic `integration`")
+            })?;
             let e = generic::explain(&mapping, &req.payload);
             let alerts = e.alert.clone().into_iter().collect();
             explanation = Some(e);

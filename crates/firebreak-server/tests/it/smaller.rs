@@ -43,6 +43,50 @@ async fn sign_in_follows_only_a_same_site_next() {
 }
 
 #[tokio::test]
+async fn only_admins_test_with_an_integrations_mapping() {
+    let app = spawn().await;
+    let mapping = json!({"title": "/secret_path_name/title", "dedup_key": "/secret_path_name/id"});
+    let (_, _, integration) = crate::intake::integration(
+        &app,
+        json!({"name": "hooks", "kind": "generic", "mapping": mapping}),
+    )
+    .await;
+    let id = integration["id"].clone();
+    let sample = json!({"secret_path_name": {"title": "Checkout 5xx", "id": "A-1"}});
+    let responder = app.user("rita", "responder").await;
+    let (s, p) = app
+        .post(
+            &responder,
+            "/api/v1/intake/test",
+            json!({"kind": "generic", "integration": id, "payload": sample}),
+        )
+        .await;
+    assert_eq!(s, 403, "{p}");
+    assert!(!p.to_string().contains("secret_path_name"), "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("integration"), "{p}");
+    // With a mapping of their own they may still try the integration's routing.
+    let (s, b) = app
+        .post(
+            &responder,
+            "/api/v1/intake/test",
+            json!({"kind": "generic", "integration": id, "payload": sample,
+                   "mapping": {"title": "/secret_path_name/title"}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    // Admins may use the integration's mapping.
+    let (s, b) = app
+        .post(
+            &app.admin_token,
+            "/api/v1/intake/test",
+            json!({"kind": "generic", "integration": id, "payload": sample}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["alerts"][0]["alert"]["title"], "Checkout 5xx");
+}
+
+#[tokio::test]
 async fn silences_longer_than_the_policy_are_refused() {
     let app = spawn().await;
     let now = chrono::Utc::now();
