@@ -43,6 +43,56 @@ async fn sign_in_follows_only_a_same_site_next() {
 }
 
 #[tokio::test]
+async fn contact_secrets_are_shown_only_at_creation() {
+    let app = spawn().await;
+    let path = "/api/v1/users/admin/contact-methods";
+    let (status, created) = app
+        .post(
+            &app.admin_token,
+            path,
+            json!({"label": "hook", "channel": {"kind": "webhook", "url": "http://127.0.0.1:9/hook", "secret": "whsec-very-secret"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["channel"]["secret"], "whsec-very-secret");
+    for channel in [
+        json!({"kind": "slack", "webhook_url": "https://hooks.slack.com/services/T0/B0/slack-credential"}),
+        json!({"kind": "http", "method": "POST", "url": "http://127.0.0.1:9/sms", "body": "{{ text }}",
+               "basic_auth": ["sms", "basic-password"], "secret": "http-secret"}),
+    ] {
+        let (status, body) = app
+            .post(
+                &app.admin_token,
+                path,
+                json!({"label": "x", "channel": channel}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let (status, list) = app.get(&app.admin_token, path).await;
+    assert_eq!(status, 200);
+    let text = list.to_string();
+    for secret in [
+        "whsec-very-secret",
+        "slack-credential",
+        "basic-password",
+        "http-secret",
+    ] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    assert_eq!(list[0]["channel"]["secret"], "<hidden>");
+    assert_eq!(list[0]["channel"]["url"], "http://127.0.0.1:9/hook");
+    assert_eq!(
+        list[1]["channel"]["webhook_url"],
+        "https://hooks.slack.com/<hidden>"
+    );
+    assert_eq!(list[2]["channel"]["basic_auth"][0], "sms");
+    // The stored secret still signs deliveries: only the answer hides it.
+    let stored = app.store.contact_methods(None).await.unwrap();
+    assert_eq!(stored[0].channel["secret"], "whsec-very-secret");
+}
+
+#[tokio::test]
 async fn only_admins_test_with_an_integrations_mapping() {
     let app = spawn().await;
     let mapping = json!({"title": "/secret_path_name/title", "dedup_key": "/secret_path_name/id"});
