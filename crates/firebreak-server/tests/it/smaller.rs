@@ -300,6 +300,108 @@ async fn the_smtp_listener_caps_connections_and_idle_time() {
     assert!(greeting.starts_with("220"), "{greeting}");
 }
 
+/// Signs in over plain HTTP; the session cookie (`name=value`).
+async fn session(app: &crate::harness::TestApp, http: &reqwest::Client) -> String {
+    let res = http
+        .post(format!("{}/login", app.url))
+        .form(&[
+            ("username", "admin"),
+            ("password", app.admin_password.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn messages_in_the_url_are_not_shown_and_flash_messages_show_once() {
+    let app = spawn().await;
+    let http = no_redirects();
+    let cookie = session(&app, &http).await;
+    for path in [
+        "/incidents?error=Your+session+expired%2C+call+555",
+        "/incidents?notice=Your+session+expired%2C+call+555",
+        "/triage?error=Your+session+expired%2C+call+555",
+        "/incidents/new?notice=Your+session+expired%2C+call+555",
+        "/login?error=Your+session+expired%2C+call+555",
+    ] {
+        let res = http
+            .get(format!("{}{path}", app.url))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let html = res.text().await.unwrap();
+        assert!(!html.contains("call 555"), "{path} shows the URL's text");
+    }
+    // A form's outcome comes back once, in an HttpOnly, SameSite=Strict cookie.
+    let page = http
+        .get(format!("{}/incidents/new", app.url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let res = http
+        .post(format!("{}/incidents", app.url))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("title", " "),
+            ("kind", "availability"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(location, "/incidents/new");
+    let flash = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("fb_flash="))
+        .expect("a flash cookie");
+    for attr in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(flash.contains(attr), "{flash}");
+    }
+    let flash_pair = flash.split(';').next().unwrap().to_owned();
+    let res = http
+        .get(format!("{}{location}", app.url))
+        .header("cookie", format!("{cookie}; {flash_pair}"))
+        .send()
+        .await
+        .unwrap();
+    let cleared = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .any(|v| v.to_str().unwrap().starts_with("fb_flash=;"));
+    assert!(cleared, "the page clears the flash cookie");
+    let html = res.text().await.unwrap();
+    assert!(html.contains("must not be empty"), "{html}");
+}
+
 #[tokio::test]
 async fn weak_passwords_are_refused() {
     let app = spawn().await;
