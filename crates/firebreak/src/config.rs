@@ -226,6 +226,50 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// The URL of a database that must exist already, for the local admin
+    /// commands: a SQLite file that is not there is an error naming the
+    /// path looked at, instead of a new empty database (only `serve` and
+    /// `migrate` create one). The data directory is not created.
+    pub fn existing_database_url(&self) -> Result<Secret> {
+        let url = match &self.database_url {
+            Some(url) => url.clone(),
+            None => {
+                let path = self.data_dir.join(DB_FILE);
+                let path = path.to_str().with_context(|| {
+                    format!(
+                        "the data directory {} is not valid UTF-8",
+                        self.data_dir.display()
+                    )
+                })?;
+                Secret(format!("sqlite:{path}"))
+            }
+        };
+        if let Some(path) = sqlite_path(url.expose())
+            && !Path::new(path).is_file()
+        {
+            bail!(
+                "no database at {path}: start `firebreak serve` there first, or point to the \
+                 server's database with --data-dir or --database-url"
+            );
+        }
+        Ok(url)
+    }
+}
+
+/// The file of a SQLite URL (`sqlite:PATH`, `sqlite://PATH` or a bare
+/// path), as the store reads it; `None` for PostgreSQL.
+fn sqlite_path(url: &str) -> Option<&str> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return None;
+    }
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    path.split('?').next()
+}
+
 fn set<T>(slot: &mut T, value: Option<T>) {
     if let Some(v) = value {
         *slot = v;
@@ -334,6 +378,31 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("max_silence"), "{err}");
+    }
+
+    #[test]
+    fn admin_commands_do_not_create_a_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().join("nothing-here");
+        let s = Settings {
+            data_dir: data_dir.clone(),
+            ..Settings::default()
+        };
+        let err = s.existing_database_url().unwrap_err().to_string();
+        assert!(
+            err.contains(&data_dir.join(DB_FILE).display().to_string()),
+            "{err}"
+        );
+        assert!(!data_dir.exists(), "nothing is created");
+        let file = dir.path().join("f.db");
+        let s = Settings {
+            database_url: Some(Secret(format!("sqlite:{}?mode=rwc", file.display()))),
+            ..Settings::default()
+        };
+        assert!(s.existing_database_url().is_err());
+        std::fs::write(&file, b"").unwrap();
+        assert!(s.existing_database_url().is_ok());
+        assert_eq!(sqlite_path("postgres://db/x"), None);
     }
 
     #[test]

@@ -23,6 +23,15 @@ async fn open_store(settings: &Settings) -> Result<Store> {
         .context("cannot open the database")
 }
 
+/// The store of `user add`, `token create` and `audit verify`: the
+/// database must exist (see [`Settings::existing_database_url`]).
+async fn open_existing_store(settings: &Settings) -> Result<Store> {
+    let url = settings.existing_database_url()?;
+    Store::open(url.expose())
+        .await
+        .context("cannot open the database")
+}
+
 pub async fn serve(args: &ServeArgs) -> Result<ExitCode> {
     let settings = Settings::load(&args.db, Some(args))?;
     tracing::debug!(?settings, "settings");
@@ -181,7 +190,7 @@ pub async fn user_add(args: &UserAddArgs) -> Result<ExitCode> {
         None
     };
     let settings = Settings::load(&args.db, None)?;
-    let store = open_store(&settings).await?;
+    let store = open_existing_store(&settings).await?;
     let new = NewUser {
         name: args.name.clone(),
         display_name,
@@ -227,7 +236,7 @@ pub async fn token_create(args: &TokenCreateArgs) -> Result<ExitCode> {
         None => "cli".to_owned(),
     };
     let settings = Settings::load(&args.db, None)?;
-    let store = open_store(&settings).await?;
+    let store = open_existing_store(&settings).await?;
     let result = async {
         let user = match store.user_ref(&args.user).await {
             Ok(u) => u,
@@ -256,7 +265,7 @@ pub async fn token_create(args: &TokenCreateArgs) -> Result<ExitCode> {
 
 pub async fn audit_verify(db: &DbArgs) -> Result<ExitCode> {
     let settings = Settings::load(db, None)?;
-    let store = open_store(&settings).await?;
+    let store = open_existing_store(&settings).await?;
     let result = store.verify_audit().await;
     store.close().await;
     let v = result.context("cannot read the audit log")?;
