@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod escalation;
 pub mod oncall;
+pub mod password;
 pub mod phase;
 pub mod severity;
 

@@ -60,6 +60,8 @@ pub struct ServerConfig {
     /// An `[smtp]` section is configured, so email contact methods can be
     /// sent; without one they are refused when added.
     pub email_configured: bool,
+    /// Limits of intake: silences, inbound e-mail, the SMTP listener.
+    pub intake: intake::IntakeConfig,
 }
 
 impl Default for ServerConfig {
@@ -72,6 +74,7 @@ impl Default for ServerConfig {
             escalation: escalate::EscalationConfig::default(),
             outgoing: notify::OutgoingPolicy::default(),
             email_configured: false,
+            intake: intake::IntakeConfig::default(),
         }
     }
 }

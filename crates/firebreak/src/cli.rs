@@ -787,11 +787,12 @@ pub struct NoteArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("who").args(["owner", "lead"]).required(true).multiple(true)))]
 pub struct AssignArgs {
     /// Incident id or reference (`INC-3`).
     pub id: String,
     /// Owner's user name.
-    #[arg(long, value_name = "USER", required_unless_present = "lead")]
+    #[arg(long, value_name = "USER")]
     pub owner: Option<String>,
     /// Incident lead's user name.
     #[arg(long, value_name = "USER")]
@@ -1468,5 +1469,25 @@ mod tests {
     fn assign_needs_someone() {
         assert!(parse(&["incident", "assign", "INC-1"]).is_err());
         assert!(parse(&["incident", "assign", "INC-1", "--lead", "x"]).is_ok());
+        assert!(parse(&["incident", "assign", "INC-1", "--owner", "x"]).is_ok());
+        assert!(parse(&["incident", "assign", "INC-1", "--owner", "x", "--lead", "y"]).is_ok());
+    }
+
+    #[test]
+    fn assign_says_either_owner_or_lead_will_do() {
+        let err = parse(&["incident", "assign", "INC-1"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--owner") && err.contains("--lead"), "{err}");
+        let help = {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            let assign = cmd
+                .find_subcommand_mut("incident")
+                .and_then(|c| c.find_subcommand_mut("assign"))
+                .unwrap();
+            assign.render_usage().to_string()
+        };
+        assert!(help.contains("--lead"), "{help}");
     }
 }

@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use crate::cli::{DbArgs, ServeArgs};
 use firebreak_server::escalate::EscalationConfig;
+use firebreak_server::intake::IntakeConfig;
 use firebreak_server::notify::{OutgoingPolicy, SmtpConfig};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -62,6 +63,8 @@ pub struct FileConfig {
     pub outgoing: Option<OutgoingConfig>,
     /// The key that signs audit checkpoints; `<data_dir>/audit.key` when unset.
     pub audit_key_file: Option<PathBuf>,
+    /// `[intake]`: the longest silence, inbound e-mail and SMTP limits.
+    pub intake: Option<IntakeConfig>,
 }
 
 /// `[outgoing]`: the notifier's outgoing request policy. `allow` lists CIDR
@@ -107,6 +110,7 @@ pub struct Settings {
     /// `[outgoing] allow`, checked (each entry parses) when resolved.
     pub outgoing_allow: Vec<String>,
     pub audit_key_file: Option<PathBuf>,
+    pub intake: IntakeConfig,
 }
 
 impl Default for Settings {
@@ -124,6 +128,7 @@ impl Default for Settings {
             smtp_listen: None,
             outgoing_allow: Vec::new(),
             audit_key_file: None,
+            intake: IntakeConfig::default(),
         }
     }
 }
@@ -164,6 +169,9 @@ impl Settings {
                 s.outgoing_allow = o.allow;
             }
             s.audit_key_file = f.audit_key_file.or(s.audit_key_file);
+            if let Some(i) = f.intake {
+                s.intake = i;
+            }
         }
 
         let env = |name: &str| env(name).filter(|v| !v.is_empty());
@@ -271,6 +279,48 @@ impl Settings {
             .clone()
             .unwrap_or_else(|| self.data_dir.join(firebreak_server::checkpoint::KEY_FILE))
     }
+
+    /// The URL of a database that must exist already, for the local admin
+    /// commands: a SQLite file that is not there is an error naming the
+    /// path looked at, instead of a new empty database (only `serve` and
+    /// `migrate` create one). The data directory is not created.
+    pub fn existing_database_url(&self) -> Result<Secret> {
+        let url = match &self.database_url {
+            Some(url) => url.clone(),
+            None => {
+                let path = self.data_dir.join(DB_FILE);
+                let path = path.to_str().with_context(|| {
+                    format!(
+                        "the data directory {} is not valid UTF-8",
+                        self.data_dir.display()
+                    )
+                })?;
+                Secret(format!("sqlite:{path}"))
+            }
+        };
+        if let Some(path) = sqlite_path(url.expose())
+            && !Path::new(path).is_file()
+        {
+            bail!(
+                "no database at {path}: start `firebreak serve` there first, or point to the \
+                 server's database with --data-dir or --database-url"
+            );
+        }
+        Ok(url)
+    }
+}
+
+/// The file of a SQLite URL (`sqlite:PATH`, `sqlite://PATH` or a bare
+/// path), as the store reads it; `None` for PostgreSQL.
+fn sqlite_path(url: &str) -> Option<&str> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return None;
+    }
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    path.split('?').next()
 }
 
 fn set<T>(slot: &mut T, value: Option<T>) {
@@ -361,6 +411,51 @@ mod tests {
         let s = Settings::resolve(Some(f()), &env, &db, Some(&serve)).unwrap();
         assert_eq!(s.listen, "0.0.0.0:3");
         assert_eq!(s.data_dir, PathBuf::from("/from/flag"));
+    }
+
+    #[test]
+    fn intake_limits_come_from_the_file() {
+        let f = FileConfig::parse(
+            "[intake]\nmax_silence_secs = 3600\nsmtp_max_connections = 4\n",
+            Path::new("f.toml"),
+        )
+        .unwrap();
+        let s = Settings::resolve(Some(f), &|_| None, &DbArgs::default(), None).unwrap();
+        assert_eq!(s.intake.max_silence_secs, 3600);
+        assert_eq!(s.intake.smtp_max_connections, 4);
+        assert_eq!(
+            s.intake.email_max_attachments, 20,
+            "the rest keep their defaults"
+        );
+        let err = FileConfig::parse("[intake]\nmax_silence = 1\n", Path::new("f.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("max_silence"), "{err}");
+    }
+
+    #[test]
+    fn admin_commands_do_not_create_a_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().join("nothing-here");
+        let s = Settings {
+            data_dir: data_dir.clone(),
+            ..Settings::default()
+        };
+        let err = s.existing_database_url().unwrap_err().to_string();
+        assert!(
+            err.contains(&data_dir.join(DB_FILE).display().to_string()),
+            "{err}"
+        );
+        assert!(!data_dir.exists(), "nothing is created");
+        let file = dir.path().join("f.db");
+        let s = Settings {
+            database_url: Some(Secret(format!("sqlite:{}?mode=rwc", file.display()))),
+            ..Settings::default()
+        };
+        assert!(s.existing_database_url().is_err());
+        std::fs::write(&file, b"").unwrap();
+        assert!(s.existing_database_url().is_ok());
+        assert_eq!(sqlite_path("postgres://db/x"), None);
     }
 
     #[test]

@@ -18,12 +18,17 @@ use crate::cli::{
 };
 use crate::config::Settings;
 
-/// Shortest password accepted, as the API requires.
-const MIN_PASSWORD_CHARS: usize = 12;
-const MAX_PASSWORD_BYTES: usize = 1024;
-
 async fn open_store(settings: &Settings) -> Result<Store> {
     let url = settings.database_url()?;
+    Store::open(url.expose())
+        .await
+        .context("cannot open the database")
+}
+
+/// The store of `user add`, `token create` and `audit verify`: the
+/// database must exist (see [`Settings::existing_database_url`]).
+async fn open_existing_store(settings: &Settings) -> Result<Store> {
+    let url = settings.existing_database_url()?;
     Store::open(url.expose())
         .await
         .context("cannot open the database")
@@ -77,6 +82,7 @@ pub async fn serve(args: &ServeArgs) -> Result<ExitCode> {
         escalation: settings.escalation.clone(),
         outgoing: settings.outgoing_policy()?,
         email_configured: settings.smtp.is_some(),
+        intake: settings.intake.clone(),
     };
     let state = AppState::new(store.clone(), config);
     // What the config file names that does not exist pages nobody: say so
@@ -203,7 +209,7 @@ pub async fn user_add(args: &UserAddArgs) -> Result<ExitCode> {
         None
     };
     let settings = Settings::load(&args.db, None)?;
-    let store = open_store(&settings).await?;
+    let store = open_existing_store(&settings).await?;
     let new = NewUser {
         name: args.name.clone(),
         display_name,
@@ -232,11 +238,9 @@ fn read_password_line() -> Result<String> {
         .read_line(&mut line)
         .context("cannot read the password from stdin")?;
     let password = line.trim_end_matches(['\n', '\r']);
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        bail!("the password needs at least {MIN_PASSWORD_CHARS} characters");
-    }
-    if password.len() > MAX_PASSWORD_BYTES {
-        bail!("the password is too long");
+    // The same rule as the API's.
+    if let Err(e) = firebreak_core::password::check_password(password) {
+        bail!("{e}");
     }
     Ok(password.to_owned())
 }
@@ -251,7 +255,7 @@ pub async fn token_create(args: &TokenCreateArgs) -> Result<ExitCode> {
         None => "cli".to_owned(),
     };
     let settings = Settings::load(&args.db, None)?;
-    let store = open_store(&settings).await?;
+    let store = open_existing_store(&settings).await?;
     let result = async {
         let user = match store.user_ref(&args.user).await {
             Ok(u) => u,
@@ -288,7 +292,7 @@ pub async fn user_update(
     command: &str,
 ) -> Result<ExitCode> {
     let settings = Settings::load(db, None)?;
-    let store = open_store(&settings).await?;
+    let store = open_existing_store(&settings).await?;
     let result = store
         .update_user(name, role, disabled, &Actor::local(command), Utc::now())
         .await;
@@ -306,7 +310,7 @@ pub async fn user_update(
 
 pub async fn token_list(args: &TokenListArgs) -> Result<ExitCode> {
     let settings = Settings::load(&args.db, None)?;
-    let store = open_store(&settings).await?;
+    let store = open_existing_store(&settings).await?;
     let result = async {
         let owner = match &args.user {
             Some(name) => match store.user_ref(name).await {
@@ -343,7 +347,7 @@ pub async fn token_list(args: &TokenListArgs) -> Result<ExitCode> {
 
 pub async fn token_revoke(args: &TokenRevokeArgs) -> Result<ExitCode> {
     let settings = Settings::load(&args.db, None)?;
-    let store = open_store(&settings).await?;
+    let store = open_existing_store(&settings).await?;
     let result = store
         .revoke_token(args.id, None, &Actor::local("token revoke"), Utc::now())
         .await;
@@ -368,7 +372,7 @@ pub async fn audit_verify(args: &AuditVerifyArgs) -> Result<ExitCode> {
         }
         None => None,
     };
-    let store = open_store(&settings).await?;
+    let store = open_existing_store(&settings).await?;
     let result = match &expected {
         Some((seq, hash)) => store.verify_audit_against(*seq, hash).await,
         None => store.verify_audit().await,
@@ -405,7 +409,7 @@ pub async fn audit_checkpoint(db: &DbArgs) -> Result<ExitCode> {
     if created {
         eprintln!("created the audit key file {}", path.display());
     }
-    let store = open_store(&settings).await?;
+    let store = open_existing_store(&settings).await?;
     let result = async {
         let v = store.verify_audit().await?;
         let head = store.audit_head().await?;

@@ -196,19 +196,14 @@ pub async fn create_user_checked(c: &Ctx<'_>, req: &CreateUser) -> Result<User, 
         ));
     }
     let password_hash = match req.password.as_deref() {
-        Some(p) if p.chars().count() < 12 => {
-            return Err(ApiError::invalid(
-                "password",
-                "a password needs at least 12 characters",
-            ));
+        Some(p) => {
+            firebreak_core::password::check_password(p)
+                .map_err(|e| ApiError::invalid("password", e.to_string()))?;
+            Some(crate::signin::hash_password(p).await.map_err(|e| match e {
+                crate::signin::PasswordError::Busy => ApiError::Unavailable(e.to_string()),
+                e => ApiError::Internal(e.to_string()),
+            })?)
         }
-        Some(p) if p.len() > 1024 => {
-            return Err(ApiError::invalid("password", "password too long"));
-        }
-        Some(p) => Some(crate::signin::hash_password(p).await.map_err(|e| match e {
-            crate::signin::PasswordError::Busy => ApiError::Unavailable(e.to_string()),
-            e => ApiError::Internal(e.to_string()),
-        })?),
         None => None,
     };
     let display_name = match req.display_name.as_deref() {

@@ -450,7 +450,46 @@ pub async fn list_contacts(
         c.require(Action::ManageUsers)?;
     }
     let target = state.store.user_ref(&name).await?;
-    Ok(Json(state.store.contact_methods(Some(target.id)).await?))
+    let mut list = state.store.contact_methods(Some(target.id)).await?;
+    for cm in &mut list {
+        hide_secrets(&mut cm.channel);
+    }
+    Ok(Json(list))
+}
+
+/// Secrets are shown once, in the answer that creates the contact method:
+/// lists show `"<hidden>"` for webhook and HTTP secrets and the password of
+/// basic authentication, and only the site of Slack and Teams webhook URLs
+/// (their path is the credential).
+fn hide_secrets(channel: &mut serde_json::Value) {
+    const HIDDEN: &str = "<hidden>";
+    let Some(obj) = channel.as_object_mut() else {
+        return;
+    };
+    if let Some(secret) = obj.get_mut("secret").filter(|v| !v.is_null()) {
+        *secret = HIDDEN.into();
+    }
+    if let Some(password) = obj
+        .get_mut("basic_auth")
+        .and_then(|v| v.as_array_mut())
+        .and_then(|pair| pair.get_mut(1))
+    {
+        *password = HIDDEN.into();
+    }
+    let kind = obj.get("kind").and_then(|k| k.as_str()).unwrap_or_default();
+    if matches!(kind, "slack" | "teams")
+        && let Some(url) = obj.get_mut("webhook_url")
+    {
+        let site = url
+            .as_str()
+            .and_then(|u| u.split_once("://"))
+            .map(|(scheme, rest)| {
+                let host = rest.split('/').next().unwrap_or_default();
+                format!("{scheme}://{host}/{HIDDEN}")
+            })
+            .unwrap_or_else(|| HIDDEN.to_owned());
+        *url = site.into();
+    }
 }
 
 /// Adds a way to reach a user (yourself, or anyone for admins), used after

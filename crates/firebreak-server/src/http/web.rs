@@ -1,6 +1,7 @@
 //! The server-rendered web UI. Every page works without JavaScript; forms
 //! post back and redirect (303) to the page they came from, with an error
-//! or notice in the query string. Sessions are cookies holding a random id
+//! or notice in a short-lived cookie the next page shows once (never text
+//! from the URL, which anyone can put in a link). Sessions are cookies holding a random id
 //! whose hash is stored; every form carries the session's CSRF token, and
 //! every response carries a Content-Security-Policy that allows only our
 //! own stylesheet.
@@ -30,6 +31,9 @@ use crate::error::ApiError;
 use crate::signin::{self, ClientAddr};
 
 const SESSION_COOKIE: &str = "fb_session";
+/// The outcome of the last form: `e.<text>` or `n.<text>`, form-encoded.
+const FLASH_COOKIE: &str = "fb_flash";
+const CLEAR_FLASH: &str = "fb_flash=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0";
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
                    frame-ancestors 'none'; base-uri 'none'";
 
@@ -60,6 +64,30 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users", get(users_page).post(create_user))
         .route("/admin/users/{name}", post(change_user))
         .route("/ack/{token}", get(ack_page).post(ack_link))
+        .layer(axum::middleware::from_fn(clear_flash))
+}
+
+/// A flash message is shown once: any page (not a redirect) answered to a
+/// request that carried one clears it.
+async fn clear_flash(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let had = cookie_value(req.headers(), FLASH_COOKIE).is_some();
+    let mut res = next.run(req).await;
+    if had && !res.status().is_redirection() {
+        res.headers_mut()
+            .append(header::SET_COOKIE, HeaderValue::from_static(CLEAR_FLASH));
+    }
+    res
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, v)| *k == name && !v.is_empty())
+        .map(|(_, v)| v.to_owned())
 }
 
 #[derive(Template)]
@@ -269,18 +297,18 @@ fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
-/// Where to go after a form: back to `to`, with the outcome.
+/// Where to go after a form: back to `to`, with the outcome in the flash
+/// cookie.
 fn back(to: &str, outcome: Result<String, ApiError>) -> Response {
-    let sep = if to.contains('?') { '&' } else { '?' };
-    let url = match outcome {
-        Ok(notice) if notice.is_empty() => to.to_owned(),
-        Ok(notice) => format!("{to}{sep}notice={}", encode(&notice)),
+    let flash = match outcome {
+        Ok(notice) if notice.is_empty() => None,
+        Ok(notice) => Some(('n', notice)),
         Err(ApiError::Internal(e)) => {
             tracing::error!(error = %e, "internal error in a form");
-            format!(
-                "{to}{sep}error={}",
-                encode("Something went wrong on our side; it has been logged.")
-            )
+            Some((
+                'e',
+                "Something went wrong on our side; it has been logged.".to_owned(),
+            ))
         }
         Err(e) => {
             let mut msg = e.to_string();
@@ -288,21 +316,54 @@ fn back(to: &str, outcome: Result<String, ApiError>) -> Response {
             if let Some(g) = p.gate {
                 msg = format!("{msg} (gate: {g})");
             }
-            format!("{to}{sep}error={}", encode(&msg))
+            Some(('e', msg))
         }
     };
-    Redirect::to(&url).into_response()
+    let mut res = Redirect::to(to).into_response();
+    if let Some((kind, text)) = flash {
+        // Cookies hold about 4 KB: long notices are cut.
+        let text: String = text.chars().take(1000).collect();
+        let cookie = format!(
+            "{FLASH_COOKIE}={kind}.{}; Path=/; HttpOnly; SameSite=Strict; Max-Age=60",
+            encode(&text)
+        );
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
 }
 
-#[derive(Deserialize, Default)]
+/// The outcome of the last form, from the flash cookie `back` set. Text in
+/// the query string (`?error=…`) is never shown: anyone can write a link.
+#[derive(Default)]
 struct Flash {
     error: Option<String>,
     notice: Option<String>,
-    next: Option<String>,
 }
 
-fn flash(q: Result<Query<Flash>, axum::extract::rejection::QueryRejection>) -> Flash {
-    q.map(|Query(f)| f).unwrap_or_default()
+impl<S: Send + Sync> FromRequestParts<S> for Flash {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let mut f = Flash::default();
+        if let Some(v) = cookie_value(&parts.headers, FLASH_COOKIE)
+            && let Some((kind, text)) = v.split_once('.')
+        {
+            let text = percent_decoded(&text.replace('+', " "));
+            match kind {
+                "e" => f.error = Some(text),
+                "n" => f.notice = Some(text),
+                _ => {}
+            }
+        }
+        Ok(f)
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct NextQuery {
+    next: Option<String>,
 }
 
 #[derive(Template)]
@@ -315,14 +376,17 @@ struct LoginPage {
     next: String,
 }
 
-async fn login_page(q: Result<Query<Flash>, axum::extract::rejection::QueryRejection>) -> Response {
-    let f = flash(q);
+async fn login_page(
+    f: Flash,
+    q: Result<Query<NextQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let next = q.map(|Query(q)| q.next).unwrap_or_default();
     page(&LoginPage {
         nav_user: None,
         csrf: String::new(),
         error: f.error,
         notice: f.notice,
-        next: f.next.unwrap_or_default(),
+        next: next.unwrap_or_default(),
     })
 }
 
@@ -334,9 +398,41 @@ struct LoginForm {
     next: String,
 }
 
-/// Only local paths are followed after sign-in.
+/// `%XX` sequences decoded (others left as they are), as a browser would.
+fn percent_decoded(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |j: usize| b.get(j).and_then(|c| (*c as char).to_digit(16));
+        match (b[i], hex(i + 1), hex(i + 2)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Only same-site paths are followed after sign-in: one leading `/` (not
+/// `//` nor `/\`), no backslash, control or white-space character, both as
+/// given and after percent-decoding (browsers drop tabs and newlines from
+/// URLs, so `/%09/evil.example` would become `//evil.example`).
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    fn local(p: &str) -> bool {
+        p.starts_with('/')
+            && !p.starts_with("//")
+            && !p
+                .chars()
+                .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+    }
+    let decoded = percent_decoded(next);
+    if local(next) && local(&decoded) {
         next
     } else {
         "/incidents"
@@ -547,13 +643,12 @@ struct ListQuery {
     severity: Option<Severity>,
     kind: Option<Kind>,
     open: Option<bool>,
-    error: Option<String>,
-    notice: Option<String>,
 }
 
 async fn incidents_page(
     State(state): State<AppState>,
     WebUser(s): WebUser,
+    f: Flash,
     q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let q = q.map(|Query(q)| q).unwrap_or_default();
@@ -568,8 +663,8 @@ async fn incidents_page(
         Ok(incidents) => page(&IncidentsPage {
             nav_user: Some(s.user.clone()),
             csrf: s.csrf_token.clone(),
-            error: q.error,
-            notice: q.notice,
+            error: f.error,
+            notice: f.notice,
             incidents,
             severities: Severity::ALL,
         }),
@@ -614,9 +709,8 @@ async fn incident_page(
     State(state): State<AppState>,
     WebUser(s): WebUser,
     Path(id): Path<String>,
-    q: Result<Query<Flash>, axum::extract::rejection::QueryRejection>,
+    f: Flash,
 ) -> Response {
-    let f = flash(q);
     let c = cx(&state, &s);
     let Some(id) = parse_incident_ref(&id) else {
         return error_page(&s, ApiError::NotFound(format!("incident `{id}`")));
@@ -823,12 +917,7 @@ struct DeclarePage {
     default_security: bool,
 }
 
-async fn declare_page(
-    State(state): State<AppState>,
-    WebUser(s): WebUser,
-    q: Result<Query<Flash>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let f = flash(q);
+async fn declare_page(State(state): State<AppState>, WebUser(s): WebUser, f: Flash) -> Response {
     let users = match state.store.directory().await {
         Ok(d) => crate::escalate::assignable_users(&d),
         Err(e) => return error_page(&s, e.into()),
@@ -921,12 +1010,10 @@ async fn declare(
     let c = cx(&state, &s);
     let result = async { actions::declare(&c, &declare_request(&f)?, None).await }.await;
     match result {
-        Ok(i) => Redirect::to(&format!(
-            "/incidents/{}?notice={}",
-            i.id,
-            encode(&format!("{} declared", i.reference))
-        ))
-        .into_response(),
+        Ok(i) => back(
+            &format!("/incidents/{}", i.id),
+            Ok(format!("{} declared", i.reference)),
+        ),
         Err(e) => back("/incidents/new", Err(e)),
     }
 }
@@ -1156,11 +1243,9 @@ impl TriagePage {
     }
 }
 
-/// The triage page's query: flash messages and the filters.
+/// The triage page's query: the filters.
 #[derive(Deserialize, Default)]
 struct TriageParams {
-    error: Option<String>,
-    notice: Option<String>,
     source: Option<String>,
     service: Option<String>,
 }
@@ -1179,6 +1264,7 @@ fn age(seconds: i64) -> String {
 async fn triage_page(
     State(state): State<AppState>,
     WebUser(s): WebUser,
+    f: Flash,
     q: Result<Query<TriageParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let q = q.map(|Query(q)| q).unwrap_or_default();
@@ -1255,8 +1341,8 @@ async fn triage_page(
     page(&TriagePage {
         nav_user: Some(s.user.clone()),
         csrf: s.csrf_token.clone(),
-        error: q.error,
-        notice: q.notice,
+        error: f.error,
+        notice: f.notice,
         reports,
         alerts,
         can_triage: allowed(s.user.role, Action::Triage),
@@ -1382,11 +1468,7 @@ struct ReportPage {
     sources: &'static [ReportSource],
 }
 
-async fn report_page(
-    WebUser(s): WebUser,
-    q: Result<Query<Flash>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let f = flash(q);
+async fn report_page(WebUser(s): WebUser, f: Flash) -> Response {
     page(&ReportPage {
         nav_user: Some(s.user.clone()),
         csrf: s.csrf_token.clone(),
@@ -1471,12 +1553,10 @@ async fn declare_report(
     }
     .await;
     match result {
-        Ok(i) => Redirect::to(&format!(
-            "/incidents/{}?notice={}",
-            i.id,
-            encode(&format!("{} declared from report {id}", i.reference))
-        ))
-        .into_response(),
+        Ok(i) => back(
+            &format!("/incidents/{}", i.id),
+            Ok(format!("{} declared from report {id}", i.reference)),
+        ),
         Err(e) => back("/triage", Err(e)),
     }
 }
@@ -1555,12 +1635,7 @@ struct UsersPage {
     roles: &'static [Role],
 }
 
-async fn users_page(
-    State(state): State<AppState>,
-    WebUser(s): WebUser,
-    q: Result<Query<Flash>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let f = flash(q);
+async fn users_page(State(state): State<AppState>, WebUser(s): WebUser, f: Flash) -> Response {
     if let Err(e) = cx(&state, &s).require(Action::ManageUsers) {
         return error_page(&s, e);
     }
@@ -1691,6 +1766,12 @@ mod tests {
         assert_eq!(safe_next("//evil.example/x"), "/incidents");
         assert_eq!(safe_next("https://evil.example"), "/incidents");
         assert_eq!(safe_next("/\\evil"), "/incidents");
+        assert_eq!(safe_next("/%09/evil.example"), "/incidents");
+        assert_eq!(safe_next("/\t/evil.example"), "/incidents");
+        assert_eq!(safe_next("/%2f/evil.example"), "/incidents");
+        assert_eq!(safe_next("/%5cevil.example"), "/incidents");
+        assert_eq!(safe_next("/incidents?phase=triage%20x"), "/incidents");
+        assert_eq!(safe_next("/incidents?open=true"), "/incidents?open=true");
     }
 
     #[test]

@@ -306,7 +306,7 @@ pub(crate) struct Tested {
         (status = 200, description = "Success.", body = Tested),
         (status = 400, description = "Malformed JSON, a wrong type or an unknown field, or a payload the format's parser refuses; `field` names it (`payload.…`).", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "A missing or wrong user token (`Authorization: Bearer <token>`).", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The caller's role may not triage.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller's role may not triage, or a non-admin asked to use a generic `integration`'s mapping.", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over the server's `body_limit` (64 KiB by default).", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body not `application/json`.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An unknown `integration`, no mapping for `generic`, or `kind` `email`.", body = Problem, content_type = "application/problem+json"),
@@ -348,13 +348,19 @@ pub(crate) async fn test_payload(
             vec![pagerduty::to_alert(&event, "generated-when-sent")]
         }
         IntegrationKind::Generic => {
-            let mapping = req
-                .mapping
-                .clone()
-                .or_else(|| integration.as_ref().and_then(|i| i.mapping.clone()))
-                .ok_or_else(|| {
-                    ApiError::invalid("mapping", "give a `mapping` or a generic `integration`")
-                })?;
+            let own = integration.as_ref().and_then(|i| i.mapping.clone());
+            // An integration's mapping is its admins' configuration: the
+            // explanation would show it, so only admins test with it.
+            if req.mapping.is_none() && own.is_some() && cx.require(Action::ManageUsers).is_err() {
+                return Err(ApiError::Forbidden(format!(
+                    "role `{}` may not test with `integration` {}'s mapping; give your own `mapping`",
+                    user.role,
+                    req.integration.unwrap_or_default()
+                )));
+            }
+            let mapping = req.mapping.clone().or(own).ok_or_else(|| {
+                ApiError::invalid("mapping", "give a `mapping` or a generic `integration`")
+            })?;
             let e = generic::explain(&mapping, &req.payload);
             let alerts = e.alert.clone().into_iter().collect();
             explanation = Some(e);
@@ -577,7 +583,7 @@ pub(crate) async fn list_silences(
         (status = 403, description = "The caller's role may not triage.", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over the server's `body_limit` (64 KiB by default).", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body not `application/json`.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No reason, `ends_at` not after `starts_at`, or no matcher that requires a value.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No reason, `ends_at` not after `starts_at` or further than the longest silence allowed (`intake.max_silence_secs`, 7 days by default), or no matcher that requires a value.", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn create_silence(
     State(state): State<AppState>,
@@ -603,6 +609,16 @@ pub(crate) async fn create_silence(
         };
         ApiError::invalid(field, e.to_string())
     })?;
+    let max = state.config.intake.max_silence_secs;
+    if (silence.ends_at - silence.starts_at).num_seconds() > max {
+        return Err(ApiError::invalid(
+            "ends_at",
+            format!(
+                "a silence lasts at most {} (the server's `intake.max_silence_secs`); end it sooner, or use a maintenance window",
+                human_secs(max)
+            ),
+        ));
+    }
     let write = SilenceWrite {
         matchers: serde_json::to_string(&silence.matchers)
             .map_err(|e| ApiError::Internal(e.to_string()))?,
@@ -616,6 +632,15 @@ pub(crate) async fn create_silence(
         .await?;
     rt.forget_routing();
     Ok((StatusCode::CREATED, Json(silence_view(&s, cx.now))))
+}
+
+/// `3600` as "1 h", `604800` as "7 d".
+fn human_secs(secs: i64) -> String {
+    match secs {
+        s if s % 86_400 == 0 => format!("{} d", s / 86_400),
+        s if s % 3_600 == 0 => format!("{} h", s / 3_600),
+        s => format!("{s} s"),
+    }
 }
 
 /// Ends a silence now.

@@ -42,9 +42,6 @@ use crate::intake::{
     read_body,
 };
 
-/// At most this many attachments of a message keep their content; the rest
-/// keep their hash.
-const MAX_STORED_ATTACHMENTS: usize = 50;
 /// Longest message text kept on the message record.
 const MAX_BODY: usize = 200_000;
 
@@ -169,14 +166,25 @@ pub(crate) async fn deliver(
         title = one_line(&format!("E-mail from {sender}"), 200);
     }
 
-    let mut stored = 0;
+    // At most `email_max_attachments` are recorded, and their content kept
+    // while the total stays within `email_max_attachment_bytes`; the others
+    // keep their size and hash, and the rest are only counted.
+    let limits = &state.config.intake;
+    let mut kept_bytes = 0usize;
+    let dropped = mail
+        .attachments
+        .len()
+        .saturating_sub(limits.email_max_attachments);
     let attachments: Vec<AttachmentWrite> = mail
         .attachments
         .iter()
+        .take(limits.email_max_attachments)
         .map(|a| {
-            let keep = a.bytes.len() <= ATTACHMENT_LIMIT && stored < MAX_STORED_ATTACHMENTS;
+            let size = a.bytes.len();
+            let keep = size <= ATTACHMENT_LIMIT
+                && kept_bytes.saturating_add(size) <= limits.email_max_attachment_bytes;
             if keep {
-                stored += 1;
+                kept_bytes += size;
             }
             AttachmentWrite {
                 filename: a.filename.as_deref().map(|f| one_line(f, 255)),
@@ -216,6 +224,12 @@ pub(crate) async fn deliver(
                 }
             ));
         }
+    }
+    if dropped > 0 {
+        description.push_str(&format!(
+            "- and {dropped} more attachment(s), not kept: over the limit of {} per message\n",
+            limits.email_max_attachments
+        ));
     }
 
     let write = EmailWrite {

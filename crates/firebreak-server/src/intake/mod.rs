@@ -61,6 +61,39 @@ pub const PAGERDUTY_LIMIT: usize = 512 * 1024;
 pub const EMAIL_LIMIT: usize = 10 * 1024 * 1024;
 /// Largest attachment kept; bigger ones are recorded by size and SHA-256.
 pub const ATTACHMENT_LIMIT: usize = 5 * 1024 * 1024;
+/// Limits of intake, set in the `[intake]` table of the config file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IntakeConfig {
+    /// Longest silence, in seconds (default 7 days): a longer one is
+    /// refused, naming `ends_at`.
+    pub max_silence_secs: i64,
+    /// Attachments of one e-mail recorded (default 20); the message says
+    /// how many more it had.
+    pub email_max_attachments: usize,
+    /// Total bytes of attachment content kept per e-mail (default 10 MiB);
+    /// past it, attachments keep only their size and SHA-256.
+    pub email_max_attachment_bytes: usize,
+    /// SMTP connections served at once (default 32); more are answered
+    /// `421` and closed.
+    pub smtp_max_connections: usize,
+    /// Seconds an SMTP connection may wait without sending a line (default
+    /// 300, RFC 5321's minimum) before it is answered `421` and closed.
+    pub smtp_idle_secs: u64,
+}
+
+impl Default for IntakeConfig {
+    fn default() -> Self {
+        IntakeConfig {
+            max_silence_secs: 7 * 24 * 3600,
+            email_max_attachments: 20,
+            email_max_attachment_bytes: 10 * 1024 * 1024,
+            smtp_max_connections: 32,
+            smtp_idle_secs: 300,
+        }
+    }
+}
+
 /// Length of an integration key: PagerDuty's routing-key length, for every
 /// kind, so one key format serves every endpoint.
 pub const KEY_LEN: usize = firebreak_intake::pagerduty::ROUTING_KEY_LEN;

@@ -16,6 +16,7 @@
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use mailin::{Handler, Response, SessionBuilder};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -32,14 +33,28 @@ const MAX_LINE: u64 = 64 * 1024;
 
 /// Accepts SMTP connections on `listener` until the task is dropped or the
 /// listener fails. Each connection is served by its own task.
+/// At most `intake.smtp_max_connections` connections are served at once:
+/// one more is answered `421` and closed.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    let slots = Arc::new(tokio::sync::Semaphore::new(
+        state.config.intake.smtp_max_connections,
+    ));
     loop {
-        let (stream, peer) = listener.accept().await?;
+        let (mut stream, peer) = listener.accept().await?;
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, "SMTP connection refused: too many at once");
+            tokio::spawn(async move {
+                let busy = b"421 4.3.2 too many connections, try again later\r\n";
+                let _ = tokio::time::timeout(Duration::from_secs(5), stream.write_all(busy)).await;
+            });
+            continue;
+        };
         let state = state.clone();
         tokio::spawn(async move {
             if let Err(e) = session(stream, peer.ip(), state).await {
                 tracing::debug!(error = %e, %peer, "SMTP session ended with an error");
             }
+            drop(slot);
         });
     }
 }
@@ -115,13 +130,18 @@ async fn session(stream: TcpStream, ip: IpAddr, state: AppState) -> std::io::Res
         },
     );
     writer.write_all(&session.greeting().buffer()?).await?;
+    let idle = Duration::from_secs(state.config.intake.smtp_idle_secs);
     let mut line = Vec::new();
     loop {
         line.clear();
-        let n = (&mut reader)
-            .take(MAX_LINE)
-            .read_until(b'\n', &mut line)
-            .await?;
+        let mut limited = (&mut reader).take(MAX_LINE);
+        let read = limited.read_until(b'\n', &mut line);
+        let Ok(n) = tokio::time::timeout(idle, read).await else {
+            let r = Response::custom(421, "idle too long, closing the connection".to_owned());
+            writer.write_all(&r.buffer()?).await?;
+            return Ok(());
+        };
+        let n = n?;
         if n == 0 {
             return Ok(());
         }

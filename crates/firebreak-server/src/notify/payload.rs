@@ -127,7 +127,7 @@ pub(crate) fn slack(msg: &Message, rendered: &Rendered) -> Value {
             )),
         }],
     }));
-    json!({"text": rendered.subject, "blocks": blocks})
+    json!({"text": slack_escape(&rendered.subject), "blocks": blocks})
 }
 
 /// A Teams incoming-webhook message carrying one Adaptive Card (1.4, the
@@ -139,7 +139,7 @@ pub(crate) fn teams(msg: &Message, rendered: &Rendered) -> Value {
         .collect();
     let mut headline = json!({
         "type": "TextBlock",
-        "text": rendered.subject,
+        "text": teams_escape(&rendered.subject),
         "weight": "Bolder",
         "size": "Medium",
         "wrap": true,
@@ -147,7 +147,7 @@ pub(crate) fn teams(msg: &Message, rendered: &Rendered) -> Value {
     if matches!(msg.event.as_str(), "page" | "escalation") {
         headline["color"] = json!("Attention");
     }
-    let fact = |title: &str, value: &str| json!({"title": title, "value": value});
+    let fact = |title: &str, value: &str| json!({"title": title, "value": teams_escape(value)});
     json!({
         "type": "message",
         "attachments": [{
@@ -159,7 +159,7 @@ pub(crate) fn teams(msg: &Message, rendered: &Rendered) -> Value {
                 "version": "1.4",
                 "body": [
                     headline,
-                    {"type": "TextBlock", "text": msg.reason, "wrap": true},
+                    {"type": "TextBlock", "text": teams_escape(&msg.reason), "wrap": true},
                     {"type": "FactSet", "facts": [
                         fact("Incident", &format!("{} {}", msg.incident_ref, msg.incident_title)),
                         fact("Severity", msg.severity.as_deref().unwrap_or("not set")),
@@ -191,6 +191,38 @@ fn slack_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+/// Adaptive Card text is markdown: links (`[a](b)`), emphasis, code, lists
+/// and headings. A backslash before an ASCII punctuation character shows
+/// the character itself, so titles and reasons are shown as written.
+fn teams_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for line in s.split_inclusive('\n') {
+        let body = line.trim_start_matches([' ', '\t']);
+        out.push_str(&line[..line.len() - body.len()]);
+        // A list marker at the start of a line: `-`, `+`, `1.`, `1)`.
+        let digits = body.chars().take_while(char::is_ascii_digit).count();
+        let marker = if body.starts_with(['-', '+']) {
+            Some(0)
+        } else if digits > 0 && body[digits..].starts_with(['.', ')']) {
+            Some(digits)
+        } else {
+            None
+        };
+        for (i, c) in body.char_indices() {
+            if Some(i) == marker
+                || matches!(
+                    c,
+                    '\\' | '*' | '_' | '`' | '~' | '[' | ']' | '<' | '>' | '#' | '|' | '!'
+                )
+            {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn truncate(s: &str, max_chars: usize) -> String {
@@ -358,7 +390,7 @@ mod tests {
                       {
                         "color": "Attention",
                         "size": "Medium",
-                        "text": "[Firebreak] Paged: INC-42 Checkout unavailable (Critical)",
+                        "text": "\\[Firebreak\\] Paged: INC-42 Checkout unavailable (Critical)",
                         "type": "TextBlock",
                         "weight": "Bolder",
                         "wrap": true
@@ -413,6 +445,36 @@ mod tests {
               ],
               "type": "message"
             }"#]].assert_eq(&pretty(&teams(&msg, &rendered)));
+    }
+
+    #[test]
+    fn titles_are_shown_as_written_not_as_markup() {
+        let msg = Message {
+            incident_title: "<!channel> [click](https://evil.example) *now* & <@U1>".into(),
+            reason: "- [x](https://evil.example)\n1. _a_ `b`".into(),
+            ..sample_message()
+        };
+        let rendered = Templates::default().render(&msg).unwrap();
+        let s = slack(&msg, &rendered);
+        let text = s["text"].as_str().unwrap();
+        assert!(!text.contains('<') && !text.contains('>'), "{text}");
+        assert!(
+            text.contains("&lt;!channel&gt; [click](https://evil.example) *now* &amp; &lt;@U1&gt;"),
+            "{text}"
+        );
+        let t = teams(&msg, &rendered);
+        let body = &t["attachments"][0]["content"]["body"];
+        let headline = body[0]["text"].as_str().unwrap();
+        assert!(
+            headline.contains(r"\<\!channel\> \[click\](https://evil.example) \*now\* & \<@U1\>"),
+            "{headline}"
+        );
+        assert_eq!(
+            body[1]["text"].as_str().unwrap(),
+            "\\- \\[x\\](https://evil.example)\n1\\. \\_a\\_ \\`b\\`"
+        );
+        let incident = body[2]["facts"][0]["value"].as_str().unwrap();
+        assert!(incident.contains(r"\[click\]"), "{incident}");
     }
 
     #[test]

@@ -15,4 +15,5 @@ mod notify;
 mod outgoing;
 mod paging;
 mod receiver;
+mod smaller;
 mod web;

@@ -356,9 +356,23 @@ async fn forms_without_the_session_csrf_token_are_refused() {
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    assert!(res.headers().get("set-cookie").is_none());
+    let cookies: Vec<&str> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
     assert!(
-        res.headers()["location"]
+        !cookies.iter().any(|c| c.starts_with("fb_session=")),
+        "{cookies:?}"
+    );
+    // The error travels in the one-time flash cookie, not in the URL.
+    assert!(
+        cookies.iter().any(|c| c.starts_with("fb_flash=e.")),
+        "{cookies:?}"
+    );
+    assert!(
+        !res.headers()["location"]
             .to_str()
             .unwrap()
             .contains("error=")

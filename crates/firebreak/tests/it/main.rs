@@ -14,4 +14,5 @@ mod oncall;
 mod postgres;
 mod receiver;
 mod restart;
+mod smaller;
 mod support;
