@@ -195,15 +195,18 @@ fn slack_escape(s: &str) -> String {
 
 /// Adaptive Card text is markdown: links (`[a](b)`), emphasis, code, lists
 /// and headings. A backslash before an ASCII punctuation character shows
-/// the character itself, so titles and reasons are shown as written.
+/// the character itself, so titles and reasons are shown as written. Only
+/// what makes markup is escaped: emphasis and code characters, `<` and `>`,
+/// the `]` that closes a link's text, and a list or heading marker that
+/// starts a line; `[Firebreak]` stays as it is.
 fn teams_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for line in s.split_inclusive('\n') {
         let body = line.trim_start_matches([' ', '\t']);
         out.push_str(&line[..line.len() - body.len()]);
-        // A list marker at the start of a line: `-`, `+`, `1.`, `1)`.
+        // A marker at the start of a line: `-`, `+`, `#`, `1.`, `1)`.
         let digits = body.chars().take_while(char::is_ascii_digit).count();
-        let marker = if body.starts_with(['-', '+']) {
+        let marker = if body.starts_with(['-', '+', '#']) {
             Some(0)
         } else if digits > 0 && body[digits..].starts_with(['.', ')']) {
             Some(digits)
@@ -211,11 +214,10 @@ fn teams_escape(s: &str) -> String {
             None
         };
         for (i, c) in body.char_indices() {
+            let link_end = c == ']' && body[i + 1..].starts_with('(');
             if Some(i) == marker
-                || matches!(
-                    c,
-                    '\\' | '*' | '_' | '`' | '~' | '[' | ']' | '<' | '>' | '#' | '|' | '!'
-                )
+                || link_end
+                || matches!(c, '\\' | '*' | '_' | '`' | '~' | '<' | '>')
             {
                 out.push('\\');
             }
@@ -390,7 +392,7 @@ mod tests {
                       {
                         "color": "Attention",
                         "size": "Medium",
-                        "text": "\\[Firebreak\\] Paged: INC-42 Checkout unavailable (Critical)",
+                        "text": "[Firebreak] Paged: INC-42 Checkout unavailable (Critical)",
                         "type": "TextBlock",
                         "weight": "Bolder",
                         "wrap": true
@@ -466,15 +468,15 @@ mod tests {
         let body = &t["attachments"][0]["content"]["body"];
         let headline = body[0]["text"].as_str().unwrap();
         assert!(
-            headline.contains(r"\<\!channel\> \[click\](https://evil.example) \*now\* & \<@U1\>"),
+            headline.contains(r"\<!channel\> [click\](https://evil.example) \*now\* & \<@U1\>"),
             "{headline}"
         );
         assert_eq!(
             body[1]["text"].as_str().unwrap(),
-            "\\- \\[x\\](https://evil.example)\n1\\. \\_a\\_ \\`b\\`"
+            "\\- [x\\](https://evil.example)\n1\\. \\_a\\_ \\`b\\`"
         );
         let incident = body[2]["facts"][0]["value"].as_str().unwrap();
-        assert!(incident.contains(r"\[click\]"), "{incident}");
+        assert!(incident.contains(r"[click\]("), "{incident}");
     }
 
     #[test]
