@@ -39,9 +39,21 @@ pub async fn serve(args: &ServeArgs) -> Result<ExitCode> {
     tracing::debug!(?settings, "settings");
     let store = open_store(&settings).await?;
     // The key that signs audit checkpoints lives outside the database.
+    // The server itself does not need it, so a key file that cannot be
+    // made is a warning, not a reason to stay down. On PostgreSQL without
+    // `audit_key_file` there may be no data directory of ours to put it in:
+    // the first `audit checkpoint` creates it.
     let key_path = settings.audit_key_path();
-    if checkpoint::ensure_key(&key_path)?.1 {
-        tracing::info!(path = %key_path.display(), "created the audit key file");
+    let make_key = settings.database_url.is_none() || settings.audit_key_file.is_some();
+    match make_key
+        .then(|| checkpoint::ensure_key(&key_path))
+        .transpose()
+    {
+        Ok(Some((_, true))) => {
+            tracing::info!(path = %key_path.display(), "created the audit key file");
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!("{e}; `firebreak audit checkpoint` cannot sign checkpoints"),
     }
     let created = match firebreak_server::bootstrap_admin(&store, Utc::now()).await {
         Ok(created) => created,
