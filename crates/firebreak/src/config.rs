@@ -459,6 +459,38 @@ mod tests {
     }
 
     #[test]
+    fn outgoing_allow_comes_from_file_env_and_flags_and_is_checked() {
+        let f = || file("[outgoing]\nallow = [\"127.0.0.1/8\", \"sms-gw.internal\"]\n");
+        let s = Settings::resolve(Some(f()), &env_of(&[]), &DbArgs::default(), None).unwrap();
+        assert_eq!(s.outgoing_allow, ["127.0.0.1/8", "sms-gw.internal"]);
+        let policy = s.outgoing_policy().unwrap();
+        assert!(policy.ip_allowed("127.0.0.5".parse().unwrap()));
+        assert!(policy.host_allowed("sms-gw.internal"));
+        let env = env_of(&[("FIREBREAK_OUTGOING_ALLOW", "10.0.0.0/8, fd00::/8")]);
+        let s = Settings::resolve(Some(f()), &env, &DbArgs::default(), None).unwrap();
+        assert_eq!(s.outgoing_allow, ["10.0.0.0/8", "fd00::/8"]);
+        let serve = ServeArgs {
+            outgoing_allow: vec!["192.168.1.9".into()],
+            ..ServeArgs::default()
+        };
+        let s = Settings::resolve(Some(f()), &env, &DbArgs::default(), Some(&serve)).unwrap();
+        assert_eq!(s.outgoing_allow, ["192.168.1.9"]);
+        let err = Settings::resolve(
+            Some(file("[outgoing]\nallow = [\"10.0.0.0/40\"]\n")),
+            &env_of(&[]),
+            &DbArgs::default(),
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("outgoing.allow") && err.contains("10.0.0.0/40"),
+            "{err}"
+        );
+        assert!(FileConfig::parse("[outgoing]\nalow = []\n", Path::new("f.toml")).is_err());
+    }
+
+    #[test]
     fn unknown_keys_are_named() {
         let err = FileConfig::parse(
             "listen = \"x\"\nlisten_adress = \"y\"\n",
