@@ -52,6 +52,9 @@ pub struct ServerConfig {
     pub session_hours: i64,
     /// The escalation policy configuration.
     pub escalation: escalate::EscalationConfig,
+    /// When set, `/metrics` needs `Authorization: Bearer <token>` and counts
+    /// confidential records too; when not, it is open and leaves them out.
+    pub metrics_token: Option<notify::Secret>,
 }
 
 impl Default for ServerConfig {
@@ -62,6 +65,7 @@ impl Default for ServerConfig {
             body_limit: 64 * 1024,
             session_hours: 12,
             escalation: escalate::EscalationConfig::default(),
+            metrics_token: None,
         }
     }
 }

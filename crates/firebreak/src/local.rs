@@ -68,6 +68,10 @@ pub async fn serve(args: &ServeArgs) -> Result<ExitCode> {
         body_limit: settings.body_limit.unwrap_or(defaults.body_limit),
         session_hours: settings.session_hours.unwrap_or(defaults.session_hours),
         escalation: settings.escalation.clone(),
+        metrics_token: settings
+            .metrics_token
+            .as_ref()
+            .map(|t| firebreak_server::notify::Secret::new(t.expose())),
     };
     let state = AppState::new(store.clone(), config);
     let notifier = firebreak_server::notify::Notifier::new(
