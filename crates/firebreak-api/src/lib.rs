@@ -179,6 +179,11 @@ pub struct Incident {
     pub members: Vec<UserRef>,
     /// Reports declared as or linked to this incident.
     pub report_ids: Vec<i64>,
+    /// A security incident, or one tied to a confidential report: only the
+    /// security team, admins and its members see it, and messages to
+    /// anyone else carry only its reference and a link.
+    #[serde(default)]
+    pub confidential: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

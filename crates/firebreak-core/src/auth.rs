@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::named_enum;
+use crate::severity::Kind;
 
 /// A user's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -55,6 +56,10 @@ pub enum Action {
     ManageUsers,
     /// Read and verify the audit log.
     Audit,
+    /// Change a security incident's kind to another kind, which makes it
+    /// visible to everyone who may read incidents (with `respond` and a
+    /// reason, like every change of kind).
+    Declassify,
 }
 
 named_enum!(Action, "action", {
@@ -66,6 +71,7 @@ named_enum!(Action, "action", {
     ManageServices => "manage_services",
     ManageUsers => "manage_users",
     Audit => "audit",
+    Declassify => "declassify",
 });
 
 /// The permission table: which roles may take each action.
@@ -91,6 +97,7 @@ pub const PERMISSIONS: &[(Action, &[Role])] = {
         (Action::ManageServices, &[Admin, Lead]),
         (Action::ManageUsers, &[Admin]),
         (Action::Audit, &[Admin]),
+        (Action::Declassify, &[Admin, Security]),
     ]
 };
 
@@ -116,6 +123,21 @@ pub fn may_own_incident(role: Role) -> bool {
 /// when added to that incident.
 pub fn can_see_confidential(role: Role, is_member: bool) -> bool {
     matches!(role, Role::Security | Role::Admin) || is_member
+}
+
+/// Why `role` may not change an incident's kind from `from` to `to`, or
+/// `None` when it may (the caller has checked `respond`). Moving a security
+/// incident to another kind declassifies it, so it needs
+/// [`Action::Declassify`]; every other change of kind needs nothing more.
+pub fn kind_change_refused(role: Role, from: Kind, to: Kind) -> Option<String> {
+    if from == Kind::Security && to != Kind::Security && !allowed(role, Action::Declassify) {
+        Some(format!(
+            "role `{role}` may not change a security incident to `{to}`: that makes it visible \
+             to everyone; only the security team and admins may (with a reason)"
+        ))
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -150,6 +172,20 @@ mod tests {
                 Role::Admin | Role::Lead | Role::Responder | Role::Security
             );
             assert_eq!(may_own_incident(*role), expected, "{role}");
+        }
+    }
+
+    #[test]
+    fn only_security_and_admins_declassify() {
+        for role in Role::ALL {
+            let may = matches!(role, Role::Security | Role::Admin);
+            assert_eq!(
+                kind_change_refused(*role, Kind::Security, Kind::Availability).is_none(),
+                may,
+                "{role}"
+            );
+            assert!(kind_change_refused(*role, Kind::Availability, Kind::Security).is_none());
+            assert!(kind_change_refused(*role, Kind::Security, Kind::Security).is_none());
         }
     }
 

@@ -14,7 +14,7 @@ use firebreak_api::{
     DeclareIncident, DismissReport, GateItem, ImpactFacts, Incident, MarkItem, MarkStatus,
     NewReport, Phase, Report, ReportSource, Severity, UpdateIncident, User,
 };
-use firebreak_core::auth::{Action, allowed, can_see_confidential};
+use firebreak_core::auth::{Action, allowed, can_see_confidential, kind_change_refused};
 use firebreak_core::phase::ItemAction;
 use firebreak_core::severity::{severity_choice_needs_reason, suggest, triage_severity};
 use firebreak_core::{GateState, TransitionKind};
@@ -362,6 +362,7 @@ pub async fn update(cx: &Ctx<'_>, id: i64, req: &UpdateIncident) -> Result<Incid
         None => None,
     };
     let services = cx.store.list_services().await?;
+    let role = cx.user.role;
     let incident = change(cx, id, |state| {
         let old = &state.fields;
         let mut c = IncidentChange::from(state, "incident.update");
@@ -411,6 +412,13 @@ pub async fn update(cx: &Ctx<'_>, id: i64, req: &UpdateIncident) -> Result<Incid
         if let Some(kind) = req.kind
             && kind != old.kind
         {
+            if let Some(why) = kind_change_refused(role, old.kind, kind) {
+                return Err(ApiError::ForbiddenField {
+                    detail: why,
+                    field: "kind".into(),
+                }
+                .into());
+            }
             if reason.is_none() {
                 return Err(ApiError::invalid("reason", "changing the kind needs a reason").into());
             }

@@ -29,6 +29,9 @@ pub enum ApiError {
     Unauthorized,
     #[error("not allowed: {0}")]
     Forbidden(String),
+    /// Not allowed for this user's role, naming the field that asked for it.
+    #[error("not allowed: {detail}")]
+    ForbiddenField { detail: String, field: String },
     #[error("{0} not found")]
     NotFound(String),
     #[error("{0}")]
@@ -67,7 +70,9 @@ impl ApiError {
             ApiError::BadRequest { .. } => (StatusCode::BAD_REQUEST, "Bad request"),
             ApiError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "Invalid request"),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "Unauthorized"),
-            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "Forbidden"),
+            ApiError::Forbidden(_) | ApiError::ForbiddenField { .. } => {
+                (StatusCode::FORBIDDEN, "Forbidden")
+            }
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "Not found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "Conflict"),
             ApiError::GateOpen { .. } => (StatusCode::CONFLICT, "Gate open"),
@@ -88,6 +93,7 @@ impl ApiError {
                 (field.clone(), None)
             }
             ApiError::GateOpen { gate, .. } => (None, Some(gate.clone())),
+            ApiError::ForbiddenField { field, .. } => (Some(field.clone()), None),
             _ => (None, None),
         };
         let detail = match self {

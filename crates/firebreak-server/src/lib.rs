@@ -62,6 +62,9 @@ pub struct ServerConfig {
     pub email_configured: bool,
     /// Limits of intake: silences, inbound e-mail, the SMTP listener.
     pub intake: intake::IntakeConfig,
+    /// When set, `/metrics` needs `Authorization: Bearer <token>` and counts
+    /// confidential records too; when not, it is open and leaves them out.
+    pub metrics_token: Option<notify::Secret>,
 }
 
 impl Default for ServerConfig {
@@ -75,6 +78,7 @@ impl Default for ServerConfig {
             outgoing: notify::OutgoingPolicy::default(),
             email_configured: false,
             intake: intake::IntakeConfig::default(),
+            metrics_token: None,
         }
     }
 }

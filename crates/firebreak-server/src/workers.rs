@@ -241,6 +241,31 @@ impl Workers {
             .ok_or_else(|| StoreError::NotFound(format!("incident {incident_id}")))?;
         let base = self.state.config.public_url.trim_end_matches('/');
         let incident_url = format!("{base}/incidents/{}", incident.id);
+        let ack_url = stored.ack_key.as_ref().map(|k| {
+            format!(
+                "{base}/ack/{}",
+                crate::ack::token(&self.ack_secret, k, item.user_id.unwrap_or(0), Utc::now())
+            )
+        });
+        if withheld(&incident, item) {
+            return Ok(Message {
+                idempotency_key: item.idempotency_key.clone(),
+                event: stored.event,
+                incident_ref: incident.reference.clone(),
+                incident_title: format!("Confidential incident {}", incident.reference),
+                severity: None,
+                kind: "confidential".into(),
+                phase: "confidential".into(),
+                reason:
+                    "Details are shown only to the incident's members: follow the link and sign in."
+                        .into(),
+                ack_url,
+                runbook_url: None,
+                incident_url,
+                recipient_name: stored.recipient,
+                created_at: self.state.now(),
+            });
+        }
         Ok(Message {
             idempotency_key: item.idempotency_key.clone(),
             event: stored.event,
@@ -250,12 +275,7 @@ impl Workers {
             kind: incident.kind.to_string(),
             phase: incident.phase.to_string(),
             reason: stored.reason,
-            ack_url: stored.ack_key.map(|k| {
-                format!(
-                    "{base}/ack/{}",
-                    crate::ack::token(&self.ack_secret, &k, item.user_id.unwrap_or(0), Utc::now())
-                )
-            }),
+            ack_url,
             runbook_url: incident
                 .service
                 .as_ref()
@@ -306,6 +326,27 @@ impl Workers {
             }
         }
     }
+}
+
+/// Whether a message about `incident` must carry only its reference and a
+/// link: the incident is confidential (see the store's visibility rule),
+/// and the message goes to something that is not one member's own inbox or
+/// phone. Email and templated HTTP (SMS) contact methods of a member get
+/// the details; webhooks, Slack and Teams (channels others read), messages
+/// to non-members (leadership and team notices) and messages to no user get
+/// only the reference.
+fn withheld(incident: &firebreak_api::Incident, item: &OutboxItem) -> bool {
+    if !incident.confidential {
+        return false;
+    }
+    let personal = matches!(
+        item.channel.get("kind").and_then(|k| k.as_str()),
+        Some("email" | "http")
+    );
+    let member = item
+        .user_id
+        .is_some_and(|uid| incident.members.iter().any(|m| m.id == uid));
+    !(personal && member)
 }
 
 /// Exponential backoff with ±50% jitter: `base * 2^(attempt-1)`, capped.

@@ -20,7 +20,7 @@ use firebreak_api::{
 };
 use firebreak_core::escalation::History;
 
-use crate::incidents::{TimelineEntry, timeline};
+use crate::incidents::{TimelineEntry, add_member, timeline};
 use crate::{Actor, Backend, Result, Store, StoreError, Tx, flag, ms, time};
 
 /// Everything escalation decisions read: small, slowly changing tables,
@@ -495,6 +495,10 @@ impl Store {
         writes: &[EscalationWrite],
         now: DateTime<Utc>,
     ) -> Result<()> {
+        if writes.iter().any(|w| w.page) {
+            self.add_paged_members(tx, incident_id, actor, writes, now)
+                .await?;
+        }
         for w in writes {
             let chain_id = match &w.chain {
                 ChainRef::None => None,
@@ -613,6 +617,66 @@ impl Store {
                 now,
             )
             .await?;
+        }
+        Ok(())
+    }
+
+    /// On a confidential incident, everyone a page reaches becomes a member
+    /// (said on the timeline), in the transaction that writes the page: the
+    /// person paged must be able to open what they were paged about, and the
+    /// visibility rule is what admits them. Notices (leadership, the owning
+    /// team) add nobody; their messages carry only the reference.
+    async fn add_paged_members(
+        &self,
+        tx: &mut Tx,
+        incident_id: i64,
+        actor: &Actor,
+        writes: &[EscalationWrite],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let sql = concat!(
+            "SELECT CAST(CASE WHEN ",
+            confidential_group!("$1"),
+            " THEN 1 ELSE 0 END AS BIGINT) AS confidential"
+        );
+        let confidential: i64 = sqlx::query(sql)
+            .bind(incident_id)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get("confidential")?;
+        if confidential == 0 {
+            return Ok(());
+        }
+        let mut added: Vec<i64> = Vec::new();
+        for w in writes.iter().filter(|w| w.page) {
+            for r in &w.recipients {
+                let Some(uid) = r.user_id else { continue };
+                if added.contains(&uid) {
+                    continue;
+                }
+                let member = sqlx::query(
+                    "SELECT 1 AS one FROM incident_members WHERE incident_id = $1 AND user_id = $2",
+                )
+                .bind(incident_id)
+                .bind(uid)
+                .fetch_optional(&mut **tx)
+                .await?;
+                if member.is_some() {
+                    continue;
+                }
+                add_member(tx, incident_id, uid, now).await?;
+                added.push(uid);
+                let entry = TimelineEntry {
+                    kind: "member_added",
+                    summary: format!(
+                        "{} added to the incident: paged about a confidential incident",
+                        r.name
+                    ),
+                    reason: None,
+                    details: serde_json::json!({"user_id": uid, "paged": true}),
+                };
+                timeline(tx, incident_id, actor, &entry, now).await?;
+            }
         }
         Ok(())
     }

@@ -121,17 +121,21 @@ pub struct NewIncident {
     pub escalations: Vec<crate::EscalationWrite>,
 }
 
-const INCIDENT_SELECT: &str = "SELECT i.id, i.title, i.summary, i.kind, i.severity, i.suggested_severity, \
+const INCIDENT_SELECT: &str = concat!(
+    "SELECT i.id, i.title, i.summary, i.kind, i.severity, i.suggested_severity, \
     i.severity_rule, i.phase, i.owner_id, i.lead_id, i.service_id, i.facts, i.declared_by, i.declared_at, \
-    i.updated_at, o.name AS owner_name, l.name AS lead_name, d.name AS declared_by_name, s.name AS service_name \
+    i.updated_at, o.name AS owner_name, l.name AS lead_name, d.name AS declared_by_name, s.name AS service_name, \
+    CAST(CASE WHEN ",
+    confidential_group!("i.id"),
+    " THEN 1 ELSE 0 END AS BIGINT) AS confidential \
     FROM incidents i LEFT JOIN users o ON o.id = i.owner_id LEFT JOIN users l ON l.id = i.lead_id \
-    LEFT JOIN users d ON d.id = i.declared_by LEFT JOIN services s ON s.id = i.service_id";
+    LEFT JOIN users d ON d.id = i.declared_by LEFT JOIN services s ON s.id = i.service_id"
+);
 
-/// The condition under which `reader` sees an incident `i`: it is not a
-/// security incident, or the reader sees all confidential records, or the
-/// reader was added to it. `$1` is the reader's user id, `$2` 1 or 0.
-const VISIBLE: &str = "(i.kind <> 'security' OR $2 = 1 OR EXISTS \
-    (SELECT 1 FROM incident_members m WHERE m.incident_id = i.id AND m.user_id = $1))";
+/// The condition under which `reader` sees an incident `i`: the one rule in
+/// [`crate::visibility`]. `$1` is the reader's user id, `$2` 1 or 0.
+use crate::visibility::INCIDENT_VISIBLE as VISIBLE;
+use crate::visibility::REPORT_VISIBLE;
 
 fn parse<T: std::str::FromStr>(s: &str, what: &str) -> Result<T> {
     s.parse()
@@ -580,6 +584,7 @@ impl Store {
             checklist,
             members,
             report_ids,
+            confidential: row.try_get::<i64, _>("confidential")? != 0,
         })
     }
 
@@ -633,7 +638,12 @@ impl Store {
     }
 }
 
-async fn add_member(tx: &mut Tx, incident_id: i64, user_id: i64, now: DateTime<Utc>) -> Result<()> {
+pub(crate) async fn add_member(
+    tx: &mut Tx,
+    incident_id: i64,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO incident_members (incident_id, user_id, added_at) VALUES ($1, $2, $3) \
          ON CONFLICT (incident_id, user_id) DO NOTHING",
@@ -678,13 +688,20 @@ pub struct Stats {
 }
 
 impl Store {
-    pub async fn stats(&self) -> Result<Stats> {
-        let rows = sqlx::query(
-            "SELECT COALESCE(severity, 'none') AS severity, COUNT(*) AS n FROM incidents \
-             WHERE phase <> 'closed' GROUP BY COALESCE(severity, 'none') ORDER BY 1",
-        )
-        .fetch_all(&self.read)
-        .await?;
+    /// Counts for the metrics page. Without `include_confidential`, records
+    /// that are confidential (see [`crate::visibility`]) are left out, as
+    /// for a reader who sees no confidential record.
+    pub async fn stats(&self, include_confidential: bool) -> Result<Stats> {
+        // Reader 0 is nobody: no member of anything.
+        let sql = format!(
+            "SELECT COALESCE(i.severity, 'none') AS severity, COUNT(*) AS n FROM incidents i \
+             WHERE i.phase <> 'closed' AND {VISIBLE} GROUP BY COALESCE(i.severity, 'none') ORDER BY 1"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(0_i64)
+            .bind(i64::from(include_confidential))
+            .fetch_all(&self.read)
+            .await?;
         let open_by_severity = rows
             .iter()
             .map(|r| {
@@ -694,7 +711,12 @@ impl Store {
                 ))
             })
             .collect::<Result<Vec<_>>>()?;
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM reports WHERE status = 'untriaged'")
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM reports r WHERE r.status = 'untriaged' AND {REPORT_VISIBLE}"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(0_i64)
+            .bind(i64::from(include_confidential))
             .fetch_one(&self.read)
             .await?;
         Ok(Stats {

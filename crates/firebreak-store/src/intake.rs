@@ -1788,8 +1788,18 @@ impl Store {
         parents.truncate(100);
         let mut thread_report: Option<i64> = None;
         if !parents.is_empty() {
+            // A confidential message (a disclosure) joins only a thread whose
+            // report is confidential already: stored on a public report, its
+            // readers would be wider than the security team. Otherwise it
+            // starts a new confidential report.
+            let only_confidential = if mail.confidential {
+                concat!(" AND ", report_confidential!())
+            } else {
+                ""
+            };
             let sql = format!(
-                "SELECT message_id, report_id FROM intake_email_messages WHERE message_id IN ({})",
+                "SELECT e.message_id, e.report_id FROM intake_email_messages e \
+                 JOIN reports r ON r.id = e.report_id WHERE e.message_id IN ({}){only_confidential}",
                 list(1, parents.len())
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));

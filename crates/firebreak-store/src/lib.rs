@@ -11,6 +11,8 @@
 //! ([`audit`]) and, for incidents, to the timeline. No sqlx type leaves the
 //! crate: errors are [`StoreError`].
 
+#[macro_use]
+mod visibility;
 pub mod audit;
 mod backend;
 pub mod escalations;

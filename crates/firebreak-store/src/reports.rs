@@ -20,16 +20,19 @@ pub struct NewReportRecord {
     pub service_id: Option<i64>,
 }
 
-pub(crate) const REPORT_SELECT: &str = "SELECT r.id, r.source, r.reporter, r.title, r.description, r.received_at, \
+/// `confidential` is the effective flag: the report's own, or its
+/// incident's group (see [`crate::visibility`]).
+pub(crate) const REPORT_SELECT: &str = concat!(
+    "SELECT r.id, r.source, r.reporter, r.title, r.description, r.received_at, \
     r.status, r.incident_id, r.triaged_by, t.name AS triaged_by_name, r.triaged_at, r.dismiss_reason, \
-    r.confidential, s.name AS service_name FROM reports r LEFT JOIN users t ON t.id = r.triaged_by \
-    LEFT JOIN services s ON s.id = r.service_id";
+    CAST(CASE WHEN ",
+    report_confidential!(),
+    " THEN 1 ELSE 0 END AS BIGINT) AS confidential, s.name AS service_name FROM reports r \
+    LEFT JOIN users t ON t.id = r.triaged_by LEFT JOIN services s ON s.id = r.service_id"
+);
 
-/// Confidential reports exist only for the security team, admins, the user
-/// who submitted them, and members of the incident they were declared as.
-/// `$1` is the reader's id, `$2` 1 or 0.
-pub(crate) const VISIBLE: &str = "(r.confidential = 0 OR $2 = 1 OR r.created_by = $1 OR EXISTS \
-    (SELECT 1 FROM incident_members m WHERE m.incident_id = r.incident_id AND m.user_id = $1))";
+/// Which reports a reader sees: the one rule in [`crate::visibility`].
+pub(crate) use crate::visibility::REPORT_VISIBLE as VISIBLE;
 
 pub(crate) fn report_from_row(row: &sqlx::any::AnyRow, now: DateTime<Utc>) -> Result<Report> {
     let source: String = row.try_get("source")?;

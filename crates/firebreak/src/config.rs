@@ -65,6 +65,11 @@ pub struct FileConfig {
     pub audit_key_file: Option<PathBuf>,
     /// `[intake]`: the longest silence, inbound e-mail and SMTP limits.
     pub intake: Option<IntakeConfig>,
+    /// The bearer token `/metrics` requires; without one, `/metrics` is
+    /// open and counts no confidential record.
+    pub metrics_token: Option<Secret>,
+    /// A file holding the metrics token (its first line).
+    pub metrics_token_file: Option<PathBuf>,
 }
 
 /// `[outgoing]`: the notifier's outgoing request policy. `allow` lists CIDR
@@ -111,6 +116,7 @@ pub struct Settings {
     pub outgoing_allow: Vec<String>,
     pub audit_key_file: Option<PathBuf>,
     pub intake: IntakeConfig,
+    pub metrics_token: Option<Secret>,
 }
 
 impl Default for Settings {
@@ -129,6 +135,7 @@ impl Default for Settings {
             outgoing_allow: Vec::new(),
             audit_key_file: None,
             intake: IntakeConfig::default(),
+            metrics_token: None,
         }
     }
 }
@@ -172,6 +179,17 @@ impl Settings {
             if let Some(i) = f.intake {
                 s.intake = i;
             }
+            if f.metrics_token.is_some() && f.metrics_token_file.is_some() {
+                bail!(
+                    "the config file sets both `metrics_token` and `metrics_token_file`; keep one"
+                );
+            }
+            if let Some(token) = f.metrics_token {
+                s.metrics_token = Some(token);
+            }
+            if let Some(path) = f.metrics_token_file {
+                s.metrics_token = Some(read_secret_file(&path, "metrics_token_file")?);
+            }
         }
 
         let env = |name: &str| env(name).filter(|v| !v.is_empty());
@@ -192,6 +210,22 @@ impl Settings {
                 s.database_url = Some(read_secret_file(
                     Path::new(&path),
                     "FIREBREAK_DATABASE_URL_FILE",
+                )?);
+            }
+            (None, None) => {}
+        }
+        match (
+            env("FIREBREAK_METRICS_TOKEN"),
+            env("FIREBREAK_METRICS_TOKEN_FILE"),
+        ) {
+            (Some(_), Some(_)) => bail!(
+                "both FIREBREAK_METRICS_TOKEN and FIREBREAK_METRICS_TOKEN_FILE are set; keep one"
+            ),
+            (Some(token), None) => s.metrics_token = Some(Secret(token)),
+            (None, Some(path)) => {
+                s.metrics_token = Some(read_secret_file(
+                    Path::new(&path),
+                    "FIREBREAK_METRICS_TOKEN_FILE",
                 )?);
             }
             (None, None) => {}
@@ -520,6 +554,30 @@ mod tests {
             ("FIREBREAK_DATABASE_URL_FILE", "y"),
         ]);
         assert!(Settings::resolve(None, &both, &DbArgs::default(), None).is_err());
+    }
+
+    #[test]
+    fn the_metrics_token_comes_from_the_file_or_env_and_stays_hidden() {
+        assert_eq!(Settings::default().metrics_token, None);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("metrics-token");
+        std::fs::write(&path, "s3cret-metrics\n").unwrap();
+        let f = file(&format!(
+            "metrics_token_file = {:?}\n",
+            path.to_str().unwrap()
+        ));
+        let s = Settings::resolve(Some(f), &env_of(&[]), &DbArgs::default(), None).unwrap();
+        assert_eq!(s.metrics_token.as_ref().unwrap().expose(), "s3cret-metrics");
+        assert!(!format!("{s:?}").contains("s3cret"));
+        let env = env_of(&[("FIREBREAK_METRICS_TOKEN", "from-env")]);
+        let f = file("metrics_token = \"from-file\"\n");
+        let s = Settings::resolve(Some(f), &env, &DbArgs::default(), None).unwrap();
+        assert_eq!(s.metrics_token.unwrap().expose(), "from-env");
+        let both = file(&format!(
+            "metrics_token = \"x\"\nmetrics_token_file = {:?}\n",
+            path.to_str().unwrap()
+        ));
+        assert!(Settings::resolve(Some(both), &env_of(&[]), &DbArgs::default(), None).is_err());
     }
 
     #[test]

@@ -95,6 +95,10 @@ pub async fn serve(args: &ServeArgs) -> Result<ExitCode> {
         outgoing: settings.outgoing_policy()?,
         email_configured: settings.smtp.is_some(),
         intake: settings.intake.clone(),
+        metrics_token: settings
+            .metrics_token
+            .as_ref()
+            .map(|t| firebreak_server::notify::Secret::new(t.expose())),
     };
     let state = AppState::new(store.clone(), config);
     // What the config file names that does not exist pages nobody: say so

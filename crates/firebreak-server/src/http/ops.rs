@@ -5,11 +5,12 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use subtle::ConstantTimeEq;
 
 use firebreak_api::Health;
 
@@ -32,19 +33,39 @@ fn recorder() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
-/// Counts requests and their latency by route and status.
+/// The `method` label: one of the standard methods, else `other`, so that
+/// anonymous requests with invented methods cannot add label values.
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
+/// Counts requests and their latency by route and status. Every label has
+/// a bounded set of values: the route is the matched route template (never
+/// the raw path; `unmatched` otherwise), the method [`method_label`], the
+/// status a three-digit code.
 pub async fn count_requests(req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let started = Instant::now();
     let res = next.run(req).await;
     if recorder().is_some() {
         let status = res.status().as_u16().to_string();
-        metrics::counter!("firebreak_http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status)
+        metrics::counter!("firebreak_http_requests_total", "route" => route.clone(), "method" => method, "status" => status)
             .increment(1);
         metrics::histogram!("firebreak_http_request_duration_seconds", "route" => route, "method" => method)
             .record(started.elapsed().as_secs_f64());
@@ -82,8 +103,30 @@ pub async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Health>,
 
 /// Prometheus text exposition: request counters, and gauges of open
 /// incidents by severity and untriaged reports read from the database.
-pub async fn metrics_page(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let stats = state.store.stats().await?;
+///
+/// Without `metrics_token` configured the page is open and counts no
+/// confidential record (security incidents, confidential reports, and what
+/// is tied to them). With it, the page needs that bearer token and counts
+/// everything.
+pub async fn metrics_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let include_confidential = match &state.config.metrics_token {
+        None => false,
+        Some(token) => {
+            let given = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or("");
+            if given.is_empty() || !bool::from(given.as_bytes().ct_eq(token.expose().as_bytes())) {
+                return Err(ApiError::Unauthorized);
+            }
+            true
+        }
+    };
+    let stats = state.store.stats(include_confidential).await?;
     let mut out = String::new();
     out.push_str("# HELP firebreak_open_incidents Incidents not closed, by severity.\n");
     out.push_str("# TYPE firebreak_open_incidents gauge\n");

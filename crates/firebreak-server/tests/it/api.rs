@@ -665,6 +665,32 @@ async fn permission_table_holds_over_http_row_by_row() {
                     .await
                 }
                 Action::Audit => app.get(&token, "/api/v1/audit/verify").await,
+                Action::Declassify => {
+                    // A security incident this user is a member of, so that
+                    // it exists for them: only the kind change is refused.
+                    let (_, sec) = app
+                        .post(
+                            &t,
+                            "/api/v1/incidents",
+                            json!({"title": format!("secret for {name}"), "kind": "security"}),
+                        )
+                        .await;
+                    let sid = sec["id"].as_i64().unwrap();
+                    let (s, b) = app
+                        .post(
+                            &t,
+                            &format!("/api/v1/incidents/{sid}/members"),
+                            json!({"user": name}),
+                        )
+                        .await;
+                    assert_eq!(s, 200, "{b}");
+                    app.patch(
+                        &token,
+                        &format!("/api/v1/incidents/{sid}"),
+                        json!({"kind": "availability", "reason": format!("{name} says it is not")}),
+                    )
+                    .await
+                }
             };
             if expected {
                 assert!(
@@ -983,4 +1009,190 @@ async fn reports_link_to_an_existing_incident() {
             .iter()
             .any(|e| e["kind"] == "report_linked")
     );
+}
+
+/// `/metrics` needs no sign-in by default, so it counts no confidential
+/// record; every label takes only known values (standard methods else
+/// `other`, route templates, never raw paths). With `metrics_token` set it
+/// needs that bearer token and counts everything.
+#[tokio::test]
+async fn metrics_bound_their_labels_and_leave_confidential_records_out() {
+    let app = spawn().await;
+    let t = app.admin_token.clone();
+    let (s, b) = app
+        .post(
+            &t,
+            "/api/v1/incidents",
+            json!({"title": "breach", "kind": "security", "severity": "high", "severity_reason": "test", "owner": "admin"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let (s, b) = app
+        .post(
+            &t,
+            "/api/v1/incidents",
+            json!({"title": "outage", "kind": "availability", "severity": "low", "owner": "admin"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let (s, b) = app
+        .post(
+            &t,
+            "/api/v1/reports",
+            json!({"title": "secret", "confidential": true}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    // Anonymous requests with invented methods and raw paths.
+    for i in 0..5 {
+        let method = reqwest::Method::from_bytes(format!("ZXMETHOD{i}").as_bytes()).unwrap();
+        app.http
+            .request(method, format!("{}/healthz", app.url))
+            .send()
+            .await
+            .unwrap();
+        app.http
+            .get(format!("{}/zx-raw-path-{i}", app.url))
+            .send()
+            .await
+            .unwrap();
+        app.http
+            .get(format!("{}/api/v1/incidents/9999{i}", app.url))
+            .bearer_auth(&t)
+            .send()
+            .await
+            .unwrap();
+    }
+    let res = app
+        .http
+        .get(format!("{}/metrics", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let metrics = res.text().await.unwrap();
+    for leaked in ["ZXMETHOD", "zx-raw-path", "99990"] {
+        assert!(!metrics.contains(leaked), "{leaked} in {metrics}");
+    }
+    assert!(metrics.contains("method=\"other\""), "{metrics}");
+    assert!(
+        metrics.contains("route=\"/api/v1/incidents/{id}\""),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("firebreak_open_incidents{severity=\"low\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        !metrics.contains("firebreak_open_incidents{severity=\"high\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("firebreak_untriaged_reports 0"),
+        "{metrics}"
+    );
+
+    // With a token: refused without it or with a wrong one; everything with it.
+    let app = crate::harness::spawn_with(
+        Db::Sqlite,
+        |c| c.metrics_token = Some(firebreak_server::notify::Secret::new("zx-metrics-token")),
+        std::sync::Arc::new(firebreak_server::SystemClock),
+    )
+    .await
+    .unwrap();
+    app.post(
+        &app.admin_token,
+        "/api/v1/incidents",
+        json!({"title": "breach", "kind": "security", "severity": "high", "severity_reason": "test", "owner": "admin"}),
+    )
+    .await;
+    let url = format!("{}/metrics", app.url);
+    let res = app.http.get(&url).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    let res = app
+        .http
+        .get(&url)
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let res = app
+        .http
+        .get(&url)
+        .bearer_auth("zx-metrics-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let metrics = res.text().await.unwrap();
+    assert!(
+        metrics.contains("firebreak_open_incidents{severity=\"high\"} 1"),
+        "{metrics}"
+    );
+}
+
+/// Changing a security incident's kind declassifies it: a responder who is
+/// a member may not (403, a problem naming `kind`, nothing changed); the
+/// security team may, with a reason.
+#[tokio::test]
+async fn only_the_security_team_or_an_admin_declassifies_a_security_incident() {
+    let app = spawn().await;
+    let t = app.admin_token.clone();
+    let responder = app.user("resp1", "responder").await;
+    let sec = app.user("sec1", "security").await;
+    let (s, inc) = app
+        .post(
+            &t,
+            "/api/v1/incidents",
+            json!({"title": "token theft", "kind": "security"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{inc}");
+    let id = inc["id"].as_i64().unwrap();
+    let (s, b) = app
+        .post(
+            &t,
+            &format!("/api/v1/incidents/{id}/members"),
+            json!({"user": "resp1"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let path = format!("/api/v1/incidents/{id}");
+    let (s, p) = app
+        .patch(
+            &responder,
+            &path,
+            json!({"kind": "availability", "reason": "just an outage"}),
+        )
+        .await;
+    assert_eq!(s, 403, "{p}");
+    assert_eq!(p["field"], "kind", "{p}");
+    let (_, now) = app.get(&t, &path).await;
+    assert_eq!(now["kind"], "security");
+    // The security team needs a reason too.
+    let (s, p) = app
+        .patch(&sec, &path, json!({"kind": "availability"}))
+        .await;
+    assert_eq!(s, 422, "{p}");
+    assert_eq!(p["field"], "reason");
+    let (s, p) = app
+        .patch(
+            &sec,
+            &path,
+            json!({"kind": "availability", "reason": "no attacker: a bad deploy"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{p}");
+    assert_eq!(p["kind"], "availability");
+    // Anyone with `respond` may make an incident a security incident.
+    let (s, p) = app
+        .patch(
+            &responder,
+            &path,
+            json!({"kind": "security", "reason": "it was an attack after all"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{p}");
+    assert_eq!(p["kind"], "security");
 }

@@ -660,3 +660,72 @@ async fn paging_someone_without_contact_methods_is_said_on_the_timeline() {
         "admin escalated by hand: she knows the billing system"
     );
 }
+
+/// Paging someone about a security incident makes them a member, on the
+/// timeline, so they can open it; a message to anything that is not a
+/// member's own inbox or phone (a webhook, leadership who are not members)
+/// carries only the reference and a link, never the title.
+#[tokio::test]
+async fn paging_about_a_security_incident_adds_a_member_and_channels_get_only_the_reference() {
+    const MARK: &str = "ZX-PAGE-MARK";
+    let s = setup(0).await;
+    let t = s.app.admin_token.clone();
+    // lead1 also has a personal channel (templated HTTP, as an SMS gateway).
+    let sms = json!({"kind": "http", "method": "POST", "url": s.hook.url, "headers": {},
+        "body": "{\"recipient\": {{ recipient_name|tojson }}, \"channel\": \"sms\", \"title\": {{ incident_title|tojson }}}",
+        "content_type": "application/json"});
+    let (st, b) = s
+        .app
+        .post(
+            &t,
+            "/api/v1/users/lead1/contact-methods",
+            json!({"label": "sms", "channel": sms}),
+        )
+        .await;
+    assert_eq!(st, 201, "{b}");
+    let id = s
+        .declare(json!({"title": format!("Tenant data exposed {MARK}"), "kind": "security",
+            "severity": "critical", "severity_reason": "confirmed", "facts": {"customer_data_accessed": true},
+            "owner": "admin"}))
+        .await;
+    s.step().await;
+    let got = s.hook.all();
+    // lead1's webhook and SMS, and the CTO's leadership notice.
+    assert_eq!(pages_to(&got, "lead1"), 2, "{got:?}");
+    assert_eq!(pages_to(&got, "cto"), 1, "{got:?}");
+    let sms: Vec<_> = got.iter().filter(|r| r.body["channel"] == "sms").collect();
+    assert_eq!(sms.len(), 1);
+    assert!(
+        sms[0].body["title"].as_str().unwrap().contains(MARK),
+        "a member's own phone gets the title: {:?}",
+        sms[0].body
+    );
+    for r in got.iter().filter(|r| r.body["channel"] != "sms") {
+        let text = r.body.to_string();
+        assert!(!text.contains(MARK), "the title reached a channel: {text}");
+        assert!(text.contains(&format!("INC-{id}")), "{text}");
+        assert!(text.contains(&format!("/incidents/{id}")), "{text}");
+    }
+
+    // lead1 became a member, said on the timeline; the CTO did not.
+    let (st, inc) = s.app.get(&t, &format!("/api/v1/incidents/{id}")).await;
+    assert_eq!(st, 200);
+    let members: Vec<&str> = inc["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert!(members.contains(&"lead1"), "{members:?}");
+    assert!(!members.contains(&"cto"), "{members:?}");
+    let (_, timeline) = s
+        .app
+        .get(&t, &format!("/api/v1/incidents/{id}/timeline"))
+        .await;
+    assert!(
+        timeline.as_array().unwrap().iter().any(
+            |e| e["kind"] == "member_added" && e["summary"].as_str().unwrap().contains("lead1")
+        ),
+        "{timeline}"
+    );
+}

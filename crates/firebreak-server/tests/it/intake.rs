@@ -1778,3 +1778,207 @@ async fn webhooks_up_to_their_own_limit_are_taken_past_the_api_body_limit() {
     let backlog = get_ok(&app, &app.admin_token, "/api/v1/intake/triage/backlog").await;
     assert_eq!(backlog[0]["untriaged"], 4000);
 }
+
+/// A disclosure that replies to an ordinary, public e-mail thread is never
+/// stored on that public report: it starts a new confidential report, and
+/// nothing of it reaches a viewer of the public thread.
+#[tokio::test]
+async fn a_disclosure_replying_to_a_public_thread_starts_a_confidential_report() {
+    const MARK: &str = "zx-disclosure-mark";
+    let app = spawn().await;
+    let viewer = app.user("viewer1", "viewer").await;
+    let sec = app.user("sec1", "security").await;
+    let (_key, url, _) =
+        integration(&app, json!({"name": "support-mailbox", "kind": "email"})).await;
+
+    let (s, _, b) = post_bytes(
+        &app,
+        &url,
+        "message/rfc822",
+        mail("Question about my invoice", "q1@example.org", None, None),
+    )
+    .await;
+    assert_eq!(s, 201, "{b}");
+    let public_id = b["report_id"].as_i64().unwrap();
+
+    let (s, _, b) = post_bytes(
+        &app,
+        &url,
+        "message/rfc822",
+        mail(
+            "Security – Responsible disclosure",
+            &format!("{MARK}@example.org"),
+            Some("q1@example.org"),
+            Some(b"proof of concept"),
+        ),
+    )
+    .await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["disclosure"], true);
+    assert_eq!(b["threaded"], false, "{b}");
+    let secret_id = b["report_id"].as_i64().unwrap();
+    assert_ne!(secret_id, public_id);
+
+    // The viewer sees the public thread, with nothing of the disclosure.
+    let report = get_ok(&app, &viewer, &format!("/api/v1/reports/{public_id}")).await;
+    let messages = get_ok(
+        &app,
+        &viewer,
+        &format!("/api/v1/intake/reports/{public_id}/messages"),
+    )
+    .await;
+    assert_eq!(messages.as_array().unwrap().len(), 1);
+    let queue = get_ok(&app, &viewer, "/api/v1/intake/triage?limit=100").await;
+    for seen in [&report, &messages, &queue] {
+        assert!(!seen.to_string().contains(MARK), "{seen}");
+    }
+    let (s, _) = app
+        .get(&viewer, &format!("/api/v1/reports/{secret_id}"))
+        .await;
+    assert_eq!(s, 404);
+
+    // The security team sees the disclosure as its own confidential report.
+    let secret = get_ok(&app, &sec, &format!("/api/v1/reports/{secret_id}")).await;
+    assert_eq!(secret["confidential"], true);
+    assert_eq!(secret["source"], "disclosure");
+    let messages = get_ok(
+        &app,
+        &sec,
+        &format!("/api/v1/intake/reports/{secret_id}/messages"),
+    )
+    .await;
+    assert_eq!(messages[0]["in_reply_to"], "q1@example.org");
+}
+
+/// A record's readers follow the most confidential record it is tied to,
+/// over HTTP: a public alert's report declared as a security incident, and
+/// a public incident a confidential report was linked to, reach neither a
+/// viewer nor a responder who is not a member, in any list, single read,
+/// timeline or count; a member sees them.
+async fn confidentiality_follows_tied_records_over_http(app: &TestApp) {
+    const MARK: &str = "ZXTIEDMARK";
+    let t = app.admin_token.clone();
+    let viewer = app.user("viewer1", "viewer").await;
+    let outsider = app.user("outsider1", "responder").await;
+    let member = app.user("member1", "responder").await;
+    let (_, url, _) = integration(app, json!({"name": "prom", "kind": "alertmanager"})).await;
+    let labels = json!({"alertname": format!("Breach{MARK}"), "severity": "warning"});
+    let (s, _, b) = post_json(app, &url, &am_webhook(vec![am_alert(labels, "firing")])).await;
+    assert_eq!(s, 200, "{b}");
+    let r1 = b["alerts"][0]["report_id"].as_i64().unwrap();
+    let (s, sec) = app
+        .post(
+            &t,
+            &format!("/api/v1/reports/{r1}/declare"),
+            json!({"kind": "security", "title": format!("Breach {MARK}")}),
+        )
+        .await;
+    assert_eq!(s, 201, "{sec}");
+    let sec_id = sec["id"].as_i64().unwrap();
+    let (s, public) = app
+        .post(
+            &t,
+            "/api/v1/incidents",
+            json!({"title": format!("Outage {MARK}"), "kind": "availability"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{public}");
+    let public_id = public["id"].as_i64().unwrap();
+    for id in [sec_id, public_id] {
+        let (s, b) = app
+            .post(
+                &t,
+                &format!("/api/v1/incidents/{id}/members"),
+                json!({"user": "member1"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+    }
+    let (s, r2) = app
+        .post(
+            &t,
+            "/api/v1/reports",
+            json!({"title": format!("Disclosure {MARK}"), "confidential": true}),
+        )
+        .await;
+    assert_eq!(s, 201, "{r2}");
+    let r2 = r2["id"].as_i64().unwrap();
+    let (s, b) = app
+        .post(
+            &t,
+            &format!("/api/v1/reports/{r2}/link"),
+            json!({"incident": format!("INC-{public_id}")}),
+        )
+        .await;
+    assert!((200..300).contains(&s), "{b}");
+
+    let lists = [
+        "/api/v1/incidents".to_owned(),
+        "/api/v1/reports".to_owned(),
+        "/api/v1/reports?status=declared".to_owned(),
+        "/api/v1/reports?status=linked".to_owned(),
+        "/api/v1/intake/triage?status=declared".to_owned(),
+        "/api/v1/intake/triage?status=linked".to_owned(),
+        "/api/v1/intake/triage".to_owned(),
+        "/api/v1/intake/triage/backlog".to_owned(),
+        "/api/v1/intake/noise".to_owned(),
+        "/api/v1/intake/alerts".to_owned(),
+    ];
+    let singles = [
+        format!("/api/v1/reports/{r1}"),
+        format!("/api/v1/reports/{r2}"),
+        format!("/api/v1/incidents/{sec_id}"),
+        format!("/api/v1/incidents/{public_id}"),
+        format!("/api/v1/incidents/{public_id}/timeline"),
+        format!("/api/v1/incidents/{sec_id}/timeline"),
+    ];
+    for (who, token) in [("viewer", &viewer), ("outsider", &outsider)] {
+        for path in &lists {
+            let (s, b) = app.get(token, path).await;
+            assert_eq!(s, 200, "{who} {path}: {b}");
+            assert!(!b.to_string().contains(MARK), "{who} {path}: {b}");
+        }
+        for path in &singles {
+            let (s, b) = app.get(token, path).await;
+            assert_eq!(s, 404, "{who} {path}: {b}");
+        }
+        let (_, noise) = app.get(token, "/api/v1/intake/noise").await;
+        let counted: i64 = noise["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["reports"].as_i64().unwrap())
+            .sum();
+        assert_eq!(counted, 0, "{who}: {noise}");
+    }
+    // The member sees both incidents and their reports.
+    for path in &singles {
+        let (s, b) = app.get(&member, path).await;
+        assert_eq!(s, 200, "member {path}: {b}");
+    }
+    let (_, inc) = app
+        .get(&member, &format!("/api/v1/incidents/{public_id}"))
+        .await;
+    assert_eq!(inc["confidential"], true);
+    assert_eq!(inc["report_ids"], json!([r2]));
+    let (_, noise) = app.get(&t, "/api/v1/intake/noise").await;
+    let counted: i64 = noise["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reports"].as_i64().unwrap())
+        .sum();
+    assert_eq!(counted, 2, "{noise}");
+}
+
+#[tokio::test]
+async fn confidentiality_follows_tied_records_over_http_sqlite() {
+    confidentiality_follows_tied_records_over_http(&spawn().await).await;
+}
+
+#[tokio::test]
+async fn confidentiality_follows_tied_records_over_http_postgres() {
+    if let Some(app) = spawn_on(Db::Postgres).await {
+        confidentiality_follows_tied_records_over_http(&app).await;
+    }
+}

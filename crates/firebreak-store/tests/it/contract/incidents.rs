@@ -942,7 +942,7 @@ async fn timelines_and_notes_keep_their_order(db: Db) {
 
 async fn stats_count_open_incidents_and_the_queue(db: Db) {
     let s = &db.store;
-    let empty = s.stats().await.unwrap();
+    let empty = s.stats(true).await.unwrap();
     assert!(empty.open_by_severity.is_empty(), "{empty:?}");
     assert_eq!(empty.untriaged_reports, 0);
 
@@ -973,7 +973,7 @@ async fn stats_count_open_incidents_and_the_queue(db: Db) {
     db.report("three", false, &by, at(5)).await;
     s.dismiss_report(r1.id, "noise", &by, at(6)).await.unwrap();
 
-    let stats = s.stats().await.unwrap();
+    let stats = s.stats(true).await.unwrap();
     assert_eq!(
         stats.open_by_severity,
         vec![
@@ -983,4 +983,10 @@ async fn stats_count_open_incidents_and_the_queue(db: Db) {
         ]
     );
     assert_eq!(stats.untriaged_reports, 2);
+
+    // Without confidential records: the security incidents and the
+    // confidential report are left out.
+    let public = s.stats(false).await.unwrap();
+    assert_eq!(public.open_by_severity, vec![("none".to_owned(), 1)]);
+    assert_eq!(public.untriaged_reports, 1);
 }

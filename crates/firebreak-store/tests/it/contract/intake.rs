@@ -24,6 +24,7 @@ contract_tests!(
     change_events_are_recorded_per_service,
     email_threads_onto_reports_and_keeps_evidence,
     triage_filters_backlog_and_noise_respect_confidentiality,
+    confidentiality_follows_the_records_a_record_is_tied_to,
 );
 
 const KEY: &str = "AbCdEfGhIjKlMnOpQrStUvWxYz012345";
@@ -1228,4 +1229,209 @@ async fn triage_filters_backlog_and_noise_respect_confidentiality(db: Db) {
         .await
         .unwrap();
     assert_eq!(noise.iter().map(|n| n.reports).sum::<i64>(), 4, "{noise:?}");
+}
+
+/// A record's readers follow the most confidential record it is tied to: a
+/// public alert's report declared as a security incident, and a public
+/// incident a confidential report was linked to, exist only for the
+/// security team, admins and the incident's members, in every list, single
+/// read and count. The marker must reach nobody else.
+async fn confidentiality_follows_the_records_a_record_is_tied_to(db: Db) {
+    use firebreak_api::{IncidentFilter, Kind, ReportFilter};
+    use firebreak_store::NewIncident;
+
+    const MARK: &str = "ZX-SECRET-MARK";
+    let s = &db.store;
+    let am = integration(&db, "am", "alertmanager", KEY).await;
+    let viewer = db.user("viewer", Role::Viewer).await;
+    let outsider = db.user("outsider", Role::Responder).await;
+    let member = db.user("member", Role::Responder).await;
+    let sec = db.user("sec", Role::Security).await;
+
+    // A public alert whose report is declared as a security incident.
+    let mut w = alert("breach", AlertSignal::Firing);
+    w.title = format!("alert {MARK}");
+    w.report_title = format!("Alert {MARK}");
+    let out = ingest_one(s, &am, w, 10).await;
+    let (alert_id, r1) = (out.alert_id.unwrap(), out.report_id.unwrap());
+    let mut f = crate::harness::fields(&format!("Breach {MARK}"), Kind::Security);
+    f.summary = format!("summary {MARK}");
+    let sec_incident = s
+        .declare_incident(
+            &NewIncident {
+                fields: f,
+                from_report: Some(r1),
+                timeline: Vec::new(),
+                members: vec![member.id],
+                escalations: Vec::new(),
+            },
+            &actor(&sec),
+            at(20),
+        )
+        .await
+        .unwrap();
+    assert!(sec_incident.confidential);
+
+    // A public availability incident, and a confidential report linked to it.
+    let public = s
+        .declare_incident(
+            &NewIncident {
+                fields: crate::harness::fields(&format!("Outage {MARK}"), Kind::Availability),
+                from_report: None,
+                timeline: Vec::new(),
+                members: vec![member.id],
+                escalations: Vec::new(),
+            },
+            &actor(&sec),
+            at(30),
+        )
+        .await
+        .unwrap();
+    assert!(!public.confidential);
+    let r2 = db
+        .report(&format!("Disclosure {MARK}"), true, &actor(&sec), at(40))
+        .await;
+    s.link_report(r2.id, public.id, &actor(&sec), at(50))
+        .await
+        .unwrap();
+
+    // Untriaged: one public report, one confidential.
+    let r3 = db
+        .report("Plain report", false, &actor(&viewer), at(60))
+        .await;
+    db.report(&format!("Mailed {MARK}"), true, &actor(&sec), at(70))
+        .await;
+
+    let declared = ReportFilter {
+        status: Some(ReportStatus::Declared),
+        source: None,
+    };
+    let linked = ReportFilter {
+        status: Some(ReportStatus::Linked),
+        source: None,
+    };
+    for (who, r) in [
+        ("viewer", reader(&viewer, false)),
+        ("outsider", reader(&outsider, false)),
+    ] {
+        let mut seen = String::new();
+        // Single reads.
+        assert!(s.report(r1, &r, at(80)).await.unwrap().is_none(), "{who}");
+        assert!(
+            s.report(r2.id, &r, at(80)).await.unwrap().is_none(),
+            "{who}"
+        );
+        assert!(
+            s.incident(sec_incident.id, &r).await.unwrap().is_none(),
+            "{who}"
+        );
+        assert!(s.incident(public.id, &r).await.unwrap().is_none(), "{who}");
+        assert!(
+            s.intake_alert(alert_id, &r).await.unwrap().is_none(),
+            "{who}"
+        );
+        // Lists.
+        let incidents = s
+            .list_incidents(&IncidentFilter::default(), &r)
+            .await
+            .unwrap();
+        assert!(incidents.is_empty(), "{who}: {incidents:?}");
+        for filter in [&declared, &linked, &ReportFilter::default()] {
+            let reports = s.list_reports(filter, &r, at(80)).await.unwrap();
+            seen.push_str(&format!("{reports:?}"));
+        }
+        for status in [
+            ReportStatus::Declared,
+            ReportStatus::Linked,
+            ReportStatus::Untriaged,
+        ] {
+            let queue = s
+                .triage_queue(
+                    &TriageFilter {
+                        status: Some(status),
+                        limit: 100,
+                        ..TriageFilter::default()
+                    },
+                    &r,
+                    at(80),
+                )
+                .await
+                .unwrap();
+            seen.push_str(&format!("{queue:?}"));
+        }
+        let untriaged = s
+            .list_reports(&ReportFilter::default(), &r, at(80))
+            .await
+            .unwrap();
+        assert_eq!(
+            untriaged.iter().map(|x| x.id).collect::<Vec<_>>(),
+            vec![r3.id],
+            "{who}"
+        );
+        let alerts = s
+            .intake_alerts(
+                &AlertFilter {
+                    integration_id: None,
+                    status: None,
+                    limit: 100,
+                },
+                &r,
+            )
+            .await
+            .unwrap();
+        assert!(alerts.is_empty(), "{who}: {alerts:?}");
+        assert!(
+            s.alerts_for_reports(&[r1, r2.id], &r)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{who}"
+        );
+        // Counts.
+        let backlog = s.triage_backlog(&r, at(80)).await.unwrap();
+        assert_eq!(
+            backlog.iter().map(|b| b.untriaged).sum::<i64>(),
+            1,
+            "{who}: {backlog:?}"
+        );
+        let noise = s
+            .report_noise(at(-86_400), at(86_400), None, &r)
+            .await
+            .unwrap();
+        assert_eq!(
+            noise.iter().map(|n| n.reports).sum::<i64>(),
+            1,
+            "{who}: {noise:?}"
+        );
+        assert!(!seen.contains(MARK), "{who} saw the marker: {seen}");
+    }
+
+    // The incident's members see both incidents and their reports; the
+    // incident linked to a confidential report is confidential itself.
+    let m = reader(&member, false);
+    let got = s.incident(public.id, &m).await.unwrap().unwrap();
+    assert!(got.confidential);
+    assert_eq!(got.report_ids, vec![r2.id]);
+    assert!(s.incident(sec_incident.id, &m).await.unwrap().is_some());
+    let r1_seen = s.report(r1, &m, at(80)).await.unwrap().unwrap();
+    assert!(r1_seen.confidential, "declared as a security incident");
+    assert!(s.report(r2.id, &m, at(80)).await.unwrap().is_some());
+    assert!(s.intake_alert(alert_id, &m).await.unwrap().is_some());
+    assert_eq!(
+        s.list_incidents(&IncidentFilter::default(), &m)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // The security team sees everything and counts everything.
+    let all = reader(&sec, true);
+    let backlog = s.triage_backlog(&all, at(80)).await.unwrap();
+    assert_eq!(backlog.iter().map(|b| b.untriaged).sum::<i64>(), 2);
+    let noise = s
+        .report_noise(at(-86_400), at(86_400), None, &all)
+        .await
+        .unwrap();
+    assert_eq!(noise.iter().map(|n| n.reports).sum::<i64>(), 4);
 }
