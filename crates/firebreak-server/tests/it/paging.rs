@@ -338,9 +338,37 @@ async fn a_critical_alert_from_a_bound_integration_declares_and_pages_without_a_
     // with auto_declare off.
     let b = send(url, "Latency", "warning").await;
     assert_eq!(b["alerts"][0]["disposition"], "triage", "{b}");
-    let b = send(off_url, "DiskFull2", "critical").await;
+    let b = send(off_url.clone(), "DiskFull2", "critical").await;
     assert_eq!(b["alerts"][0]["disposition"], "triage", "{b}");
     assert!(b["alerts"][0]["incident"].is_null(), "{b}");
+
+    // Turned on later, the next critical alert declares at once.
+    let off_id = off["id"].as_i64().unwrap();
+    let (st, b) = s
+        .app
+        .post(
+            &t,
+            &format!("/api/v1/intake/integrations/{off_id}/auto-declare"),
+            json!({"auto_declare": "yes"}),
+        )
+        .await;
+    assert_eq!(
+        (st, b["field"].as_str()),
+        (400, Some("auto_declare")),
+        "{b}"
+    );
+    let (st, b) = s
+        .app
+        .post(
+            &t,
+            &format!("/api/v1/intake/integrations/{off_id}/auto-declare"),
+            json!({"auto_declare": true}),
+        )
+        .await;
+    assert_eq!(st, 200, "{b}");
+    assert_eq!(b["auto_declare"], true, "{b}");
+    let b = send(off_url, "DiskFull3", "critical").await;
+    assert_eq!(b["alerts"][0]["disposition"], "declare", "{b}");
 }
 
 // ------------------------------------------------------------------ item 4

@@ -502,4 +502,13 @@ fn the_cli_declares_with_the_suggested_severity_and_refuses_unfit_owners() {
         ])
         .fails(2);
     assert!(err.contains("on") && err.contains("off"), "{err}");
+    let id = out
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_else(|| panic!("{out}"))
+        .to_owned();
+    let out = admin.run(&["integration", "auto-declare", &id, "off"]).ok();
+    assert!(out.contains("auto_declare: off"), "{out}");
+    let shown = admin.run(&["integration", "show", &id]).ok();
+    assert!(shown.contains("auto_declare: off"), "{shown}");
 }
