@@ -68,6 +68,15 @@ pub struct CreateIntegration {
     pub auto_declare: Option<bool>,
 }
 
+/// `POST /api/v1/intake/integrations/{id}/auto-declare`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetAutoDeclare {
+    /// Declare (and page for) critical and high alerts no routing rule
+    /// matches, when their service is known.
+    pub auto_declare: bool,
+}
+
 /// An integration. Its key is never shown again after creation or rotation.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct IntegrationView {

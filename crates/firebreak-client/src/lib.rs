@@ -566,6 +566,27 @@ impl Client {
         self.execute(req).await
     }
 
+    /// `POST /api/v1/intake/integrations/{id}/auto-declare` (admins).
+    pub async fn set_integration_auto_declare(
+        &self,
+        id: i64,
+        auto_declare: bool,
+    ) -> Result<IntegrationView> {
+        self.send(
+            Method::POST,
+            &[
+                "api",
+                "v1",
+                "intake",
+                "integrations",
+                &id.to_string(),
+                "auto-declare",
+            ],
+            &firebreak_api::intake::SetAutoDeclare { auto_declare },
+        )
+        .await
+    }
+
     /// `POST /api/v1/intake/integrations/{id}/disable` (admins): its key
     /// stops working; its alerts and reports stay.
     pub async fn disable_integration(&self, id: i64) -> Result<IntegrationView> {

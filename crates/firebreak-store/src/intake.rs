@@ -882,6 +882,37 @@ impl Store {
         Ok(record)
     }
 
+    /// Turns an integration's `auto_declare` on or off.
+    pub async fn set_integration_auto_declare(
+        &self,
+        id: i64,
+        auto_declare: bool,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<IntegrationRecord> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE intake_integrations SET auto_declare = $1 WHERE id = $2")
+            .bind(i64::from(auto_declare))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("integration {id}")));
+        }
+        self.audit(
+            &mut tx,
+            actor,
+            "integration.auto_declare",
+            &format!("integration:{id}"),
+            serde_json::json!({"auto_declare": auto_declare}),
+            now,
+        )
+        .await?;
+        let record = integration_in(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
     /// Replaces an integration's key; the old one stops working at once.
     pub async fn rotate_integration_key(
         &self,

@@ -482,6 +482,21 @@ pub enum IntegrationCommand {
     RotateKey(IntakeIdArgs),
     /// Disable the integration: its key stops working; its alerts and reports stay.
     Disable(IntakeIdArgs),
+    /// Turn auto_declare on or off: whether critical and high alerts no rule
+    /// matches declare an incident (and page) when their service is known.
+    AutoDeclare(AutoDeclareArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AutoDeclareArgs {
+    /// Its id, as `list` shows it.
+    #[arg(value_parser = clap::value_parser!(i64).range(1..))]
+    pub id: i64,
+    /// `on` or `off`.
+    #[arg(value_name = "on|off", value_parser = parse_on_off, action = clap::ArgAction::Set)]
+    pub setting: bool,
+    #[command(flatten)]
+    pub client: ClientArgs,
 }
 
 #[derive(Debug, Args)]

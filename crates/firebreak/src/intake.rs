@@ -66,6 +66,19 @@ pub async fn integration(cmd: IntegrationCommand) -> Result<ExitCode> {
                 )
             })
         }
+        IntegrationCommand::AutoDeclare(a) => {
+            let i = client(&a.client)?
+                .set_integration_auto_declare(a.id, a.setting)
+                .await?;
+            print(&a.client, &i, |i| {
+                format!(
+                    "integration {} {}: {}",
+                    i.id,
+                    i.name,
+                    render::auto_declare(i)
+                )
+            })
+        }
         IntegrationCommand::Disable(a) => {
             let i = client(&a.client)?.disable_integration(a.id).await?;
             print(&a.client, &i, |i| {

@@ -528,6 +528,13 @@ pub fn contact_table(list: &[ContactMethod]) -> String {
 /// The state column of an escalation: a page's chain state (and who
 /// acknowledged it), or `notice`.
 fn escalation_state(e: &Escalation) -> String {
+    if e.state == "unrouted" {
+        return if e.page {
+            "UNROUTED: nobody was paged".to_owned()
+        } else {
+            "unrouted: nobody was told".to_owned()
+        };
+    }
     if !e.page {
         return "notice".to_owned();
     }

@@ -51,6 +51,7 @@ use crate::extract::{ApiJson, ApiQuery, AuthUser};
         crate::intake::email::inbound, crate::intake::email::inbound_keyed,
         crate::intake::admin::list_integrations, crate::intake::admin::create_integration,
         crate::intake::admin::get_integration, crate::intake::admin::disable_integration,
+        crate::intake::admin::set_auto_declare,
         crate::intake::admin::rotate_key, crate::intake::admin::test_payload,
         crate::intake::admin::list_rules, crate::intake::admin::create_rule,
         crate::intake::admin::update_rule, crate::intake::admin::delete_rule,

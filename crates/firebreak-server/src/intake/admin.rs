@@ -248,6 +248,37 @@ pub(crate) async fn disable_integration(
     Ok(Json(integration_view(&r, &state.config.public_url)))
 }
 
+/// Turns `auto_declare` on or off: whether critical and high alerts no rule
+/// matches declare an incident when their service is known (admins only).
+#[utoipa::path(post, path = "/api/v1/intake/integrations/{id}/auto-declare", tag = "intake",
+    params(("id" = String, Path, description = "The integration id.")),
+    request_body = firebreak_api::intake::SetAutoDeclare,
+    responses(
+        (status = 200, description = "Success.", body = IntegrationView),
+        (status = 400, description = "A malformed body.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A missing or wrong user token (`Authorization: Bearer <token>`).", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such record.", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn set_auto_declare(
+    State(state): State<AppState>,
+    Extension(rt): Extension<Arc<Runtime>>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<firebreak_api::intake::SetAutoDeclare>,
+) -> Result<Json<IntegrationView>, ApiError> {
+    let cx = state.ctx(&user);
+    cx.require(Action::ManageUsers)?;
+    let id = positive_id("integration", &id)?;
+    let r = state
+        .store
+        .set_integration_auto_declare(id, req.auto_declare, &cx.actor(), cx.now)
+        .await?;
+    // Loaded integrations are cached by key: read this one again.
+    rt.forget_keys();
+    Ok(Json(integration_view(&r, &state.config.public_url)))
+}
+
 /// A new key; the old one stops working at once.
 #[utoipa::path(post, path = "/api/v1/intake/integrations/{id}/rotate-key", tag = "intake",
     params(("id" = String, Path, description = "The integration id.")),

@@ -141,6 +141,10 @@ pub fn routes() -> Router<AppState> {
             post(admin::disable_integration),
         )
         .route(
+            "/api/v1/intake/integrations/{id}/auto-declare",
+            post(admin::set_auto_declare),
+        )
+        .route(
             "/api/v1/intake/integrations/{id}/rotate-key",
             post(admin::rotate_key),
         )

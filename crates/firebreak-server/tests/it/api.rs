@@ -547,7 +547,10 @@ async fn moving_back_needs_a_reason_and_reopens_gates() {
     assert_eq!(raised["reason"], "now two regions");
     // The raise calls for the incident lead; with no policy configured the
     // timeline says nobody could be paged rather than staying silent.
-    let last = events.last().unwrap();
+    // Then the warning that nobody was paged (and no fallback is set).
+    let warning = events.last().unwrap();
+    assert_eq!(warning["kind"], "unrouted", "{warning}");
+    let last = &events[events.len() - 2];
     assert_eq!(last["kind"], "escalated");
     assert!(
         last["summary"]

@@ -111,12 +111,16 @@ fn an_integration_receives_alerts_at_its_printed_url_until_its_key_changes() {
             "alertmanager",
             "--service",
             "payments",
+            // This test follows alerts through the triage queue.
+            "--auto-declare",
+            "off",
         ])
         .ok();
     assert!(
         out.contains("prom-prod (alertmanager) created; it acts as intake.prom-prod"),
         "{out}"
     );
+    assert!(out.contains("auto_declare: off"), "{out}");
     assert!(out.contains("shown only once"), "{out}");
     let id = id_after(&out, "integration");
     let key = line(&out, "key").to_owned();
@@ -138,6 +142,7 @@ fn an_integration_receives_alerts_at_its_printed_url_until_its_key_changes() {
     assert!(listed.contains(&format!("…{}", &key[28..])), "{list}");
     let shown = admin.run(&["integration", "show", &id]).ok();
     assert!(shown.contains("acts as: intake.prom-prod"), "{shown}");
+    assert!(shown.contains("auto_declare: off"), "{shown}");
     assert!(!shown.contains(&key), "{shown}");
 
     // Nothing yet.

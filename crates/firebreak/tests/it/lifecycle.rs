@@ -484,4 +484,31 @@ fn the_cli_declares_with_the_suggested_severity_and_refuses_unfit_owners() {
         .run(&["incident", "assign", &inc, "--owner", "admin"])
         .ok();
     assert!(out.contains("owner admin"), "{out}");
+
+    // A new integration states its default for urgent alerts.
+    let out = admin
+        .run(&["integration", "create", "prom", "--kind", "alertmanager"])
+        .ok();
+    assert!(out.contains("auto_declare: on"), "{out}");
+    let err = admin
+        .run(&[
+            "integration",
+            "create",
+            "prom2",
+            "--kind",
+            "alertmanager",
+            "--auto-declare",
+            "maybe",
+        ])
+        .fails(2);
+    assert!(err.contains("on") && err.contains("off"), "{err}");
+    let id = out
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_else(|| panic!("{out}"))
+        .to_owned();
+    let out = admin.run(&["integration", "auto-declare", &id, "off"]).ok();
+    assert!(out.contains("auto_declare: off"), "{out}");
+    let shown = admin.run(&["integration", "show", &id]).ok();
+    assert!(shown.contains("auto_declare: off"), "{shown}");
 }
