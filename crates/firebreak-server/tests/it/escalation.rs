@@ -669,6 +669,7 @@ async fn paging_someone_without_contact_methods_is_said_on_the_timeline() {
 async fn paging_about_a_security_incident_adds_a_member_and_channels_get_only_the_reference() {
     const MARK: &str = "ZX-PAGE-MARK";
     let s = setup(0).await;
+    let t0 = s.clock.now_();
     let t = s.app.admin_token.clone();
     // lead1 also has a personal channel (templated HTTP, as an SMS gateway).
     let sms = json!({"kind": "http", "method": "POST", "url": s.hook.url, "headers": {},
@@ -727,5 +728,24 @@ async fn paging_about_a_security_incident_adds_a_member_and_channels_get_only_th
             |e| e["kind"] == "member_added" && e["summary"].as_str().unwrap().contains("lead1")
         ),
         "{timeline}"
+    );
+
+    // The backup paged when nobody acknowledges becomes a member too.
+    s.clock.set(t0 + Duration::seconds(300));
+    s.step().await;
+    let got = s.hook.all();
+    assert_eq!(pages_to(&got, "backup1"), 1, "{got:?}");
+    assert!(
+        !got.iter()
+            .any(|r| r.body["recipient"] == "backup1" && r.body.to_string().contains(MARK))
+    );
+    let (_, inc) = s.app.get(&t, &format!("/api/v1/incidents/{id}")).await;
+    assert!(
+        inc["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == "backup1"),
+        "{inc}"
     );
 }
