@@ -1022,6 +1022,7 @@ async fn reports_link_to_an_existing_incident() {
 async fn metrics_bound_their_labels_and_leave_confidential_records_out() {
     let app = spawn().await;
     let t = app.admin_token.clone();
+    app.reachable("admin").await;
     let (s, b) = app
         .post(
             &t,

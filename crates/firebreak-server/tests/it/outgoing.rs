@@ -34,6 +34,8 @@ async fn app_with(allow: &[&str]) -> (TestApp, Arc<ManualClock>, Workers) {
 
 /// Declares an incident and pages `users` by hand; returns its id.
 async fn page(app: &TestApp, users: &[&str]) -> i64 {
+    // An owner must be reachable.
+    app.reachable("admin").await;
     let (s, b) = app
         .post(
             &app.admin_token,
