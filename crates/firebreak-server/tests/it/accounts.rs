@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{TestApp, spawn};
+use crate::harness::{Db, TestApp, spawn, spawn_on};
 
 fn browser() -> reqwest::Client {
     reqwest::Client::builder()
@@ -136,7 +136,17 @@ async fn sign_in_is_throttled_per_account_and_failures_and_logouts_are_audited()
 
 #[tokio::test]
 async fn disabling_a_user_stops_their_token_and_session_at_once() {
-    let app = spawn().await;
+    disabling_stops_tokens_and_sessions(spawn().await).await;
+}
+
+#[tokio::test]
+async fn disabling_a_user_stops_their_token_and_session_at_once_on_postgres() {
+    if let Some(app) = spawn_on(Db::Postgres).await {
+        disabling_stops_tokens_and_sessions(app).await;
+    }
+}
+
+async fn disabling_stops_tokens_and_sessions(app: TestApp) {
     let token = app.user("r1", "responder").await;
     let http = browser();
     let res = sign_in(&app, &http, "r1", "a long enough password").await;
@@ -214,7 +224,17 @@ async fn disabling_a_user_stops_their_token_and_session_at_once() {
 
 #[tokio::test]
 async fn users_list_and_revoke_their_own_tokens() {
-    let app = spawn().await;
+    list_and_revoke(spawn().await).await;
+}
+
+#[tokio::test]
+async fn users_list_and_revoke_their_own_tokens_on_postgres() {
+    if let Some(app) = spawn_on(Db::Postgres).await {
+        list_and_revoke(app).await;
+    }
+}
+
+async fn list_and_revoke(app: TestApp) {
     let first = app.user("r2", "responder").await;
     let other = app.user("r3", "responder").await;
     let (s, b) = app
