@@ -14,7 +14,8 @@ use firebreak_server::{AppState, ServerConfig, checkpoint};
 use firebreak_store::{Actor, NewUser, Store, StoreError, secrets};
 
 use crate::cli::{
-    AuditVerifyArgs, DbArgs, ServeArgs, TokenCreateArgs, TokenListArgs, TokenRevokeArgs, UserAddArgs,
+    AuditVerifyArgs, DbArgs, ServeArgs, TokenCreateArgs, TokenListArgs, TokenRevokeArgs,
+    UserAddArgs,
 };
 use crate::config::Settings;
 

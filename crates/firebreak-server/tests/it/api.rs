@@ -1104,12 +1104,15 @@ async fn metrics_bound_their_labels_and_leave_confidential_records_out() {
     )
     .await
     .unwrap();
-    app.post(
-        &app.admin_token,
-        "/api/v1/incidents",
-        json!({"title": "breach", "kind": "security", "severity": "high", "severity_reason": "test", "owner": "admin"}),
-    )
-    .await;
+    app.reachable("admin").await;
+    let (s, b) = app
+        .post(
+            &app.admin_token,
+            "/api/v1/incidents",
+            json!({"title": "breach", "kind": "security", "severity": "high", "severity_reason": "test", "owner": "admin"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
     let url = format!("{}/metrics", app.url);
     let res = app.http.get(&url).send().await.unwrap();
     assert_eq!(res.status(), 401);
