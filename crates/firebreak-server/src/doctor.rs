@@ -9,7 +9,7 @@
 //!   exist, for the start-up log and `/readyz`;
 //! - [`report`] follows every paging path, policy → schedule → who is on
 //!   call now → contact method → channel, for every service, the incident
-//!   lead and leadership, and names each missing link (`firebreak doctor`).
+//!   lead, leadership and the fallback, and names each missing link (`firebreak doctor`).
 
 use chrono::{DateTime, Utc};
 
@@ -104,6 +104,17 @@ pub fn config_warnings(
     for name in &config.leadership {
         if let Some(why) = user_problem(dir, name) {
             out.push(format!("[escalation] leadership names `{name}`: {why}"));
+        }
+    }
+    if config.fallback.is_empty() {
+        out.push(
+            "[escalation] fallback is empty: a page that reaches nobody is told to nobody either"
+                .to_owned(),
+        );
+    }
+    for name in &config.fallback {
+        if let Some(why) = user_problem(dir, name) {
+            out.push(format!("[escalation] fallback names `{name}`: {why}"));
         }
     }
     if !email_configured {
@@ -347,6 +358,27 @@ pub fn report(
         follow_user(dir, name, email_configured, "", &mut leaders);
     }
     checks.push(leaders);
+
+    // The fallback, told when a page reaches nobody.
+    let mut fallback = PagingCheck {
+        subject: "fallback".to_owned(),
+        path: Vec::new(),
+        reaches: Vec::new(),
+        missing: Vec::new(),
+    };
+    if config.fallback.is_empty() {
+        fallback.missing.push(
+            "[escalation] fallback is empty: a page that reaches nobody is told to nobody either"
+                .to_owned(),
+        );
+    }
+    for name in &config.fallback {
+        fallback
+            .path
+            .push(format!("[escalation] fallback: `{name}`"));
+        follow_user(dir, name, email_configured, "", &mut fallback);
+    }
+    checks.push(fallback);
 
     if dir.services.is_empty() {
         notes.push(

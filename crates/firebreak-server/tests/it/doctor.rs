@@ -174,6 +174,7 @@ async fn doctor_and_readyz_name_what_would_page_nobody() {
         |c| {
             c.escalation.incident_lead_policy = Some("incident-lead".into());
             c.escalation.leadership = vec!["cto".into()];
+            c.escalation.fallback = vec!["lead1".into()];
         },
         Arc::new(firebreak_server::SystemClock),
     )
@@ -190,7 +191,8 @@ async fn doctor_and_readyz_name_what_would_page_nobody() {
     let warnings = ready["warnings"].to_string();
     assert!(
         warnings.contains("incident_lead_policy names `incident-lead`")
-            && warnings.contains("leadership names `cto`: user `cto` does not exist"),
+            && warnings.contains("leadership names `cto`: user `cto` does not exist")
+            && warnings.contains("fallback names `lead1`: user `lead1` does not exist"),
         "{ready}"
     );
 

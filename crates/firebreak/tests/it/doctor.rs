@@ -8,12 +8,9 @@ use std::time::Duration;
 use crate::receiver::Receiver;
 use crate::support::{Options, Server};
 
-/// The config the README's set-up writes to `firebreak.toml`.
-const README_CONFIG: &str = r#"
-[escalation]
-incident_lead_policy = "incident-lead"
-leadership = ["alice"]
-"#;
+/// The config the README's set-up serves with: the repository's own
+/// `firebreak.toml`.
+const README_CONFIG: &str = include_str!("../../../../firebreak.toml");
 
 /// The README's `schedule put primary` file.
 const README_SCHEDULE: &str = r#"{"time_zone": "Europe/Berlin", "layers": [{"name": "daily", "rotation": {"name": "daily",
@@ -60,6 +57,8 @@ fn doctor_on_a_fresh_install_names_every_missing_link() {
         "nobody has a contact method",
         "leadership: MISSING",
         "leadership is empty",
+        "fallback: MISSING",
+        "fallback is empty",
         "note: [smtp] is not configured",
     ] {
         assert!(out.stdout.contains(missing), "{missing}:\n{}", out.stdout);
@@ -92,8 +91,6 @@ fn after_the_readmes_first_steps_doctor_finds_nothing_missing() {
     // The README and this test take the same steps.
     let readme = readme_first_steps();
     for step in [
-        "incident_lead_policy = \"incident-lead\"",
-        "leadership = [\"alice\"]",
         "serve --config firebreak.toml",
         "user add alice --role lead",
         "contact add alice --label pager --channel-json",
