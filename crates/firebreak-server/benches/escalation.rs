@@ -18,6 +18,8 @@
 //! - the worker's CPU time while nothing is due (no busy polling).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// A benchmark measures real time.
+#![allow(clippy::disallowed_methods)]
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

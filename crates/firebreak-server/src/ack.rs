@@ -75,10 +75,11 @@ pub fn verify(secret: &str, token: &str, now: DateTime<Utc>) -> Result<(String, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     #[test]
     fn links_verify_expire_and_refuse_tampering() {
-        let now = Utc::now();
+        let now = Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap();
         let t = token("s3cret", "chainkey", 7, now);
         assert_eq!(verify("s3cret", &t, now), Ok(("chainkey".to_owned(), 7)));
         let other_user = t.replacen(".7.", ".8.", 1);

@@ -244,7 +244,12 @@ impl Workers {
         let ack_url = stored.ack_key.as_ref().map(|k| {
             format!(
                 "{base}/ack/{}",
-                crate::ack::token(&self.ack_secret, k, item.user_id.unwrap_or(0), Utc::now())
+                crate::ack::token(
+                    &self.ack_secret,
+                    k,
+                    item.user_id.unwrap_or(0),
+                    self.state.now(),
+                )
             )
         });
         if withheld(&incident, item) {

@@ -393,6 +393,31 @@ async fn acknowledging_stops_the_chain_and_links_work_once() {
     );
 }
 
+/// An acknowledgment link expires 24 h after the page by the server's own
+/// clock (the one its deadlines and the link check use), not the host's.
+#[tokio::test]
+async fn acknowledgment_links_expire_by_the_servers_clock() {
+    let s = setup(0).await;
+    // A server clock well past the host's: a link signed with the host's
+    // time would still look fresh here.
+    let t0 = Utc.with_ymd_and_hms(2099, 3, 2, 10, 0, 0).unwrap();
+    s.clock.set(t0);
+    s.declare(json!({"title": "API errors", "kind": "availability", "severity": "high", "facts": {"major_feature_unavailable": true}, "owner": "admin"})).await;
+    s.step().await;
+    let page = s
+        .hook
+        .all()
+        .into_iter()
+        .find(|r| r.body["recipient"] == "lead1")
+        .unwrap();
+    let ack_url = page.body["ack_url"].as_str().unwrap().to_owned();
+    s.clock.set(t0 + Duration::hours(23));
+    assert_eq!(s.app.http.get(&ack_url).send().await.unwrap().status(), 200);
+    s.clock.set(t0 + Duration::hours(25));
+    let res = s.app.http.post(&ack_url).send().await.unwrap();
+    assert_eq!(res.status(), 410, "{}", res.text().await.unwrap());
+}
+
 #[tokio::test]
 async fn acknowledging_through_the_api_stops_the_backup() {
     let s = setup(0).await;
