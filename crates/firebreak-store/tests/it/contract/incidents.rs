@@ -990,3 +990,85 @@ async fn stats_count_open_incidents_and_the_queue(db: Db) {
     assert_eq!(public.open_by_severity, vec![("none".to_owned(), 1)]);
     assert_eq!(public.untriaged_reports, 1);
 }
+
+/// Listing incidents takes a fixed number of queries, whatever the number
+/// of incidents, in one snapshot. Counted on PostgreSQL, where sqlx reports
+/// each statement on the task that runs it (SQLite runs them on its own
+/// worker thread), by a subscriber that counts sqlx's query events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_incidents_takes_a_fixed_number_of_queries() {
+    crate::harness::run(firebreak_store::Backend::Postgres, |db: Db| async move {
+        use tracing::instrument::WithSubscriber;
+        let sec = db.user("sec", Role::Security).await;
+        let all = reader(&sec, true);
+        let by = actor(&sec);
+        let mut counts = Vec::new();
+        for batch in 0..2 {
+            for i in 0..30 {
+                let inc = db
+                    .declare(
+                        &format!("incident {batch}-{i}"),
+                        Kind::Availability,
+                        &by,
+                        at(i),
+                    )
+                    .await;
+                db.change(inc.id, &by, at(i), |_, c| {
+                    c.fields.severity = Some(Severity::High);
+                })
+                .await;
+            }
+            let counter = QueryCounter::default();
+            let listed = db
+                .store
+                .list_incidents(&IncidentFilter::default(), &all)
+                .with_subscriber(counter.clone())
+                .await
+                .unwrap();
+            assert_eq!(listed.len(), 30 * (batch + 1));
+            assert!(listed.iter().all(|i| !i.phase_entries.is_empty()));
+            counts.push(counter.queries());
+        }
+        assert!(counts[0] > 0, "no query was counted: {counts:?}");
+        assert_eq!(counts[0], counts[1], "30 and 60 incidents: {counts:?}");
+        assert!(counts[0] <= 8, "{counts:?}");
+    })
+    .await;
+}
+
+/// A `tracing` subscriber that counts sqlx's `sqlx::query` events.
+#[derive(Clone, Default)]
+struct QueryCounter(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl QueryCounter {
+    fn queries(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl tracing::Subscriber for QueryCounter {
+    fn register_callsite(
+        &self,
+        _: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        tracing::subscriber::Interest::sometimes()
+    }
+    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
+        Some(tracing::level_filters::LevelFilter::TRACE)
+    }
+    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
+        metadata.target() == "sqlx::query"
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        if event.metadata().target() == "sqlx::query" {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
