@@ -116,6 +116,9 @@ pub struct AppState {
     pub wake: Arc<Waker>,
     /// Failed sign-ins per client address and account (in memory).
     pub signin: Arc<signin::Throttle>,
+    /// The acknowledgment-link secret, read from the database once (its GET
+    /// would otherwise open a write transaction per link shown).
+    pub ack_secret: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl AppState {
@@ -126,7 +129,17 @@ impl AppState {
             clock: Arc::new(SystemClock),
             wake: Arc::new(Waker::default()),
             signin: Arc::new(signin::Throttle::default()),
+            ack_secret: Arc::new(tokio::sync::OnceCell::new()),
         }
+    }
+
+    /// The acknowledgment-link secret ([`ack::secret`]), cached after the
+    /// first read.
+    pub async fn ack_secret(&self) -> Result<&str, firebreak_store::StoreError> {
+        self.ack_secret
+            .get_or_try_init(|| ack::secret(&self.store))
+            .await
+            .map(String::as_str)
     }
 
     pub fn now(&self) -> DateTime<Utc> {

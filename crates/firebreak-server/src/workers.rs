@@ -72,7 +72,7 @@ impl Workers {
         notifier: Notifier,
         config: WorkerConfig,
     ) -> Result<Workers, StoreError> {
-        let ack_secret = crate::ack::secret(&state.store).await?;
+        let ack_secret = state.ack_secret().await?.to_owned();
         // The one outgoing policy: the configuration's allow-list.
         let notifier = notifier
             .with_outgoing(state.config.outgoing.clone())

@@ -129,8 +129,8 @@ fn ack_response(
 
 /// Checks a link, answering the page to show when it does not hold.
 async fn ack_key(state: &AppState, token: &str) -> Result<(String, i64), Response> {
-    let secret = match crate::ack::secret(&state.store).await {
-        Ok(s) => s,
+    let secret = match state.ack_secret().await {
+        Ok(s) => s.to_owned(),
         Err(e) => return Err(ApiError::from(e).into_response()),
     };
     crate::ack::verify(&secret, token, state.now()).map_err(|e| {
