@@ -785,11 +785,23 @@ pub async fn link_report(
     incident_id: i64,
 ) -> Result<Report, ApiError> {
     cx.require(Action::Triage)?;
-    cx.report(report_id).await?;
-    cx.incident(incident_id).await.map_err(|e| match e {
+    let report = cx.report(report_id).await?;
+    let incident = cx.incident(incident_id).await.map_err(|e| match e {
         ApiError::NotFound(what) => ApiError::invalid("incident", format!("{what} not found")),
         e => e,
     })?;
+    // A confidential report makes the incident it joins confidential: hiding
+    // a public incident from everyone not on it is the security team's call,
+    // like declassifying one.
+    if report.confidential && !incident.confidential && !cx.reader().sees_all_confidential {
+        return Err(ApiError::ForbiddenField {
+            field: "incident".to_owned(),
+            detail: format!(
+                "report {report_id} is confidential: linking it would hide {} from everyone who is not on it; only the security team or an admin may",
+                incident.reference
+            ),
+        });
+    }
     cx.store
         .link_report(report_id, incident_id, &cx.actor(), cx.now)
         .await?;

@@ -648,7 +648,9 @@ impl Store {
             return Ok(());
         }
         let mut added: Vec<i64> = Vec::new();
-        for w in writes.iter().filter(|w| w.page) {
+        // Pages, and the fallback told that a page reached nobody: both must
+        // be able to open the incident they are told to act on.
+        for w in writes.iter().filter(|w| w.page || w.audience == "fallback") {
             for r in &w.recipients {
                 let Some(uid) = r.user_id else { continue };
                 if added.contains(&uid) {
@@ -668,10 +670,17 @@ impl Store {
                 added.push(uid);
                 let entry = TimelineEntry {
                     kind: "member_added",
-                    summary: format!(
-                        "{} added to the incident: paged about a confidential incident",
-                        r.name
-                    ),
+                    summary: if w.page {
+                        format!(
+                            "{} added to the incident: paged about a confidential incident",
+                            r.name
+                        )
+                    } else {
+                        format!(
+                            "{} added to the incident: told, as the fallback, that a page about a confidential incident reached nobody",
+                            r.name
+                        )
+                    },
                     reason: None,
                     details: serde_json::json!({"user_id": uid, "paged": true}),
                 };

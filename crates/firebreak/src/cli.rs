@@ -705,7 +705,7 @@ pub struct DeclareArgs {
     pub title: String,
     #[arg(long, value_parser = named::<Kind>())]
     pub kind: Kind,
-    /// Defaults to none (set later); the facts suggest one.
+    /// Defaults to the severity the facts suggest.
     #[arg(long, value_parser = named::<Severity>())]
     pub severity: Option<Severity>,
     /// Why, when the severity differs from the one the facts suggest.
@@ -902,6 +902,7 @@ pub struct ReportDeclareArgs {
     pub id: i64,
     #[arg(long, value_parser = named::<Kind>())]
     pub kind: Kind,
+    /// Defaults to the severity the facts suggest.
     #[arg(long, value_parser = named::<Severity>())]
     pub severity: Option<Severity>,
     /// Why, when the severity differs from the one the facts suggest.

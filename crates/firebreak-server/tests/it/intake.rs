@@ -1982,3 +1982,59 @@ async fn confidentiality_follows_tied_records_over_http_postgres() {
         confidentiality_follows_tied_records_over_http(&app).await;
     }
 }
+
+/// Linking a confidential report to a public incident hides that incident
+/// from everyone not on it, so only the security team or an admin may do it:
+/// a responder who submits a confidential report cannot hide a public
+/// outage with it.
+#[tokio::test]
+async fn only_the_security_team_hides_a_public_incident_by_linking_a_confidential_report() {
+    let app = spawn().await;
+    let t = app.admin_token.clone();
+    let rick = app.user("rick", "responder").await;
+    let viewer = app.user("vera", "viewer").await;
+    let (s, public) = app
+        .post(
+            &t,
+            "/api/v1/incidents",
+            json!({"title": "Platform down", "kind": "availability"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{public}");
+    let public_id = public["id"].as_i64().unwrap();
+    let (s, r) = app
+        .post(
+            &rick,
+            "/api/v1/reports",
+            json!({"title": "cover", "confidential": true}),
+        )
+        .await;
+    assert_eq!(s, 201, "{r}");
+    let r = r["id"].as_i64().unwrap();
+    let (s, b) = app
+        .post(
+            &rick,
+            &format!("/api/v1/reports/{r}/link"),
+            json!({"incident": format!("INC-{public_id}")}),
+        )
+        .await;
+    assert_eq!(s, 403, "{b}");
+    assert_eq!(b["field"], "incident", "{b}");
+    let (s, _) = app
+        .get(&viewer, &format!("/api/v1/incidents/{public_id}"))
+        .await;
+    assert_eq!(s, 200, "the outage stays visible");
+    // The security team (here an admin) may.
+    let (s, b) = app
+        .post(
+            &t,
+            &format!("/api/v1/reports/{r}/link"),
+            json!({"incident": format!("INC-{public_id}")}),
+        )
+        .await;
+    assert!((200..300).contains(&s), "{b}");
+    let (s, _) = app
+        .get(&viewer, &format!("/api/v1/incidents/{public_id}"))
+        .await;
+    assert_eq!(s, 404);
+}

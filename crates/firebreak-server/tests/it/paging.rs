@@ -789,3 +789,40 @@ async fn a_closed_incidents_page_stops_at_its_deadline() {
     assert!(esc.iter().all(|e| e["to"] != "backup1"), "{esc:?}");
     assert_eq!(esc[0]["chain_state"], "closed", "{esc:?}");
 }
+
+/// The fallback told that a page about a security incident reached nobody
+/// becomes a member, as anyone paged about it does, so the incident they are
+/// told to act on exists for them.
+#[tokio::test]
+async fn the_fallback_told_about_a_security_incident_can_open_it() {
+    let Some(s) = setup_with(Db::Sqlite, false, |c| {
+        c.escalation.incident_lead_policy = None;
+        c.escalation.fallback = vec!["fb".into()];
+    })
+    .await
+    else {
+        return;
+    };
+    let t = s.app.admin_token.clone();
+    let fb = s.app.user("fb", "lead").await;
+    contact(&s.app, "fb", &s.hook.url).await;
+    let (st, inc) = s
+        .app
+        .post(
+            &t,
+            "/api/v1/incidents",
+            json!({"title": "Breach", "kind": "security", "severity": "critical", "facts": {"customer_data_accessed": true}}),
+        )
+        .await;
+    assert_eq!(st, 201, "{inc}");
+    let id = inc["id"].as_i64().unwrap();
+    let esc = s.escalations(id).await;
+    assert!(
+        esc.iter()
+            .any(|e| e["audience"] == "fallback" && e["to"] == "fb" && e["state"] == "routed"),
+        "{esc:?}"
+    );
+    let (st, seen) = s.app.get(&fb, &format!("/api/v1/incidents/{id}")).await;
+    assert_eq!(st, 200, "{seen}");
+    assert!(seen["members"].to_string().contains("\"fb\""), "{seen}");
+}

@@ -99,7 +99,7 @@ fn after_the_readmes_first_steps_doctor_finds_nothing_missing() {
         "policy put incident-lead --file -",
         "{\"schedule\": \"primary\"}",
         "cargo run -q -- doctor",
-        "--severity high",
+        "--fact major_feature_unavailable --owner alice",
     ] {
         assert!(readme.contains(step), "README's first steps lack `{step}`");
     }
@@ -181,10 +181,8 @@ fn after_the_readmes_first_steps_doctor_finds_nothing_missing() {
             "1",
             "--kind",
             "availability",
-            "--severity",
-            "high",
-            "--reason",
-            "checkout is a major feature",
+            "--fact",
+            "major_feature_unavailable",
             "--owner",
             "alice",
         ])
