@@ -274,10 +274,23 @@ pub async fn token_create(args: &TokenCreateArgs) -> Result<ExitCode> {
     let settings = Settings::load(&args.db, None)?;
     let store = open_existing_store(&settings).await?;
     let result = async {
-        let user = match store.user_ref(&args.user).await {
-            Ok(u) => u,
-            Err(StoreError::NotFound(_)) => bail!("no user named `{}`", args.user),
+        let user = match store.user_by_name(&args.user).await {
+            Ok(Some(u)) => u,
+            Ok(None) => bail!("no user named `{}`", args.user),
             Err(e) => return Err(e).context("cannot look the user up"),
+        };
+        // A token for a disabled user (integrations' service users are
+        // disabled) would be refused at every request: say so now.
+        if user.disabled {
+            bail!(
+                "`{}` is disabled: a token would be refused (`firebreak user enable {}` first)",
+                user.name,
+                user.name
+            );
+        }
+        let user = firebreak_api::UserRef {
+            id: user.id,
+            name: user.name,
         };
         let token = secrets::new_token();
         store
@@ -421,12 +434,19 @@ pub async fn audit_verify(args: &AuditVerifyArgs) -> Result<ExitCode> {
 /// Prints a signed checkpoint of the verified head of the audit log.
 pub async fn audit_checkpoint(db: &DbArgs) -> Result<ExitCode> {
     let settings = Settings::load(db, None)?;
+    // The database first: no key file is made beside a database that is not there.
+    let store = open_existing_store(&settings).await?;
     let path = settings.audit_key_path();
-    let (key, created) = checkpoint::ensure_key(&path)?;
+    let (key, created) = match checkpoint::ensure_key(&path) {
+        Ok(k) => k,
+        Err(e) => {
+            store.close().await;
+            return Err(e.into());
+        }
+    };
     if created {
         eprintln!("created the audit key file {}", path.display());
     }
-    let store = open_existing_store(&settings).await?;
     let result = async {
         let v = store.verify_audit().await?;
         let head = store.audit_head().await?;

@@ -20,10 +20,16 @@ fn local_admin_commands_refuse_a_missing_database() {
             data,
         ],
         vec!["audit", "verify", "--data-dir", data],
+        vec!["audit", "checkpoint", "--data-dir", data],
     ] {
         let err = run(&args).fails(1);
         assert!(err.contains(&db.display().to_string()), "{args:?}: {err}");
         assert!(!db.exists(), "{args:?} created {}", db.display());
+        assert!(
+            !data_dir.exists(),
+            "{args:?} created {}",
+            data_dir.display()
+        );
     }
     // `migrate` (like `serve`) creates it; then the commands work.
     run(&["migrate", "--data-dir", data]).ok();
@@ -38,6 +44,10 @@ fn local_admin_commands_refuse_a_missing_database() {
     ])
     .ok();
     assert!(out.contains("rita"), "{out}");
+    // A token for a disabled user would be refused at every request.
+    run(&["user", "disable", "rita", "--data-dir", data]).ok();
+    let err = run(&["token", "create", "--user", "rita", "--data-dir", data]).fails(1);
+    assert!(err.contains("`rita` is disabled"), "{err}");
 }
 
 #[test]
