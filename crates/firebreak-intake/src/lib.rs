@@ -6,13 +6,16 @@
 //! parses the wire formats of Prometheus Alertmanager, PagerDuty's Events API
 //! v2, Grafana alerting, an admin-mapped generic JSON webhook and inbound
 //! e-mail, and it decides which routing rule, silence or maintenance window
-//! applies to an alert's labels.
+//! applies to an alert's labels. It also decides how a batch of alerts
+//! deduplicates against the alerts already open ([`dedup`]), which the
+//! store then writes.
 //!
 //! It does no IO, spawns nothing, reads no clock and knows no HTTP types:
 //! callers hand it bytes, and every function that needs "now" takes it as a
 //! parameter, so the whole crate can be tested as tables and fuzzed.
 
 pub mod alertmanager;
+pub mod dedup;
 pub mod email;
 pub mod generic;
 pub mod grafana;

@@ -38,7 +38,7 @@ impl std::fmt::Display for SourceKind {
 }
 
 /// Where the alert stands at its source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertStatus {
     Firing,
@@ -54,6 +54,22 @@ impl AlertStatus {
             AlertStatus::Resolved => "resolved",
             AlertStatus::Acknowledged => "acknowledged",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<AlertStatus> {
+        [
+            AlertStatus::Firing,
+            AlertStatus::Resolved,
+            AlertStatus::Acknowledged,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for AlertStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -80,6 +80,23 @@ impl Store {
         Ok(())
     }
 
+    /// The end of most writes: appends their audit entry in `tx` and
+    /// commits.
+    pub(crate) async fn commit_audited(
+        &self,
+        mut tx: Tx,
+        actor: &Actor,
+        action: &str,
+        target: &str,
+        details: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.audit(&mut tx, actor, action, target, details, now)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Records an action that changes nothing else (a sign-in, an export) in
     /// its own transaction.
     pub async fn record(
@@ -90,11 +107,9 @@ impl Store {
         details: serde_json::Value,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.begin().await?;
-        self.audit(&mut tx, actor, action, target, details, now)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        let tx = self.begin().await?;
+        self.commit_audited(tx, actor, action, target, details, now)
+            .await
     }
 
     /// The newest `limit` entries, newest first.

@@ -18,6 +18,7 @@ mod backend;
 pub mod escalations;
 pub mod incidents;
 pub mod intake;
+mod record;
 pub mod reports;
 pub mod secrets;
 pub mod services;
@@ -104,6 +105,23 @@ pub struct Reader {
     pub user_id: i64,
     /// Security team and admins see every confidential record.
     pub sees_all_confidential: bool,
+}
+
+/// A query whose first two parameters say who reads: `$1` the reader's
+/// user id, `$2` 1 when they see every confidential record (the
+/// parameters of the visibility rules in [`visibility`]).
+pub(crate) trait BindReader {
+    fn bind_reader(self, reader: &Reader) -> Self;
+}
+
+/// A query on either backend.
+pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+impl BindReader for AnyQuery<'_> {
+    fn bind_reader(self, reader: &Reader) -> Self {
+        self.bind(reader.user_id)
+            .bind(i64::from(reader.sees_all_confidential))
+    }
 }
 
 /// The store: a handle to one database, cheap to clone.

@@ -7,7 +7,7 @@ use sqlx::Row;
 use firebreak_api::{Report, ReportFilter, ReportSource, ReportStatus, UserRef, incident_ref};
 
 use crate::incidents::{TimelineEntry, timeline};
-use crate::{Actor, Reader, Result, Store, StoreError, flag, ms, time};
+use crate::{Actor, BindReader, Reader, Result, Store, StoreError, flag, ms, time};
 
 /// A report to store.
 #[derive(Debug, Clone)]
@@ -88,8 +88,8 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get("id")?;
-        self.audit(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "report.create",
             &format!("report:{id}"),
@@ -97,7 +97,6 @@ impl Store {
             now,
         )
         .await?;
-        tx.commit().await?;
         let sql = format!("{REPORT_SELECT} WHERE r.id = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
@@ -115,8 +114,7 @@ impl Store {
     ) -> Result<Option<Report>> {
         let sql = format!("{REPORT_SELECT} WHERE r.id = $3 AND {VISIBLE}");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(reader.user_id)
-            .bind(i64::from(reader.sees_all_confidential))
+            .bind_reader(reader)
             .bind(id)
             .fetch_optional(&self.read)
             .await?;
@@ -138,8 +136,7 @@ impl Store {
         }
         sql.push_str(" ORDER BY r.received_at, r.id LIMIT 1000");
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(reader.user_id)
-            .bind(i64::from(reader.sees_all_confidential))
+            .bind_reader(reader)
             .bind(status.as_str());
         if let Some(source) = filter.source {
             q = q.bind(source.as_str());
@@ -165,15 +162,7 @@ impl Store {
         if exists.is_none() {
             return Err(StoreError::NotFound(incident_ref(incident_id)));
         }
-        sqlx::query(
-            "UPDATE reports SET status = 'linked', incident_id = $1, triaged_by = $2, triaged_at = $3 WHERE id = $4",
-        )
-        .bind(incident_id)
-        .bind(actor.user_id)
-        .bind(ms(now))
-        .bind(report_id)
-        .execute(&mut *tx)
-        .await?;
+        set_triaged(&mut tx, report_id, "linked", incident_id, actor, now).await?;
         let entry = TimelineEntry {
             kind: "report_linked",
             summary: format!("Report {report_id} linked: {title}"),
@@ -181,17 +170,15 @@ impl Store {
             details: serde_json::json!({"report_id": report_id}),
         };
         timeline(&mut tx, incident_id, actor, &entry, now).await?;
-        self.audit(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "report.link",
             &format!("report:{report_id}"),
             serde_json::json!({"incident": incident_ref(incident_id)}),
             now,
         )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        .await
     }
 
     /// Dismisses an untriaged report with a reason.
@@ -213,22 +200,48 @@ impl Store {
         .bind(report_id)
         .execute(&mut *tx)
         .await?;
-        self.audit(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "report.dismiss",
             &format!("report:{report_id}"),
             serde_json::json!({"reason": reason}),
             now,
         )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        .await
     }
 }
 
+/// Marks a report triaged as `status` (`linked`, `declared`), tied to
+/// `incident_id`.
+pub(crate) async fn set_triaged(
+    tx: &mut crate::Tx,
+    report_id: i64,
+    status: &'static str,
+    incident_id: i64,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE reports SET status = $1, incident_id = $2, triaged_by = $3, triaged_at = $4 \
+         WHERE id = $5",
+    )
+    .bind(status)
+    .bind(incident_id)
+    .bind(actor.user_id)
+    .bind(ms(now))
+    .bind(report_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Locks the report and returns its title if it is still untriaged.
-async fn untriaged_title(store: &Store, tx: &mut crate::Tx, report_id: i64) -> Result<String> {
+pub(crate) async fn untriaged_title(
+    store: &Store,
+    tx: &mut crate::Tx,
+    report_id: i64,
+) -> Result<String> {
     let sql = format!(
         "SELECT status, title FROM reports WHERE id = $1{}",
         store.for_update()

@@ -6,7 +6,8 @@ use sqlx::Row;
 
 use firebreak_api::Service;
 
-use crate::{Actor, Result, Store, StoreError, ms, time};
+use crate::record::name_free;
+use crate::{Actor, Result, Store, ms, time};
 
 fn service_from_row(row: &sqlx::any::AnyRow) -> Result<Service> {
     Ok(Service {
@@ -28,15 +29,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Service> {
         let mut tx = self.begin().await?;
-        let exists = sqlx::query("SELECT id FROM services WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if exists.is_some() {
-            return Err(StoreError::Conflict(format!(
-                "service `{name}` already exists"
-            )));
-        }
+        name_free(&mut tx, "services", "service", name, None).await?;
         let row = sqlx::query(
             "INSERT INTO services (name, owner_team, description, created_at) VALUES ($1, $2, $3, $4) \
              RETURNING id, name, owner_team, description, created_at",
@@ -48,8 +41,8 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let service = service_from_row(&row)?;
-        self.audit(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "service.create",
             &format!("service:{name}"),
@@ -57,7 +50,6 @@ impl Store {
             now,
         )
         .await?;
-        tx.commit().await?;
         Ok(service)
     }
 

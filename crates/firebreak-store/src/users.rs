@@ -5,6 +5,7 @@ use sqlx::Row;
 
 use firebreak_api::{Role, TokenInfo, User, UserRef};
 
+use crate::record::name_free;
 use crate::secrets::secret_hash;
 use crate::{Actor, Result, Store, StoreError, ms, time};
 
@@ -61,16 +62,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<User> {
         let mut tx = self.begin().await?;
-        let exists = sqlx::query("SELECT id FROM users WHERE name = $1")
-            .bind(&new.name)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if exists.is_some() {
-            return Err(StoreError::Conflict(format!(
-                "user `{}` already exists",
-                new.name
-            )));
-        }
+        name_free(&mut tx, "users", "user", &new.name, None).await?;
         let row = sqlx::query(
             "INSERT INTO users (name, display_name, email, role, password_hash, disabled, created_at) \
              VALUES ($1, $2, $3, $4, $5, 0, $6) RETURNING id",
@@ -84,8 +76,8 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get("id")?;
-        self.audit(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "user.create",
             &format!("user:{}", new.name),
@@ -93,7 +85,6 @@ impl Store {
             now,
         )
         .await?;
-        tx.commit().await?;
         Ok(User {
             id,
             name: new.name.clone(),
@@ -122,17 +113,15 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("user `{name}`")));
         }
-        self.audit(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "user.password",
             &format!("user:{name}"),
             serde_json::json!({}),
             now,
         )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        .await
     }
 
     pub async fn user_count(&self) -> Result<i64> {
@@ -213,8 +202,8 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get("id")?;
-        self.audit(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             "token.create",
             &format!("user:{}", user.name),
@@ -222,7 +211,6 @@ impl Store {
             now,
         )
         .await?;
-        tx.commit().await?;
         Ok(id)
     }
 
@@ -422,6 +410,21 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("token {id}")))
     }
 
+    /// Ends a session write: the audit entry `action`, by and about the
+    /// session's user, and the commit.
+    async fn commit_session_audit(
+        &self,
+        tx: crate::Tx,
+        user: &User,
+        action: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let actor = Actor::user(user.id, &user.name);
+        let target = format!("user:{}", user.name);
+        self.commit_audited(tx, &actor, action, &target, serde_json::json!({}), now)
+            .await
+    }
+
     /// Stores a browser session (the hash of its id).
     pub async fn create_session(
         &self,
@@ -446,17 +449,8 @@ impl Store {
         .bind(ms(expires_at))
         .execute(&mut *tx)
         .await?;
-        self.audit(
-            &mut tx,
-            &Actor::user(user.id, &user.name),
-            "session.login",
-            &format!("user:{}", user.name),
-            serde_json::json!({}),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.commit_session_audit(tx, user, "session.login", now)
+            .await
     }
 
     pub async fn session(
@@ -494,17 +488,8 @@ impl Store {
             .bind(secret_hash(session_id))
             .execute(&mut *tx)
             .await?;
-        self.audit(
-            &mut tx,
-            &Actor::user(user.id, &user.name),
-            "session.logout",
-            &format!("user:{}", user.name),
-            serde_json::json!({}),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.commit_session_audit(tx, user, "session.logout", now)
+            .await
     }
 
     pub async fn delete_session(&self, session_id: &str) -> Result<()> {

@@ -23,7 +23,7 @@ use firebreak_intake::generic::{self, Explanation};
 use firebreak_intake::rules::{Rule, Silence};
 use firebreak_intake::{NormalizedAlert, alertmanager, grafana, pagerduty};
 use firebreak_store::intake::{
-    AlertFilter, MaintenanceWrite, NewIntegration, RuleWrite, SilenceWrite,
+    AlertFilter, AlertStatusFilter, MaintenanceWrite, NewIntegration, RuleWrite, SilenceWrite,
 };
 
 use crate::AppState;
@@ -804,20 +804,21 @@ pub(crate) async fn list_alerts(
 ) -> Result<Json<Vec<AlertView>>, ApiError> {
     let cx = state.ctx(&user);
     cx.require(Action::Read)?;
-    if let Some(s) = &q.status
-        && !matches!(s.as_str(), "open" | "firing" | "acknowledged" | "resolved")
-    {
-        return Err(ApiError::bad(
-            "status",
-            "`status` is one of open, firing, acknowledged, resolved",
-        ));
-    }
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) => Some(AlertStatusFilter::parse(s).ok_or_else(|| {
+            ApiError::bad(
+                "status",
+                "`status` is one of open, firing, acknowledged, resolved",
+            )
+        })?),
+    };
     let alerts = state
         .store
         .intake_alerts(
             &AlertFilter {
                 integration_id: q.integration,
-                status: q.status.clone(),
+                status,
                 limit: q.limit.unwrap_or(100),
             },
             &cx.reader(),

@@ -22,8 +22,8 @@ use firebreak_api::{DeclareIncident, Kind, Severity, incident_ref};
 use firebreak_intake::rules::{MaintenanceWindow, Matcher, Rule, Silence};
 use firebreak_intake::{AlertStatus, NormalizedAlert};
 use firebreak_store::intake::{
-    AlertDelivery, AlertOutcome, AlertOutcomeKind, AlertSignal, AlertWrite, MaintenanceRecord,
-    RoutingSnapshot, RuleRecord, SilenceRecord,
+    AlertDelivery, AlertOutcome, AlertOutcomeKind, AlertSignal, AlertWrite, Disposition,
+    MaintenanceRecord, RoutingSnapshot, RuleRecord, SilenceRecord,
 };
 use firebreak_store::{Backend, Store, StoreError};
 
@@ -118,8 +118,8 @@ pub(crate) struct Routed {
     pub service_id: Option<i64>,
     pub silenced_by: Option<Suppression>,
     pub maintenance: Option<Suppression>,
-    /// `triage`, `declare`, `silenced` or `maintenance`.
-    pub disposition: &'static str,
+    /// Serialized as `triage`, `declare`, `silenced` or `maintenance`.
+    pub disposition: Disposition,
 }
 
 /// What kept an alert from declaring: a silence or a maintenance window.
@@ -183,13 +183,13 @@ pub(crate) fn route(
         }
     };
     let disposition = if silenced_by.is_some() {
-        "silenced"
+        Disposition::Silenced
     } else if maintenance.is_some() {
-        "maintenance"
+        Disposition::Maintenance
     } else if declare {
-        "declare"
+        Disposition::Declare
     } else {
-        "triage"
+        Disposition::Triage
     };
     Routed {
         kind: rule.and_then(|r| r.set_kind).unwrap_or(Kind::Availability),
@@ -233,7 +233,7 @@ fn alert_write(r: &Routed, integration: &Integration) -> AlertWrite {
         service_id: r.service_id,
         labels: serde_json::to_string(&a.labels).unwrap_or_else(|_| "{}".to_owned()),
         links: serde_json::to_string(&a.links).unwrap_or_else(|_| "[]".to_owned()),
-        disposition: r.disposition.to_owned(),
+        disposition: r.disposition,
         rule_name: r.rule.clone(),
         suppressed_by: r
             .silenced_by
@@ -387,13 +387,14 @@ impl Runtime {
             let mut incident = None;
             // A new alert a rule declares, or a repeat of one that a
             // silence or maintenance window held back and no longer does.
-            let declares = (o.outcome == AlertOutcomeKind::Opened && r.disposition == "declare")
+            let declares = (o.outcome == AlertOutcomeKind::Opened
+                && r.disposition == Disposition::Declare)
                 || o.unsuppressed;
             if declares && let Some(report_id) = o.report_id {
                 incident = declare(state, integration, r, report_id).await;
             }
             if o.outcome == AlertOutcomeKind::Resolved
-                && o.disposition.as_deref() == Some("declare")
+                && o.disposition == Some(Disposition::Declare)
                 && let Some(report_id) = o.report_id
             {
                 note_resolved(state, integration, report_id, &o.dedup_key).await;
@@ -404,7 +405,7 @@ impl Runtime {
                 alert_id: o.alert_id,
                 report_id: o.report_id,
                 count: o.count,
-                disposition: o.disposition,
+                disposition: o.disposition.map(|d| d.as_str().to_owned()),
                 incident,
             });
         }
@@ -613,7 +614,7 @@ async fn redeclare(state: AppState) {
             service_id: None,
             silenced_by: None,
             maintenance: None,
-            disposition: "declare",
+            disposition: Disposition::Declare,
         };
         declare(&state, &integration, &routed, report_id).await;
     }

@@ -4,9 +4,9 @@
 
 use firebreak_api::{ReportSource, ReportStatus, Role};
 use firebreak_store::intake::{
-    AlertDelivery, AlertFilter, AlertOutcomeKind, AlertSignal, AlertWrite, AttachmentWrite,
-    ChangeEventWrite, EmailWrite, IntegrationRecord, MaintenanceWrite, NewIntegration, RuleWrite,
-    SilenceWrite, TriageFilter, integration_user_name,
+    AlertDelivery, AlertFilter, AlertOutcomeKind, AlertSignal, AlertStatus, AlertStatusFilter,
+    AlertWrite, AttachmentWrite, ChangeEventWrite, Disposition, EmailWrite, IntegrationRecord,
+    MaintenanceWrite, NewIntegration, RuleWrite, SilenceWrite, TriageFilter, integration_user_name,
 };
 use firebreak_store::{Actor, Reader, StoreError};
 
@@ -61,7 +61,7 @@ fn alert(key: &str, signal: AlertSignal) -> AlertWrite {
         service_id: None,
         labels: format!("{{\"alertname\":\"{key}\"}}"),
         links: "[]".to_owned(),
-        disposition: "triage".to_owned(),
+        disposition: Disposition::Triage,
         rule_name: None,
         suppressed_by: None,
         starts_at: Some(at(-60)),
@@ -275,7 +275,7 @@ async fn alerts_open_repeat_acknowledge_resolve_and_reopen(db: Db) {
     let a_report = out[0][0].report_id.unwrap();
     assert_eq!(out[0][1].alert_id, Some(a_alert));
     assert_eq!(out[0][1].report_id, Some(a_report));
-    assert_eq!(out[0][0].disposition.as_deref(), Some("triage"));
+    assert_eq!(out[0][0].disposition, Some(Disposition::Triage));
     assert_ne!(out[1][0].report_id, Some(a_report));
     assert_eq!(out[1][1].alert_id, None);
 
@@ -331,7 +331,7 @@ async fn alerts_open_repeat_acknowledge_resolve_and_reopen(db: Db) {
     assert_eq!(rows.len(), 1);
     let row = &rows[0];
     assert_eq!(row.id, a_alert);
-    assert_eq!(row.status, "acknowledged");
+    assert_eq!(row.status, AlertStatus::Acknowledged);
     assert_eq!(row.count, 4);
     assert_eq!(row.first_seen, at(10));
     assert_eq!(row.last_seen, at(30));
@@ -374,7 +374,7 @@ async fn alerts_open_repeat_acknowledge_resolve_and_reopen(db: Db) {
     assert_ne!(out[0][0].report_id, out[0][2].report_id);
     assert_eq!(out[0][1].alert_id, Some(second));
 
-    let statuses: Vec<(i64, String, i64)> = s
+    let statuses: Vec<(i64, AlertStatus, i64)> = s
         .intake_alerts(
             &AlertFilter {
                 integration_id: Some(am.id),
@@ -391,16 +391,16 @@ async fn alerts_open_repeat_acknowledge_resolve_and_reopen(db: Db) {
     assert_eq!(
         statuses,
         vec![
-            (third, "firing".to_owned(), 1),
-            (second, "resolved".to_owned(), 1),
-            (a_alert, "resolved".to_owned(), 4),
+            (third, AlertStatus::Firing, 1),
+            (second, AlertStatus::Resolved, 1),
+            (a_alert, AlertStatus::Resolved, 4),
         ]
     );
     let open: Vec<i64> = s
         .intake_alerts(
             &AlertFilter {
                 integration_id: None,
-                status: Some("open".into()),
+                status: Some(AlertStatusFilter::Open),
                 limit: 10,
             },
             &all_reader(),
@@ -632,34 +632,43 @@ async fn two_stores_on_one_database_agree_on_open_alerts(db: Db) {
 async fn a_silenced_alert_is_declared_by_a_repeat_once_no_longer_silenced(db: Db) {
     let s = &db.store;
     let a = integration(&db, "a", "alertmanager", KEY).await;
-    let routed = |disposition: &str| {
+    let routed = |disposition: Disposition| {
         let mut w = alert("k", AlertSignal::Firing);
-        w.disposition = disposition.to_owned();
-        if disposition == "silenced" {
+        w.disposition = disposition;
+        if disposition == Disposition::Silenced {
             w.suppressed_by = Some("silence 1: deploy".to_owned());
         }
         w
     };
     let send = |w: AlertWrite, t: i64| ingest_one(s, &a, w, t);
-    let o = send(routed("silenced"), 1).await;
+    let o = send(routed(Disposition::Silenced), 1).await;
     assert_eq!(
-        (o.outcome, o.disposition.as_deref(), o.unsuppressed),
-        (AlertOutcomeKind::Opened, Some("silenced"), false)
+        (o.outcome, o.disposition, o.unsuppressed),
+        (AlertOutcomeKind::Opened, Some(Disposition::Silenced), false)
     );
     // Still silenced, or no rule declares it: nothing changes.
-    for d in ["silenced", "triage"] {
+    for d in [Disposition::Silenced, Disposition::Triage] {
         let o = send(routed(d), 2).await;
         assert_eq!(
-            (o.outcome, o.disposition.as_deref(), o.unsuppressed),
-            (AlertOutcomeKind::Repeated, Some("silenced"), false),
+            (o.outcome, o.disposition, o.unsuppressed),
+            (
+                AlertOutcomeKind::Repeated,
+                Some(Disposition::Silenced),
+                false
+            ),
             "{d}"
         );
     }
     // The silence is over and a rule declares it: this repeat declares.
-    let o = send(routed("declare"), 3).await;
+    let o = send(routed(Disposition::Declare), 3).await;
     assert_eq!(
-        (o.outcome, o.disposition.as_deref(), o.unsuppressed, o.count),
-        (AlertOutcomeKind::Repeated, Some("declare"), true, 4)
+        (o.outcome, o.disposition, o.unsuppressed, o.count),
+        (
+            AlertOutcomeKind::Repeated,
+            Some(Disposition::Declare),
+            true,
+            4
+        )
     );
     assert_eq!(
         db.text("SELECT disposition FROM intake_alerts WHERE dedup_key = 'k'")
@@ -673,16 +682,20 @@ async fn a_silenced_alert_is_declared_by_a_repeat_once_no_longer_silenced(db: Db
         None
     );
     // Once only, also for a store that reads the alert afresh.
-    let o = send(routed("declare"), 4).await;
+    let o = send(routed(Disposition::Declare), 4).await;
     assert_eq!(
-        (o.disposition.as_deref(), o.unsuppressed),
-        (Some("declare"), false)
+        (o.disposition, o.unsuppressed),
+        (Some(Disposition::Declare), false)
     );
     let second = db.second_store().await;
-    let o = ingest_one(&second, &a, routed("declare"), 5).await;
+    let o = ingest_one(&second, &a, routed(Disposition::Declare), 5).await;
     assert_eq!(
-        (o.outcome, o.disposition.as_deref(), o.unsuppressed),
-        (AlertOutcomeKind::Repeated, Some("declare"), false)
+        (o.outcome, o.disposition, o.unsuppressed),
+        (
+            AlertOutcomeKind::Repeated,
+            Some(Disposition::Declare),
+            false
+        )
     );
     second.close().await;
 }

@@ -6,6 +6,12 @@
 //! returns (fields, checklist marks, members, note, timeline events and the
 //! audit entry) in the same transaction. There is no other way to change an
 //! incident.
+//!
+//! Loading an incident with what it ties to is [`load`]; the metrics
+//! page's counts are [`stats`].
+
+mod load;
+mod stats;
 
 use std::collections::BTreeMap;
 
@@ -13,12 +19,19 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use firebreak_api::{
-    ChecklistEntry, GateItem, ImpactFacts, Incident, IncidentFilter, ItemStatus, Kind, Note, Phase,
-    PhaseEntry, Severity, SeverityRule, TimelineEvent, UserRef, incident_ref,
+    GateItem, ImpactFacts, Incident, IncidentFilter, ItemStatus, Kind, Note, Phase, Severity,
+    SeverityRule, TimelineEvent, UserRef, incident_ref,
 };
 use firebreak_core::GateState;
 
-use crate::{Actor, Reader, Result, Store, StoreError, Tx, ms, time};
+// The condition under which `reader` sees an incident `i`: the one rule in
+// `crate::visibility`. `$1` is the reader's user id, `$2` 1 or 0.
+use crate::reports::{set_triaged, untriaged_title};
+use crate::visibility::INCIDENT_VISIBLE as VISIBLE;
+use crate::{Actor, AnyQuery, BindReader, Reader, Result, Store, StoreError, Tx, ms, time};
+use load::complete_all;
+
+pub use stats::Stats;
 
 /// The fields of an incident that changes may set.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,11 +145,6 @@ const INCIDENT_SELECT: &str = concat!(
     LEFT JOIN users d ON d.id = i.declared_by LEFT JOIN services s ON s.id = i.service_id"
 );
 
-/// The condition under which `reader` sees an incident `i`: the one rule in
-/// [`crate::visibility`]. `$1` is the reader's user id, `$2` 1 or 0.
-use crate::visibility::INCIDENT_VISIBLE as VISIBLE;
-use crate::visibility::REPORT_VISIBLE;
-
 fn parse<T: std::str::FromStr>(s: &str, what: &str) -> Result<T> {
     s.parse()
         .map_err(|_| StoreError::Other(format!("stored {what} `{s}` is not valid")))
@@ -174,6 +182,23 @@ fn user_ref(id: Option<i64>, name: Option<String>) -> Option<UserRef> {
     }
 }
 
+/// Binds the fields as `$1…$11`, in the order of the columns title,
+/// summary, kind, severity, suggested_severity, severity_rule, phase,
+/// owner_id, lead_id, service_id, facts.
+fn bind_fields<'q>(q: AnyQuery<'q>, f: &'q IncidentFields) -> AnyQuery<'q> {
+    q.bind(&f.title)
+        .bind(&f.summary)
+        .bind(f.kind.as_str())
+        .bind(f.severity.map(Severity::as_str))
+        .bind(f.suggested_severity.as_str())
+        .bind(f.severity_rule.as_str())
+        .bind(f.phase.as_str())
+        .bind(f.owner_id)
+        .bind(f.lead_id)
+        .bind(f.service_id)
+        .bind(facts_json(&f.facts))
+}
+
 fn facts_json(facts: &ImpactFacts) -> String {
     serde_json::to_string(facts).unwrap_or_else(|_| "{}".to_owned())
 }
@@ -188,22 +213,14 @@ impl Store {
     ) -> Result<Incident> {
         let mut tx = self.begin().await?;
         let f = &new.fields;
-        let row = sqlx::query(
-            "INSERT INTO incidents (title, summary, kind, severity, suggested_severity, severity_rule, phase, \
-             owner_id, lead_id, service_id, facts, declared_by, declared_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
+        let row = bind_fields(
+            sqlx::query(
+                "INSERT INTO incidents (title, summary, kind, severity, suggested_severity, severity_rule, phase, \
+                 owner_id, lead_id, service_id, facts, declared_by, declared_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
+            ),
+            f,
         )
-        .bind(&f.title)
-        .bind(&f.summary)
-        .bind(f.kind.as_str())
-        .bind(f.severity.map(Severity::as_str))
-        .bind(f.suggested_severity.as_str())
-        .bind(f.severity_rule.as_str())
-        .bind(f.phase.as_str())
-        .bind(f.owner_id)
-        .bind(f.lead_id)
-        .bind(f.service_id)
-        .bind(facts_json(&f.facts))
         .bind(actor.user_id)
         .bind(ms(now))
         .fetch_one(&mut *tx)
@@ -221,31 +238,8 @@ impl Store {
             add_member(&mut tx, id, *member, now).await?;
         }
         if let Some(report_id) = new.from_report {
-            let status = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT status FROM reports WHERE id = $1{}",
-                self.for_update()
-            )))
-            .bind(report_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let status: String = match status {
-                Some(row) => row.try_get("status")?,
-                None => return Err(StoreError::NotFound(format!("report {report_id}"))),
-            };
-            if status != "untriaged" {
-                return Err(StoreError::Conflict(format!(
-                    "report {report_id} is already {status}"
-                )));
-            }
-            sqlx::query(
-                "UPDATE reports SET status = 'declared', incident_id = $1, triaged_by = $2, triaged_at = $3 WHERE id = $4",
-            )
-            .bind(id)
-            .bind(actor.user_id)
-            .bind(ms(now))
-            .bind(report_id)
-            .execute(&mut *tx)
-            .await?;
+            untriaged_title(self, &mut tx, report_id).await?;
+            set_triaged(&mut tx, report_id, "declared", id, actor, now).await?;
         }
         for entry in &new.timeline {
             timeline(&mut tx, id, actor, entry, now).await?;
@@ -322,22 +316,14 @@ impl Store {
             Err(e) => return Ok(Err(e)),
         };
         let f = &change.fields;
-        sqlx::query(
-            "UPDATE incidents SET title = $1, summary = $2, kind = $3, severity = $4, suggested_severity = $5, \
-             severity_rule = $6, phase = $7, owner_id = $8, lead_id = $9, service_id = $10, facts = $11, \
-             updated_at = $12 WHERE id = $13",
+        bind_fields(
+            sqlx::query(
+                "UPDATE incidents SET title = $1, summary = $2, kind = $3, severity = $4, suggested_severity = $5, \
+                 severity_rule = $6, phase = $7, owner_id = $8, lead_id = $9, service_id = $10, facts = $11, \
+                 updated_at = $12 WHERE id = $13",
+            ),
+            f,
         )
-        .bind(&f.title)
-        .bind(&f.summary)
-        .bind(f.kind.as_str())
-        .bind(f.severity.map(Severity::as_str))
-        .bind(f.suggested_severity.as_str())
-        .bind(f.severity_rule.as_str())
-        .bind(f.phase.as_str())
-        .bind(f.owner_id)
-        .bind(f.lead_id)
-        .bind(f.service_id)
-        .bind(facts_json(&f.facts))
         .bind(ms(now))
         .bind(id)
         .execute(&mut *tx)
@@ -392,8 +378,8 @@ impl Store {
         }
         self.write_escalations(&mut tx, id, actor, &change.escalations, now)
             .await?;
-        self.audit(
-            &mut tx,
+        self.commit_audited(
+            tx,
             actor,
             change.audit_action,
             &incident_ref(id),
@@ -401,7 +387,6 @@ impl Store {
             now,
         )
         .await?;
-        tx.commit().await?;
         Ok(Ok(self.incident_unchecked(id).await?))
     }
 
@@ -410,8 +395,7 @@ impl Store {
     pub async fn incident(&self, id: i64, reader: &Reader) -> Result<Option<Incident>> {
         let sql = format!("{INCIDENT_SELECT} WHERE i.id = $3 AND {VISIBLE}");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(reader.user_id)
-            .bind(i64::from(reader.sees_all_confidential))
+            .bind_reader(reader)
             .bind(id)
             .fetch_optional(&self.read)
             .await?;
@@ -458,9 +442,7 @@ impl Store {
             None => {}
         }
         sql.push_str(" ORDER BY i.id DESC LIMIT 500");
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(reader.user_id)
-            .bind(i64::from(reader.sees_all_confidential));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind_reader(reader);
         for b in binds {
             q = q.bind(b);
         }
@@ -577,243 +559,4 @@ pub(crate) async fn timeline(
     .execute(&mut **tx)
     .await?;
     Ok(())
-}
-
-/// Counts for the metrics page.
-#[derive(Debug, Clone, Default)]
-pub struct Stats {
-    /// Open incidents by severity (`none` for not yet set).
-    pub open_by_severity: Vec<(String, i64)>,
-    pub untriaged_reports: i64,
-}
-
-impl Store {
-    /// Counts for the metrics page. Without `include_confidential`, records
-    /// that are confidential (see [`crate::visibility`]) are left out, as
-    /// for a reader who sees no confidential record.
-    pub async fn stats(&self, include_confidential: bool) -> Result<Stats> {
-        // Reader 0 is nobody: no member of anything.
-        let sql = format!(
-            "SELECT COALESCE(i.severity, 'none') AS severity, COUNT(*) AS n FROM incidents i \
-             WHERE i.phase <> 'closed' AND {VISIBLE} GROUP BY COALESCE(i.severity, 'none') ORDER BY 1"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(0_i64)
-            .bind(i64::from(include_confidential))
-            .fetch_all(&self.read)
-            .await?;
-        let open_by_severity = rows
-            .iter()
-            .map(|r| {
-                Ok((
-                    r.try_get::<String, _>("severity")?,
-                    r.try_get::<i64, _>("n")?,
-                ))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let sql = format!(
-            "SELECT COUNT(*) AS n FROM reports r WHERE r.status = 'untriaged' AND {REPORT_VISIBLE}"
-        );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(0_i64)
-            .bind(i64::from(include_confidential))
-            .fetch_one(&self.read)
-            .await?;
-        Ok(Stats {
-            open_by_severity,
-            untriaged_reports: row.try_get("n")?,
-        })
-    }
-}
-
-/// What an incident row needs from other tables, loaded for a page of
-/// incidents at once.
-#[derive(Default)]
-struct Related {
-    marks: BTreeMap<GateItem, Mark>,
-    phase_entries: Vec<PhaseEntry>,
-    members: Vec<UserRef>,
-    report_ids: Vec<i64>,
-}
-
-/// `$1, $2, …, $n`, for an `IN` list of `n` ids.
-fn placeholders(n: usize) -> String {
-    (1..=n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Runs `sql` (with `{ids}` standing for the placeholder list) once for all
-/// of `ids`.
-async fn rows_for(
-    conn: &mut sqlx::AnyConnection,
-    sql: &str,
-    ids: &[i64],
-) -> Result<Vec<sqlx::any::AnyRow>> {
-    let sql = sql.replace("{ids}", &placeholders(ids.len()));
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for id in ids {
-        q = q.bind(*id);
-    }
-    Ok(q.fetch_all(conn).await?)
-}
-
-/// Fills in the checklist, phase entries, members and reports of every
-/// incident in `rows` with four queries, whatever the number of rows, on
-/// `conn` (so a caller's transaction sees one snapshot).
-async fn complete_all(
-    conn: &mut sqlx::AnyConnection,
-    rows: &[sqlx::any::AnyRow],
-) -> Result<Vec<Incident>> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids = rows
-        .iter()
-        .map(|r| r.try_get::<i64, _>("id"))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut related: std::collections::HashMap<i64, Related> =
-        ids.iter().map(|id| (*id, Related::default())).collect();
-    for r in rows_for(
-        conn,
-        "SELECT c.incident_id, c.item, c.status, c.note, c.actor_id, c.at, u.name AS actor_name \
-         FROM checklist_items c LEFT JOIN users u ON u.id = c.actor_id \
-         WHERE c.incident_id IN ({ids})",
-        &ids,
-    )
-    .await?
-    {
-        let item: GateItem = parse(&r.try_get::<String, _>("item")?, "item")?;
-        let status: ItemStatus = parse(&r.try_get::<String, _>("status")?, "item status")?;
-        entry(&mut related, r.try_get("incident_id")?)?
-            .marks
-            .insert(
-                item,
-                (
-                    status,
-                    r.try_get("note")?,
-                    user_ref(r.try_get("actor_id")?, r.try_get("actor_name")?),
-                    time(r.try_get("at")?),
-                ),
-            );
-    }
-    for r in rows_for(
-        conn,
-        "SELECT incident_id, phase, entered_at FROM incident_phases \
-         WHERE incident_id IN ({ids}) ORDER BY id",
-        &ids,
-    )
-    .await?
-    {
-        entry(&mut related, r.try_get("incident_id")?)?
-            .phase_entries
-            .push(PhaseEntry {
-                phase: parse(&r.try_get::<String, _>("phase")?, "phase")?,
-                entered_at: time(r.try_get("entered_at")?),
-            });
-    }
-    for r in rows_for(
-        conn,
-        "SELECT m.incident_id, u.id, u.name FROM incident_members m JOIN users u ON u.id = m.user_id \
-         WHERE m.incident_id IN ({ids}) ORDER BY u.name",
-        &ids,
-    )
-    .await?
-    {
-        entry(&mut related, r.try_get("incident_id")?)?.members.push(UserRef {
-            id: r.try_get("id")?,
-            name: r.try_get("name")?,
-        });
-    }
-    for r in rows_for(
-        conn,
-        "SELECT incident_id, id FROM reports WHERE incident_id IN ({ids}) ORDER BY id",
-        &ids,
-    )
-    .await?
-    {
-        entry(&mut related, r.try_get("incident_id")?)?
-            .report_ids
-            .push(r.try_get::<i64, _>("id")?);
-    }
-    rows.iter()
-        .map(|row| {
-            let id: i64 = row.try_get("id")?;
-            let r = related.remove(&id).unwrap_or_default();
-            build(row, r)
-        })
-        .collect()
-}
-
-/// The related rows of incident `id` in a page being loaded.
-fn entry(related: &mut std::collections::HashMap<i64, Related>, id: i64) -> Result<&mut Related> {
-    related
-        .get_mut(&id)
-        .ok_or_else(|| StoreError::Other(format!("a row for incident {id} nobody asked for")))
-}
-
-/// One incident from its row and what [`complete_all`] loaded for it.
-fn build(row: &sqlx::any::AnyRow, related: Related) -> Result<Incident> {
-    let id: i64 = row.try_get("id")?;
-    let fields = fields_from_row(row)?;
-    let Related {
-        marks,
-        phase_entries,
-        members,
-        report_ids,
-    } = related;
-    let state = IncidentState {
-        id,
-        fields: fields.clone(),
-        checklist: marks.iter().map(|(k, v)| (*k, v.0)).collect(),
-        members: Vec::new(),
-        history: Default::default(),
-    };
-    let gate = state.gate();
-    let checklist = GateItem::ALL
-        .iter()
-        .filter(|i| gate.applies(**i))
-        .map(|item| {
-            let mark = marks.get(item);
-            ChecklistEntry {
-                item: *item,
-                phase: item.phase(),
-                label: item.label().to_owned(),
-                status: gate.status(*item),
-                waivable: gate.waiver_refused(*item).is_none(),
-                derived: item.is_derived(),
-                note: mark.and_then(|m| m.1.clone()),
-                by: mark.and_then(|m| m.2.clone()),
-                at: mark.map(|m| m.3),
-            }
-        })
-        .collect();
-    Ok(Incident {
-        id,
-        reference: incident_ref(id),
-        title: fields.title,
-        summary: fields.summary,
-        kind: fields.kind,
-        severity: fields.severity,
-        suggested_severity: fields.suggested_severity,
-        severity_rule: fields.severity_rule,
-        phase: fields.phase,
-        open: fields.phase != Phase::Closed,
-        owner: user_ref(fields.owner_id, row.try_get("owner_name")?),
-        lead: user_ref(fields.lead_id, row.try_get("lead_name")?),
-        service: row.try_get("service_name")?,
-        facts: fields.facts,
-        declared_by: user_ref(
-            row.try_get("declared_by")?,
-            row.try_get("declared_by_name")?,
-        ),
-        declared_at: time(row.try_get("declared_at")?),
-        updated_at: time(row.try_get("updated_at")?),
-        phase_entries,
-        checklist,
-        members,
-        report_ids,
-        confidential: row.try_get::<i64, _>("confidential")? != 0,
-    })
 }

@@ -1,0 +1,32 @@
+//! Escalation records, durable timers and the notification outbox.
+//!
+//! The server decides (with `firebreak-core`) what to escalate and to whom;
+//! this module writes it: an escalation chain per page, a row per
+//! escalation, a timer row per acknowledgment deadline, and an outbox row per
+//! message, all in the transaction of the change that caused them. Timers
+//! and outbox rows are claimed by workers with row locks on PostgreSQL
+//! (`FOR UPDATE SKIP LOCKED`) or under SQLite's single writer, and acted on
+//! in the same transaction that marks them done, so a deadline fires once
+//! however many servers share the database.
+//!
+//! The rooms: [`directory`] (what decisions read and admins configure),
+//! [`pages`] (writing escalations, acknowledging), [`timers`] (deadlines
+//! that fire once) and [`outbox`] (messages and their delivery).
+
+pub mod directory;
+pub mod outbox;
+pub mod pages;
+pub mod timers;
+
+pub use directory::Directory;
+pub use outbox::{DeliveryOutcome, OutboxItem};
+pub use pages::{ChainRef, EscalationWrite, OutboxWrite, Recipient};
+pub use timers::{DueTimer, TimerPlan};
+
+fn json_text(v: &serde_json::Value) -> String {
+    v.to_string()
+}
+
+fn parse_json(s: &str) -> serde_json::Value {
+    serde_json::from_str(s).unwrap_or(serde_json::Value::Null)
+}
