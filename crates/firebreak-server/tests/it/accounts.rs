@@ -1,16 +1,12 @@
 //! Issue 8, items 13 and 14: sign-in throttling and its audit, and tokens,
 //! roles and disabled users over the API and the web users page.
 
+use firebreak_testkit::assert_contains;
+use firebreak_testkit::json::strs_of;
+use firebreak_testkit::web::{csrf_in, no_redirects, page, post_login};
 use serde_json::{Value, json};
 
-use crate::harness::{Db, TestApp, spawn, spawn_on};
-
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
+use crate::harness::{Db, TestApp, on_both_databases, spawn, spawn_on};
 
 async fn sign_in(
     app: &TestApp,
@@ -18,15 +14,7 @@ async fn sign_in(
     user: &str,
     password: &str,
 ) -> reqwest::Response {
-    http.post(format!("{}/login", app.url))
-        .form(&[
-            ("username", user),
-            ("password", password),
-            ("next", "/incidents"),
-        ])
-        .send()
-        .await
-        .unwrap()
+    post_login(app, http, user, password, Some("/incidents")).await
 }
 
 /// The session cookie (`name=value`) a successful sign-in set.
@@ -41,32 +29,26 @@ fn session_of(res: &reqwest::Response) -> String {
     cookie.split(';').next().unwrap().to_owned()
 }
 
-async fn page(app: &TestApp, http: &reqwest::Client, cookie: &str, path: &str) -> (u16, String) {
-    let res = http
-        .get(format!("{}{path}", app.url))
-        .header("cookie", cookie)
-        .send()
+/// The actions of the audit entries on `target`, newest first.
+async fn actions_on(app: &TestApp, target: &str) -> Vec<String> {
+    audit_actions(app)
         .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
-}
-
-fn csrf_in(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
-    html[at..].split('"').next().unwrap().to_owned()
+        .iter()
+        .filter(|e| e["target"] == target)
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 async fn audit_actions(app: &TestApp) -> Vec<Value> {
-    let (s, b) = app.get(&app.admin_token, "/api/v1/audit?limit=500").await;
-    assert_eq!(s, 200, "{b}");
-    b.as_array().unwrap().clone()
+    app.get_list(&app.admin_token, "/api/v1/audit?limit=500")
+        .await
 }
 
 #[tokio::test]
 async fn sign_in_is_throttled_per_account_and_failures_and_logouts_are_audited() {
     let app = spawn().await;
     app.user("ada", "responder").await;
-    let http = browser();
+    let http = no_redirects();
     for _ in 0..5 {
         let res = sign_in(&app, &http, "ada", "not the password at all").await;
         assert_eq!(res.status(), 303);
@@ -109,13 +91,8 @@ async fn sign_in_is_throttled_per_account_and_failures_and_logouts_are_audited()
     let cookie = session_of(&res);
     let (s, html) = page(&app, &http, &cookie, "/incidents").await;
     assert_eq!(s, 200);
-    let res = http
-        .post(format!("{}/logout", app.url))
-        .header("cookie", &cookie)
-        .form(&[("csrf", csrf_in(&html))])
-        .send()
-        .await
-        .unwrap();
+    let csrf = csrf_in(&html);
+    let res = post_form(&app, &http, &cookie, "/logout", &[("csrf", &csrf)]).await;
     assert_eq!(res.status(), 303);
 
     let audit = audit_actions(&app).await;
@@ -134,21 +111,15 @@ async fn sign_in_is_throttled_per_account_and_failures_and_logouts_are_audited()
     );
 }
 
-#[tokio::test]
-async fn disabling_a_user_stops_their_token_and_session_at_once() {
-    disabling_stops_tokens_and_sessions(spawn().await).await;
-}
-
-#[tokio::test]
-async fn disabling_a_user_stops_their_token_and_session_at_once_on_postgres() {
-    if let Some(app) = spawn_on(Db::Postgres).await {
-        disabling_stops_tokens_and_sessions(app).await;
-    }
-}
+on_both_databases!(
+    disabling_a_user_stops_their_token_and_session_at_once,
+    disabling_a_user_stops_their_token_and_session_at_once_on_postgres,
+    |app| disabling_stops_tokens_and_sessions(app).await
+);
 
 async fn disabling_stops_tokens_and_sessions(app: TestApp) {
     let token = app.user("r1", "responder").await;
-    let http = browser();
+    let http = no_redirects();
     let res = sign_in(&app, &http, "r1", "a long enough password").await;
     assert_eq!(res.status(), 303);
     let cookie = session_of(&res);
@@ -156,101 +127,67 @@ async fn disabling_stops_tokens_and_sessions(app: TestApp) {
     assert_eq!(page(&app, &http, &cookie, "/incidents").await.0, 200);
 
     // Only admins change users.
-    let (s, b) = app
-        .patch(&token, "/api/v1/users/r1", json!({"role": "admin"}))
+    app.patch_expect(&token, "/api/v1/users/r1", json!({"role": "admin"}), 403)
         .await;
-    assert_eq!(s, 403, "{b}");
-    let (s, b) = app
-        .patch(
+    let b = app
+        .patch_expect(
             &app.admin_token,
             "/api/v1/users/r1",
             json!({"disabled": true}),
+            200,
         )
         .await;
-    assert_eq!(s, 200, "{b}");
     assert_eq!(b["disabled"], true);
     assert_eq!(app.get(&token, "/api/v1/me").await.0, 401);
     let (s, _) = page(&app, &http, &cookie, "/incidents").await;
     assert_eq!(s, 303, "the session is signed out");
     // Enabled again: the token works; the ended session stays ended.
-    let (s, b) = app
-        .patch(
+    let b = app
+        .patch_expect(
             &app.admin_token,
             "/api/v1/users/r1",
             json!({"disabled": false, "role": "viewer"}),
+            200,
         )
         .await;
-    assert_eq!(s, 200, "{b}");
     assert_eq!(b["role"], "viewer");
     let (s, me) = app.get(&token, "/api/v1/me").await;
     assert_eq!((s, &me["role"]), (200, &json!("viewer")));
     assert_eq!(page(&app, &http, &cookie, "/incidents").await.0, 303);
     // The last enabled admin stays one.
-    let (s, b) = app
-        .patch(
-            &app.admin_token,
-            "/api/v1/users/admin",
-            json!({"disabled": true}),
-        )
-        .await;
-    assert_eq!(s, 409, "{b}");
-    let (s, b) = app
-        .patch(
-            &app.admin_token,
-            "/api/v1/users/admin",
-            json!({"role": "lead"}),
-        )
-        .await;
-    assert_eq!(s, 409, "{b}");
-    let (s, b) = app
-        .patch(
-            &app.admin_token,
-            "/api/v1/users/r1",
-            json!({"colour": "red"}),
-        )
-        .await;
-    assert_eq!(s, 400, "{b}");
+    for (user, change, status) in [
+        ("admin", json!({"disabled": true}), 409),
+        ("admin", json!({"role": "lead"}), 409),
+        ("r1", json!({"colour": "red"}), 400),
+    ] {
+        let path = format!("/api/v1/users/{user}");
+        app.patch_expect(&app.admin_token, &path, change, status)
+            .await;
+    }
 
-    let actions: Vec<String> = audit_actions(&app)
-        .await
-        .iter()
-        .filter(|e| e["target"] == "user:r1")
-        .map(|e| e["action"].as_str().unwrap().to_owned())
-        .collect();
+    let actions = actions_on(&app, "user:r1").await;
     for a in ["user.disable", "user.enable", "user.role"] {
         assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
     }
 }
 
-#[tokio::test]
-async fn users_list_and_revoke_their_own_tokens() {
-    list_and_revoke(spawn().await).await;
-}
-
-#[tokio::test]
-async fn users_list_and_revoke_their_own_tokens_on_postgres() {
-    if let Some(app) = spawn_on(Db::Postgres).await {
-        list_and_revoke(app).await;
-    }
-}
+on_both_databases!(
+    users_list_and_revoke_their_own_tokens,
+    users_list_and_revoke_their_own_tokens_on_postgres,
+    |app| list_and_revoke(app).await
+);
 
 async fn list_and_revoke(app: TestApp) {
     let first = app.user("r2", "responder").await;
     let other = app.user("r3", "responder").await;
-    let (s, b) = app
-        .post(&first, "/api/v1/tokens", json!({"name": "laptop"}))
+    let b = app
+        .post_expect(&first, "/api/v1/tokens", json!({"name": "laptop"}), 201)
         .await;
-    assert_eq!(s, 201, "{b}");
     let laptop = b["token"].as_str().unwrap().to_owned();
     let laptop_id = b["id"].as_i64().unwrap();
     let (s, list) = app.get(&first, "/api/v1/tokens").await;
     assert_eq!(s, 200, "{list}");
-    let names: Vec<&str> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = strs_of(&list, "name");
     assert!(names.contains(&"laptop"), "{names:?}");
     assert!(
         !list.to_string().contains(&laptop),
@@ -281,11 +218,11 @@ async fn list_and_revoke(app: TestApp) {
     // The other token of the same user still works.
     assert_eq!(app.get(&first, "/api/v1/me").await.0, 200);
     // Admins see anyone's tokens.
-    let (s, list) = app.get(&app.admin_token, "/api/v1/tokens?user=r2").await;
-    assert_eq!(s, 200);
+    let list = app
+        .get_expect(&app.admin_token, "/api/v1/tokens?user=r2", 200)
+        .await;
     assert_eq!(list.as_array().unwrap().len(), 2);
-    let (s, _) = app.get(&other, "/api/v1/tokens?user=r2").await;
-    assert_eq!(s, 403);
+    app.get_expect(&other, "/api/v1/tokens?user=r2", 403).await;
     assert!(
         audit_actions(&app)
             .await
@@ -298,13 +235,13 @@ async fn list_and_revoke(app: TestApp) {
 async fn admins_disable_and_change_users_on_the_web_users_page() {
     let app = spawn().await;
     let token = app.user("r4", "responder").await;
-    let http = browser();
+    let http = no_redirects();
     let res = sign_in(&app, &http, "admin", &app.admin_password).await;
     assert_eq!(res.status(), 303);
     let cookie = session_of(&res);
     let (s, html) = page(&app, &http, &cookie, "/admin/users").await;
     assert_eq!(s, 200);
-    assert!(html.contains("action=\"/admin/users/r4\""), "{html}");
+    assert_contains(&html, "action=\"/admin/users/r4\"");
     let csrf = csrf_in(&html);
     let post = |form: Vec<(&'static str, String)>| {
         http.post(format!("{}/admin/users/r4", app.url))
@@ -337,5 +274,5 @@ async fn admins_disable_and_change_users_on_the_web_users_page() {
     let u = app.store.user_by_name("r4").await.unwrap().unwrap();
     assert_eq!((u.role.as_str(), u.disabled), ("lead", true));
     let (_, html) = page(&app, &http, &cookie, "/admin/users").await;
-    assert!(html.contains("value=\"enable\""), "{html}");
+    assert_contains(&html, "value=\"enable\"");
 }

@@ -1,11 +1,13 @@
 //! The JSON API as its users and their tools call it.
 
+use firebreak_testkit::json::{any_with, find_with, strs_of};
+use firebreak_testkit::{assert_contains, assert_lacks};
 use serde_json::{Value, json};
 
 use firebreak_core::Role;
 use firebreak_core::auth::{Action, PERMISSIONS};
 
-use crate::harness::{Db, TestApp, spawn, spawn_on};
+use crate::harness::{Db, TestApp, on_both_databases, spawn, spawn_on};
 
 /// The process end to end over the API: a report becomes a critical
 /// security incident that passes every gate to closed.
@@ -17,36 +19,27 @@ async fn run_incident_to_closed(app: &TestApp) {
     app.reachable("responder1").await;
     app.reachable("admin").await;
 
-    let (s, report) = app
-        .post(&support, "/api/v1/reports", json!({"title": "Customer sees another tenant's invoices", "description": "ticket 4411", "source": "support"}))
-        .await;
-    assert_eq!(s, 201, "{report}");
+    let report = app.post_expect(&support, "/api/v1/reports", json!({"title": "Customer sees another tenant's invoices", "description": "ticket 4411", "source": "support"}), 201).await;
     assert_eq!(report["status"], "untriaged");
-    let (s, queue) = app.get(&admin, "/api/v1/reports").await;
-    assert_eq!(s, 200);
+    let queue = app.get_expect(&admin, "/api/v1/reports", 200).await;
     assert_eq!(queue.as_array().unwrap().len(), 1);
     assert!(queue[0]["age_seconds"].as_i64().unwrap() >= 0);
 
     // Critical without the facts to back it needs a reason.
     let rid = report["id"].as_i64().unwrap();
-    let (s, p) = app
-        .post(
+    let p = app
+        .post_expect(
             &admin,
             &format!("/api/v1/reports/{rid}/declare"),
             json!({"kind": "security", "severity": "critical"}),
+            422,
         )
         .await;
-    assert_eq!(s, 422, "{p}");
     assert_eq!(p["field"], "severity_reason");
 
-    let (s, inc) = app
-        .post(
-            &admin,
+    let inc = app.post_expect(&admin,
             &format!("/api/v1/reports/{rid}/declare"),
-            json!({"kind": "security", "severity": "critical", "facts": {"customer_data_accessed": true}, "owner": "responder1", "lead": "admin"}),
-        )
-        .await;
-    assert_eq!(s, 201, "{inc}");
+            json!({"kind": "security", "severity": "critical", "facts": {"customer_data_accessed": true}, "owner": "responder1", "lead": "admin"}), 201).await;
     assert_eq!(inc["reference"], format!("INC-{}", inc["id"]));
     assert_eq!(inc["suggested_severity"], "critical");
     assert_eq!(inc["severity_rule"], "customer_data_accessed");
@@ -56,22 +49,21 @@ async fn run_incident_to_closed(app: &TestApp) {
     assert_eq!(r["incident_ref"], id.as_str());
 
     // Leaving containment with open gates is refused, naming the gate.
-    let (s, _) = app
-        .post(
-            &responder,
-            &format!("/api/v1/incidents/{id}/transition"),
-            json!({"to": "containment"}),
-        )
-        .await;
-    assert_eq!(s, 200);
-    let (s, p) = app
-        .post(
+    app.post_expect(
+        &responder,
+        &format!("/api/v1/incidents/{id}/transition"),
+        json!({"to": "containment"}),
+        200,
+    )
+    .await;
+    let p = app
+        .post_expect(
             &responder,
             &format!("/api/v1/incidents/{id}/transition"),
             json!({"to": "remediation"}),
+            409,
         )
         .await;
-    assert_eq!(s, 409, "{p}");
     assert_eq!(p["gate"], "impact_contained");
     assert!(p["detail"].as_str().unwrap().contains("impact_contained"));
 
@@ -143,33 +135,27 @@ async fn run_incident_to_closed(app: &TestApp) {
     ];
     for (to, items) in steps {
         for (item, body) in *items {
-            let (s, b) = app
-                .post(
-                    &responder,
-                    &format!("/api/v1/incidents/{id}/checklist/{item}"),
-                    body.clone(),
-                )
-                .await;
-            assert_eq!(s, 200, "{item}: {b}");
+            app.post_expect(
+                &responder,
+                &format!("/api/v1/incidents/{id}/checklist/{item}"),
+                body.clone(),
+                200,
+            )
+            .await;
         }
-        let (s, b) = app
-            .post(
+        let b = app
+            .post_expect(
                 &responder,
                 &format!("/api/v1/incidents/{id}/transition"),
                 json!({"to": to}),
+                200,
             )
             .await;
-        assert_eq!(s, 200, "to {to}: {b}");
         assert_eq!(b["phase"], *to);
     }
     let (_, inc) = app.get(&admin, &format!("/api/v1/incidents/{id}")).await;
     assert_eq!(inc["open"], false);
-    let entered: Vec<&str> = inc["phase_entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["phase"].as_str().unwrap())
-        .collect();
+    let entered: Vec<&str> = strs_of(&inc["phase_entries"], "phase");
     assert_eq!(
         entered,
         [
@@ -182,16 +168,10 @@ async fn run_incident_to_closed(app: &TestApp) {
         ]
     );
 
-    let (s, timeline) = app
-        .get(&admin, &format!("/api/v1/incidents/{id}/timeline"))
+    let timeline = app
+        .get_expect(&admin, &format!("/api/v1/incidents/{id}/timeline"), 200)
         .await;
-    assert_eq!(s, 200);
-    let kinds: Vec<&str> = timeline
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap())
-        .collect();
+    let kinds: Vec<&str> = strs_of(&timeline, "kind");
     assert_eq!(
         kinds.iter().filter(|k| **k == "phase_changed").count(),
         5,
@@ -216,48 +196,33 @@ async fn run_incident_to_closed(app: &TestApp) {
 
     // A viewer does not see the security incident at all; the owner does.
     let viewer = app.user("viewer1", "viewer").await;
-    let (s, p) = app.get(&viewer, &format!("/api/v1/incidents/{id}")).await;
-    assert_eq!(s, 404, "{p}");
-    let (s, _) = app
-        .get(&viewer, &format!("/api/v1/incidents/{id}/timeline"))
+    app.get_expect(&viewer, &format!("/api/v1/incidents/{id}"), 404)
         .await;
-    assert_eq!(s, 404);
+    app.get_expect(&viewer, &format!("/api/v1/incidents/{id}/timeline"), 404)
+        .await;
     let (_, list) = app.get(&viewer, "/api/v1/incidents").await;
     assert!(list.as_array().unwrap().is_empty());
-    let (s, _) = app
-        .get(&responder, &format!("/api/v1/incidents/{id}"))
+    app.get_expect(&responder, &format!("/api/v1/incidents/{id}"), 200)
         .await;
-    assert_eq!(s, 200);
 
-    let (s, v) = app.get(&admin, "/api/v1/audit/verify").await;
-    assert_eq!(s, 200);
+    let v = app.get_expect(&admin, "/api/v1/audit/verify", 200).await;
     assert_eq!(v["ok"], true, "{v}");
 }
 
-#[tokio::test]
-async fn incident_from_report_to_closed_on_sqlite() {
-    run_incident_to_closed(&spawn().await).await;
-}
-
-#[tokio::test]
-async fn incident_from_report_to_closed_on_postgres() {
-    if let Some(app) = spawn_on(Db::Postgres).await {
-        run_incident_to_closed(&app).await;
-    }
-}
+on_both_databases!(
+    incident_from_report_to_closed_on_sqlite,
+    incident_from_report_to_closed_on_postgres,
+    |app| run_incident_to_closed(&app).await
+);
 
 #[tokio::test]
 async fn a_wrong_or_missing_token_gets_401() {
     let app = spawn().await;
-    let (s, p) = app.get("fbk_not-a-real-token", "/api/v1/incidents").await;
-    assert_eq!(s, 401);
+    let p = app
+        .get_expect("fbk_not-a-real-token", "/api/v1/incidents", 401)
+        .await;
     assert_eq!(p["title"], "Unauthorized");
-    let res = app
-        .http
-        .get(format!("{}/api/v1/incidents", app.url))
-        .send()
-        .await
-        .unwrap();
+    let res = app.get_anonymous("/api/v1/incidents").await;
     assert_eq!(res.status(), 401);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
     assert!(res.headers().contains_key("www-authenticate"));
@@ -419,12 +384,9 @@ async fn bad_input_gets_a_problem_naming_the_field_and_changes_nothing() {
     assert_eq!((s, p["field"].as_str()), (400, Some("phase")));
     let (s, p) = app.get(&t, "/api/v1/incidents?colour=red").await;
     assert_eq!((s, p["field"].as_str()), (400, Some("colour")));
-    let (s, _) = app.get(&t, "/api/v1/incidents/INC-999").await;
-    assert_eq!(s, 404);
-    let (s, _) = app.get(&t, "/api/v1/incidents/banana").await;
-    assert_eq!(s, 404);
-    let (s, _) = app.get(&t, "/api/v1/nothing-here").await;
-    assert_eq!(s, 404);
+    app.get_expect(&t, "/api/v1/incidents/INC-999", 404).await;
+    app.get_expect(&t, "/api/v1/incidents/banana", 404).await;
+    app.get_expect(&t, "/api/v1/nothing-here", 404).await;
     let (s, p) = app
         .patch(
             &t,
@@ -460,14 +422,13 @@ async fn moving_back_needs_a_reason_and_reopens_gates() {
             json!({"status": "waived", "reason": "availability incident, nothing to keep"}),
         ),
     ] {
-        let (s, b) = app
-            .post(
-                &t,
-                &format!("/api/v1/incidents/{id}/checklist/{item}"),
-                body,
-            )
-            .await;
-        assert_eq!(s, 200, "{b}");
+        app.post_expect(
+            &t,
+            &format!("/api/v1/incidents/{id}/checklist/{item}"),
+            body,
+            200,
+        )
+        .await;
     }
     let (s, b) = app
         .post(
@@ -488,21 +449,15 @@ async fn moving_back_needs_a_reason_and_reopens_gates() {
         )
         .await;
     assert_eq!((s, p["field"].as_str()), (422, Some("reason")));
-    let (s, b) = app
-        .post(
+    let b = app
+        .post_expect(
             &t,
             &format!("/api/v1/incidents/{id}/transition"),
             json!({"to": "containment", "reason": "errors recurred"}),
+            200,
         )
         .await;
-    assert_eq!(s, 200);
-    let item = b["checklist"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["item"] == "impact_contained")
-        .unwrap()
-        .clone();
+    let item = find_with(&b["checklist"], "item", "impact_contained");
     assert_eq!(item["status"], "open");
     let (_, tl) = app
         .get(&t, &format!("/api/v1/incidents/{id}/timeline"))
@@ -522,14 +477,13 @@ async fn moving_back_needs_a_reason_and_reopens_gates() {
     );
 
     // Raising severity is "impact grows", with its reason on the timeline.
-    let (s, b) = app
-        .patch(
-            &t,
-            &format!("/api/v1/incidents/{id}"),
-            json!({"severity": "high", "reason": "now two regions"}),
-        )
-        .await;
-    assert_eq!(s, 200, "{b}");
+    app.patch_expect(
+        &t,
+        &format!("/api/v1/incidents/{id}"),
+        json!({"severity": "high", "reason": "now two regions"}),
+        200,
+    )
+    .await;
     let (_, tl) = app
         .get(&t, &format!("/api/v1/incidents/{id}/timeline"))
         .await;
@@ -580,22 +534,21 @@ async fn a_kind_change_that_would_reopen_a_passed_gate_is_refused() {
         json!({"status": "waived", "reason": "n/a"}),
     )
     .await;
-    let (s, _) = app
-        .post(
-            &t,
-            &format!("/api/v1/incidents/{id}/transition"),
-            json!({"to": "remediation"}),
-        )
-        .await;
-    assert_eq!(s, 200);
-    let (s, p) = app
-        .patch(
+    app.post_expect(
+        &t,
+        &format!("/api/v1/incidents/{id}/transition"),
+        json!({"to": "remediation"}),
+        200,
+    )
+    .await;
+    let p = app
+        .patch_expect(
             &t,
             &format!("/api/v1/incidents/{id}"),
             json!({"kind": "security", "reason": "it was an attack"}),
+            409,
         )
         .await;
-    assert_eq!(s, 409, "{p}");
     assert_eq!(p["gate"], "evidence_preserved");
 }
 
@@ -679,14 +632,13 @@ async fn permission_table_holds_over_http_row_by_row() {
                         )
                         .await;
                     let sid = sec["id"].as_i64().unwrap();
-                    let (s, b) = app
-                        .post(
-                            &t,
-                            &format!("/api/v1/incidents/{sid}/members"),
-                            json!({"user": name}),
-                        )
-                        .await;
-                    assert_eq!(s, 200, "{b}");
+                    app.post_expect(
+                        &t,
+                        &format!("/api/v1/incidents/{sid}/members"),
+                        json!({"user": name}),
+                        200,
+                    )
+                    .await;
                     app.patch(
                         &token,
                         &format!("/api/v1/incidents/{sid}"),
@@ -745,25 +697,10 @@ async fn operational_endpoints_and_openapi() {
         json!({"title": "m", "kind": "availability", "severity": "low", "owner": "admin"}),
     )
     .await;
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        metrics.contains("firebreak_open_incidents{severity=\"low\"} 1"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("firebreak_untriaged_reports 0"),
-        "{metrics}"
-    );
-    let (s, doc) = app.get("", "/api/v1/openapi.json").await;
-    assert_eq!(s, 200);
+    let metrics = app.get_anonymous("/metrics").await.text().await.unwrap();
+    assert_contains(&metrics, "firebreak_open_incidents{severity=\"low\"} 1");
+    assert_contains(&metrics, "firebreak_untriaged_reports 0");
+    let doc = app.get_expect("", "/api/v1/openapi.json", 200).await;
     for path in [
         "/api/v1/incidents",
         "/api/v1/incidents/{id}/transition",
@@ -915,24 +852,24 @@ async fn confidential_reports_exist_only_for_the_security_team() {
     let support = app.user("s1", "support").await;
     let viewer = app.user("v1", "viewer").await;
     let security = app.user("sec1", "security").await;
-    let (s, r) = app
-        .post(
+    let r = app
+        .post_expect(
             &support,
             "/api/v1/reports",
             json!({"title": "XSS in search", "source": "disclosure"}),
+            201,
         )
         .await;
-    assert_eq!(s, 201);
     assert_eq!(r["confidential"], true);
     let id = r["id"].as_i64().unwrap();
-    let (s, _) = app.get(&viewer, &format!("/api/v1/reports/{id}")).await;
-    assert_eq!(s, 404);
+    app.get_expect(&viewer, &format!("/api/v1/reports/{id}"), 404)
+        .await;
     let (_, q) = app.get(&viewer, "/api/v1/reports").await;
     assert!(q.as_array().unwrap().is_empty());
-    let (s, _) = app.get(&security, &format!("/api/v1/reports/{id}")).await;
-    assert_eq!(s, 200);
-    let (s, _) = app.get(&support, &format!("/api/v1/reports/{id}")).await;
-    assert_eq!(s, 200, "the submitter still sees what they sent");
+    app.get_expect(&security, &format!("/api/v1/reports/{id}"), 200)
+        .await;
+    app.get_expect(&support, &format!("/api/v1/reports/{id}"), 200)
+        .await;
     // Dismissing needs a reason, and nothing is deleted.
     let (s, p) = app
         .post(
@@ -942,23 +879,22 @@ async fn confidential_reports_exist_only_for_the_security_team() {
         )
         .await;
     assert_eq!((s, p["field"].as_str()), (422, Some("reason")));
-    let (s, r) = app
-        .post(
+    let r = app
+        .post_expect(
             &security,
             &format!("/api/v1/reports/{id}/dismiss"),
             json!({"reason": "duplicate of a known issue"}),
+            200,
         )
         .await;
-    assert_eq!(s, 200);
     assert_eq!(r["status"], "dismissed");
-    let (s, _) = app
-        .post(
-            &security,
-            &format!("/api/v1/reports/{id}/dismiss"),
-            json!({"reason": "again"}),
-        )
-        .await;
-    assert_eq!(s, 409);
+    app.post_expect(
+        &security,
+        &format!("/api/v1/reports/{id}/dismiss"),
+        json!({"reason": "again"}),
+        409,
+    )
+    .await;
     let (_, dismissed) = app.get(&security, "/api/v1/reports?status=dismissed").await;
     assert_eq!(dismissed.as_array().unwrap().len(), 1);
 }
@@ -990,14 +926,14 @@ async fn reports_link_to_an_existing_incident() {
         )
         .await;
     assert_eq!((s, p["field"].as_str()), (422, Some("incident")));
-    let (s, r) = app
-        .post(
+    let r = app
+        .post_expect(
             &t,
             &format!("/api/v1/reports/{rid}/link"),
             json!({"incident": inc["reference"]}),
+            200,
         )
         .await;
-    assert_eq!(s, 200, "{r}");
     assert_eq!(r["status"], "linked");
     let (_, i) = app
         .get(&t, &format!("/api/v1/incidents/{}", inc["id"]))
@@ -1006,12 +942,7 @@ async fn reports_link_to_an_existing_incident() {
     let (_, tl) = app
         .get(&t, &format!("/api/v1/incidents/{}/timeline", inc["id"]))
         .await;
-    assert!(
-        tl.as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["kind"] == "report_linked")
-    );
+    assert!(any_with(&tl, "kind", "report_linked"));
 }
 
 /// `/metrics` needs no sign-in by default, so it counts no confidential
@@ -1023,30 +954,23 @@ async fn metrics_bound_their_labels_and_leave_confidential_records_out() {
     let app = spawn().await;
     let t = app.admin_token.clone();
     app.reachable("admin").await;
-    let (s, b) = app
-        .post(
-            &t,
+    app.post_expect(&t,
             "/api/v1/incidents",
-            json!({"title": "breach", "kind": "security", "severity": "high", "severity_reason": "test", "owner": "admin"}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
-    let (s, b) = app
-        .post(
-            &t,
-            "/api/v1/incidents",
-            json!({"title": "outage", "kind": "availability", "severity": "low", "owner": "admin"}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
-    let (s, b) = app
-        .post(
-            &t,
-            "/api/v1/reports",
-            json!({"title": "secret", "confidential": true}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
+            json!({"title": "breach", "kind": "security", "severity": "high", "severity_reason": "test", "owner": "admin"}), 201).await;
+    app.post_expect(
+        &t,
+        "/api/v1/incidents",
+        json!({"title": "outage", "kind": "availability", "severity": "low", "owner": "admin"}),
+        201,
+    )
+    .await;
+    app.post_expect(
+        &t,
+        "/api/v1/reports",
+        json!({"title": "secret", "confidential": true}),
+        201,
+    )
+    .await;
     // Anonymous requests with invented methods and raw paths.
     for i in 0..5 {
         let method = reqwest::Method::from_bytes(format!("ZXMETHOD{i}").as_bytes()).unwrap();
@@ -1067,52 +991,27 @@ async fn metrics_bound_their_labels_and_leave_confidential_records_out() {
             .await
             .unwrap();
     }
-    let res = app
-        .http
-        .get(format!("{}/metrics", app.url))
-        .send()
-        .await
-        .unwrap();
+    let res = app.get_anonymous("/metrics").await;
     assert_eq!(res.status(), 200);
     let metrics = res.text().await.unwrap();
     for leaked in ["ZXMETHOD", "zx-raw-path", "99990"] {
         assert!(!metrics.contains(leaked), "{leaked} in {metrics}");
     }
-    assert!(metrics.contains("method=\"other\""), "{metrics}");
-    assert!(
-        metrics.contains("route=\"/api/v1/incidents/{id}\""),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("firebreak_open_incidents{severity=\"low\"} 1"),
-        "{metrics}"
-    );
-    assert!(
-        !metrics.contains("firebreak_open_incidents{severity=\"high\"}"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("firebreak_untriaged_reports 0"),
-        "{metrics}"
-    );
+    assert_contains(&metrics, "method=\"other\"");
+    assert_contains(&metrics, "route=\"/api/v1/incidents/{id}\"");
+    assert_contains(&metrics, "firebreak_open_incidents{severity=\"low\"} 1");
+    assert_lacks(&metrics, "firebreak_open_incidents{severity=\"high\"}");
+    assert_contains(&metrics, "firebreak_untriaged_reports 0");
 
     // With a token: refused without it or with a wrong one; everything with it.
-    let app = crate::harness::spawn_with(
-        Db::Sqlite,
-        |c| c.metrics_token = Some(firebreak_server::notify::Secret::new("zx-metrics-token")),
-        std::sync::Arc::new(firebreak_server::SystemClock),
-    )
-    .await
-    .unwrap();
+    let app = crate::harness::spawn_configured(|c| {
+        c.metrics_token = Some(firebreak_server::notify::Secret::new("zx-metrics-token"))
+    })
+    .await;
     app.reachable("admin").await;
-    let (s, b) = app
-        .post(
-            &app.admin_token,
+    app.post_expect(&app.admin_token,
             "/api/v1/incidents",
-            json!({"title": "breach", "kind": "security", "severity": "high", "severity_reason": "test", "owner": "admin"}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
+            json!({"title": "breach", "kind": "security", "severity": "high", "severity_reason": "test", "owner": "admin"}), 201).await;
     let url = format!("{}/metrics", app.url);
     let res = app.http.get(&url).send().await.unwrap();
     assert_eq!(res.status(), 401);
@@ -1133,10 +1032,7 @@ async fn metrics_bound_their_labels_and_leave_confidential_records_out() {
         .unwrap();
     assert_eq!(res.status(), 200);
     let metrics = res.text().await.unwrap();
-    assert!(
-        metrics.contains("firebreak_open_incidents{severity=\"high\"} 1"),
-        "{metrics}"
-    );
+    assert_contains(&metrics, "firebreak_open_incidents{severity=\"high\"} 1");
 }
 
 /// Changing a security incident's kind declassifies it: a responder who is
@@ -1148,58 +1044,56 @@ async fn only_the_security_team_or_an_admin_declassifies_a_security_incident() {
     let t = app.admin_token.clone();
     let responder = app.user("resp1", "responder").await;
     let sec = app.user("sec1", "security").await;
-    let (s, inc) = app
-        .post(
+    let inc = app
+        .post_expect(
             &t,
             "/api/v1/incidents",
             json!({"title": "token theft", "kind": "security"}),
+            201,
         )
         .await;
-    assert_eq!(s, 201, "{inc}");
     let id = inc["id"].as_i64().unwrap();
-    let (s, b) = app
-        .post(
-            &t,
-            &format!("/api/v1/incidents/{id}/members"),
-            json!({"user": "resp1"}),
-        )
-        .await;
-    assert_eq!(s, 200, "{b}");
+    app.post_expect(
+        &t,
+        &format!("/api/v1/incidents/{id}/members"),
+        json!({"user": "resp1"}),
+        200,
+    )
+    .await;
     let path = format!("/api/v1/incidents/{id}");
-    let (s, p) = app
-        .patch(
+    let p = app
+        .patch_expect(
             &responder,
             &path,
             json!({"kind": "availability", "reason": "just an outage"}),
+            403,
         )
         .await;
-    assert_eq!(s, 403, "{p}");
     assert_eq!(p["field"], "kind", "{p}");
     let (_, now) = app.get(&t, &path).await;
     assert_eq!(now["kind"], "security");
     // The security team needs a reason too.
-    let (s, p) = app
-        .patch(&sec, &path, json!({"kind": "availability"}))
+    let p = app
+        .patch_expect(&sec, &path, json!({"kind": "availability"}), 422)
         .await;
-    assert_eq!(s, 422, "{p}");
     assert_eq!(p["field"], "reason");
-    let (s, p) = app
-        .patch(
+    let p = app
+        .patch_expect(
             &sec,
             &path,
             json!({"kind": "availability", "reason": "no attacker: a bad deploy"}),
+            200,
         )
         .await;
-    assert_eq!(s, 200, "{p}");
     assert_eq!(p["kind"], "availability");
     // Anyone with `respond` may make an incident a security incident.
-    let (s, p) = app
-        .patch(
+    let p = app
+        .patch_expect(
             &responder,
             &path,
             json!({"kind": "security", "reason": "it was an attack after all"}),
+            200,
         )
         .await;
-    assert_eq!(s, 200, "{p}");
     assert_eq!(p["kind"], "security");
 }

@@ -9,17 +9,9 @@ use serde_json::{Value, json};
 use crate::harness::{Db, TestApp, spawn, spawn_with};
 use crate::intake::{integration, service};
 
+/// Puts `body` as the admin.
 async fn put(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
-    let res = app
-        .http
-        .put(format!("{}{path}", app.url))
-        .bearer_auth(&app.admin_token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
+    app.put(&app.admin_token, path, body).await
 }
 
 fn schedule(participants: &[&str], overrides: Value) -> Value {
@@ -149,44 +141,27 @@ async fn configuration_that_cannot_page_is_refused_when_saved() {
 
 #[tokio::test]
 async fn email_contacts_are_accepted_when_smtp_is_configured() {
-    let app = spawn_with(
-        Db::Sqlite,
-        |c| c.email_configured = true,
-        Arc::new(firebreak_server::SystemClock),
-    )
-    .await
-    .unwrap();
+    let app = crate::harness::spawn_configured(|c| c.email_configured = true).await;
     app.user("alice", "responder").await;
-    let (s, b) = app
-        .post(
-            &app.admin_token,
-            "/api/v1/users/alice/contact-methods",
-            json!({"label": "mail", "channel": {"kind": "email", "to": "alice@example.org"}}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
+    app.post_expect(
+        &app.admin_token,
+        "/api/v1/users/alice/contact-methods",
+        json!({"label": "mail", "channel": {"kind": "email", "to": "alice@example.org"}}),
+        201,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn doctor_and_readyz_name_what_would_page_nobody() {
-    let app = spawn_with(
-        Db::Sqlite,
-        |c| {
-            c.escalation.incident_lead_policy = Some("incident-lead".into());
-            c.escalation.leadership = vec!["cto".into()];
-            c.escalation.fallback = vec!["lead1".into()];
-        },
-        Arc::new(firebreak_server::SystemClock),
-    )
-    .await
-    .unwrap();
+    let app = crate::harness::spawn_configured(|c| {
+        c.escalation.incident_lead_policy = Some("incident-lead".into());
+        c.escalation.leadership = vec!["cto".into()];
+        c.escalation.fallback = vec!["lead1".into()];
+    })
+    .await;
     let t = app.admin_token.clone();
-    let ready: Value = reqwest::get(format!("{}/readyz", app.url))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready: Value = app.get_anonymous("/readyz").await.json().await.unwrap();
     assert_eq!(ready["status"], "ready");
     let warnings = ready["warnings"].to_string();
     assert!(
@@ -196,8 +171,7 @@ async fn doctor_and_readyz_name_what_would_page_nobody() {
         "{ready}"
     );
 
-    let (s, report) = app.get(&t, "/api/v1/doctor").await;
-    assert_eq!(s, 200, "{report}");
+    let report = app.get_expect(&t, "/api/v1/doctor", 200).await;
     assert_eq!(report["ok"], false);
     let text = report.to_string();
     assert!(
@@ -242,27 +216,16 @@ async fn doctor_and_readyz_name_what_would_page_nobody() {
     );
 
     for user in ["lead1", "cto"] {
-        let (s, b) = app
-            .post(
-                &t,
+        app.post_expect(&t,
                 &format!("/api/v1/users/{user}/contact-methods"),
-                json!({"label": "hook", "channel": {"kind": "webhook", "url": "https://hooks.example.org/x"}}),
-            )
-            .await;
-        assert_eq!(s, 201, "{b}");
+                json!({"label": "hook", "channel": {"kind": "webhook", "url": "https://hooks.example.org/x"}}), 201).await;
     }
     let (_, report) = app.get(&t, "/api/v1/doctor").await;
     assert_eq!(report["ok"], true, "{report}");
     assert_eq!(report["checks"][0]["reaches"], json!(["lead1"]));
-    let ready: Value = reqwest::get(format!("{}/readyz", app.url))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready: Value = app.get_anonymous("/readyz").await.json().await.unwrap();
     assert_eq!(ready.get("warnings"), None, "{ready}");
 
     // Admins only.
-    let (s, _) = app.get(&lead, "/api/v1/doctor").await;
-    assert_eq!(s, 403);
+    app.get_expect(&lead, "/api/v1/doctor", 403).await;
 }

@@ -3,6 +3,9 @@
 //! and the outbox's retries. Time is a manual clock; the workers' step runs
 //! at the instants the tests choose.
 
+use firebreak_testkit::json::{any_with, strs_of};
+use firebreak_testkit::web::text_of;
+use firebreak_testkit::{assert_contains, assert_lacks};
 use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
@@ -12,7 +15,7 @@ use firebreak_server::notify::{Notifier, Templates};
 use firebreak_server::workers::{WorkerConfig, Workers};
 
 use crate::harness::{Db, ManualClock, TestApp, spawn_with};
-use crate::receiver::Receiver;
+use firebreak_testkit::WebhookReceiver as Receiver;
 
 struct Setup {
     app: TestApp,
@@ -33,7 +36,7 @@ async fn setup_on(db: Db, fail_first: usize) -> Option<Setup> {
         clock.clone(),
     )
     .await?;
-    let hook = Receiver::start(fail_first).await;
+    let hook = Receiver::refusing_first(fail_first);
     let t = app.admin_token.clone();
     for (name, role) in [
         ("lead1", "lead"),
@@ -41,14 +44,13 @@ async fn setup_on(db: Db, fail_first: usize) -> Option<Setup> {
         ("cto", "leadership"),
     ] {
         app.user(name, role).await;
-        let (s, b) = app
-            .post(
-                &t,
-                &format!("/api/v1/users/{name}/contact-methods"),
-                json!({"label": "hook", "channel": {"kind": "webhook", "url": hook.url}}),
-            )
-            .await;
-        assert_eq!(s, 201, "{b}");
+        app.post_expect(
+            &t,
+            &format!("/api/v1/users/{name}/contact-methods"),
+            json!({"label": "hook", "channel": {"kind": "webhook", "url": hook.url}}),
+            201,
+        )
+        .await;
     }
     // The tests make admin the owner, who must be reachable.
     let (s, b) = app
@@ -59,23 +61,16 @@ async fn setup_on(db: Db, fail_first: usize) -> Option<Setup> {
         )
         .await;
     assert_eq!(s, 201, "{b}");
-    let (s, b) = app
-        .http
-        .put(format!(
-            "{}/api/v1/escalation-policies/incident-lead",
-            app.url
-        ))
-        .bearer_auth(&t)
-        .json(&json!({"levels": [
+    app.put_expect(
+        &t,
+        "/api/v1/escalation-policies/incident-lead",
+        json!({"levels": [
             {"targets": [{"user": "lead1"}], "ack_timeout_secs": 300},
             {"targets": [{"user": "backup1"}], "ack_timeout_secs": 300}
-        ], "repeat": 0}))
-        .send()
-        .await
-        .map(|r| r.status().as_u16())
-        .map(|s| (s, ()))
-        .unwrap();
-    assert_eq!(s, 200, "{b:?}");
+        ], "repeat": 0}),
+        200,
+    )
+    .await;
     let notifier = Notifier::new(None, Templates::default()).unwrap();
     let config = WorkerConfig {
         retry_base: Duration::seconds(10),
@@ -133,7 +128,7 @@ impl Now for ManualClock {
     }
 }
 
-fn pages_to(received: &[crate::receiver::Received], who: &str) -> usize {
+fn pages_to(received: &[firebreak_testkit::Delivery], who: &str) -> usize {
     received
         .iter()
         .filter(|r| r.accepted && r.body["recipient"] == who)
@@ -360,17 +355,8 @@ async fn acknowledging_stops_the_chain_and_links_work_once() {
     assert_eq!(esc[0]["chain_state"], "acknowledged");
     assert_eq!(esc[0]["acknowledged_by"], "lead1");
     // Once: a second use changes nothing and says so.
-    let again = s
-        .app
-        .http
-        .post(&ack_url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(again.contains("already"), "{again}");
+    let again = text_of(s.app.http.post(&ack_url)).await;
+    assert_contains(&again, "already");
     // A forged link is refused.
     let forged = format!("{}x", ack_url);
     assert_eq!(s.app.http.post(&forged).send().await.unwrap().status(), 400);
@@ -385,12 +371,7 @@ async fn acknowledging_stops_the_chain_and_links_work_once() {
             &format!("/api/v1/incidents/{id}/timeline"),
         )
         .await;
-    assert!(
-        tl.as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["kind"] == "acknowledged")
-    );
+    assert!(any_with(&tl, "kind", "acknowledged"));
 }
 
 /// An acknowledgment link expires 24 h after the page by the server's own
@@ -729,19 +710,16 @@ async fn paging_about_a_security_incident_adds_a_member_and_channels_get_only_th
     for r in got.iter().filter(|r| r.body["channel"] != "sms") {
         let text = r.body.to_string();
         assert!(!text.contains(MARK), "the title reached a channel: {text}");
-        assert!(text.contains(&format!("INC-{id}")), "{text}");
-        assert!(text.contains(&format!("/incidents/{id}")), "{text}");
+        assert_contains(&text, &format!("INC-{id}"));
+        assert_contains(&text, &format!("/incidents/{id}"));
     }
 
     // lead1 became a member, said on the timeline; the CTO did not.
-    let (st, inc) = s.app.get(&t, &format!("/api/v1/incidents/{id}")).await;
-    assert_eq!(st, 200);
-    let members: Vec<&str> = inc["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["name"].as_str().unwrap())
-        .collect();
+    let inc = s
+        .app
+        .get_expect(&t, &format!("/api/v1/incidents/{id}"), 200)
+        .await;
+    let members: Vec<&str> = strs_of(&inc["members"], "name");
     assert!(members.contains(&"lead1"), "{members:?}");
     assert!(!members.contains(&"cto"), "{members:?}");
     let (_, timeline) = s
@@ -765,12 +743,5 @@ async fn paging_about_a_security_incident_adds_a_member_and_channels_get_only_th
             .any(|r| r.body["recipient"] == "backup1" && r.body.to_string().contains(MARK))
     );
     let (_, inc) = s.app.get(&t, &format!("/api/v1/incidents/{id}")).await;
-    assert!(
-        inc["members"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|m| m["name"] == "backup1"),
-        "{inc}"
-    );
+    assert!(any_with(&inc["members"], "name", "backup1"), "{inc}");
 }

@@ -4,24 +4,38 @@
 //! windows that do not, confidential disclosures by e-mail, the triage
 //! queue's additions, and bad input that changes nothing.
 
+use firebreak_testkit::assert_contains;
+use firebreak_testkit::json::strs_of;
 use std::process::Command;
 
 use chrono::{Duration, Utc};
+use firebreak_testkit::{smtp_send, smtp_send_to};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use crate::harness::{Db, TestApp, spawn, spawn_on, spawn_with};
+use crate::harness::{Db, TestApp, on_both_databases, spawn, spawn_on, spawn_with};
 
 // ------------------------------------------------------------------ helpers
 
+/// A server with service `checkout` and an integration `name` of `kind`
+/// for it that declares nothing: the server, the key and the full URL.
+pub async fn checkout_integration(name: &str, kind: &str) -> (TestApp, String, String) {
+    let app = spawn().await;
+    service(&app, "checkout").await;
+    let (key, url, _) = integration(
+        &app,
+        json!({"name": name, "kind": kind, "service": "checkout", "auto_declare": false}),
+    )
+    .await;
+    (app, key, url)
+}
+
 /// Creates an integration; its key and full URL.
 pub async fn integration(app: &TestApp, body: Value) -> (String, String, Value) {
-    let (s, b) = app
-        .post(&app.admin_token, "/api/v1/intake/integrations", body)
+    let b = app
+        .post_expect(&app.admin_token, "/api/v1/intake/integrations", body, 201)
         .await;
-    assert_eq!(s, 201, "{b}");
     (
         b["key"].as_str().unwrap().to_owned(),
         b["url"].as_str().unwrap().to_owned(),
@@ -30,48 +44,16 @@ pub async fn integration(app: &TestApp, body: Value) -> (String, String, Value) 
 }
 
 pub async fn service(app: &TestApp, name: &str) {
-    let (s, b) = app
-        .post(
-            &app.admin_token,
-            "/api/v1/services",
-            json!({"name": name, "owner_team": "team", "description": ""}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
+    app.post_expect(
+        &app.admin_token,
+        "/api/v1/services",
+        json!({"name": name, "owner_team": "team", "description": ""}),
+        201,
+    )
+    .await;
 }
 
-/// One Alertmanager alert of a webhook.
-pub fn am_alert(labels: Value, status: &str) -> Value {
-    json!({
-        "status": status,
-        "labels": labels,
-        "annotations": {"summary": format!("{} is {status}", labels["alertname"].as_str().unwrap_or("alert")), "description": "p99 above 2s"},
-        "startsAt": "2026-03-02T10:00:00Z",
-        "endsAt": if status == "resolved" { "2026-03-02T10:05:00Z" } else { "0001-01-01T00:00:00Z" },
-        "generatorURL": "http://prometheus.example:9090/graph?g0.expr=up",
-    })
-}
-
-/// An Alertmanager webhook (version 4) around `alerts`.
-pub fn am_webhook(alerts: Vec<Value>) -> Value {
-    let status = if alerts.iter().all(|a| a["status"] == "resolved") {
-        "resolved"
-    } else {
-        "firing"
-    };
-    json!({
-        "version": "4",
-        "groupKey": "{}:{alertname=\"HighLatency\"}",
-        "truncatedAlerts": 0,
-        "status": status,
-        "receiver": "firebreak",
-        "groupLabels": {},
-        "commonLabels": {},
-        "commonAnnotations": {},
-        "externalURL": "http://alertmanager.example:9093",
-        "alerts": alerts,
-    })
-}
+pub use firebreak_testkit::alertmanager::{am_alert, am_webhook};
 
 /// POSTs `body` with no credentials but what the URL carries.
 async fn post_json(app: &TestApp, url: &str, body: &Value) -> (u16, String, Value) {
@@ -90,31 +72,11 @@ async fn post_bytes(
     content_type: &str,
     body: Vec<u8>,
 ) -> (u16, String, Value) {
-    let res = app
-        .http
-        .post(url)
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let ct = res
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let text = res.text().await.unwrap();
-    (
-        status,
-        ct,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    app.post_bytes_to(url, None, content_type, body).await
 }
 
 async fn get_ok(app: &TestApp, token: &str, path: &str) -> Value {
-    let (s, b) = app.get(token, path).await;
-    assert_eq!(s, 200, "{path}: {b}");
+    let b = app.get_expect(token, path, 200).await;
     b
 }
 
@@ -200,8 +162,8 @@ async fn alertmanager_webhooks_deduplicate_and_resolve(app: &TestApp) {
     assert_eq!(report["status"], "untriaged");
     let description = report["description"].as_str().unwrap();
     assert!(description.starts_with("p99 above 2s"), "{description}");
-    assert!(description.contains("Severity: critical"), "{description}");
-    assert!(description.contains("instance=api-1"), "{description}");
+    assert_contains(&description, "Severity: critical");
+    assert_contains(&description, "instance=api-1");
 
     // The triage queue, filtered, with the alert behind the report.
     let queue = get_ok(
@@ -263,27 +225,16 @@ async fn alertmanager_webhooks_deduplicate_and_resolve(app: &TestApp) {
     )
     .await;
     assert_eq!(s, 200, "{b}");
-    let outcomes: Vec<&str> = b["alerts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["outcome"].as_str().unwrap())
-        .collect();
+    let outcomes: Vec<&str> = strs_of(&b["alerts"], "outcome");
     assert_eq!(outcomes, ["repeated", "opened"]);
     assert!(app.store.verify_audit().await.unwrap().ok);
 }
 
-#[tokio::test]
-async fn alertmanager_webhooks_deduplicate_and_resolve_on_sqlite() {
-    alertmanager_webhooks_deduplicate_and_resolve(&spawn().await).await;
-}
-
-#[tokio::test]
-async fn alertmanager_webhooks_deduplicate_and_resolve_on_postgres() {
-    if let Some(app) = spawn_on(Db::Postgres).await {
-        alertmanager_webhooks_deduplicate_and_resolve(&app).await;
-    }
-}
+on_both_databases!(
+    alertmanager_webhooks_deduplicate_and_resolve_on_sqlite,
+    alertmanager_webhooks_deduplicate_and_resolve_on_postgres,
+    |app| alertmanager_webhooks_deduplicate_and_resolve(&app).await
+);
 
 #[tokio::test]
 async fn concurrent_deliveries_are_batched_and_each_answered_after_commit() {
@@ -455,21 +406,16 @@ async fn generic_webhooks_follow_their_mapping_and_mappings_can_be_tried() {
     // Critical, its service known, no rule: a new integration's default
     // (auto_declare) declares it.
     assert_eq!(b["alerts"][0]["disposition"], "declare");
-    let fields: Vec<&str> = b["explanation"]["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["field"].as_str().unwrap())
-        .collect();
+    let fields: Vec<&str> = strs_of(&b["explanation"]["fields"], "field");
     assert!(fields.contains(&"dedup_key"), "{fields:?}");
-    let (s, b) = app
-        .post(
+    let b = app
+        .post_expect(
             &app.admin_token,
             "/api/v1/intake/test",
             json!({"kind": "generic", "mapping": mapping, "payload": {"nothing": 1}}),
+            200,
         )
         .await;
-    assert_eq!(s, 200, "{b}");
     assert_eq!(b["alerts"], json!([]));
     assert!(
         b["explanation"]["error"]
@@ -479,23 +425,23 @@ async fn generic_webhooks_follow_their_mapping_and_mappings_can_be_tried() {
     );
 
     // A generic integration needs a valid mapping.
-    let (s, p) = app
-        .post(
+    let p = app
+        .post_expect(
             &app.admin_token,
             "/api/v1/intake/integrations",
             json!({"name": "g", "kind": "generic"}),
+            422,
         )
         .await;
-    assert_eq!(s, 422, "{p}");
     assert_eq!(p["field"], "mapping");
-    let (s, p) = app
-        .post(
+    let p = app
+        .post_expect(
             &app.admin_token,
             "/api/v1/intake/integrations",
             json!({"name": "g", "kind": "generic", "mapping": {"title": "no-slash"}}),
+            422,
         )
         .await;
-    assert_eq!(s, 422, "{p}");
     assert_eq!(p["field"], "mapping.title");
 
     let (_, url, _) = integration(
@@ -538,14 +484,14 @@ async fn bad_input_gets_the_right_4xx_and_changes_nothing() {
     let (pd_key, _, _) = integration(&app, json!({"name": "pd", "kind": "pagerduty"})).await;
     let (mail_key, mail_url, _) = integration(&app, json!({"name": "mail", "kind": "email"})).await;
     let (off_key, _, off) = integration(&app, json!({"name": "off", "kind": "alertmanager"})).await;
-    let (s, b) = app
-        .post(
+    let b = app
+        .post_expect(
             &app.admin_token,
             &format!("/api/v1/intake/integrations/{}/disable", off["id"]),
             json!({}),
+            200,
         )
         .await;
-    assert_eq!(s, 200, "{b}");
     // Something stored, so that "nothing changes" means something.
     let good = am_webhook(vec![am_alert(json!({"alertname": "Up"}), "firing")]);
     let (s, _, _) = post_json(&app, &url, &good).await;
@@ -691,41 +637,38 @@ async fn only_admins_manage_integrations_and_viewers_only_read() {
     let app = spawn().await;
     let viewer = app.user("viewer1", "viewer").await;
     let responder = app.user("responder1", "responder").await;
-    let (s, _) = app
-        .post(
-            &viewer,
-            "/api/v1/intake/integrations",
-            json!({"name": "x", "kind": "alertmanager"}),
-        )
+    app.post_expect(
+        &viewer,
+        "/api/v1/intake/integrations",
+        json!({"name": "x", "kind": "alertmanager"}),
+        403,
+    )
+    .await;
+    app.post_expect(
+        &responder,
+        "/api/v1/intake/integrations",
+        json!({"name": "x", "kind": "alertmanager"}),
+        403,
+    )
+    .await;
+    app.get_expect(&responder, "/api/v1/intake/integrations", 403)
         .await;
-    assert_eq!(s, 403);
-    let (s, _) = app
-        .post(
-            &responder,
-            "/api/v1/intake/integrations",
-            json!({"name": "x", "kind": "alertmanager"}),
-        )
-        .await;
-    assert_eq!(s, 403);
-    let (s, _) = app.get(&responder, "/api/v1/intake/integrations").await;
-    assert_eq!(s, 403);
-    let (s, _) = app
-        .post(
-            &responder,
-            "/api/v1/intake/rules",
-            json!({"name": "r", "matchers": []}),
-        )
-        .await;
-    assert_eq!(s, 403);
+    app.post_expect(
+        &responder,
+        "/api/v1/intake/rules",
+        json!({"name": "r", "matchers": []}),
+        403,
+    )
+    .await;
     let until = (Utc::now() + Duration::hours(1)).to_rfc3339();
-    let (s, b) = app
-        .post(
+    let b = app
+        .post_expect(
             &responder,
             "/api/v1/intake/silences",
             json!({"matchers": ["alertname=\"X\""], "ends_at": until, "reason": "known"}),
+            201,
         )
         .await;
-    assert_eq!(s, 201, "{b}");
     assert_eq!(b["created_by"], "responder1");
     assert_eq!(b["active"], true);
     let (s, _) = app
@@ -746,17 +689,18 @@ async fn only_admins_manage_integrations_and_viewers_only_read() {
         "/api/v1/intake/maintenance",
         "/api/v1/intake/changes",
     ] {
-        let (s, b) = app.get(&viewer, path).await;
-        assert_eq!(s, 200, "{path}: {b}");
+        app.get_expect(&viewer, path, 200).await;
     }
-    let (s, _) = app.get("not-a-token", "/api/v1/intake/alerts").await;
-    assert_eq!(s, 401);
+    app.get_expect("not-a-token", "/api/v1/intake/alerts", 401)
+        .await;
     // Bad query parameters name themselves.
-    let (s, p) = app.get(&viewer, "/api/v1/intake/triage?colour=red").await;
-    assert_eq!(s, 400, "{p}");
+    let p = app
+        .get_expect(&viewer, "/api/v1/intake/triage?colour=red", 400)
+        .await;
     assert_eq!(p["field"], "colour");
-    let (s, p) = app.get(&viewer, "/api/v1/intake/noise?days=0").await;
-    assert_eq!(s, 400, "{p}");
+    let p = app
+        .get_expect(&viewer, "/api/v1/intake/noise?days=0", 400)
+        .await;
     assert_eq!(p["field"], "days");
 }
 
@@ -899,13 +843,7 @@ async fn pagerduty_client_library_triggers_acknowledges_and_resolves() {
     let Some(python) = python_with_pagerduty() else {
         return;
     };
-    let app = spawn().await;
-    service(&app, "checkout").await;
-    let (key, url, _) = integration(
-        &app,
-        json!({"name": "pd", "kind": "pagerduty", "service": "checkout", "auto_declare": false}),
-    )
-    .await;
+    let (app, key, url) = checkout_integration("pd", "pagerduty").await;
     assert_eq!(url, format!("{}/v2/enqueue", app.url));
     let dir = tempfile::tempdir().unwrap();
     let Some((base, ca)) = tls_front(&app, dir.path()).await else {
@@ -1047,61 +985,53 @@ async fn pagerduty_events_follow_pagerdutys_semantics() {
 
 #[tokio::test]
 async fn rules_declare_and_page_while_silences_and_maintenance_only_log() {
-    let app = spawn_with(
-        Db::Sqlite,
-        |c| c.escalation.incident_lead_policy = Some("incident-lead".into()),
-        std::sync::Arc::new(firebreak_server::SystemClock),
-    )
-    .await
-    .unwrap();
+    let app = crate::harness::spawn_paging_leads().await;
     let t = app.admin_token.clone();
     app.user("lead1", "lead").await;
-    let (s, b) = app
-        .post(&t, "/api/v1/users/lead1/contact-methods", json!({"label": "hook", "channel": {"kind": "webhook", "url": "http://127.0.0.1:9/hook"}}))
-        .await;
-    assert_eq!(s, 201, "{b}");
-    let res = app
-        .http
-        .put(format!("{}/api/v1/escalation-policies/incident-lead", app.url))
-        .bearer_auth(&t)
-        .json(&json!({"levels": [{"targets": [{"user": "lead1"}], "ack_timeout_secs": 300}], "repeat": 0}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    app.post_expect(
+        &t,
+        "/api/v1/users/lead1/contact-methods",
+        json!({"label": "hook", "channel": {"kind": "webhook", "url": "http://127.0.0.1:9/hook"}}),
+        201,
+    )
+    .await;
+    app.put_expect(
+        &t,
+        "/api/v1/escalation-policies/incident-lead",
+        json!({"levels": [{"targets": [{"user": "lead1"}], "ack_timeout_secs": 300}], "repeat": 0}),
+        200,
+    )
+    .await;
     service(&app, "payments").await;
     service(&app, "search").await;
     let (_, url, _) = integration(&app, json!({"name": "prom", "kind": "alertmanager"})).await;
 
     // A rule: critical alerts on production are payments incidents, now.
-    let (s, rule) = app
-        .post(&t, "/api/v1/intake/rules", json!({
+    let rule = app.post_expect(&t, "/api/v1/intake/rules", json!({
             "name": "prod-critical", "matchers": ["severity=\"critical\"", "env=~\"prod|production\""],
             "set_service": "payments", "set_severity": "critical", "declare": true
-        }))
-        .await;
-    assert_eq!(s, 201, "{rule}");
+        }), 201).await;
     assert_eq!(
         rule["matchers"],
         json!(["severity=\"critical\"", "env=~\"prod|production\""])
     );
-    let (s, p) = app
-        .post(
+    let p = app
+        .post_expect(
             &t,
             "/api/v1/intake/rules",
             json!({"name": "bad", "matchers": ["severity=~\"(\""]}),
+            400,
         )
         .await;
-    assert_eq!(s, 400, "{p}");
     assert_eq!(p["field"], "matchers[0]");
-    let (s, p) = app
-        .post(
+    let p = app
+        .post_expect(
             &t,
             "/api/v1/intake/rules",
             json!({"name": "bad", "set_service": "nope"}),
+            422,
         )
         .await;
-    assert_eq!(s, 422, "{p}");
     assert_eq!(p["field"], "set_service");
 
     // Tried against a sample first.
@@ -1111,14 +1041,14 @@ async fn rules_declare_and_page_while_silences_and_maintenance_only_log() {
             "firing",
         )])
     };
-    let (s, b) = app
-        .post(
+    let b = app
+        .post_expect(
             &t,
             "/api/v1/intake/test",
             json!({"kind": "alertmanager", "payload": critical("CheckoutDown")}),
+            200,
         )
         .await;
-    assert_eq!(s, 200, "{b}");
     assert_eq!(b["alerts"][0]["rule"], "prod-critical");
     assert_eq!(b["alerts"][0]["disposition"], "declare");
     assert_eq!(b["alerts"][0]["service"], "payments");
@@ -1159,7 +1089,7 @@ async fn rules_declare_and_page_while_silences_and_maintenance_only_log() {
     )
     .await;
     let pages = escalations.to_string();
-    assert!(pages.contains("lead1"), "{pages}");
+    assert_contains(&pages, "lead1");
     // A repeat does not declare again.
     let (_, _, b) = post_json(&app, &url, &critical("CheckoutDown")).await;
     assert_eq!(b["alerts"][0]["outcome"], "repeated");
@@ -1179,18 +1109,15 @@ async fn rules_declare_and_page_while_silences_and_maintenance_only_log() {
 
     // A silence: logged and visible, not declared.
     let until = (Utc::now() + Duration::hours(1)).to_rfc3339();
-    let (s, silence) = app
-        .post(&t, "/api/v1/intake/silences", json!({"matchers": ["alertname=\"Flapping\""], "ends_at": until, "reason": "known flapping, JIRA-12"}))
-        .await;
-    assert_eq!(s, 201, "{silence}");
-    let (s, p) = app
-        .post(
+    let silence = app.post_expect(&t, "/api/v1/intake/silences", json!({"matchers": ["alertname=\"Flapping\""], "ends_at": until, "reason": "known flapping, JIRA-12"}), 201).await;
+    let p = app
+        .post_expect(
             &t,
             "/api/v1/intake/silences",
             json!({"matchers": ["alertname=~\".*\""], "ends_at": until, "reason": "everything"}),
+            422,
         )
         .await;
-    assert_eq!(s, 422, "{p}");
     assert_eq!(p["field"], "matchers");
     let (_, _, b) = post_json(&app, &url, &critical("Flapping")).await;
     assert_eq!(b["alerts"][0]["disposition"], "silenced");
@@ -1210,14 +1137,14 @@ async fn rules_declare_and_page_while_silences_and_maintenance_only_log() {
     );
 
     // A maintenance window on the service: the same.
-    let (s, w) = app
-        .post(
+    let w = app
+        .post_expect(
             &t,
             "/api/v1/intake/maintenance",
             json!({"service": "payments", "ends_at": until, "reason": "database upgrade"}),
+            201,
         )
         .await;
-    assert_eq!(s, 201, "{w}");
     assert_eq!(w["active"], true);
     let (_, _, b) = post_json(&app, &url, &critical("Other")).await;
     assert_eq!(b["alerts"][0]["disposition"], "maintenance");
@@ -1226,22 +1153,20 @@ async fn rules_declare_and_page_while_silences_and_maintenance_only_log() {
     assert!(alerts.to_string().contains("maintenance"), "{alerts}");
 
     // Both ended: the next such alert declares again.
-    let (s, _) = app
-        .post(
-            &t,
-            &format!("/api/v1/intake/silences/{}/expire", silence["id"]),
-            json!({}),
-        )
-        .await;
-    assert_eq!(s, 200);
-    let (s, _) = app
-        .post(
-            &t,
-            &format!("/api/v1/intake/maintenance/{}/end", w["id"]),
-            json!({}),
-        )
-        .await;
-    assert_eq!(s, 200);
+    app.post_expect(
+        &t,
+        &format!("/api/v1/intake/silences/{}/expire", silence["id"]),
+        json!({}),
+        200,
+    )
+    .await;
+    app.post_expect(
+        &t,
+        &format!("/api/v1/intake/maintenance/{}/end", w["id"]),
+        json!({}),
+        200,
+    )
+    .await;
     let again = am_webhook(vec![am_alert(
         json!({"alertname": "Flapping", "severity": "critical", "env": "production"}),
         "firing",
@@ -1352,10 +1277,8 @@ async fn a_disclosure_email_is_confidential_threaded_and_keeps_its_evidence() {
     let attachment_id = b["attachments"][0].as_i64().unwrap();
 
     // A viewer cannot see it, anywhere.
-    let (s, _) = app
-        .get(&viewer, &format!("/api/v1/reports/{report_id}"))
+    app.get_expect(&viewer, &format!("/api/v1/reports/{report_id}"), 404)
         .await;
-    assert_eq!(s, 404);
     for path in [
         "/api/v1/reports",
         "/api/v1/intake/triage",
@@ -1371,13 +1294,12 @@ async fn a_disclosure_email_is_confidential_threaded_and_keeps_its_evidence() {
         get_ok(&app, &viewer, "/api/v1/intake/triage/backlog").await,
         json!([])
     );
-    let (s, _) = app
-        .get(
-            &viewer,
-            &format!("/api/v1/intake/reports/{report_id}/messages"),
-        )
-        .await;
-    assert_eq!(s, 404);
+    app.get_expect(
+        &viewer,
+        &format!("/api/v1/intake/reports/{report_id}/messages"),
+        404,
+    )
+    .await;
     let res = app
         .http
         .get(format!(
@@ -1471,46 +1393,6 @@ async fn a_disclosure_email_is_confidential_threaded_and_keeps_its_evidence() {
     assert_eq!(report["title"], "Question about my invoice");
 }
 
-/// Sends one message over SMTP; the reply codes, in order.
-async fn smtp_send(port: u16, data: &[u8]) -> Vec<u16> {
-    smtp_send_to(port, "security@firebreak.example", data).await
-}
-
-/// Sends one message over SMTP to `rcpt`; the reply codes, in order.
-async fn smtp_send_to(port: u16, rcpt: &str, data: &[u8]) -> Vec<u16> {
-    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .unwrap();
-    let (r, mut w) = stream.into_split();
-    let mut r = BufReader::new(r);
-    let mut codes = Vec::new();
-    async fn reply(r: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> u16 {
-        loop {
-            let mut line = String::new();
-            r.read_line(&mut line).await.unwrap();
-            if line.as_bytes().get(3) != Some(&b'-') {
-                return line[..3].parse().unwrap();
-            }
-        }
-    }
-    codes.push(reply(&mut r).await);
-    for cmd in [
-        "EHLO gateway.example\r\n".to_owned(),
-        "MAIL FROM:<ada@example.org>\r\n".to_owned(),
-        format!("RCPT TO:<{rcpt}>\r\n"),
-        "DATA\r\n".to_owned(),
-    ] {
-        w.write_all(cmd.as_bytes()).await.unwrap();
-        codes.push(reply(&mut r).await);
-    }
-    w.write_all(data).await.unwrap();
-    w.write_all(b"\r\n.\r\n").await.unwrap();
-    codes.push(reply(&mut r).await);
-    w.write_all(b"QUIT\r\n").await.unwrap();
-    codes.push(reply(&mut r).await);
-    codes
-}
-
 #[tokio::test]
 async fn the_smtp_listener_answers_250_only_once_the_mail_is_stored() {
     let app = spawn().await;
@@ -1585,14 +1467,13 @@ async fn the_smtp_listener_answers_250_only_once_the_mail_is_stored() {
         .find(|i| i["name"] == "support")
         .unwrap()["id"]
         .clone();
-    let (s, _) = app
-        .post(
-            &app.admin_token,
-            &format!("/api/v1/intake/integrations/{support}/disable"),
-            json!({}),
-        )
-        .await;
-    assert_eq!(s, 200);
+    app.post_expect(
+        &app.admin_token,
+        &format!("/api/v1/intake/integrations/{support}/disable"),
+        json!({}),
+        200,
+    )
+    .await;
     let late = mail("Printer still on fire", "smtp4@example.org", None, None);
     let codes = smtp_send_to(port, "support@firebreak.example", &late).await;
     assert_eq!(codes[5], 550);
@@ -1632,14 +1513,13 @@ async fn the_triage_queue_grows_backlog_bulk_triage_and_noise() {
             ids.push(b["alerts"][0]["report_id"].as_i64().unwrap());
         }
     }
-    let (s, _) = app
-        .post(
-            &responder,
-            "/api/v1/reports",
-            json!({"title": "Customer says checkout is slow", "source": "support"}),
-        )
-        .await;
-    assert_eq!(s, 201);
+    app.post_expect(
+        &responder,
+        "/api/v1/reports",
+        json!({"title": "Customer says checkout is slow", "source": "support"}),
+        201,
+    )
+    .await;
 
     let payments = get_ok(&app, &responder, "/api/v1/intake/triage?service=payments").await;
     assert_eq!(payments.as_array().unwrap().len(), 3);
@@ -1675,36 +1555,30 @@ async fn the_triage_queue_grows_backlog_bulk_triage_and_noise() {
     assert_eq!(noise["rows"].as_array().unwrap().len(), 2);
 
     // Bulk dismiss: the ones that can be are; the others say why.
-    let (s, b) = app
-        .post(&responder, "/api/v1/intake/triage/bulk", json!({"action": "dismiss", "reports": [ids[3], ids[4], 99999], "reason": "search reindex noise"}))
-        .await;
-    assert_eq!(s, 200, "{b}");
+    let b = app.post_expect(&responder, "/api/v1/intake/triage/bulk", json!({"action": "dismiss", "reports": [ids[3], ids[4], 99999], "reason": "search reindex noise"}), 200).await;
     assert_eq!(b["done"], json!([ids[3], ids[4]]));
     assert_eq!(b["failed"][0]["report"], 99999);
     assert_eq!(b["failed"][0]["problem"]["status"], 404);
-    let (s, p) = app
-        .post(
+    let p = app
+        .post_expect(
             &responder,
             "/api/v1/intake/triage/bulk",
             json!({"action": "dismiss", "reports": [ids[0]]}),
+            422,
         )
         .await;
-    assert_eq!(s, 422, "{p}");
     assert_eq!(p["field"], "reason");
 
     // Bulk link to an incident.
-    let (s, inc) = app
-        .post(
+    let inc = app
+        .post_expect(
             &t,
             "/api/v1/incidents",
             json!({"title": "Payments degraded", "kind": "availability"}),
+            201,
         )
         .await;
-    assert_eq!(s, 201, "{inc}");
-    let (s, b) = app
-        .post(&responder, "/api/v1/intake/triage/bulk", json!({"action": "link", "reports": [ids[0], ids[1], ids[2], ids[3]], "incident": inc["reference"]}))
-        .await;
-    assert_eq!(s, 200, "{b}");
+    let b = app.post_expect(&responder, "/api/v1/intake/triage/bulk", json!({"action": "link", "reports": [ids[0], ids[1], ids[2], ids[3]], "incident": inc["reference"]}), 200).await;
     assert_eq!(b["done"], json!([ids[0], ids[1], ids[2]]));
     assert_eq!(b["failed"][0]["report"], ids[3]);
     assert_eq!(b["failed"][0]["problem"]["status"], 409);
@@ -1715,24 +1589,23 @@ async fn the_triage_queue_grows_backlog_bulk_triage_and_noise() {
     )
     .await;
     assert_eq!(linked["report_ids"].as_array().unwrap().len(), 3);
-    let (s, p) = app
-        .post(
+    let p = app
+        .post_expect(
             &responder,
             "/api/v1/intake/triage/bulk",
             json!({"action": "link", "reports": [ids[0]], "incident": "INC-999"}),
+            422,
         )
         .await;
-    assert_eq!(s, 422, "{p}");
     assert_eq!(p["field"], "incident");
     let viewer = app.user("viewer1", "viewer").await;
-    let (s, _) = app
-        .post(
-            &viewer,
-            "/api/v1/intake/triage/bulk",
-            json!({"action": "dismiss", "reports": [ids[0]], "reason": "x"}),
-        )
-        .await;
-    assert_eq!(s, 403);
+    app.post_expect(
+        &viewer,
+        "/api/v1/intake/triage/bulk",
+        json!({"action": "dismiss", "reports": [ids[0]], "reason": "x"}),
+        403,
+    )
+    .await;
 
     // What is left: the support report alone.
     let queue = get_ok(&app, &responder, "/api/v1/intake/triage").await;
@@ -1832,10 +1705,8 @@ async fn a_disclosure_replying_to_a_public_thread_starts_a_confidential_report()
     for seen in [&report, &messages, &queue] {
         assert!(!seen.to_string().contains(MARK), "{seen}");
     }
-    let (s, _) = app
-        .get(&viewer, &format!("/api/v1/reports/{secret_id}"))
+    app.get_expect(&viewer, &format!("/api/v1/reports/{secret_id}"), 404)
         .await;
-    assert_eq!(s, 404);
 
     // The security team sees the disclosure as its own confidential report.
     let secret = get_ok(&app, &sec, &format!("/api/v1/reports/{secret_id}")).await;
@@ -1866,14 +1737,14 @@ async fn confidentiality_follows_tied_records_over_http(app: &TestApp) {
     let (s, _, b) = post_json(app, &url, &am_webhook(vec![am_alert(labels, "firing")])).await;
     assert_eq!(s, 200, "{b}");
     let r1 = b["alerts"][0]["report_id"].as_i64().unwrap();
-    let (s, sec) = app
-        .post(
+    let sec = app
+        .post_expect(
             &t,
             &format!("/api/v1/reports/{r1}/declare"),
             json!({"kind": "security", "title": format!("Breach {MARK}")}),
+            201,
         )
         .await;
-    assert_eq!(s, 201, "{sec}");
     let sec_id = sec["id"].as_i64().unwrap();
     let (s, public) = app
         .post(
@@ -1885,23 +1756,22 @@ async fn confidentiality_follows_tied_records_over_http(app: &TestApp) {
     assert_eq!(s, 201, "{public}");
     let public_id = public["id"].as_i64().unwrap();
     for id in [sec_id, public_id] {
-        let (s, b) = app
-            .post(
-                &t,
-                &format!("/api/v1/incidents/{id}/members"),
-                json!({"user": "member1"}),
-            )
-            .await;
-        assert_eq!(s, 200, "{b}");
+        app.post_expect(
+            &t,
+            &format!("/api/v1/incidents/{id}/members"),
+            json!({"user": "member1"}),
+            200,
+        )
+        .await;
     }
-    let (s, r2) = app
-        .post(
+    let r2 = app
+        .post_expect(
             &t,
             "/api/v1/reports",
             json!({"title": format!("Disclosure {MARK}"), "confidential": true}),
+            201,
         )
         .await;
-    assert_eq!(s, 201, "{r2}");
     let r2 = r2["id"].as_i64().unwrap();
     let (s, b) = app
         .post(
@@ -1934,13 +1804,11 @@ async fn confidentiality_follows_tied_records_over_http(app: &TestApp) {
     ];
     for (who, token) in [("viewer", &viewer), ("outsider", &outsider)] {
         for path in &lists {
-            let (s, b) = app.get(token, path).await;
-            assert_eq!(s, 200, "{who} {path}: {b}");
+            let b = app.get_expect(token, path, 200).await;
             assert!(!b.to_string().contains(MARK), "{who} {path}: {b}");
         }
         for path in &singles {
-            let (s, b) = app.get(token, path).await;
-            assert_eq!(s, 404, "{who} {path}: {b}");
+            app.get_expect(token, path, 404).await;
         }
         let (_, noise) = app.get(token, "/api/v1/intake/noise").await;
         let counted: i64 = noise["rows"]
@@ -1953,8 +1821,7 @@ async fn confidentiality_follows_tied_records_over_http(app: &TestApp) {
     }
     // The member sees both incidents and their reports.
     for path in &singles {
-        let (s, b) = app.get(&member, path).await;
-        assert_eq!(s, 200, "member {path}: {b}");
+        app.get_expect(&member, path, 200).await;
     }
     let (_, inc) = app
         .get(&member, &format!("/api/v1/incidents/{public_id}"))
@@ -1971,17 +1838,11 @@ async fn confidentiality_follows_tied_records_over_http(app: &TestApp) {
     assert_eq!(counted, 2, "{noise}");
 }
 
-#[tokio::test]
-async fn confidentiality_follows_tied_records_over_http_sqlite() {
-    confidentiality_follows_tied_records_over_http(&spawn().await).await;
-}
-
-#[tokio::test]
-async fn confidentiality_follows_tied_records_over_http_postgres() {
-    if let Some(app) = spawn_on(Db::Postgres).await {
-        confidentiality_follows_tied_records_over_http(&app).await;
-    }
-}
+on_both_databases!(
+    confidentiality_follows_tied_records_over_http_sqlite,
+    confidentiality_follows_tied_records_over_http_postgres,
+    |app| confidentiality_follows_tied_records_over_http(&app).await
+);
 
 /// Linking a confidential report to a public incident hides that incident
 /// from everyone not on it, so only the security team or an admin may do it:
@@ -1993,37 +1854,35 @@ async fn only_the_security_team_hides_a_public_incident_by_linking_a_confidentia
     let t = app.admin_token.clone();
     let rick = app.user("rick", "responder").await;
     let viewer = app.user("vera", "viewer").await;
-    let (s, public) = app
-        .post(
+    let public = app
+        .post_expect(
             &t,
             "/api/v1/incidents",
             json!({"title": "Platform down", "kind": "availability"}),
+            201,
         )
         .await;
-    assert_eq!(s, 201, "{public}");
     let public_id = public["id"].as_i64().unwrap();
-    let (s, r) = app
-        .post(
+    let r = app
+        .post_expect(
             &rick,
             "/api/v1/reports",
             json!({"title": "cover", "confidential": true}),
+            201,
         )
         .await;
-    assert_eq!(s, 201, "{r}");
     let r = r["id"].as_i64().unwrap();
-    let (s, b) = app
-        .post(
+    let b = app
+        .post_expect(
             &rick,
             &format!("/api/v1/reports/{r}/link"),
             json!({"incident": format!("INC-{public_id}")}),
+            403,
         )
         .await;
-    assert_eq!(s, 403, "{b}");
     assert_eq!(b["field"], "incident", "{b}");
-    let (s, _) = app
-        .get(&viewer, &format!("/api/v1/incidents/{public_id}"))
+    app.get_expect(&viewer, &format!("/api/v1/incidents/{public_id}"), 200)
         .await;
-    assert_eq!(s, 200, "the outage stays visible");
     // The security team (here an admin) may.
     let (s, b) = app
         .post(
@@ -2033,8 +1892,6 @@ async fn only_the_security_team_hides_a_public_incident_by_linking_a_confidentia
         )
         .await;
     assert!((200..300).contains(&s), "{b}");
-    let (s, _) = app
-        .get(&viewer, &format!("/api/v1/incidents/{public_id}"))
+    app.get_expect(&viewer, &format!("/api/v1/incidents/{public_id}"), 404)
         .await;
-    assert_eq!(s, 404);
 }

@@ -15,8 +15,10 @@ use std::time::Duration;
 use chrono::Utc;
 use serde_json::{Value, json};
 
+use firebreak_testkit::eventually;
+
 use crate::harness::{TestApp, spawn};
-use crate::intake::{integration, service};
+use crate::intake::checkout_integration;
 
 fn alertmanager_binary() -> Option<PathBuf> {
     let path = PathBuf::from(
@@ -47,31 +49,9 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Polls `check` every 100 ms until it returns `Some`, for at most `secs`.
-async fn eventually<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out after {secs}s waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 async fn alerts(app: &TestApp) -> Vec<Value> {
-    let (s, b) = app
-        .get(&app.admin_token, "/api/v1/intake/alerts?limit=100")
-        .await;
-    assert_eq!(s, 200, "{b}");
-    b.as_array().unwrap().clone()
+    app.get_list(&app.admin_token, "/api/v1/intake/alerts?limit=100")
+        .await
 }
 
 #[tokio::test]
@@ -79,13 +59,7 @@ async fn alertmanager_delivers_firing_and_resolved_alerts_as_reports() {
     let Some(binary) = alertmanager_binary() else {
         return;
     };
-    let app = spawn().await;
-    service(&app, "checkout").await;
-    let (_, hook_url, _) = integration(
-        &app,
-        json!({"name": "alertmanager", "kind": "alertmanager", "service": "checkout", "auto_declare": false}),
-    )
-    .await;
+    let (app, _, hook_url) = checkout_integration("alertmanager", "alertmanager").await;
 
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("alertmanager.yml");
@@ -113,7 +87,7 @@ async fn alertmanager_delivers_firing_and_resolved_alerts_as_reports() {
         .unwrap();
 
     let http = reqwest::Client::new();
-    eventually(20, "Alertmanager to be ready", || {
+    eventually(Duration::from_secs(20), "Alertmanager to be ready", || {
         let http = http.clone();
         let url = format!("{am}/-/ready");
         async move {
@@ -151,9 +125,11 @@ async fn alertmanager_delivers_firing_and_resolved_alerts_as_reports() {
     for _ in 0..3 {
         post(vec![alert("api-1", None)]).await;
     }
-    let first = eventually(20, "the first alert to arrive", || async {
-        alerts(&app).await.into_iter().next()
-    })
+    let first = eventually(
+        Duration::from_secs(20),
+        "the first alert to arrive",
+        || async { alerts(&app).await.into_iter().next() },
+    )
     .await;
     assert_eq!(first["status"], "firing");
     assert_eq!(first["labels"]["instance"], "api-1");
@@ -168,10 +144,14 @@ async fn alertmanager_delivers_firing_and_resolved_alerts_as_reports() {
     // A second alert joins the group: Alertmanager sends the group again,
     // the first alert with it; that is a repeat, not a new report.
     post(vec![alert("api-2", None)]).await;
-    let both = eventually(20, "the second alert to arrive", || async {
-        let a = alerts(&app).await;
-        (a.len() == 2).then_some(a)
-    })
+    let both = eventually(
+        Duration::from_secs(20),
+        "the second alert to arrive",
+        || async {
+            let a = alerts(&app).await;
+            (a.len() == 2).then_some(a)
+        },
+    )
     .await;
     let api1: Vec<&Value> = both
         .iter()
@@ -188,7 +168,7 @@ async fn alertmanager_delivers_firing_and_resolved_alerts_as_reports() {
         alert("api-2", Some(now)),
     ])
     .await;
-    let resolved = eventually(30, "the alerts to resolve", || async {
+    let resolved = eventually(Duration::from_secs(30), "the alerts to resolve", || async {
         let a = alerts(&app).await;
         a.iter().all(|x| x["status"] == "resolved").then_some(a)
     })

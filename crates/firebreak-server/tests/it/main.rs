@@ -17,6 +17,5 @@ mod intake_alertmanager;
 mod notify;
 mod outgoing;
 mod paging;
-mod receiver;
 mod smaller;
 mod web;

@@ -2,6 +2,8 @@
 //! (mailin's state machine over a tokio socket), axum receivers that check
 //! signatures and record what arrives, and receivers that refuse.
 
+use firebreak_testkit::assert_contains;
+use firebreak_testkit::json::{find_with, strs_at};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -18,6 +20,7 @@ use firebreak_server::notify::{
     Channel, Message, Notifier, SIGNATURE_HEADER, SmtpConfig, SmtpSecurity, TIMESTAMP_HEADER,
     Templates, WebhookPayload, sign, verify,
 };
+use firebreak_testkit::smtp::{Mails, Rcpt, SmtpSink};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -348,13 +351,7 @@ async fn slack_without_ack_url_has_no_ack_button() {
         .await
         .unwrap();
     let json = seen.lock().unwrap().pop().unwrap().json();
-    let actions = json["blocks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["type"] == "actions")
-        .unwrap()
-        .clone();
+    let actions = find_with(&json["blocks"], "type", "actions");
     assert_eq!(actions["elements"].as_array().unwrap().len(), 1);
 }
 
@@ -400,36 +397,25 @@ async fn teams_gets_an_adaptive_card() {
             .unwrap()
             .contains(&serde_json::json!({"title": "Severity", "value": "Critical"}))
     );
-    let actions: Vec<(&str, &str, &str)> = card["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            (
-                a["type"].as_str().unwrap(),
-                a["title"].as_str().unwrap(),
-                a["url"].as_str().unwrap(),
-            )
-        })
-        .collect();
+    let actions = strs_at(&card["actions"], ["type", "title", "url"]);
     assert_eq!(
         actions,
         [
-            (
+            [
                 "Action.OpenUrl",
                 "Open incident",
                 "https://firebreak.example/incidents/INC-7"
-            ),
-            (
+            ],
+            [
                 "Action.OpenUrl",
                 "Acknowledge",
                 "https://firebreak.example/ack/tok"
-            ),
-            (
+            ],
+            [
                 "Action.OpenUrl",
                 "Runbook",
                 "https://wiki.example/runbooks/checkout"
-            ),
+            ],
         ]
     );
 }
@@ -543,128 +529,10 @@ async fn http_channel_refuses_urls_that_are_not_http() {
 
 // ---------------------------------------------------------------- SMTP side
 
-#[derive(Clone, Debug, Default)]
-struct Mail {
-    from: String,
-    to: Vec<String>,
-    data: Vec<u8>,
-    auth: Option<(String, String)>,
-}
-
-type Mails = Arc<Mutex<Vec<Mail>>>;
-
-/// How the sink answers `RCPT TO`.
-#[derive(Clone, Copy)]
-enum Rcpt {
-    Accept,
-    Refuse(u16),
-}
-
-struct SinkHandler {
-    mails: Mails,
-    current: Mail,
-    auth: Option<(String, String)>,
-    rcpt: Rcpt,
-}
-
-impl mailin::Handler for SinkHandler {
-    fn mail(&mut self, _ip: std::net::IpAddr, _domain: &str, from: &str) -> mailin::Response {
-        self.current = Mail {
-            from: from.to_owned(),
-            auth: self.auth.clone(),
-            ..Mail::default()
-        };
-        mailin::response::OK
-    }
-
-    fn rcpt(&mut self, to: &str) -> mailin::Response {
-        match self.rcpt {
-            Rcpt::Accept => {
-                self.current.to.push(to.to_owned());
-                mailin::response::OK
-            }
-            Rcpt::Refuse(code) => mailin::Response::custom(code, "refused by the test sink".into()),
-        }
-    }
-
-    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        self.current.data.extend_from_slice(buf);
-        Ok(())
-    }
-
-    fn data_end(&mut self) -> mailin::Response {
-        self.mails
-            .lock()
-            .unwrap()
-            .push(std::mem::take(&mut self.current));
-        mailin::response::OK
-    }
-
-    fn auth_plain(
-        &mut self,
-        _authorization_id: &str,
-        authentication_id: &str,
-        password: &str,
-    ) -> mailin::Response {
-        self.auth = Some((authentication_id.to_owned(), password.to_owned()));
-        if (authentication_id, password) == ("firebreak", "smtp-pass") {
-            mailin::response::AUTH_OK
-        } else {
-            mailin::response::INVALID_CREDENTIALS
-        }
-    }
-}
-
-/// An SMTP server on 127.0.0.1:0 that keeps every message it accepts.
+/// An SMTP sink on 127.0.0.1: its port and the messages it keeps.
 async fn smtp_sink(rcpt: Rcpt) -> (u16, Mails) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let mails = Mails::default();
-    let store = mails.clone();
-    tokio::spawn(async move {
-        loop {
-            let (stream, peer) = listener.accept().await.unwrap();
-            let mails = store.clone();
-            tokio::spawn(async move {
-                let (reader, mut writer) = stream.into_split();
-                let mut reader = BufReader::new(reader);
-                let handler = SinkHandler {
-                    mails,
-                    current: Mail::default(),
-                    auth: None,
-                    rcpt,
-                };
-                let mut session = mailin::SessionBuilder::new("sink.test")
-                    .enable_auth(mailin::AuthMechanism::Plain)
-                    .insecure_enable_plaintext_auth()
-                    .build(peer.ip(), handler);
-                writer
-                    .write_all(&session.greeting().buffer().unwrap())
-                    .await
-                    .unwrap();
-                let mut line = Vec::new();
-                loop {
-                    line.clear();
-                    if reader.read_until(b'\n', &mut line).await.unwrap_or(0) == 0 {
-                        break;
-                    }
-                    let response = session.process(&line);
-                    match response.action {
-                        mailin::Action::Reply => {
-                            writer.write_all(&response.buffer().unwrap()).await.unwrap();
-                        }
-                        mailin::Action::Close => {
-                            let _ = writer.write_all(&response.buffer().unwrap()).await;
-                            break;
-                        }
-                        mailin::Action::NoReply => {}
-                        mailin::Action::UpgradeTls => break,
-                    }
-                }
-            });
-        }
-    });
-    (port, mails)
+    let sink = SmtpSink::start(rcpt).await;
+    (sink.port, sink.mails)
 }
 
 fn smtp_config(port: u16) -> SmtpConfig {
@@ -722,14 +590,14 @@ async fn email_reaches_an_smtp_sink_with_subject_body_and_message_id() {
     );
     assert_eq!(parsed.date().unwrap().to_timestamp(), now.timestamp());
     let body = parsed.body_text(0).unwrap();
-    assert!(body.contains("Hello Grace Hopper,"), "{body}");
-    assert!(
-        body.contains("Rule critical-page: a Critical incident pages its lead."),
-        "{body}"
+    assert_contains(&body, "Hello Grace Hopper,");
+    assert_contains(
+        &body,
+        "Rule critical-page: a Critical incident pages its lead.",
     );
-    assert!(
-        body.contains("Acknowledge:       https://firebreak.example/ack/tok"),
-        "{body}"
+    assert_contains(
+        &body,
+        "Acknowledge:       https://firebreak.example/ack/tok",
     );
 
     let again = mail_parser::MessageParser::default()

@@ -14,7 +14,7 @@ use firebreak_server::workers::{WorkerConfig, Workers};
 use firebreak_store::Actor;
 
 use crate::harness::{Db, ManualClock, TestApp, spawn_with};
-use crate::receiver::Receiver;
+use firebreak_testkit::WebhookReceiver as Receiver;
 
 async fn app_with(allow: &[&str]) -> (TestApp, Arc<ManualClock>, Workers) {
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap());
@@ -46,26 +46,25 @@ async fn page(app: &TestApp, users: &[&str]) -> i64 {
     assert_eq!(s, 201, "{b}");
     let id = b["id"].as_i64().unwrap();
     for u in users {
-        let (s, b) = app
-            .post(
-                &app.admin_token,
-                &format!("/api/v1/incidents/{id}/escalate"),
-                json!({"to": u, "reason": "need a hand"}),
-            )
-            .await;
-        assert_eq!(s, 200, "{b}");
+        app.post_expect(
+            &app.admin_token,
+            &format!("/api/v1/incidents/{id}/escalate"),
+            json!({"to": u, "reason": "need a hand"}),
+            200,
+        )
+        .await;
     }
     id
 }
 
 async fn notifications(app: &TestApp, id: i64) -> Vec<Value> {
-    let (s, b) = app
-        .get(
+    let b = app
+        .get_expect(
             &app.admin_token,
             &format!("/api/v1/incidents/{id}/notifications"),
+            200,
         )
         .await;
-    assert_eq!(s, 200, "{b}");
     b.as_array().unwrap().clone()
 }
 
@@ -93,7 +92,7 @@ async fn leaky_receiver() -> String {
 #[tokio::test]
 async fn users_cannot_point_their_contact_methods_at_the_servers_network() {
     let (app, clock, workers) = app_with(&[]).await;
-    let hook = Receiver::start(0).await;
+    let hook = Receiver::refusing_first(0);
     let viewer = app.user("v1", "viewer").await;
     // Refused at save time, naming the field, for every private target.
     let port = hook
@@ -112,14 +111,14 @@ async fn users_cannot_point_their_contact_methods_at_the_servers_network() {
         json!({"kind": "webhook", "url": format!("http://localhost:{port}/hook")}),
         json!({"kind": "http", "method": "POST", "url": format!("http://127.0.0.1:{port}/{{{{ incident_ref }}}}"), "body": "{{ subject }}"}),
     ] {
-        let (s, b) = app
-            .post(
+        let b = app
+            .post_expect(
                 &viewer,
                 "/api/v1/users/v1/contact-methods",
                 json!({"label": "mine", "channel": channel}),
+                422,
             )
             .await;
-        assert_eq!(s, 422, "{channel}: {b}");
         assert!(
             b["field"] == "channel.url" || b["field"] == "channel.webhook_url",
             "{b}"
@@ -151,26 +150,25 @@ async fn users_cannot_point_their_contact_methods_at_the_servers_network() {
     }
     // An admin may set any target, for anyone: an on-premises receiver.
     app.user("u2", "responder").await;
-    let (s, b) = app
-        .post(
+    let b = app
+        .post_expect(
             &app.admin_token,
             "/api/v1/users/u2/contact-methods",
             json!({"label": "on-prem", "channel": {"kind": "webhook", "url": hook.url}}),
+            201,
         )
         .await;
-    assert_eq!(s, 201, "{b}");
     assert_eq!(b["admin_set"], true);
     // And a receiver that answers with a body: only the status is kept.
     app.user("u3", "responder").await;
     let leaky = leaky_receiver().await;
-    let (s, b) = app
-        .post(
-            &app.admin_token,
-            "/api/v1/users/u3/contact-methods",
-            json!({"label": "leaky", "channel": {"kind": "webhook", "url": leaky}}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
+    app.post_expect(
+        &app.admin_token,
+        "/api/v1/users/u3/contact-methods",
+        json!({"label": "leaky", "channel": {"kind": "webhook", "url": leaky}}),
+        201,
+    )
+    .await;
 
     let id = page(&app, &["u1", "u2", "u3"]).await;
     workers.run_once(clock.now_()).await.unwrap();
@@ -202,26 +200,25 @@ async fn users_cannot_point_their_contact_methods_at_the_servers_network() {
 #[tokio::test]
 async fn the_allow_list_opens_a_range_for_everyone() {
     let (app, clock, workers) = app_with(&["127.0.0.1/8"]).await;
-    let hook = Receiver::start(0).await;
+    let hook = Receiver::refusing_first(0);
     let viewer = app.user("v1", "viewer").await;
-    let (s, b) = app
-        .post(
+    let b = app
+        .post_expect(
             &viewer,
             "/api/v1/users/v1/contact-methods",
             json!({"label": "mine", "channel": {"kind": "webhook", "url": hook.url}}),
+            201,
         )
         .await;
-    assert_eq!(s, 201, "{b}");
     assert_eq!(b["admin_set"], false);
     // Still not link-local: the list opens what it names, nothing more.
-    let (s, b) = app
-        .post(
-            &viewer,
-            "/api/v1/users/v1/contact-methods",
-            json!({"label": "meta", "channel": {"kind": "webhook", "url": "http://169.254.169.254/"}}),
-        )
-        .await;
-    assert_eq!(s, 422, "{b}");
+    app.post_expect(
+        &viewer,
+        "/api/v1/users/v1/contact-methods",
+        json!({"label": "meta", "channel": {"kind": "webhook", "url": "http://169.254.169.254/"}}),
+        422,
+    )
+    .await;
     let id = page(&app, &["v1"]).await;
     workers.run_once(clock.now_()).await.unwrap();
     let n = notifications(&app, id).await;
@@ -236,7 +233,7 @@ const HOSTILE: &str =
 #[tokio::test]
 async fn a_hostile_template_fails_alone_and_delays_no_other_page() {
     let (app, clock, workers) = app_with(&["127.0.0.1/8"]).await;
-    let hook = Receiver::start(0).await;
+    let hook = Receiver::refusing_first(0);
     let token = app.user("evil", "responder").await;
     app.user("good", "responder").await;
     let hostile = json!({"kind": "http", "method": "POST", "url": hook.url, "body": HOSTILE,
@@ -279,14 +276,13 @@ async fn a_hostile_template_fails_alone_and_delays_no_other_page() {
         )
         .await
         .unwrap();
-    let (s, b) = app
-        .post(
-            &app.admin_token,
-            "/api/v1/users/good/contact-methods",
-            json!({"label": "hook", "channel": {"kind": "webhook", "url": hook.url}}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
+    app.post_expect(
+        &app.admin_token,
+        "/api/v1/users/good/contact-methods",
+        json!({"label": "hook", "channel": {"kind": "webhook", "url": hook.url}}),
+        201,
+    )
+    .await;
     let id = page(&app, &["evil", "good"]).await;
     // Guard against a hang only; the assertions below are about outcomes.
     tokio::time::timeout(

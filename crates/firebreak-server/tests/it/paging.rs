@@ -5,6 +5,9 @@
 //! closed incidents are not escalated; only reachable responders own or
 //! lead.
 
+use firebreak_testkit::assert_contains;
+use firebreak_testkit::json::any_with;
+use firebreak_testkit::web::{csrf_in, first_cookie, no_redirects, page, post_login};
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
@@ -16,7 +19,7 @@ use firebreak_server::workers::{WorkerConfig, Workers};
 
 use crate::harness::{Db, ManualClock, TestApp, spawn_with};
 use crate::intake::{am_alert, am_webhook, integration, service};
-use crate::receiver::Receiver;
+use firebreak_testkit::WebhookReceiver as Receiver;
 
 struct Setup {
     app: TestApp,
@@ -42,22 +45,11 @@ async fn setup_with(
         clock.clone(),
     )
     .await?;
-    let hook = Receiver::start(0).await;
+    let hook = Receiver::refusing_first(0);
     app.user("lead1", "lead").await;
     contact(&app, "lead1", &hook.url).await;
     if policy {
-        let res = app
-            .http
-            .put(format!(
-                "{}/api/v1/escalation-policies/incident-lead",
-                app.url
-            ))
-            .bearer_auth(&app.admin_token)
-            .json(&json!({"levels": [{"targets": [{"user": "lead1"}], "ack_timeout_secs": 300}], "repeat": 0}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
+        app.put_expect(&app.admin_token, "/api/v1/escalation-policies/incident-lead", json!({"levels": [{"targets": [{"user": "lead1"}], "ack_timeout_secs": 300}], "repeat": 0}), 200).await;
     }
     let notifier = Notifier::new(None, Templates::default()).unwrap();
     let workers = Workers::new(app.state.clone(), notifier, WorkerConfig::default())
@@ -76,14 +68,13 @@ async fn setup() -> Setup {
 }
 
 async fn contact(app: &TestApp, user: &str, url: &str) {
-    let (s, b) = app
-        .post(
-            &app.admin_token,
-            &format!("/api/v1/users/{user}/contact-methods"),
-            json!({"label": "hook", "channel": {"kind": "webhook", "url": url}}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
+    app.post_expect(
+        &app.admin_token,
+        &format!("/api/v1/users/{user}/contact-methods"),
+        json!({"label": "hook", "channel": {"kind": "webhook", "url": url}}),
+        201,
+    )
+    .await;
 }
 
 impl Setup {
@@ -119,38 +110,19 @@ async fn web_session(
     user: &str,
     password: &str,
 ) -> (reqwest::Client, String, String) {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let res = http
-        .post(format!("{}/login", app.url))
-        .form(&[
-            ("username", user),
-            ("password", password),
-            ("next", "/incidents"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let http = no_redirects();
+    let res = post_login(app, &http, user, password, Some("/incidents")).await;
     assert_eq!(res.status(), 303);
-    let cookie = res.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let page = get_page(&http, &cookie, &format!("{}/incidents/new", app.url)).await;
-    let at = page.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
-    let csrf = page[at..].split('"').next().unwrap().to_owned();
+    let cookie = first_cookie(&res);
+    let page = get_page(&app, &http, &cookie, "/incidents/new").await;
+    let csrf = csrf_in(&page);
     (http, cookie, csrf)
 }
 
-async fn get_page(http: &reqwest::Client, cookie: &str, url: &str) -> String {
-    let res = http.get(url).header("cookie", cookie).send().await.unwrap();
-    assert_eq!(res.status(), 200, "{url}");
-    res.text().await.unwrap()
+async fn get_page(app: &TestApp, http: &reqwest::Client, cookie: &str, path: &str) -> String {
+    let (status, html) = page(app, http, cookie, path).await;
+    assert_eq!(status, 200, "{path}");
+    html
 }
 
 /// The `<select id=…>` element's text.
@@ -188,10 +160,12 @@ async fn declaring_without_a_severity_takes_the_facts_suggestion_and_pages_in_ap
 
     // Web: the form's default "(the facts' suggestion)" sends severity "".
     let (http, cookie, csrf) = web_session(&s.app, "admin", &s.app.admin_password).await;
-    let res = http
-        .post(format!("{}/incidents", s.app.url))
-        .header("cookie", &cookie)
-        .form(&[
+    let res = post_form(
+        &s.app,
+        &http,
+        &cookie,
+        "/incidents",
+        &[
             ("csrf", csrf.as_str()),
             ("title", "Platform down for all users"),
             ("kind", "availability"),
@@ -199,10 +173,9 @@ async fn declaring_without_a_severity_takes_the_facts_suggestion_and_pages_in_ap
             ("severity", ""),
             ("severity_reason", ""),
             ("owner", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     let location = res.headers()["location"].to_str().unwrap().to_owned();
     let web_id: i64 = location
@@ -299,10 +272,7 @@ async fn a_critical_alert_from_a_bound_integration_declares_and_pages_without_a_
     assert_eq!(off["auto_declare"], false, "{off}");
     let (_, list) = s.app.get(&t, "/api/v1/intake/integrations").await;
     assert!(
-        list.as_array()
-            .unwrap()
-            .iter()
-            .any(|i| i["name"] == "prom" && i["auto_declare"] == true),
+        any_with(&list, "name", "prom" && i["auto_declare"] == true),
         "{list}"
     );
 
@@ -422,7 +392,7 @@ async fn nobody_paged_is_loud_on(db: Db) {
     );
 
     let (http, cookie, _) = web_session(&s.app, "admin", &s.app.admin_password).await;
-    let html = get_page(&http, &cookie, &format!("{}/incidents/{id}", s.app.url)).await;
+    let html = get_page(&s.app, &http, &cookie, &format!("/incidents/{id}")).await;
     let at = html.find("id=\"nobody-paged\"").expect("the red warning");
     assert!(
         at < html.find("id=\"escalations\"").unwrap(),
@@ -481,10 +451,10 @@ async fn without_a_fallback_the_warning_says_nobody_could_be_told() {
         "{tl}"
     );
     let (http, cookie, _) = web_session(&s.app, "admin", &s.app.admin_password).await;
-    let html = get_page(&http, &cookie, &format!("{}/incidents/{id}", s.app.url)).await;
+    let html = get_page(&s.app, &http, &cookie, &format!("/incidents/{id}")).await;
     let at = html.find("id=\"nobody-paged\"").expect("the red warning");
     assert!(html[at..].contains("No fallback could be told"), "{html}");
-    assert!(html.contains("unrouted: nobody was paged"), "{html}");
+    assert_contains(&html, "unrouted: nobody was paged");
 }
 
 // ------------------------------------------------------------------ item 5
@@ -559,7 +529,7 @@ async fn only_reachable_responders_may_own_or_lead_in_api_and_web() {
             ["declare-owner", "declare-owner"],
         ),
     ] {
-        let html = get_page(&http, &cookie, &format!("{}{path}", s.app.url)).await;
+        let html = get_page(&s.app, &http, &cookie, &path).await;
         for sel in ids {
             let options = select_of(&html, sel);
             assert!(options.contains("lead1"), "{path} {sel}: {options}");
@@ -649,14 +619,13 @@ async fn closed_incident(app: &TestApp, severity: &str) -> i64 {
                     .contains("does not apply");
             assert!(st == 200 || not_applicable, "{item}: {b}");
         }
-        let (st, b) = app
-            .post(
-                &t,
-                &format!("/api/v1/incidents/{id}/transition"),
-                json!({"to": to}),
-            )
-            .await;
-        assert_eq!(st, 200, "to {to}: {b}");
+        app.post_expect(
+            &t,
+            &format!("/api/v1/incidents/{id}/transition"),
+            json!({"to": to}),
+            200,
+        )
+        .await;
     }
     id
 }
@@ -682,10 +651,10 @@ async fn in_the_browser_the_suggestion_declares_and_nobody_paged_is_red() {
     click(&c, "#fact-full_outage").await;
     submit(&c, "#declare-submit").await;
     let facts = text(&c, "p.facts").await;
-    assert!(facts.contains("critical"), "{facts}");
+    assert_contains(&facts, "critical");
     let warning = text(&c, "#nobody-paged").await;
-    assert!(warning.contains("nobody was paged"), "{warning}");
-    assert!(warning.contains("No fallback could be told"), "{warning}");
+    assert_contains(&warning, "nobody was paged");
+    assert_contains(&warning, "No fallback could be told");
     let color = c
         .execute(
             "return getComputedStyle(document.getElementById('nobody-paged')).backgroundColor",
@@ -713,21 +682,16 @@ async fn in_the_browser_the_suggestion_declares_and_nobody_paged_is_red() {
 
 /// A policy of two levels: `lead1`, then `second` after 300 s.
 async fn two_levels(app: &TestApp, second: &str) {
-    let res = app
-        .http
-        .put(format!(
-            "{}/api/v1/escalation-policies/incident-lead",
-            app.url
-        ))
-        .bearer_auth(&app.admin_token)
-        .json(&json!({"levels": [
+    app.put_expect(
+        &app.admin_token,
+        "/api/v1/escalation-policies/incident-lead",
+        json!({"levels": [
             {"targets": [{"user": "lead1"}], "ack_timeout_secs": 300},
             {"targets": [{"user": second}], "ack_timeout_secs": 300}
-        ], "repeat": 0}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+        ], "repeat": 0}),
+        200,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -822,7 +786,9 @@ async fn the_fallback_told_about_a_security_incident_can_open_it() {
             .any(|e| e["audience"] == "fallback" && e["to"] == "fb" && e["state"] == "routed"),
         "{esc:?}"
     );
-    let (st, seen) = s.app.get(&fb, &format!("/api/v1/incidents/{id}")).await;
-    assert_eq!(st, 200, "{seen}");
+    let seen = s
+        .app
+        .get_expect(&fb, &format!("/api/v1/incidents/{id}"), 200)
+        .await;
     assert!(seen["members"].to_string().contains("\"fb\""), "{seen}");
 }

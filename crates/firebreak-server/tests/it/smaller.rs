@@ -1,15 +1,10 @@
 //! The smaller findings of issue 8 (item 15): one test each.
 
+use firebreak_testkit::assert_contains;
+use firebreak_testkit::web::{csrf_in, first_cookie, no_redirects, page, post_login};
 use serde_json::json;
 
 use crate::harness::spawn;
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
 
 #[tokio::test]
 async fn sign_in_follows_only_a_same_site_next() {
@@ -27,16 +22,7 @@ async fn sign_in_follows_only_a_same_site_next() {
         ("/\\evil.example", "/incidents"),
         ("https://evil.example", "/incidents"),
     ] {
-        let res = http
-            .post(format!("{}/login", app.url))
-            .form(&[
-                ("username", "admin"),
-                ("password", app.admin_password.as_str()),
-                ("next", next),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let res = post_login(&app, &http, "admin", &app.admin_password, Some(next)).await;
         assert_eq!(res.status(), 303, "{next:?}");
         assert_eq!(res.headers()["location"], to, "next={next:?}");
     }
@@ -60,17 +46,15 @@ async fn contact_secrets_are_shown_only_at_creation() {
         json!({"kind": "http", "method": "POST", "url": "http://127.0.0.1:9/sms", "body": "{{ text }}",
                "basic_auth": ["sms", "basic-password"], "secret": "http-secret"}),
     ] {
-        let (status, body) = app
-            .post(
-                &app.admin_token,
-                path,
-                json!({"label": "x", "channel": channel}),
-            )
-            .await;
-        assert_eq!(status, 201, "{body}");
+        app.post_expect(
+            &app.admin_token,
+            path,
+            json!({"label": "x", "channel": channel}),
+            201,
+        )
+        .await;
     }
-    let (status, list) = app.get(&app.admin_token, path).await;
-    assert_eq!(status, 200);
+    let list = app.get_expect(&app.admin_token, path, 200).await;
     let text = list.to_string();
     for secret in [
         "whsec-very-secret",
@@ -125,14 +109,14 @@ async fn only_admins_test_with_an_integrations_mapping() {
         .await;
     assert_eq!(s, 200, "{b}");
     // Admins may use the integration's mapping.
-    let (s, b) = app
-        .post(
+    let b = app
+        .post_expect(
             &app.admin_token,
             "/api/v1/intake/test",
             json!({"kind": "generic", "integration": id, "payload": sample}),
+            200,
         )
         .await;
-    assert_eq!(s, 200, "{b}");
     assert_eq!(b["alerts"][0]["alert"]["title"], "Checkout 5xx");
 }
 
@@ -142,14 +126,14 @@ async fn silences_longer_than_the_policy_are_refused() {
     let now = chrono::Utc::now();
     let silence = |ends: chrono::DateTime<chrono::Utc>| json!({"matchers": ["alertname=\"X\""], "ends_at": ends.to_rfc3339(), "reason": "known"});
     let path = "/api/v1/intake/silences";
-    let (s, p) = app
-        .post(
+    let p = app
+        .post_expect(
             &app.admin_token,
             path,
             silence(now + chrono::Duration::days(30)),
+            422,
         )
         .await;
-    assert_eq!(s, 422, "{p}");
     assert_eq!(p["field"], "ends_at");
     assert!(p["detail"].as_str().unwrap().contains("7 d"), "{p}");
     let (s, b) = app
@@ -161,21 +145,15 @@ async fn silences_longer_than_the_policy_are_refused() {
         .await;
     assert_eq!(s, 201, "{b}");
     // The policy is the server's setting.
-    let app = crate::harness::spawn_with(
-        crate::harness::Db::Sqlite,
-        |c| c.intake.max_silence_secs = 3600,
-        std::sync::Arc::new(firebreak_server::SystemClock),
-    )
-    .await
-    .unwrap();
-    let (s, p) = app
-        .post(
+    let app = crate::harness::spawn_configured(|c| c.intake.max_silence_secs = 3600).await;
+    let p = app
+        .post_expect(
             &app.admin_token,
             path,
             silence(now + chrono::Duration::hours(2)),
+            422,
         )
         .await;
-    assert_eq!(s, 422, "{p}");
     assert!(p["detail"].as_str().unwrap().contains("1 h"), "{p}");
 }
 
@@ -202,16 +180,11 @@ fn mail_with_attachments(n: usize, size: usize) -> Vec<u8> {
 
 #[tokio::test]
 async fn inbound_email_keeps_a_bounded_number_and_size_of_attachments() {
-    let app = crate::harness::spawn_with(
-        crate::harness::Db::Sqlite,
-        |c| {
-            c.intake.email_max_attachments = 3;
-            c.intake.email_max_attachment_bytes = 10;
-        },
-        std::sync::Arc::new(firebreak_server::SystemClock),
-    )
-    .await
-    .unwrap();
+    let app = crate::harness::spawn_configured(|c| {
+        c.intake.email_max_attachments = 3;
+        c.intake.email_max_attachment_bytes = 10;
+    })
+    .await;
     let (_, url, _) =
         crate::intake::integration(&app, json!({"name": "security", "kind": "email"})).await;
     let res = app
@@ -251,16 +224,11 @@ async fn inbound_email_keeps_a_bounded_number_and_size_of_attachments() {
 #[tokio::test]
 async fn the_smtp_listener_caps_connections_and_idle_time() {
     use tokio::io::{AsyncBufReadExt, BufReader};
-    let app = crate::harness::spawn_with(
-        crate::harness::Db::Sqlite,
-        |c| {
-            c.intake.smtp_max_connections = 1;
-            c.intake.smtp_idle_secs = 1;
-        },
-        std::sync::Arc::new(firebreak_server::SystemClock),
-    )
-    .await
-    .unwrap();
+    let app = crate::harness::spawn_configured(|c| {
+        c.intake.smtp_max_connections = 1;
+        c.intake.smtp_idle_secs = 1;
+    })
+    .await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(firebreak_server::intake::smtp::serve(
@@ -302,23 +270,9 @@ async fn the_smtp_listener_caps_connections_and_idle_time() {
 
 /// Signs in over plain HTTP; the session cookie (`name=value`).
 async fn session(app: &crate::harness::TestApp, http: &reqwest::Client) -> String {
-    let res = http
-        .post(format!("{}/login", app.url))
-        .form(&[
-            ("username", "admin"),
-            ("password", app.admin_password.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = post_login(app, http, "admin", &app.admin_password, None).await;
     assert_eq!(res.status(), 303);
-    res.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
+    first_cookie(&res)
 }
 
 #[tokio::test]
@@ -344,34 +298,20 @@ async fn messages_in_the_url_are_not_shown_and_flash_messages_show_once() {
         assert!(!html.contains("call 555"), "{path} shows the URL's text");
     }
     // A form's outcome comes back once, in an HttpOnly, SameSite=Strict cookie.
-    let page = http
-        .get(format!("{}/incidents/new", app.url))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
-    let res = http
-        .post(format!("{}/incidents", app.url))
-        .header("cookie", &cookie)
-        .form(&[
+    let (_, page) = page(&app, &http, &cookie, "/incidents/new").await;
+    let csrf = csrf_in(&page);
+    let res = post_form(
+        &app,
+        &http,
+        &cookie,
+        "/incidents",
+        &[
             ("csrf", csrf.as_str()),
             ("title", " "),
             ("kind", "availability"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     let location = res.headers()["location"].to_str().unwrap().to_owned();
     assert_eq!(location, "/incidents/new");
@@ -383,7 +323,7 @@ async fn messages_in_the_url_are_not_shown_and_flash_messages_show_once() {
         .find(|c| c.starts_with("fb_flash="))
         .expect("a flash cookie");
     for attr in ["HttpOnly", "SameSite=Strict", "Path=/"] {
-        assert!(flash.contains(attr), "{flash}");
+        assert_contains(&flash, attr);
     }
     let flash_pair = flash.split(';').next().unwrap().to_owned();
     let res = http
@@ -399,7 +339,7 @@ async fn messages_in_the_url_are_not_shown_and_flash_messages_show_once() {
         .any(|v| v.to_str().unwrap().starts_with("fb_flash=;"));
     assert!(cleared, "the page clears the flash cookie");
     let html = res.text().await.unwrap();
-    assert!(html.contains("must not be empty"), "{html}");
+    assert_contains(&html, "must not be empty");
 }
 
 #[tokio::test]
@@ -411,23 +351,22 @@ async fn weak_passwords_are_refused() {
         ("123456789012", "run"),
         ("short", "12 characters"),
     ] {
-        let (s, p) = app
-            .post(
+        let p = app
+            .post_expect(
                 &app.admin_token,
                 "/api/v1/users",
                 json!({"name": "weak", "role": "viewer", "password": password}),
+                422,
             )
             .await;
-        assert_eq!(s, 422, "{password}: {p}");
         assert_eq!(p["field"], "password");
         assert!(p["detail"].as_str().unwrap().contains(why), "{p}");
     }
-    let (s, p) = app
-        .post(
-            &app.admin_token,
-            "/api/v1/users",
-            json!({"name": "fine", "role": "viewer", "password": "a long enough password"}),
-        )
-        .await;
-    assert_eq!(s, 201, "{p}");
+    app.post_expect(
+        &app.admin_token,
+        "/api/v1/users",
+        json!({"name": "fine", "role": "viewer", "password": "a long enough password"}),
+        201,
+    )
+    .await;
 }

@@ -2,6 +2,8 @@
 //! what a responder does with a browser, and that pages escape what people
 //! type.
 
+use firebreak_testkit::assert_contains;
+use firebreak_testkit::web::{first_cookie, no_redirects, post_login};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -92,22 +94,22 @@ pub(crate) async fn text(c: &Client, css: &str) -> String {
         .unwrap()
 }
 
+/// The URL the browser is at.
+async fn current_url(c: &Client) -> String {
+    c.current_url().await.unwrap().to_string()
+}
+
+/// The element `css` selects on the current page.
+async fn element(c: &Client, css: &str) -> fantoccini::elements::Element {
+    c.find(Locator::Css(css)).await.unwrap()
+}
+
 pub(crate) async fn fill(c: &Client, css: &str, value: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap()
-        .send_keys(value)
-        .await
-        .unwrap();
+    element(c, css).await.send_keys(value).await.unwrap();
 }
 
 pub(crate) async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    element(c, css).await.click().await.unwrap();
 }
 
 /// Clicks a submit button and waits until the browser has left the page:
@@ -126,12 +128,7 @@ pub(crate) async fn submit(c: &Client, css: &str) {
 }
 
 async fn select(c: &Client, css: &str, value: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap()
-        .select_by_value(value)
-        .await
-        .unwrap();
+    element(c, css).await.select_by_value(value).await.unwrap();
 }
 
 pub(crate) async fn login(c: &Client, app: &TestApp, user: &str, password: &str) {
@@ -207,7 +204,7 @@ async fn run(c: &Client, app: &TestApp) {
     assert_eq!(text(c, "#phase").await, "Containment");
     submit(c, "#transition-submit").await;
     let err = text(c, ".error").await;
-    assert!(err.contains("impact_contained"), "{err}");
+    assert_contains(&err, "impact_contained");
 
     // Work through every gate to closed.
     let mut gates: Vec<(&str, Option<&str>)> = vec![
@@ -271,12 +268,7 @@ async fn run(c: &Client, app: &TestApp) {
     }
 
     // Every page carries a CSP; check one response's headers directly.
-    let res = app
-        .http
-        .get(format!("{}/login", app.url))
-        .send()
-        .await
-        .unwrap();
+    let res = app.get_anonymous("/login").await;
     assert!(
         res.headers()["content-security-policy"]
             .to_str()
@@ -298,41 +290,31 @@ async fn a_responder_runs_an_incident_to_closed_in_a_browser() {
 async fn forms_without_the_session_csrf_token_are_refused() {
     let app = spawn().await;
     // Sign in over plain HTTP to get a session cookie.
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let res = http
-        .post(format!("{}/login", app.url))
-        .form(&[
-            ("username", "admin"),
-            ("password", app.admin_password.as_str()),
-            ("next", "/incidents"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let http = no_redirects();
+    let res = post_login(
+        &app,
+        &http,
+        "admin",
+        &app.admin_password,
+        Some("/incidents"),
+    )
+    .await;
     assert_eq!(res.status(), 303);
-    let cookie = res.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = first_cookie(&res);
     assert!(
         res.headers()["set-cookie"]
             .to_str()
             .unwrap()
             .contains("HttpOnly")
     );
-    let res = http
-        .post(format!("{}/reports", app.url))
-        .header("cookie", &cookie)
-        .form(&[("csrf", "forged"), ("title", "x")])
-        .send()
-        .await
-        .unwrap();
+    let res = post_form(
+        &app,
+        &http,
+        &cookie,
+        "/reports",
+        &[("csrf", "forged"), ("title", "x")],
+    )
+    .await;
     assert_eq!(res.status(), 403);
     let (_, q) = app.get(&app.admin_token, "/api/v1/reports").await;
     assert!(q.as_array().unwrap().is_empty(), "nothing was stored");
@@ -349,12 +331,7 @@ async fn forms_without_the_session_csrf_token_are_refused() {
         .unwrap();
     assert_eq!(res.status(), 403);
     // A wrong password gets no session.
-    let res = http
-        .post(format!("{}/login", app.url))
-        .form(&[("username", "admin"), ("password", "wrong password here")])
-        .send()
-        .await
-        .unwrap();
+    let res = post_login(&app, &http, "admin", "wrong password here", None).await;
     assert_eq!(res.status(), 303);
     let cookies: Vec<&str> = res
         .headers()
@@ -381,13 +358,7 @@ async fn forms_without_the_session_csrf_token_are_refused() {
 
 #[tokio::test]
 async fn a_lead_acknowledges_a_page_and_sees_who_is_on_call() {
-    let app = crate::harness::spawn_with(
-        crate::harness::Db::Sqlite,
-        |c| c.escalation.incident_lead_policy = Some("incident-lead".into()),
-        std::sync::Arc::new(firebreak_server::SystemClock),
-    )
-    .await
-    .unwrap();
+    let app = crate::harness::spawn_paging_leads().await;
     let t = app.admin_token.clone();
     app.user("lead1", "lead").await;
     app.reachable("admin").await;
@@ -406,18 +377,8 @@ async fn a_lead_acknowledges_a_page_and_sees_who_is_on_call() {
         .unwrap();
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let policy = json!({"levels": [{"targets": [{"schedule": "primary"}], "ack_timeout_secs": 600}], "repeat": 0});
-    let res = app
-        .http
-        .put(format!(
-            "{}/api/v1/escalation-policies/incident-lead",
-            app.url
-        ))
-        .bearer_auth(&t)
-        .json(&policy)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    app.put_expect(&t, "/api/v1/escalation-policies/incident-lead", policy, 200)
+        .await;
     let (s, inc) = app
         .post(&t, "/api/v1/incidents", json!({"title": "Payments failing", "kind": "availability", "severity": "critical", "facts": {"full_outage": true}, "owner": "admin"}))
         .await;
@@ -441,7 +402,7 @@ async fn a_lead_acknowledges_a_page_and_sees_who_is_on_call() {
             .contains("Acknowledged; 1 escalation(s) stopped")
     );
     let table = text(&c, "#escalations table").await;
-    assert!(table.contains("acknowledged by admin"), "{table}");
+    assert_contains(&table, "acknowledged by admin");
     assert!(
         c.find(Locator::Css("#ack-submit")).await.is_err(),
         "nothing left to acknowledge"
@@ -475,14 +436,9 @@ async fn the_triage_page_filters_counts_bulk_dismisses_and_shows_noise() {
     ]);
     let res = app.http.post(&url).json(&alerts).send().await.unwrap();
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-    let (s, support) = app
-        .post(
-            &t,
+    let support = app.post_expect(&t,
             "/api/v1/reports",
-            json!({"title": "Customer cannot log in", "description": "since 10:00", "source": "support"}),
-        )
-        .await;
-    assert_eq!(s, 201, "{support}");
+            json!({"title": "Customer cannot log in", "description": "since 10:00", "source": "support"}), 201).await;
 
     let driver = chromedriver();
     let c = browser(&driver).await;
@@ -494,11 +450,8 @@ async fn the_triage_page_filters_counts_bulk_dismisses_and_shows_noise() {
     let lines = c.find_all(Locator::Css(".alert-line")).await.unwrap().len();
     assert_eq!(lines, 2);
     let body = text(&c, "main").await;
-    assert!(
-        body.contains("Alert from prom: firing, seen 1 time"),
-        "{body}"
-    );
-    assert!(body.contains("severity critical"), "{body}");
+    assert_contains(&body, "Alert from prom: firing, seen 1 time");
+    assert_contains(&body, "severity critical");
     // The noise view: two reports for payments today, one with no service.
     assert_eq!(
         text(&c, "#noise tr[data-service='payments'] .total").await,
@@ -514,13 +467,7 @@ async fn the_triage_page_filters_counts_bulk_dismisses_and_shows_noise() {
     submit(&c, "#filter-submit").await;
     let cards = c.find_all(Locator::Css("article.report")).await.unwrap();
     assert_eq!(cards.len(), 2);
-    assert!(
-        c.current_url()
-            .await
-            .unwrap()
-            .as_str()
-            .contains("source=monitoring")
-    );
+    assert_contains(current_url(c).await, "source=monitoring");
 
     // Tick both and dismiss them at once.
     for card in c
@@ -536,13 +483,7 @@ async fn the_triage_page_filters_counts_bulk_dismisses_and_shows_noise() {
     let notice = text(&c, ".notice").await;
     assert_eq!(notice, "2 reports dismissed", "{notice}");
     // Back on the filtered queue.
-    assert!(
-        c.current_url()
-            .await
-            .unwrap()
-            .as_str()
-            .contains("source=monitoring")
-    );
+    assert_contains(current_url(c).await, "source=monitoring");
     assert!(
         c.find(Locator::Css("#backlog-monitoring")).await.is_err(),
         "the monitoring backlog is empty now"

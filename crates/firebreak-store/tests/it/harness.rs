@@ -5,130 +5,62 @@ use std::convert::Infallible;
 use std::future::Future;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use sqlx::{AnyConnection, AssertSqlSafe, Connection, Executor, Row};
+use firebreak_testkit::TestDb;
+use firebreak_testkit::db::Sql;
 
-use firebreak_api::{Incident, IncidentFilter, Kind, Report, ReportSource, Role, User, UserRef};
+use firebreak_api::{
+    Incident, IncidentFilter, Kind, Report, ReportSource, Role, Service, User, UserRef,
+};
 use firebreak_store::incidents::IncidentFields;
 use firebreak_store::{
     Actor, Backend, IncidentChange, IncidentState, NewIncident, NewReportRecord, NewUser, Reader,
     Store,
 };
 
-/// The environment variable naming the PostgreSQL server to test against.
-pub const PG_ENV: &str = "FIREBREAK_TEST_POSTGRES_URL";
-
-/// The PostgreSQL server URL, or `None` (with a message) when the PostgreSQL
-/// half is to be skipped. Under CI a missing URL is a failure: the suite must
-/// not silently test only SQLite there.
-pub fn postgres_base_url() -> Option<String> {
-    match std::env::var(PG_ENV) {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ => {
-            if std::env::var_os("CI").is_some() {
-                panic!(
-                    "{PG_ENV} is not set, but CI is: the PostgreSQL half of the store contract \
-                     suite must run in CI. Set {PG_ENV} to a server URL whose user may create \
-                     databases, e.g. postgres://postgres@127.0.0.1:5432/test"
-                );
-            }
-            eprintln!(
-                "SKIPPED: the PostgreSQL half of this store contract test, because {PG_ENV} is \
-                 not set (set it to e.g. postgres://postgres@127.0.0.1:5432/test to run it)"
-            );
-            None
-        }
-    }
-}
-
 /// A migrated store on a fresh database, and a way to reach that database
-/// behind the store's back.
+/// behind the store's back (`Db` derefs to the testkit's [`Sql`]).
 #[derive(Clone, Debug)]
 pub struct Db {
     pub store: Store,
-    raw_url: String,
+    sql: Sql,
+}
+
+impl std::ops::Deref for Db {
+    type Target = Sql;
+
+    fn deref(&self) -> &Sql {
+        &self.sql
+    }
 }
 
 /// A fresh database and what is needed to throw it away.
 pub struct Fresh {
     pub db: Db,
-    cleanup: Cleanup,
-}
-
-enum Cleanup {
-    Sqlite(tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
+    test_db: TestDb,
 }
 
 impl Fresh {
     /// A fresh, migrated database on `backend`; `None` when PostgreSQL is
-    /// not configured (see [`postgres_base_url`]).
+    /// not configured (see `firebreak_testkit::db::postgres_base_url`).
     pub async fn new(backend: Backend) -> Option<Fresh> {
-        sqlx::any::install_default_drivers();
-        match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().expect("create a temporary directory");
-                let path = dir.path().join("firebreak.db");
-                let store = Store::open(&format!("sqlite:{}", path.display()))
-                    .await
-                    .expect("open a fresh SQLite store");
-                assert_eq!(store.backend(), Backend::Sqlite);
-                Some(Fresh {
-                    db: Db {
-                        store,
-                        raw_url: format!("sqlite://{}", path.display()),
-                    },
-                    cleanup: Cleanup::Sqlite(dir),
-                })
-            }
-            Backend::Postgres => {
-                let admin_url = postgres_base_url()?;
-                let name = format!("fbt_{}", hex::encode(rand::random::<[u8; 8]>()));
-                let mut admin = AnyConnection::connect(&admin_url)
-                    .await
-                    .unwrap_or_else(|e| panic!("connect to {PG_ENV}={admin_url}: {e}"));
-                admin
-                    .execute(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .await
-                    .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
-                admin.close().await.ok();
-                let mut url = url::Url::parse(&admin_url).expect("a valid PostgreSQL URL");
-                url.set_path(&format!("/{name}"));
-                let url = url.to_string();
-                let store = Store::open(&url)
-                    .await
-                    .expect("open a fresh PostgreSQL store");
-                assert_eq!(store.backend(), Backend::Postgres);
-                Some(Fresh {
-                    db: Db {
-                        store,
-                        raw_url: url,
-                    },
-                    cleanup: Cleanup::Postgres { admin_url, name },
-                })
-            }
-        }
+        let test_db = TestDb::new(backend).await?;
+        let store = Store::open(test_db.url())
+            .await
+            .unwrap_or_else(|e| panic!("open a fresh {backend:?} store: {e}"));
+        assert_eq!(store.backend(), backend);
+        Some(Fresh {
+            db: Db {
+                store,
+                sql: test_db.sql().clone(),
+            },
+            test_db,
+        })
     }
 
     /// Closes the store and removes the database, best effort.
     pub async fn teardown(self) {
         self.db.store.close().await;
-        match self.cleanup {
-            Cleanup::Sqlite(dir) => drop(dir),
-            Cleanup::Postgres { admin_url, name } => {
-                let dropped = async {
-                    let mut admin = AnyConnection::connect(&admin_url).await?;
-                    admin
-                        .execute(AssertSqlSafe(format!(
-                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                        )))
-                        .await?;
-                    admin.close().await
-                };
-                if let Err(e) = dropped.await {
-                    eprintln!("warning: could not drop test database {name}: {e}");
-                }
-            }
-        }
+        self.test_db.teardown().await;
     }
 }
 
@@ -153,57 +85,12 @@ where
 }
 
 impl Db {
-    /// A connection of its own to the store's database, for checks and
-    /// tampering the store's API does not allow.
-    pub async fn raw(&self) -> AnyConnection {
-        AnyConnection::connect(&self.raw_url)
-            .await
-            .expect("connect to the test database directly")
-    }
-
     /// A second store on the same database, as another server process
     /// would open it.
     pub async fn second_store(&self) -> Store {
-        Store::connect(&self.raw_url)
+        Store::connect(self.sql.url())
             .await
             .expect("open a second store on the test database")
-    }
-
-    /// Runs one statement directly; the number of rows it touched.
-    pub async fn exec(&self, sql: &str) -> u64 {
-        let mut conn = self.raw().await;
-        let done = conn
-            .execute(AssertSqlSafe(sql.to_owned()))
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        conn.close().await.ok();
-        done.rows_affected()
-    }
-
-    /// The one integer a query returns.
-    pub async fn int(&self, sql: &str) -> i64 {
-        let mut conn = self.raw().await;
-        let row = sqlx::query(AssertSqlSafe(sql.to_owned()))
-            .fetch_one(&mut conn)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        conn.close().await.ok();
-        row.try_get::<i64, _>(0).expect("an integer")
-    }
-
-    /// The one text (or NULL) a query returns.
-    pub async fn text(&self, sql: &str) -> Option<String> {
-        let mut conn = self.raw().await;
-        let row = sqlx::query(AssertSqlSafe(sql.to_owned()))
-            .fetch_one(&mut conn)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        conn.close().await.ok();
-        row.try_get::<Option<String>, _>(0).expect("a text or NULL")
-    }
-
-    pub async fn count(&self, table: &str) -> i64 {
-        self.int(&format!("SELECT COUNT(*) FROM {table}")).await
     }
 
     /// The audit log, oldest first, as (action, target, actor).
@@ -214,6 +101,13 @@ impl Db {
             .into_iter()
             .map(|e| (e.action, e.target, e.actor))
             .collect()
+    }
+
+    /// The entries of the audit log with `action`, oldest first.
+    pub async fn audit_of(&self, action: &str) -> Vec<(String, String, String)> {
+        let mut trail = self.audit_trail().await;
+        trail.retain(|e| e.0 == action);
+        trail
     }
 
     /// The actions of the audit log, oldest first.
@@ -236,6 +130,14 @@ impl Db {
             )
             .await
             .expect("create user")
+    }
+
+    /// Creates service `name` of `team`, with no description, at `at(0)`.
+    pub async fn service(&self, name: &str, team: &str) -> Service {
+        self.store
+            .create_service(name, team, "", &admin(), at(0))
+            .await
+            .expect("create service")
     }
 
     pub async fn report(
@@ -272,16 +174,18 @@ impl Db {
     ) -> Incident {
         self.store
             .declare_incident(
-                &NewIncident {
-                    fields: fields(title, kind),
-                    from_report: None,
-                    timeline: Vec::new(),
-                    members: Vec::new(),
-                    escalations: Vec::new(),
-                },
+                &new_incident(fields(title, kind), None, Vec::new()),
                 by,
                 now,
             )
+            .await
+            .expect("declare incident")
+    }
+
+    /// Declares `new` (see [`new_incident`]).
+    pub async fn declare_new(&self, new: NewIncident, by: &Actor, now: DateTime<Utc>) -> Incident {
+        self.store
+            .declare_incident(&new, by, now)
             .await
             .expect("declare incident")
     }
@@ -373,6 +277,30 @@ pub fn fields(title: &str, kind: Kind) -> IncidentFields {
         service_id: None,
         facts: firebreak_api::ImpactFacts::default(),
     }
+}
+
+/// A new incident with no timeline entries or escalations of its own.
+pub fn new_incident(
+    fields: IncidentFields,
+    from_report: Option<i64>,
+    members: Vec<i64>,
+) -> NewIncident {
+    NewIncident {
+        fields,
+        from_report,
+        timeline: Vec::new(),
+        members,
+        escalations: Vec::new(),
+    }
+}
+
+/// An entry of [`Db::audit_trail`]: (action, target, actor).
+pub fn entry(
+    action: impl Into<String>,
+    target: impl Into<String>,
+    actor: impl Into<String>,
+) -> (String, String, String) {
+    (action.into(), target.into(), actor.into())
 }
 
 /// A value as JSON, to compare API types that have no `PartialEq`.

@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::{Connection, Row};
+use sqlx::Row;
+use sqlx::any::AnyRow;
 
 use firebreak_store::Backend;
 
@@ -12,63 +13,52 @@ use crate::harness::{Db, Fresh};
 /// table → column → NOT NULL.
 type Columns = BTreeMap<String, BTreeMap<String, bool>>;
 
-async fn sqlite_columns(db: &Db) -> Columns {
-    let mut conn = db.raw().await;
-    let rows = sqlx::query(
-        "SELECT m.name AS table_name, p.name AS column_name, p.\"notnull\" AS not_null, p.pk AS pk \
-         FROM sqlite_master m JOIN pragma_table_info(m.name) p \
-         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations'",
-    )
-    .fetch_all(&mut conn)
-    .await
-    .expect("read the SQLite schema");
-    conn.close().await.ok();
+/// The columns that `rows` (of `table_name`, `column_name`, …) describe;
+/// `not_null` reads a row's flag.
+fn columns(rows: Vec<AnyRow>, not_null: impl Fn(&AnyRow) -> bool) -> Columns {
     let mut out = Columns::new();
     for row in rows {
         let table: String = row.get("table_name");
         let column: String = row.get("column_name");
-        // SQLite does not flag primary-key columns NOT NULL; PostgreSQL does.
-        let not_null = row.get::<i64, _>("not_null") != 0 || row.get::<i64, _>("pk") != 0;
-        out.entry(table).or_default().insert(column, not_null);
+        out.entry(table).or_default().insert(column, not_null(&row));
     }
     out
 }
 
+async fn sqlite_columns(db: &Db) -> Columns {
+    let rows = db
+        .rows(
+            "SELECT m.name AS table_name, p.name AS column_name, p.\"notnull\" AS not_null, p.pk AS pk \
+             FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations'",
+        )
+        .await;
+    // SQLite does not flag primary-key columns NOT NULL; PostgreSQL does.
+    columns(rows, |row| {
+        row.get::<i64, _>("not_null") != 0 || row.get::<i64, _>("pk") != 0
+    })
+}
+
 async fn postgres_columns(db: &Db) -> Columns {
-    let mut conn = db.raw().await;
-    let rows = sqlx::query(
-        "SELECT c.table_name::text AS table_name, c.column_name::text AS column_name, \
-         c.is_nullable::text AS is_nullable FROM information_schema.columns c \
-         JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name \
-         WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' \
-         AND c.table_name <> '_sqlx_migrations'",
-    )
-    .fetch_all(&mut conn)
-    .await
-    .expect("read the PostgreSQL schema");
-    conn.close().await.ok();
-    let mut out = Columns::new();
-    for row in rows {
-        let table: String = row.get("table_name");
-        let column: String = row.get("column_name");
-        let nullable: String = row.get("is_nullable");
-        out.entry(table)
-            .or_default()
-            .insert(column, nullable == "NO");
-    }
-    out
+    let rows = db
+        .rows(
+            "SELECT c.table_name::text AS table_name, c.column_name::text AS column_name, \
+             c.is_nullable::text AS is_nullable FROM information_schema.columns c \
+             JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name \
+             WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' \
+             AND c.table_name <> '_sqlx_migrations'",
+        )
+        .await;
+    columns(rows, |row| row.get::<String, _>("is_nullable") == "NO")
 }
 
 /// The applied migrations, as (version, description).
 async fn migrations(db: &Db) -> Vec<(i64, String)> {
-    let mut conn = db.raw().await;
-    let rows = sqlx::query(
-        "SELECT version, description FROM _sqlx_migrations WHERE success = true ORDER BY version",
-    )
-    .fetch_all(&mut conn)
-    .await
-    .expect("read the applied migrations");
-    conn.close().await.ok();
+    let rows = db
+        .rows(
+            "SELECT version, description FROM _sqlx_migrations WHERE success = true ORDER BY version",
+        )
+        .await;
     rows.iter()
         .map(|r| (r.get("version"), r.get("description")))
         .collect()
@@ -81,11 +71,15 @@ fn names(columns: &Columns) -> BTreeMap<&str, Vec<&str>> {
         .collect()
 }
 
+async fn fresh_sqlite() -> Fresh {
+    Fresh::new(Backend::Sqlite)
+        .await
+        .expect("SQLite is always available")
+}
+
 #[tokio::test]
 async fn both_migration_trees_define_the_same_tables_and_columns() {
-    let sqlite = Fresh::new(Backend::Sqlite)
-        .await
-        .expect("SQLite is always available");
+    let sqlite = fresh_sqlite().await;
     let sqlite_cols = sqlite_columns(&sqlite.db).await;
     let sqlite_migrations = migrations(&sqlite.db).await;
     sqlite.teardown().await;
@@ -147,9 +141,7 @@ async fn both_migration_trees_define_the_same_tables_and_columns() {
 
 #[tokio::test]
 async fn both_migration_trees_agree_on_not_null() {
-    let sqlite = Fresh::new(Backend::Sqlite)
-        .await
-        .expect("SQLite is always available");
+    let sqlite = fresh_sqlite().await;
     let sqlite_cols = sqlite_columns(&sqlite.db).await;
     sqlite.teardown().await;
     assert!(sqlite_cols["users"]["name"]);

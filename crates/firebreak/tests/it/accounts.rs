@@ -2,13 +2,12 @@
 //! users change role and are disabled, each taking effect at once.
 
 use crate::support::Server;
+use firebreak_testkit::assert_contains;
 
 #[test]
 fn tokens_are_revoked_and_users_disabled_from_the_command_line() {
     let server = Server::start();
-    server
-        .local(&["user", "add", "alice", "--role", "responder"])
-        .ok();
+    server.add_user("alice", "responder");
     let first = server.token("alice");
     let second = server.token("alice");
     server.as_user(&first).run(&["incident", "list"]).ok();
@@ -22,29 +21,29 @@ fn tokens_are_revoked_and_users_disabled_from_the_command_line() {
     // Newest first: the first token is the last row.
     let first_id = tokens[1]["id"].as_i64().unwrap().to_string();
     let out = server.local(&["token", "revoke", &first_id]).ok();
-    assert!(out.contains("revoked token"), "{out}");
+    assert_contains(&out, "revoked token");
     let err = server.as_user(&first).run(&["incident", "list"]).fails(1);
     assert!(err.contains("401") || err.contains("nauthorized"), "{err}");
     server.as_user(&second).run(&["incident", "list"]).ok();
     let text = server.local(&["token", "list", "--user", "alice"]).ok();
-    assert!(text.contains("revoked"), "{text}");
+    assert_contains(&text, "revoked");
     let err = server.local(&["token", "revoke", "9999"]).fails(1);
-    assert!(err.contains("no token with id 9999"), "{err}");
+    assert_contains(&err, "no token with id 9999");
 
     let out = server.local(&["user", "set-role", "alice", "lead"]).ok();
-    assert!(out.contains("alice (lead, enabled)"), "{out}");
+    assert_contains(&out, "alice (lead, enabled)");
     let out = server.local(&["user", "disable", "alice"]).ok();
-    assert!(out.contains("disabled"), "{out}");
+    assert_contains(&out, "disabled");
     server.as_user(&second).run(&["incident", "list"]).fails(1);
     server.local(&["user", "enable", "alice"]).ok();
     server.as_user(&second).run(&["incident", "list"]).ok();
 
     let err = server.local(&["user", "disable", "admin"]).fails(1);
-    assert!(err.contains("last enabled admin"), "{err}");
+    assert_contains(&err, "last enabled admin");
     let err = server
         .local(&["user", "set-role", "nobody", "lead"])
         .fails(1);
-    assert!(err.contains("no user named `nobody`"), "{err}");
+    assert_contains(&err, "no user named `nobody`");
     // Every change was appended to the audit chain, which still holds.
     server.local(&["audit", "verify"]).ok();
 }

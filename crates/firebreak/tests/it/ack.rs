@@ -2,12 +2,14 @@
 //! pages whom it names. The policy comes from the incident's service, set
 //! with `service escalation`.
 
+use firebreak_testkit::assert_contains;
+use firebreak_testkit::json::any_with;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::receiver::Receiver;
 use crate::support::{Server, write_file};
+use firebreak_testkit::WebhookReceiver as Receiver;
 
 const ARRIVAL: Duration = Duration::from_secs(30);
 
@@ -15,46 +17,29 @@ const ARRIVAL: Duration = Duration::from_secs(30);
 fn acknowledging_from_the_cli_stops_the_escalation() {
     let mut hook = Receiver::start();
     let server = Server::start();
-    let token = server.token("admin");
-    let admin = server.as_user(&token);
+    let admin = server.as_admin();
     for user in ["oncall1", "oncall2", "dba1"] {
-        server
-            .local(&["user", "add", user, "--role", "responder"])
-            .ok();
-        admin
-            .run(&[
-                "contact",
-                "add",
-                user,
-                "--label",
-                "pager",
-                "--channel-json",
-                &hook.channel_json(),
-            ])
-            .ok();
+        server.add_user(user, "responder");
+        admin.add_pager(user, &hook.channel_json());
     }
     let contacts = admin.run(&["contact", "list", "oncall1", "--json"]).json();
     assert_eq!(contacts[0]["label"], "pager");
     assert_eq!(contacts[0]["channel"]["kind"], "webhook");
 
     // The policy, from standard input.
-    let out = admin
-        .run_with_stdin(
-            &["policy", "put", "checkout-oncall", "--file", "-"],
-            r#"{"levels": [
+    let out = admin.put_stdin(
+        "policy",
+        "checkout-oncall",
+        r#"{"levels": [
                 {"targets": [{"user": "oncall1"}], "ack_timeout_secs": 5},
                 {"targets": [{"user": "oncall2"}], "ack_timeout_secs": 5}
             ]}"#,
-        )
-        .ok();
-    assert!(out.contains("checkout-oncall"), "{out}");
+    );
+    assert_contains(&out, "checkout-oncall");
     let policies = admin.run(&["policy", "list", "--json"]).json();
     assert_eq!(policies[0]["name"], "checkout-oncall");
     let listed = admin.run(&["policy", "list"]).ok();
-    assert!(
-        listed.contains("1: oncall1 (5 s) → 2: oncall2 (5 s)"),
-        "{listed}"
-    );
+    assert_contains(&listed, "1: oncall1 (5 s) → 2: oncall2 (5 s)");
 
     admin
         .run(&["service", "create", "checkout", "--owner-team", "payments"])
@@ -76,7 +61,7 @@ fn acknowledging_from_the_cli_stops_the_escalation() {
             &runbook,
         ])
         .ok();
-    assert!(out.contains("`checkout-oncall`"), "{out}");
+    assert_contains(&out, "`checkout-oncall`");
     let err = admin
         .run(&["service", "escalation", "checkout", "--policy", "nope"])
         .fails(1);
@@ -85,23 +70,18 @@ fn acknowledging_from_the_cli_stops_the_escalation() {
         "{err}"
     );
 
-    let incident = admin
-        .run(&[
-            "incident",
-            "declare",
-            "--title",
-            "Card payments declined",
-            "--kind",
-            "availability",
+    let incident = admin.declare(
+        "Card payments declined",
+        "availability",
+        &[
             "--severity",
             "high",
             "--reason",
             "a third of card payments fail",
             "--service",
             "checkout",
-            "--json",
-        ])
-        .json();
+        ],
+    );
     let inc = incident["reference"].as_str().unwrap().to_owned();
     let inc = inc.as_str();
 
@@ -126,7 +106,7 @@ fn acknowledging_from_the_cli_stops_the_escalation() {
     let again = admin.run(&["incident", "ack", inc, "--json"]).json();
     assert_eq!(again["chains"], 0);
     let out = admin.run(&["incident", "ack", inc]).ok();
-    assert!(out.contains("no active page"), "{out}");
+    assert_contains(&out, "no active page");
 
     // Level 1's deadline passes, with margin: nobody else is paged.
     let wait = (level1_deadline + chrono::Duration::seconds(2) - chrono::Utc::now())
@@ -142,16 +122,9 @@ fn acknowledging_from_the_cli_stops_the_escalation() {
     assert_eq!(list[0]["chain_state"], "acknowledged");
     assert_eq!(list[0]["acknowledged_by"], "admin");
     let table = admin.run(&["incident", "escalations", inc]).ok();
-    assert!(table.contains("acknowledged by admin"), "{table}");
+    assert_contains(&table, "acknowledged by admin");
     let timeline = admin.run(&["incident", "timeline", inc, "--json"]).json();
-    assert!(
-        timeline
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["kind"] == "acknowledged"),
-        "{timeline:#}"
-    );
+    assert!(any_with(&timeline, "kind", "acknowledged"), "{timeline:#}");
 
     // Escalating by hand pages the one named, with the reason.
     let out = admin
@@ -165,7 +138,7 @@ fn acknowledging_from_the_cli_stops_the_escalation() {
             "replication lag on the payments database",
         ])
         .ok();
-    assert!(out.contains("dba1"), "{out}");
+    assert_contains(&out, "dba1");
     let manual = hook.page_for("dba1", ARRIVAL);
     assert!(
         manual.body["reason"]
@@ -194,7 +167,7 @@ fn acknowledging_from_the_cli_stops_the_escalation() {
             "x",
         ])
         .fails(1);
-    assert!(err.contains("(field: to)"), "{err}");
+    assert_contains(&err, "(field: to)");
     let err = admin.run(&["incident", "ack", "INC-999"]).fails(1);
     assert!(err.starts_with("error: "), "{err}");
 
@@ -224,43 +197,19 @@ fn an_acknowledged_page_is_not_retried() {
         config: Some("[escalation]\nincident_lead_policy = \"solo\"\n".to_owned()),
         ..crate::support::Options::default()
     });
-    let token = server.token("admin");
-    let admin = server.as_user(&token);
-    server
-        .local(&["user", "add", "oncall1", "--role", "responder"])
-        .ok();
-    admin
-        .run(&[
-            "contact",
-            "add",
-            "oncall1",
-            "--label",
-            "pager",
-            "--channel-json",
-            &hook.channel_json(),
-        ])
-        .ok();
-    admin
-        .run_with_stdin(
-            &["policy", "put", "solo", "--file", "-"],
-            r#"{"levels": [{"targets": [{"user": "oncall1"}], "ack_timeout_secs": 600}]}"#,
-        )
-        .ok();
-    let incident = admin
-        .run(&[
-            "incident",
-            "declare",
-            "--title",
-            "Search is down",
-            "--kind",
-            "availability",
-            "--severity",
-            "high",
-            "--reason",
-            "no results for anyone",
-            "--json",
-        ])
-        .json();
+    let admin = server.as_admin();
+    server.add_user("oncall1", "responder");
+    admin.add_pager("oncall1", &hook.channel_json());
+    admin.put_stdin(
+        "policy",
+        "solo",
+        r#"{"levels": [{"targets": [{"user": "oncall1"}], "ack_timeout_secs": 600}]}"#,
+    );
+    let incident = admin.declare(
+        "Search is down",
+        "availability",
+        &["--severity", "high", "--reason", "no results for anyone"],
+    );
     let inc = incident["reference"].as_str().unwrap().to_owned();
 
     // The first attempt is refused; oncall1 hears about it another way and
@@ -268,7 +217,7 @@ fn an_acknowledged_page_is_not_retried() {
     let refused = hook.page_for("oncall1", ARRIVAL);
     assert!(!refused.accepted);
     let out = admin.run(&["incident", "ack", &inc]).ok();
-    assert!(out.contains("1 page chain"), "{out}");
+    assert_contains(&out, "1 page chain");
 
     // The first retry is due 2.5–7.5 s after the failure.
     hook.expect_nothing_until(

@@ -3,6 +3,7 @@
 //! against a checkpoint taken before.
 
 use crate::support::{Server, run, sql};
+use firebreak_testkit::assert_contains;
 
 #[test]
 fn truncating_the_audit_log_is_caught_by_a_checkpoint() {
@@ -16,9 +17,7 @@ fn truncating_the_audit_log_is_caught_by_a_checkpoint() {
         assert_eq!(mode & 0o777, 0o600, "{}", key.display());
     }
     for user in ["alice", "bob"] {
-        server
-            .local(&["user", "add", user, "--role", "responder"])
-            .ok();
+        server.add_user(user, "responder");
     }
     let checkpoint = server.local(&["audit", "checkpoint"]).ok();
     let checkpoint = checkpoint.trim().to_owned();
@@ -26,7 +25,7 @@ fn truncating_the_audit_log_is_caught_by_a_checkpoint() {
     let out = server
         .local(&["audit", "verify", "--checkpoint", &checkpoint])
         .ok();
-    assert!(out.contains("holds the checkpoint"), "{out}");
+    assert_contains(&out, "holds the checkpoint");
 
     // A checkpoint edited to claim a shorter log is refused.
     let parts: Vec<&str> = checkpoint.split('.').collect();
@@ -35,7 +34,7 @@ fn truncating_the_audit_log_is_caught_by_a_checkpoint() {
     let err = server
         .local(&["audit", "verify", "--checkpoint", &forged])
         .fails(1);
-    assert!(err.contains("signature does not hold"), "{err}");
+    assert_contains(&err, "signature does not hold");
 
     // Someone with write access to the file removes the newest entry and
     // sets the head back to the one before.
@@ -55,15 +54,18 @@ fn truncating_the_audit_log_is_caught_by_a_checkpoint() {
     let out = run(&["audit", "verify", "--data-dir", &data_dir]).ok();
     assert!(out.starts_with("audit log OK"), "{out}");
     // …the checkpoint can, and names the problem.
-    let err = run(&[
-        "audit",
-        "verify",
-        "--checkpoint",
-        &checkpoint,
-        "--data-dir",
-        &data_dir,
-    ])
-    .fails(1);
+    let verify_with_checkpoint = || {
+        run(&[
+            "audit",
+            "verify",
+            "--checkpoint",
+            &checkpoint,
+            "--data-dir",
+            &data_dir,
+        ])
+        .fails(1)
+    };
+    let err = verify_with_checkpoint();
     assert!(
         err.contains(&format!("audit log BROKEN at entry {seq}"))
             && err.contains(&format!("checkpoint records entry {seq}"))
@@ -73,15 +75,7 @@ fn truncating_the_audit_log_is_caught_by_a_checkpoint() {
 
     // Without the key file a checkpoint cannot be checked; that is said.
     std::fs::remove_file(&key).unwrap();
-    let err = run(&[
-        "audit",
-        "verify",
-        "--checkpoint",
-        &checkpoint,
-        "--data-dir",
-        &data_dir,
-    ])
-    .fails(1);
+    let err = verify_with_checkpoint();
     assert!(
         err.contains("audit.key") && err.contains("does not exist"),
         "{err}"

@@ -1,6 +1,7 @@
 //! The config file: unknown keys are refused, by name.
 
 use crate::support::run;
+use firebreak_testkit::assert_contains;
 
 #[test]
 fn an_unknown_config_key_is_named() {
@@ -26,6 +27,6 @@ fn an_unknown_config_key_is_named() {
     // The same file without the typo works, and puts the database where it says.
     std::fs::write(&config, format!("data_dir = {:?}\n", data_dir)).unwrap();
     let out = run(&["migrate", "--config", config.to_str().unwrap()]).ok();
-    assert!(out.contains("up to date"), "{out}");
+    assert_contains(&out, "up to date");
     assert!(data_dir.join("firebreak.db").is_file());
 }

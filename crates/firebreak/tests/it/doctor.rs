@@ -3,10 +3,11 @@
 //! The config file's references are also checked at start-up (a warning in
 //! the log and on `/readyz`).
 
+use firebreak_testkit::assert_contains;
 use std::time::Duration;
 
-use crate::receiver::Receiver;
 use crate::support::{Options, Server};
+use firebreak_testkit::WebhookReceiver as Receiver;
 
 /// The config the README's set-up serves with: the repository's own
 /// `firebreak.toml`.
@@ -30,11 +31,7 @@ fn readme_first_steps() -> String {
 
 fn readyz(server: &Server) -> serde_json::Value {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    firebreak_testkit::block_on(async {
         reqwest::get(format!("{}/readyz", server.url))
             .await
             .unwrap()
@@ -47,8 +44,7 @@ fn readyz(server: &Server) -> serde_json::Value {
 #[test]
 fn doctor_on_a_fresh_install_names_every_missing_link() {
     let server = Server::start();
-    let token = server.token("admin");
-    let out = server.as_user(&token).run(&["doctor"]);
+    let out = server.as_admin().run(&["doctor"]);
     assert_eq!(out.code, Some(1), "{}\n{}", out.stdout, out.stderr);
     for missing in [
         "incident lead: MISSING",
@@ -69,12 +65,10 @@ fn doctor_on_a_fresh_install_names_every_missing_link() {
     let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(report["ok"], false);
     // Not for everyone: it lists every user's ways to be reached.
-    server
-        .local(&["user", "add", "rita", "--role", "responder"])
-        .ok();
+    server.add_user("rita", "responder");
     let rita = server.token("rita");
     let err = server.as_user(&rita).run(&["doctor"]).fails(1);
-    assert!(err.contains("Forbidden"), "{err}");
+    assert_contains(&err, "Forbidden");
     // Start-up named the same gaps: the log and /readyz.
     let ready = readyz(&server);
     assert_eq!(ready["status"], "ready");
@@ -124,34 +118,11 @@ fn after_the_readmes_first_steps_doctor_finds_nothing_missing() {
         "{warnings}"
     );
 
-    let token = server.token("admin");
-    let admin = server.as_user(&token);
-    server
-        .local(&["user", "add", "alice", "--role", "lead"])
-        .ok();
-    admin
-        .run(&[
-            "contact",
-            "add",
-            "alice",
-            "--label",
-            "pager",
-            "--channel-json",
-            &hook.channel_json(),
-        ])
-        .ok();
-    admin
-        .run_with_stdin(
-            &["schedule", "put", "primary", "--file", "-"],
-            README_SCHEDULE,
-        )
-        .ok();
-    admin
-        .run_with_stdin(
-            &["policy", "put", "incident-lead", "--file", "-"],
-            README_POLICY,
-        )
-        .ok();
+    let admin = server.as_admin();
+    server.add_user("alice", "lead");
+    admin.add_pager("alice", &hook.channel_json());
+    admin.put_stdin("schedule", "primary", README_SCHEDULE);
+    admin.put_stdin("policy", "incident-lead", README_POLICY);
     let out = admin.run(&["doctor"]);
     assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
     assert!(

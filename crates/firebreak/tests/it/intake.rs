@@ -5,57 +5,28 @@
 //! flags are refused before any request.
 
 use chrono::{Duration, SecondsFormat, Utc};
+use firebreak_testkit::{assert_contains, assert_lacks};
 use serde_json::{Value, json};
 
-use crate::support::{As, Server, run};
+use firebreak_testkit::alertmanager::{am_alert, am_webhook};
 
-/// One Alertmanager alert of a webhook.
-fn am_alert(labels: Value, status: &str) -> Value {
-    json!({
-        "status": status,
-        "labels": labels,
-        "annotations": {"summary": format!("{} is {status}", labels["alertname"].as_str().unwrap()), "description": "p99 above 2s"},
-        "startsAt": "2026-03-02T10:00:00Z",
-        "endsAt": "0001-01-01T00:00:00Z",
-        "generatorURL": "http://prometheus.example:9090/graph?g0.expr=up",
-    })
-}
-
-/// An Alertmanager webhook (version 4) around `alerts`.
-fn am_webhook(alerts: Vec<Value>) -> Value {
-    json!({
-        "version": "4",
-        "groupKey": "{}:{alertname=\"HighLatency\"}",
-        "truncatedAlerts": 0,
-        "status": "firing",
-        "receiver": "firebreak",
-        "groupLabels": {},
-        "commonLabels": {},
-        "commonAnnotations": {},
-        "externalURL": "http://alertmanager.example:9093",
-        "alerts": alerts,
-    })
-}
+use crate::support::{As, Run, Server, run};
 
 /// POSTs `body` as JSON with no credentials but what the URL carries, as
 /// Alertmanager does; the status and the body.
 fn post_json(url: &str, body: &Value) -> (u16, Value) {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async {
-            let res = reqwest::Client::new()
-                .post(url)
-                .json(body)
-                .send()
-                .await
-                .unwrap();
-            let status = res.status().as_u16();
-            let text = res.text().await.unwrap();
-            (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-        })
+    firebreak_testkit::block_on(async {
+        let res = reqwest::Client::new()
+            .post(url)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    })
 }
 
 /// The value of the `name: value` line of `out`.
@@ -89,6 +60,13 @@ fn row<'a>(out: &'a str, id: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no row {id} in:\n{out}"))
 }
 
+/// `integration create <name> --kind alertmanager <flags…>`.
+fn create_alertmanager(admin: &As<'_>, name: &str, flags: &[&str]) -> Run {
+    let mut args = vec!["integration", "create", name, "--kind", "alertmanager"];
+    args.extend(flags);
+    admin.run(&args)
+}
+
 fn service(admin: &As<'_>, name: &str) {
     admin
         .run(&["service", "create", name, "--owner-team", "payments"])
@@ -98,30 +76,22 @@ fn service(admin: &As<'_>, name: &str) {
 #[test]
 fn an_integration_receives_alerts_at_its_printed_url_until_its_key_changes() {
     let server = Server::start();
-    let token = server.token("admin");
-    let admin = server.as_user(&token);
+    let admin = server.as_admin();
     service(&admin, "payments");
 
-    let out = admin
-        .run(&[
-            "integration",
-            "create",
-            "prom-prod",
-            "--kind",
-            "alertmanager",
-            "--service",
-            "payments",
-            // This test follows alerts through the triage queue.
-            "--auto-declare",
-            "off",
-        ])
-        .ok();
-    assert!(
-        out.contains("prom-prod (alertmanager) created; it acts as intake.prom-prod"),
-        "{out}"
+    // This test follows alerts through the triage queue.
+    let out = create_alertmanager(
+        &admin,
+        "prom-prod",
+        &["--service", "payments", "--auto-declare", "off"],
+    )
+    .ok();
+    assert_contains(
+        &out,
+        "prom-prod (alertmanager) created; it acts as intake.prom-prod",
     );
-    assert!(out.contains("auto_declare: off"), "{out}");
-    assert!(out.contains("shown only once"), "{out}");
+    assert_contains(&out, "auto_declare: off");
+    assert_contains(&out, "shown only once");
     let id = id_after(&out, "integration");
     let key = line(&out, "key").to_owned();
     let url = line(&out, "url").to_owned();
@@ -133,7 +103,7 @@ fn an_integration_receives_alerts_at_its_printed_url_until_its_key_changes() {
 
     // The key is shown once: lists and the record show its last four only.
     let list = admin.run(&["integration", "list"]).ok();
-    assert!(!list.contains(&key), "{list}");
+    assert_lacks(&list, &key);
     let listed = row(&list, &id);
     assert!(listed.contains("prom-prod"), "{list}");
     assert!(listed.contains("alertmanager"), "{list}");
@@ -141,9 +111,9 @@ fn an_integration_receives_alerts_at_its_printed_url_until_its_key_changes() {
     assert!(listed.contains("enabled"), "{list}");
     assert!(listed.contains(&format!("…{}", &key[28..])), "{list}");
     let shown = admin.run(&["integration", "show", &id]).ok();
-    assert!(shown.contains("acts as: intake.prom-prod"), "{shown}");
-    assert!(shown.contains("auto_declare: off"), "{shown}");
-    assert!(!shown.contains(&key), "{shown}");
+    assert_contains(&shown, "acts as: intake.prom-prod");
+    assert_contains(&shown, "auto_declare: off");
+    assert_lacks(&shown, &key);
 
     // Nothing yet.
     assert_eq!(admin.run(&["alert", "list"]).ok(), "no alerts\n");
@@ -185,8 +155,8 @@ fn an_integration_receives_alerts_at_its_printed_url_until_its_key_changes() {
 
     // A new key: the old URL is refused, the new one works.
     let out = admin.run(&["integration", "rotate-key", &id]).ok();
-    assert!(out.contains("the old one no longer works"), "{out}");
-    assert!(out.contains("shown only once"), "{out}");
+    assert_contains(&out, "the old one no longer works");
+    assert_contains(&out, "shown only once");
     let new_key = line(&out, "key").to_owned();
     let new_url = line(&out, "url").to_owned();
     assert_ne!(new_key, key);
@@ -204,7 +174,7 @@ fn an_integration_receives_alerts_at_its_printed_url_until_its_key_changes() {
 
     // Disabled: no key works any more.
     let out = admin.run(&["integration", "disable", &id]).ok();
-    assert!(out.contains("prom-prod disabled"), "{out}");
+    assert_contains(&out, "prom-prod disabled");
     let (status, _) = post_json(&new_url, &latency());
     assert_eq!(status, 401);
     let shown = admin.run(&["integration", "show", &id, "--json"]).json();
@@ -214,15 +184,13 @@ fn an_integration_receives_alerts_at_its_printed_url_until_its_key_changes() {
     let err = admin.run(&["integration", "disable", &id]).fails(1);
     assert!(err.starts_with("error: "), "{err}");
     let err = admin.run(&["integration", "show", "999"]).fails(1);
-    assert!(err.contains("integration 999"), "{err}");
+    assert_contains(&err, "integration 999");
     let err = admin
         .run(&["integration", "create", "prom-prod", "--kind", "grafana"])
         .fails(1);
     assert!(err.starts_with("error: "), "{err}");
     // Only admins manage integrations.
-    server
-        .local(&["user", "add", "rita", "--role", "responder"])
-        .ok();
+    server.add_user("rita", "responder");
     let rita_token = server.token("rita");
     let err = server
         .as_user(&rita_token)
@@ -234,19 +202,9 @@ fn an_integration_receives_alerts_at_its_printed_url_until_its_key_changes() {
 #[test]
 fn silences_rules_and_maintenance_windows_are_added_listed_and_ended() {
     let server = Server::start();
-    let token = server.token("admin");
-    let admin = server.as_user(&token);
+    let admin = server.as_admin();
     service(&admin, "payments");
-    let created = admin
-        .run(&[
-            "integration",
-            "create",
-            "am",
-            "--kind",
-            "alertmanager",
-            "--json",
-        ])
-        .json();
+    let created = create_alertmanager(&admin, "am", &["--json"]).json();
     let url = created["url"].as_str().unwrap().to_owned();
     assert_eq!(created["integration"]["name"], "am");
 
@@ -267,11 +225,8 @@ fn silences_rules_and_maintenance_windows_are_added_listed_and_ended() {
         ])
         .ok();
     let silence = id_after(&out, "silence");
-    assert!(
-        out.contains(r#"alertname="DiskFull", env=~"prod|live""#),
-        "{out}"
-    );
-    assert!(out.contains(&until.replace('T', " ")), "{out}");
+    assert_contains(&out, r#"alertname="DiskFull", env=~"prod|live""#);
+    assert_contains(&out, &until.replace('T', " "));
     let list = admin.run(&["silence", "list"]).ok();
     let listed = row(&list, &silence);
     for want in [
@@ -291,7 +246,7 @@ fn silences_rules_and_maintenance_windows_are_added_listed_and_ended() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["alerts"][0]["disposition"], "silenced", "{body}");
     let alerts = admin.run(&["alert", "list"]).ok();
-    assert!(alerts.contains("silenced"), "{alerts}");
+    assert_contains(&alerts, "silenced");
 
     let out = admin.run(&["silence", "expire", &silence]).ok();
     assert!(
@@ -322,7 +277,7 @@ fn silences_rules_and_maintenance_windows_are_added_listed_and_ended() {
             "x",
         ])
         .fails(1);
-    assert!(err.contains("(field: matchers)"), "{err}");
+    assert_contains(&err, "(field: matchers)");
     let err = admin
         .run(&[
             "silence",
@@ -337,28 +292,18 @@ fn silences_rules_and_maintenance_windows_are_added_listed_and_ended() {
             "x",
         ])
         .fails(1);
-    assert!(err.contains("(field: ends_at)"), "{err}");
+    assert_contains(&err, "(field: ends_at)");
 
     // A routing rule.
     assert_eq!(admin.run(&["rule", "list"]).ok(), "no routing rules\n");
-    let out = admin
-        .run(&[
-            "rule",
-            "add",
-            "db-critical",
-            "--matcher",
-            r#"team="db""#,
-            "--set-service",
-            "payments",
-            "--set-kind",
-            "availability",
-            "--set-severity",
-            "critical",
-            "--declare",
-        ])
-        .ok();
+    let mut args = vec!["rule", "add", "db-critical", "--matcher", r#"team="db""#];
+    args.extend(
+        "--set-service payments --set-kind availability --set-severity critical --declare"
+            .split(' '),
+    );
+    let out = admin.run(&args).ok();
     let rule = id_after(&out, "rule");
-    assert!(out.contains("`db-critical` added at position 10"), "{out}");
+    assert_contains(&out, "`db-critical` added at position 10");
     let list = admin.run(&["rule", "list"]).ok();
     let listed = row(&list, &rule);
     for want in [
@@ -374,10 +319,7 @@ fn silences_rules_and_maintenance_windows_are_added_listed_and_ended() {
     let out = admin
         .run(&["rule", "add", "catch-all", "--position", "50", "--disabled"])
         .ok();
-    assert!(
-        out.contains("at position 50 (disabled): every alert → triage"),
-        "{out}"
-    );
+    assert_contains(&out, "at position 50 (disabled): every alert → triage");
     let json = admin.run(&["rule", "list", "--json"]).json();
     assert_eq!(json.as_array().unwrap().len(), 2, "{json}");
     assert_eq!(json[0]["matchers"], json!(["team=\"db\""]));
@@ -388,8 +330,8 @@ fn silences_rules_and_maintenance_windows_are_added_listed_and_ended() {
     let out = admin.run(&["rule", "remove", &rule]).ok();
     assert_eq!(out, format!("rule {rule} removed\n"));
     let list = admin.run(&["rule", "list"]).ok();
-    assert!(!list.contains("db-critical"), "{list}");
-    assert!(list.contains("catch-all"), "{list}");
+    assert_lacks(&list, "db-critical");
+    assert_contains(&list, "catch-all");
     let err = admin.run(&["rule", "remove", &rule]).fails(1);
     assert!(err.starts_with("error: "), "{err}");
 
@@ -407,7 +349,7 @@ fn silences_rules_and_maintenance_windows_are_added_listed_and_ended() {
         ])
         .ok();
     let window = id_after(&out, "maintenance window");
-    assert!(out.contains("for payments added"), "{out}");
+    assert_contains(&out, "for payments added");
     let list = admin.run(&["maintenance", "list"]).ok();
     let listed = row(&list, &window);
     for want in ["payments", "active", "database upgrade"] {
@@ -434,8 +376,8 @@ fn silences_rules_and_maintenance_windows_are_added_listed_and_ended() {
             "x",
         ])
         .fails(1);
-    assert!(err.contains("no service named `nosuch`"), "{err}");
-    assert!(err.contains("(field: service)"), "{err}");
+    assert_contains(&err, "no service named `nosuch`");
+    assert_contains(&err, "(field: service)");
 }
 
 /// Bad flags fail with exit code 2 and a message naming the flag, before
@@ -448,7 +390,7 @@ fn bad_flags_are_refused_before_any_request() {
         let mut all = args.to_vec();
         all.extend(nowhere);
         let err = run(&all).fails(2);
-        assert!(!err.contains("cannot reach"), "{err}");
+        assert_lacks(&err, "cannot reach");
         for want in says {
             assert!(err.contains(want), "{args:?}: `{want}` in\n{err}");
         }
@@ -511,5 +453,5 @@ fn bad_flags_are_refused_before_any_request() {
     let mut all = vec!["alert", "list"];
     all.extend(nowhere);
     let err = run(&all).fails(1);
-    assert!(err.contains("cannot reach"), "{err}");
+    assert_contains(&err, "cannot reach");
 }

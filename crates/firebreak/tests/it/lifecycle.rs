@@ -1,6 +1,7 @@
 //! A security incident from report to closed, as a new user would drive it
 //! with the CLI; then the audit log, verified and tampered with.
 
+use firebreak_testkit::assert_contains;
 use serde_json::Value;
 
 use crate::support::{Server, run, run_with_stdin, sql};
@@ -93,10 +94,8 @@ fn a_security_incident_from_report_to_closed() {
     let admin_token = admin_token.trim().to_owned();
     assert!(admin_token.starts_with("fbk_"), "{admin_token}");
 
-    let out = server
-        .local(&["user", "add", "responder1", "--role", "responder"])
-        .ok();
-    assert!(out.contains("responder1"), "{out}");
+    let out = server.add_user("responder1", "responder");
+    assert_contains(&out, "responder1");
     let mut args = vec![
         "user",
         "add",
@@ -119,11 +118,11 @@ fn a_security_incident_from_report_to_closed() {
     ];
     args.extend(["--data-dir", server.data_dir()]);
     let err = run_with_stdin(&args, "short\n").fails(1);
-    assert!(err.contains("12 characters"), "{err}");
+    assert_contains(&err, "12 characters");
     let err = server
         .local(&["user", "add", "responder1", "--role", "responder"])
         .fails(1);
-    assert!(err.contains("already exists"), "{err}");
+    assert_contains(&err, "already exists");
 
     let token = server
         .local(&["token", "create", "--user", "responder1", "--name", "it"])
@@ -132,18 +131,10 @@ fn a_security_incident_from_report_to_closed() {
     let me = server.as_user(token);
     // Owners and leads must be reachable: a contact method each.
     for user in ["lead1", "responder1"] {
-        server
-            .as_user(&admin_token)
-            .run(&[
-                "contact",
-                "add",
-                user,
-                "--label",
-                "pager",
-                "--channel-json",
-                r#"{"kind": "webhook", "url": "http://127.0.0.1:9/hook"}"#,
-            ])
-            .ok();
+        server.as_user(&admin_token).add_pager(
+            user,
+            r#"{"kind": "webhook", "url": "http://127.0.0.1:9/hook"}"#,
+        );
     }
 
     // A report arrives and is declared a critical security incident.
@@ -165,10 +156,7 @@ fn a_security_incident_from_report_to_closed() {
     let report_id = report["id"].as_i64().unwrap().to_string();
     assert_eq!(str_of(&report, "status"), "untriaged");
     let queue = me.run(&["report", "list"]).ok();
-    assert!(
-        queue.contains("Invoices visible to another customer"),
-        "{queue}"
-    );
+    assert_contains(&queue, "Invoices visible to another customer");
 
     let incident = me
         .run(&[
@@ -197,12 +185,12 @@ fn a_security_incident_from_report_to_closed() {
         .run(&["incident", "transition", inc, "--to", "containment"])
         .fails(1);
     assert!(err.starts_with("error: "), "{err}");
-    assert!(err.contains("(gate: owner_set)"), "{err}");
+    assert_contains(&err, "(gate: owner_set)");
 
     let out = me
         .run(&["incident", "assign", inc, "--owner", "responder1"])
         .ok();
-    assert!(out.contains("owner responder1"), "{out}");
+    assert_contains(&out, "owner responder1");
     me.run(&["incident", "transition", inc, "--to", "containment"])
         .ok();
 
@@ -226,7 +214,7 @@ fn a_security_incident_from_report_to_closed() {
     let err = me
         .run(&["incident", "transition", inc, "--to", "remediation"])
         .fails(1);
-    assert!(err.contains("(gate: impact_contained)"), "{err}");
+    assert_contains(&err, "(gate: impact_contained)");
 
     me.run(&["incident", "note", inc, "Paged the on-call DBA"])
         .ok();
@@ -243,7 +231,7 @@ fn a_security_incident_from_report_to_closed() {
                 ]),
             }
             .ok();
-            assert!(out.contains(item), "{out}");
+            assert_contains(&out, item);
         }
         let moved = me
             .run(&["incident", "transition", inc, "--to", next, "--json"])
@@ -356,25 +344,15 @@ fn a_security_incident_from_report_to_closed() {
     let out = me
         .run(&["report", "dismiss", &id, "--reason", "not ours"])
         .ok();
-    assert!(out.contains("dismissed"), "{out}");
+    assert_contains(&out, "dismissed");
 
     // A direct declaration, with the severity changed later.
     let admin = server.as_user(&admin_token);
-    let direct = admin
-        .run(&[
-            "incident",
-            "declare",
-            "--title",
-            "Login latency",
-            "--kind",
-            "availability",
-            "--fact",
-            "regional_degradation",
-            "--severity",
-            "medium",
-            "--json",
-        ])
-        .json();
+    let direct = admin.declare(
+        "Login latency",
+        "availability",
+        &["--fact", "regional_degradation", "--severity", "medium"],
+    );
     let direct_ref = str_of(&direct, "reference").to_owned();
     let out = admin
         .run(&[
@@ -386,14 +364,14 @@ fn a_security_incident_from_report_to_closed() {
             "second region affected",
         ])
         .ok();
-    assert!(out.contains("high"), "{out}");
+    assert_contains(&out, "high");
 
     // A wrong token is refused.
     let err = server
         .as_user("fbk_not_a_real_token")
         .run(&["incident", "list"])
         .fails(1);
-    assert!(err.contains("Unauthorized"), "{err}");
+    assert_contains(&err, "Unauthorized");
 
     // The audit log holds, until someone edits it.
     let out = server.local(&["audit", "verify"]).ok();
@@ -410,7 +388,7 @@ fn a_security_incident_from_report_to_closed() {
         r#"UPDATE audit_log SET details = '{"x":1}' WHERE seq = 3"#,
     );
     let err = run(&["audit", "verify", "--data-dir", &data_dir]).fails(1);
-    assert!(err.contains("audit log BROKEN at entry 3"), "{err}");
+    assert_contains(&err, "audit log BROKEN at entry 3");
 }
 
 #[test]
@@ -425,7 +403,7 @@ fn an_unreachable_server_and_bad_usage_are_clear() {
         "x",
     ])
     .fails(1);
-    assert!(err.contains("cannot reach the Firebreak server"), "{err}");
+    assert_contains(&err, "cannot reach the Firebreak server");
 
     let err = run(&["incident", "declare", "--title", "t", "--kind", "sekurity"]).fails(2);
     assert!(
@@ -439,27 +417,16 @@ fn an_unreachable_server_and_bad_usage_are_clear() {
 #[test]
 fn the_cli_declares_with_the_suggested_severity_and_refuses_unfit_owners() {
     let server = Server::start();
-    let token = server.token("admin");
-    let admin = server.as_user(&token);
-    let incident = admin
-        .run(&[
-            "incident",
-            "declare",
-            "--title",
-            "Platform down for all users",
-            "--kind",
-            "availability",
-            "--fact",
-            "full_outage",
-            "--json",
-        ])
-        .json();
+    let admin = server.as_admin();
+    let incident = admin.declare(
+        "Platform down for all users",
+        "availability",
+        &["--fact", "full_outage"],
+    );
     assert_eq!(str_of(&incident, "severity"), "critical", "{incident}");
     let inc = str_of(&incident, "reference").to_owned();
 
-    server
-        .local(&["user", "add", "viewer1", "--role", "viewer"])
-        .ok();
+    server.add_user("viewer1", "viewer");
     let err = admin
         .run(&["incident", "assign", &inc, "--owner", "viewer1"])
         .fails(1);
@@ -468,28 +435,21 @@ fn the_cli_declares_with_the_suggested_severity_and_refuses_unfit_owners() {
     let err = admin
         .run(&["incident", "assign", &inc, "--owner", "admin"])
         .fails(1);
-    assert!(err.contains("no contact method"), "{err}");
-    admin
-        .run(&[
-            "contact",
-            "add",
-            "admin",
-            "--label",
-            "pager",
-            "--channel-json",
-            r#"{"kind": "webhook", "url": "http://127.0.0.1:9/hook"}"#,
-        ])
-        .ok();
+    assert_contains(&err, "no contact method");
+    admin.add_pager(
+        "admin",
+        r#"{"kind": "webhook", "url": "http://127.0.0.1:9/hook"}"#,
+    );
     let out = admin
         .run(&["incident", "assign", &inc, "--owner", "admin"])
         .ok();
-    assert!(out.contains("owner admin"), "{out}");
+    assert_contains(&out, "owner admin");
 
     // A new integration states its default for urgent alerts.
     let out = admin
         .run(&["integration", "create", "prom", "--kind", "alertmanager"])
         .ok();
-    assert!(out.contains("auto_declare: on"), "{out}");
+    assert_contains(&out, "auto_declare: on");
     let err = admin
         .run(&[
             "integration",
@@ -508,7 +468,7 @@ fn the_cli_declares_with_the_suggested_severity_and_refuses_unfit_owners() {
         .unwrap_or_else(|| panic!("{out}"))
         .to_owned();
     let out = admin.run(&["integration", "auto-declare", &id, "off"]).ok();
-    assert!(out.contains("auto_declare: off"), "{out}");
+    assert_contains(&out, "auto_declare: off");
     let shown = admin.run(&["integration", "show", &id]).ok();
-    assert!(shown.contains("auto_declare: off"), "{shown}");
+    assert_contains(&shown, "auto_declare: off");
 }

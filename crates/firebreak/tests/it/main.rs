@@ -12,7 +12,6 @@ mod intake;
 mod lifecycle;
 mod oncall;
 mod postgres;
-mod receiver;
 mod restart;
 mod smaller;
 mod support;

@@ -3,6 +3,8 @@
 //! on both sides of both daylight-saving changes of 2024, and under an
 //! override.
 
+use firebreak_testkit::assert_contains;
+use firebreak_testkit::json::strs_at;
 use serde_json::Value;
 
 use crate::support::{Server, write_file};
@@ -120,8 +122,7 @@ fn utc(s: &str) -> String {
 #[test]
 fn oncall_answers_the_right_person_across_daylight_saving() {
     let server = Server::start();
-    let token = server.token("admin");
-    let admin = server.as_user(&token);
+    let admin = server.as_admin();
     // A schedule names users who exist: one who does not is refused,
     // naming the participant's field.
     let err = admin
@@ -133,16 +134,12 @@ fn oncall_answers_the_right_person_across_daylight_saving() {
         "{err}"
     );
     for user in ["alice", "bob", "carol", "dave", "erin", "frank"] {
-        server
-            .local(&["user", "add", user, "--role", "responder"])
-            .ok();
+        server.add_user(user, "responder");
     }
 
     // The file may leave the name to the command line; `-` is stdin.
-    let out = admin
-        .run_with_stdin(&["schedule", "put", "primary", "--file", "-"], PRIMARY)
-        .ok();
-    assert!(out.contains("schedule primary saved"), "{out}");
+    let out = admin.put_stdin("schedule", "primary", PRIMARY);
+    assert_contains(&out, "schedule primary saved");
     let files = tempfile::tempdir().unwrap();
     let secondary = write_file(files.path(), "secondary.json", SECONDARY);
     admin
@@ -170,15 +167,12 @@ fn oncall_answers_the_right_person_across_daylight_saving() {
     }
 
     // The text says who, until when and who is next, in the schedule's zone.
-    let text = admin
-        .run(&[
-            "oncall",
-            "--schedule",
-            "primary",
-            "--at",
-            "2024-03-31T12:00:00+02:00",
-        ])
-        .ok();
+    let oncall_at = |at: &str| {
+        admin
+            .run(&["oncall", "--schedule", "primary", "--at", at])
+            .ok()
+    };
+    let text = oncall_at("2024-03-31T12:00:00+02:00");
     for want in [
         "schedule primary at 2024-03-31 12:00 CEST (10:00Z)",
         "on call:    bob",
@@ -187,16 +181,8 @@ fn oncall_answers_the_right_person_across_daylight_saving() {
     ] {
         assert!(text.contains(want), "`{want}` missing from:\n{text}");
     }
-    let text = admin
-        .run(&[
-            "oncall",
-            "--schedule",
-            "primary",
-            "--at",
-            "2024-03-01T00:00:00Z",
-        ])
-        .ok();
-    assert!(text.contains("on call:    nobody"), "{text}");
+    let text = oncall_at("2024-03-01T00:00:00Z");
+    assert_contains(&text, "on call:    nobody");
 
     // Without --schedule: every schedule.
     let all = admin
@@ -218,54 +204,31 @@ fn oncall_answers_the_right_person_across_daylight_saving() {
     assert!(by_schedule.contains(&("secondary", "frank")), "{all:#}");
 
     // The timeline across the spring change.
-    let shifts = admin
-        .run(&[
-            "schedule",
-            "shifts",
-            "primary",
-            "--from",
-            "2024-03-24T00:00:00Z",
-            "--to",
-            "2024-04-09T00:00:00Z",
-            "--json",
-        ])
-        .json();
-    let shifts: Vec<(&str, &str, &str)> = shifts
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            (
-                s["user"].as_str().unwrap(),
-                s["start"].as_str().unwrap(),
-                s["end"].as_str().unwrap(),
-            )
-        })
-        .collect();
+    let shifts_args = [
+        "schedule",
+        "shifts",
+        "primary",
+        "--from",
+        "2024-03-24T00:00:00Z",
+        "--to",
+        "2024-04-09T00:00:00Z",
+    ];
+    let shifts = admin.run(&[&shifts_args[..], &["--json"]].concat()).json();
+    let shifts = strs_at(&shifts, ["user", "start", "end"]);
     assert_eq!(shifts.len(), 4, "{shifts:?}");
     assert_eq!(
         shifts[1],
-        ("bob", "2024-03-25T08:00:00Z", "2024-04-01T07:00:00Z")
+        ["bob", "2024-03-25T08:00:00Z", "2024-04-01T07:00:00Z"]
     );
     assert_eq!(
         shifts[2],
-        ("carol", "2024-04-01T07:00:00Z", "2024-04-08T07:00:00Z")
+        ["carol", "2024-04-01T07:00:00Z", "2024-04-08T07:00:00Z"]
     );
-    assert_eq!((shifts[0].0, shifts[3].0), ("alice", "alice"));
-    let table = admin
-        .run(&[
-            "schedule",
-            "shifts",
-            "primary",
-            "--from",
-            "2024-03-24T00:00:00Z",
-            "--to",
-            "2024-04-09T00:00:00Z",
-        ])
-        .ok();
-    assert!(
-        table.contains("2024-04-01 09:00 CEST (07:00Z)  2024-04-08 09:00 CEST (07:00Z)  carol"),
-        "{table}"
+    assert_eq!((shifts[0][0], shifts[3][0]), ("alice", "alice"));
+    let table = admin.run(&shifts_args).ok();
+    assert_contains(
+        &table,
+        "2024-04-01 09:00 CEST (07:00Z)  2024-04-08 09:00 CEST (07:00Z)  carol",
     );
 
     let ics = admin
@@ -277,19 +240,19 @@ fn oncall_answers_the_right_person_across_daylight_saving() {
     let err = admin
         .run(&["oncall", "--schedule", "primary", "--at", "next monday"])
         .fails(2);
-    assert!(err.contains("RFC 3339"), "{err}");
+    assert_contains(&err, "RFC 3339");
     let err = admin.run(&["oncall", "--schedule", "nope"]).fails(1);
-    assert!(err.contains("nope"), "{err}");
+    assert_contains(&err, "nope");
     let bad_zone = PRIMARY.replacen("Europe/Berlin", "Mars/Olympus_Mons", 1);
     let err = admin
         .run_with_stdin(&["schedule", "put", "primary", "--file", "-"], &bad_zone)
         .fails(1);
-    assert!(err.contains("time_zone"), "{err}");
+    assert_contains(&err, "time_zone");
     let renamed = SECONDARY.replace("\"secondary\"", "\"other\"");
     let err = admin
         .run_with_stdin(&["schedule", "put", "secondary", "--file", "-"], &renamed)
         .fails(1);
-    assert!(err.contains("other"), "{err}");
+    assert_contains(&err, "other");
     let not_json = write_file(files.path(), "broken.json", "{\"time_zone\": ");
     let err = admin
         .run(&["schedule", "put", "primary", "--file", &not_json])
@@ -307,7 +270,7 @@ fn oncall_answers_the_right_person_across_daylight_saving() {
             "/nonexistent/s.json",
         ])
         .fails(1);
-    assert!(err.contains("cannot read /nonexistent/s.json"), "{err}");
+    assert_contains(&err, "cannot read /nonexistent/s.json");
 
     // A refused change leaves the schedule as it was.
     let after = admin

@@ -12,8 +12,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use crate::receiver::Receiver;
-use crate::support::{Admin, As, Options, Server, eventually};
+use firebreak_testkit::WebhookReceiver as Receiver;
+use firebreak_testkit::eventually_blocking as eventually;
+use firebreak_testkit::{Backend, TestDb};
+
+use crate::support::{Admin, As, Options, Server};
 
 /// Incidents declared; each pages level 1 and then level 2.
 const INCIDENTS: usize = 40;
@@ -21,106 +24,25 @@ const ACK_TIMEOUT_SECS: u64 = 2;
 /// A bound for a broken server, not an expected duration.
 const ALL_PAGES: Duration = Duration::from_secs(120);
 
-/// The PostgreSQL server URL, or `None` (with the reason printed) outside CI.
-fn postgres_base() -> Option<String> {
-    match std::env::var("FIREBREAK_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => panic!(
-            "FIREBREAK_TEST_POSTGRES_URL must be set in CI: the PostgreSQL tests cannot be skipped there"
-        ),
-        _ => {
-            eprintln!("skipping: FIREBREAK_TEST_POSTGRES_URL is not set");
-            None
-        }
-    }
+/// A fresh PostgreSQL database; `None` (the test skipped) without
+/// `FIREBREAK_TEST_POSTGRES_URL` outside CI.
+fn fresh_database() -> Option<TestDb> {
+    TestDb::new_blocking(Backend::Postgres)
 }
 
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
-}
-
-/// A database of its own, dropped (with whatever is still connected) at
-/// the end.
-struct PgDatabase {
-    base: String,
-    name: String,
-    url: String,
-}
-
-impl PgDatabase {
-    fn create(base: &str) -> PgDatabase {
-        use sqlx::Connection;
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let name = format!("fbcli_{}_{nanos}", std::process::id());
-        block_on(async {
-            let mut c = sqlx::PgConnection::connect(base)
-                .await
-                .unwrap_or_else(|e| panic!("cannot connect to {base}: {e}"));
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut c)
-                .await
-                .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
-            c.close().await.unwrap();
-        });
-        let (prefix, _) = base
-            .rsplit_once('/')
-            .unwrap_or_else(|| panic!("bad PostgreSQL URL {base}"));
-        PgDatabase {
-            base: base.to_owned(),
-            url: format!("{prefix}/{name}"),
-            name,
-        }
-    }
-
-    /// One number from the database.
-    fn count(&self, sql: &'static str) -> i64 {
-        use sqlx::{Connection, Row};
-        block_on(async {
-            let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
-            let n: i64 = sqlx::query(sql)
-                .fetch_one(&mut c)
-                .await
-                .unwrap()
-                .try_get(0)
-                .unwrap();
-            c.close().await.unwrap();
-            n
-        })
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        use sqlx::Connection;
-        block_on(async {
-            if let Ok(mut c) = sqlx::PgConnection::connect(&self.base).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                    self.name
-                )))
-                .execute(&mut c)
-                .await;
-            }
-        });
-    }
+/// One number from the database.
+fn count(db: &TestDb, sql: &str) -> i64 {
+    db.sql().int_blocking(sql)
 }
 
 #[test]
 fn two_servers_on_one_postgres_database_page_every_level_once() {
-    let Some(base) = postgres_base() else {
+    let Some(db) = fresh_database() else {
         return;
     };
-    let db = PgDatabase::create(&base);
     let mut hook = Receiver::start();
     let options = Options {
-        database_url: Some(db.url.clone()),
+        database_url: Some(db.url().to_owned()),
         config: Some("[escalation]\nincident_lead_policy = \"pair\"\n".to_owned()),
         admin: Admin::Created,
     };
@@ -132,62 +54,44 @@ fn two_servers_on_one_postgres_database_page_every_level_once() {
         admin: Admin::Existing,
         ..options
     });
-    assert_eq!(db.count("SELECT COUNT(*) FROM users"), 1);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM users"), 1);
 
     let token = first.token("admin");
     let servers: [As<'_>; 2] = [first.as_user(&token), second.as_user(&token)];
     for user in ["level1", "level2"] {
-        first
-            .local(&["user", "add", user, "--role", "responder"])
-            .ok();
-        servers[0]
-            .run(&[
-                "contact",
-                "add",
-                user,
-                "--label",
-                "pager",
-                "--channel-json",
-                &hook.channel_json(),
-            ])
-            .ok();
+        first.add_user(user, "responder");
+        servers[0].add_pager(user, &hook.channel_json());
     }
-    servers[1]
-        .run_with_stdin(
-            &["policy", "put", "pair", "--file", "-"],
-            &format!(
-                r#"{{"levels": [
+    servers[1].put_stdin(
+        "policy",
+        "pair",
+        &format!(
+            r#"{{"levels": [
                     {{"targets": [{{"user": "level1"}}], "ack_timeout_secs": {ACK_TIMEOUT_SECS}}},
                     {{"targets": [{{"user": "level2"}}], "ack_timeout_secs": {ACK_TIMEOUT_SECS}}}
                 ]}}"#
-            ),
-        )
-        .ok();
+        ),
+    );
 
     let started = Instant::now();
     let mut refs = Vec::new();
     for i in 0..INCIDENTS {
         let server = &servers[i % 2];
-        let incident = server
-            .run(&[
-                "incident",
-                "declare",
-                "--title",
-                &format!("Region {i} unreachable"),
-                "--kind",
-                "availability",
+        let incident = server.declare(
+            &format!("Region {i} unreachable"),
+            "availability",
+            &[
                 "--severity",
                 "critical",
                 "--reason",
                 "load test of escalation",
-                "--json",
-            ])
-            .json();
+            ],
+        );
         refs.push(incident["reference"].as_str().unwrap().to_owned());
     }
     let declared = started.elapsed();
 
-    let pairs = |all: &[crate::receiver::Delivery]| -> BTreeSet<(String, String)> {
+    let pairs = |all: &[firebreak_testkit::Delivery]| -> BTreeSet<(String, String)> {
         all.iter()
             .map(|d| (d.incident().to_owned(), d.recipient().to_owned()))
             .collect()
@@ -202,7 +106,7 @@ fn two_servers_on_one_postgres_database_page_every_level_once() {
         Instant::now() + Duration::from_secs(ACK_TIMEOUT_SECS + 4),
         "every level was paged already",
     );
-    let seen = hook.drain().to_vec();
+    let seen = hook.drain();
     eprintln!(
         "{INCIDENTS} incidents declared in {declared:?}; all {} pages in after {all_paged:?}",
         2 * INCIDENTS
@@ -250,11 +154,14 @@ fn two_servers_on_one_postgres_database_page_every_level_once() {
     }
     assert_eq!(total, 2 * INCIDENTS);
     assert_eq!(
-        db.count("SELECT COUNT(*) FROM outbox WHERE state = 'sent' AND attempts = 1"),
+        count(
+            &db,
+            "SELECT COUNT(*) FROM outbox WHERE state = 'sent' AND attempts = 1"
+        ),
         2 * INCIDENTS as i64
     );
     assert_eq!(
-        db.count("SELECT COUNT(*) FROM timers WHERE fired_at IS NULL"),
+        count(&db, "SELECT COUNT(*) FROM timers WHERE fired_at IS NULL"),
         0
     );
     // Dropped in reverse order: the servers stop before the database goes.
@@ -262,12 +169,11 @@ fn two_servers_on_one_postgres_database_page_every_level_once() {
 
 #[test]
 fn two_servers_started_at_once_on_an_empty_database_make_one_admin() {
-    let Some(base) = postgres_base() else {
+    let Some(db) = fresh_database() else {
         return;
     };
-    let db = PgDatabase::create(&base);
     let options = Options {
-        database_url: Some(db.url.clone()),
+        database_url: Some(db.url().to_owned()),
         config: None,
         admin: Admin::Either,
     };
@@ -284,7 +190,7 @@ fn two_servers_started_at_once_on_an_empty_database_make_one_admin() {
         .filter(|s| s.admin_password.is_some())
         .count();
     assert_eq!(passwords, 1, "exactly one server prints the admin password");
-    assert_eq!(db.count("SELECT COUNT(*) FROM users"), 1);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM users"), 1);
     let token = servers[0].token("admin");
     for server in &servers {
         let list = server

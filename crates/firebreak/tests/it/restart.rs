@@ -1,13 +1,16 @@
 //! "Killing the server (SIGKILL) after a page and restarting after the
 //! deadline: the backup is paged once."
 
+use firebreak_testkit::assert_contains;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::receiver::Receiver;
-use crate::support::{Options, Server, eventually, write_file};
+use firebreak_testkit::WebhookReceiver as Receiver;
+use firebreak_testkit::eventually_blocking as eventually;
+
+use crate::support::{Options, Server, write_file};
 
 /// Level 1 pages lead1 and waits this long; level 2 pages backup1.
 const ACK_TIMEOUT_SECS: i64 = 3;
@@ -40,21 +43,9 @@ fn a_sigkilled_server_pages_the_backup_once_after_restart() {
     });
     let token = server.token("admin");
     for user in ["lead1", "backup1"] {
-        server
-            .local(&["user", "add", user, "--role", "responder"])
-            .ok();
+        server.add_user(user, "responder");
         let admin = server.as_user(&token);
-        let out = admin
-            .run(&[
-                "contact",
-                "add",
-                user,
-                "--label",
-                "pager",
-                "--channel-json",
-                &hook.channel_json(),
-            ])
-            .ok();
+        let out = admin.add_pager(user, &hook.channel_json());
         assert!(out.contains("webhook") && out.contains(user), "{out}");
     }
     let files = tempfile::tempdir().unwrap();
@@ -72,23 +63,13 @@ fn a_sigkilled_server_pages_the_backup_once_after_restart() {
     let out = admin
         .run(&["policy", "put", "lead", "--file", &policy])
         .ok();
-    assert!(out.contains("1: lead1 (3 s) → 2: backup1 (3 s)"), "{out}");
+    assert_contains(&out, "1: lead1 (3 s) → 2: backup1 (3 s)");
 
-    let incident = admin
-        .run(&[
-            "incident",
-            "declare",
-            "--title",
-            "Checkout returns 500 for everyone",
-            "--kind",
-            "availability",
-            "--severity",
-            "critical",
-            "--reason",
-            "every payment fails",
-            "--json",
-        ])
-        .json();
+    let incident = admin.declare(
+        "Checkout returns 500 for everyone",
+        "availability",
+        &["--severity", "critical", "--reason", "every payment fails"],
+    );
     let inc = incident["reference"].as_str().unwrap().to_owned();
     let inc = inc.as_str();
     let declared_at = time_of(&incident, "declared_at");
@@ -125,7 +106,7 @@ fn a_sigkilled_server_pages_the_backup_once_after_restart() {
     assert_eq!(backup.incident(), inc);
     assert!(backup.signed);
     let reason = backup.body["reason"].as_str().unwrap();
-    assert!(reason.contains("while no server was running"), "{reason}");
+    assert_contains(&reason, "while no server was running");
 
     let me = server.as_user(&token);
     let escalations = me.run(&["incident", "escalations", inc, "--json"]).json();
@@ -184,7 +165,7 @@ fn a_sigkilled_server_pages_the_backup_once_after_restart() {
     );
 
     // One page per person, each its own message.
-    let seen = hook.drain().to_vec();
+    let seen = hook.drain();
     let recipients: Vec<&str> = seen.iter().map(|d| d.recipient()).collect();
     assert_eq!(recipients, ["lead1", "backup1"], "{seen:#?}");
     assert_ne!(seen[0].idempotency_key, seen[1].idempotency_key);

@@ -205,11 +205,16 @@ impl Server {
     }
 
     /// Runs a client command as the owner of `token`.
-    pub fn as_user<'a>(&'a self, token: &'a str) -> As<'a> {
+    pub fn as_user(&self, token: &str) -> As<'_> {
         As {
             server: self,
-            token,
+            token: token.to_owned(),
         }
+    }
+
+    /// Runs client commands as `admin`, with a new token.
+    pub fn as_admin(&self) -> As<'_> {
+        self.as_user(&self.token("admin"))
     }
 
     /// A local admin command on this server's database.
@@ -217,6 +222,11 @@ impl Server {
         let mut all: Vec<&str> = args.to_vec();
         all.extend(self.db_args.iter().map(String::as_str));
         run(&all)
+    }
+
+    /// Adds a user with `role` with the local command; its output.
+    pub fn add_user(&self, name: &str, role: &str) -> String {
+        self.local(&["user", "add", name, "--role", role]).ok()
     }
 
     /// A new API token for `user`, made with the local command.
@@ -321,37 +331,51 @@ impl Drop for Server {
 /// A user of the CLI: every command gets `--url` and `--token`.
 pub struct As<'a> {
     server: &'a Server,
-    token: &'a str,
+    token: String,
 }
 
 impl As<'_> {
     pub fn run(&self, args: &[&str]) -> Run {
         let mut all: Vec<&str> = args.to_vec();
-        all.extend(["--url", &self.server.url, "--token", self.token]);
+        all.extend(["--url", &self.server.url, "--token", &self.token]);
         run(&all)
+    }
+
+    /// Gives `user` a contact method labelled `pager` on the channel
+    /// `channel_json`; the command's output.
+    pub fn add_pager(&self, user: &str, channel_json: &str) -> String {
+        self.run(&[
+            "contact",
+            "add",
+            user,
+            "--label",
+            "pager",
+            "--channel-json",
+            channel_json,
+        ])
+        .ok()
+    }
+
+    /// `<what> put <name> --file -` with `file` on standard input (a
+    /// policy or schedule); the command's output.
+    pub fn put_stdin(&self, what: &str, name: &str, file: &str) -> String {
+        self.run_with_stdin(&[what, "put", name, "--file", "-"], file)
+            .ok()
+    }
+
+    /// `incident declare --title <title> --kind <kind> <flags…> --json`:
+    /// the incident.
+    pub fn declare(&self, title: &str, kind: &str, flags: &[&str]) -> serde_json::Value {
+        let mut args = vec!["incident", "declare", "--title", title, "--kind", kind];
+        args.extend(flags);
+        args.push("--json");
+        self.run(&args).json()
     }
 
     pub fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Run {
         let mut all: Vec<&str> = args.to_vec();
-        all.extend(["--url", &self.server.url, "--token", self.token]);
+        all.extend(["--url", &self.server.url, "--token", &self.token]);
         run_with_stdin(&all, stdin)
-    }
-}
-
-/// Calls `f` until it gives an answer, at most `timeout`; for state the
-/// server reaches on its own (a notification marked sent). Arrivals at a
-/// receiver are awaited on its channel instead.
-pub fn eventually<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = std::time::Instant::now() + timeout;
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
@@ -365,11 +389,7 @@ pub fn write_file(dir: &Path, name: &str, text: &str) -> String {
 /// Opens the SQLite file directly, as an attacker with file access would.
 pub fn sql(db: &Path, statement: &'static str) {
     use sqlx::Connection;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    firebreak_testkit::block_on(async {
         let opts = sqlx::sqlite::SqliteConnectOptions::new().filename(db);
         let mut conn = sqlx::SqliteConnection::connect_with(&opts).await.unwrap();
         let done = sqlx::query(statement).execute(&mut conn).await.unwrap();

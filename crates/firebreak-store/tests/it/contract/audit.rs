@@ -3,12 +3,12 @@
 
 use serde_json::json;
 
-use firebreak_api::{AuditVerification, Kind, Role};
+use firebreak_api::{AuditEntry, AuditVerification, Kind, Role};
 use firebreak_store::audit::{GENESIS, entry_hash};
 use firebreak_store::secrets::{hash_password, new_token, random_secret};
-use firebreak_store::{Actor, NewIncident, NewUser};
+use firebreak_store::{Actor, NewUser};
 
-use crate::harness::{Db, actor, admin, at, fields, user_ref};
+use crate::harness::{Db, actor, admin, at, fields, new_incident, user_ref};
 
 contract_tests!(
     every_write_appends_to_one_chain,
@@ -42,6 +42,25 @@ async fn history(db: &Db) -> i64 {
     let v = db.store.verify_audit().await.unwrap();
     assert!(v.ok, "{v:?}");
     n
+}
+
+/// Verifies the log and asserts what [`assert_bad`] does of the outcome.
+async fn assert_verifies_bad(db: &Db, seq: i64, entries: i64, problem: &str) {
+    let v = db.store.verify_audit().await.unwrap();
+    assert_bad(&v, seq, entries, problem);
+}
+
+/// The hash of entry `e` with `details` instead of its own.
+fn rehash(e: &AuditEntry, details: &str) -> String {
+    entry_hash(
+        e.seq,
+        e.at.timestamp_millis(),
+        &e.actor,
+        &e.action,
+        &e.target,
+        details,
+        &e.prev_hash,
+    )
 }
 
 fn assert_bad(v: &AuditVerification, seq: i64, entries: i64, problem: &str) {
@@ -110,20 +129,17 @@ async fn every_write_appends_to_one_chain(db: Db) {
     s.dismiss_report(r1.id, "spam", &by_alice, at(10))
         .await
         .unwrap();
-    let inc = s
-        .declare_incident(
-            &NewIncident {
-                fields: fields("From two", Kind::Security),
-                from_report: Some(r2.id),
-                timeline: Vec::new(),
-                members: vec![alice.id],
-                escalations: Vec::new(),
-            },
+    let inc = db
+        .declare_new(
+            new_incident(
+                fields("From two", Kind::Security),
+                Some(r2.id),
+                vec![alice.id],
+            ),
             &by_alice,
             at(11),
         )
-        .await
-        .unwrap();
+        .await;
     db.change(inc.id, &by_alice, at(12), |_, c| {
         c.note = Some("a note".into());
         c.audit_action = "incident.note";
@@ -189,15 +205,7 @@ async fn every_write_appends_to_one_chain(db: Db) {
     for (i, e) in entries.iter().enumerate() {
         assert_eq!(e.seq, i64::try_from(i).unwrap() + 1);
         assert_eq!(e.prev_hash, prev, "entry {}", e.seq);
-        let recomputed = entry_hash(
-            e.seq,
-            e.at.timestamp_millis(),
-            &e.actor,
-            &e.action,
-            &e.target,
-            &e.details.to_string(),
-            &e.prev_hash,
-        );
+        let recomputed = rehash(e, &e.details.to_string());
         assert_eq!(e.hash, recomputed, "entry {}", e.seq);
         prev = e.hash.clone();
     }
@@ -236,8 +244,7 @@ async fn an_edited_entry_is_named(db: Db) {
         .exec(r#"UPDATE audit_log SET details = '{"role":"admin"}' WHERE seq = 3"#)
         .await;
     assert_eq!(touched, 1);
-    let v = db.store.verify_audit().await.unwrap();
-    assert_bad(&v, 3, 2, "entry 3 was changed");
+    assert_verifies_bad(&db, 3, 2, "entry 3 was changed");
 
     // Put back as it was, the chain holds again.
     db.exec(&format!(
@@ -252,8 +259,7 @@ async fn an_edited_entry_is_named(db: Db) {
         "UPDATE audit_log SET actor = 'mallory' WHERE seq = {n}"
     ))
     .await;
-    let v = db.store.verify_audit().await.unwrap();
-    assert_bad(&v, n, n - 1, &format!("entry {n} was changed"));
+    assert_verifies_bad(&db, n, n - 1, &format!("entry {n} was changed"));
 }
 
 async fn an_edit_with_a_recomputed_hash_is_found_at_the_next_link(db: Db) {
@@ -262,15 +268,7 @@ async fn an_edit_with_a_recomputed_hash_is_found_at_the_next_link(db: Db) {
     entries.reverse();
     let e = &entries[2];
     let details = r#"{"forged":true}"#;
-    let hash = entry_hash(
-        e.seq,
-        e.at.timestamp_millis(),
-        &e.actor,
-        &e.action,
-        &e.target,
-        details,
-        &e.prev_hash,
-    );
+    let hash = rehash(e, details);
     let touched = db
         .exec(&format!(
             "UPDATE audit_log SET details = '{details}', hash = '{hash}' WHERE seq = {}",
@@ -278,8 +276,7 @@ async fn an_edit_with_a_recomputed_hash_is_found_at_the_next_link(db: Db) {
         ))
         .await;
     assert_eq!(touched, 1);
-    let v = db.store.verify_audit().await.unwrap();
-    assert_bad(&v, e.seq + 1, e.seq, "does not link");
+    assert_verifies_bad(&db, e.seq + 1, e.seq, "does not link");
     assert!(n > e.seq + 1);
 }
 
@@ -288,23 +285,14 @@ async fn a_rewritten_last_entry_is_named(db: Db) {
     let e = db.store.audit_entries(1).await.unwrap().remove(0);
     assert_eq!(e.seq, n);
     let details = r#"{"forged":true}"#;
-    let hash = entry_hash(
-        e.seq,
-        e.at.timestamp_millis(),
-        &e.actor,
-        &e.action,
-        &e.target,
-        details,
-        &e.prev_hash,
-    );
+    let hash = rehash(&e, details);
     db.exec(&format!(
         "UPDATE audit_log SET details = '{details}', hash = '{hash}' WHERE seq = {n}"
     ))
     .await;
     // Its hash holds and it links to its predecessor, but the head of the
     // log recorded another hash: the last entry is the bad one.
-    let v = db.store.verify_audit().await.unwrap();
-    assert_bad(&v, n, n - 1, &format!("entry {n}"));
+    assert_verifies_bad(&db, n, n - 1, &format!("entry {n}"));
 }
 
 async fn a_deleted_last_entry_is_noticed(db: Db) {
@@ -313,23 +301,20 @@ async fn a_deleted_last_entry_is_noticed(db: Db) {
         .exec(&format!("DELETE FROM audit_log WHERE seq = {n}"))
         .await;
     assert_eq!(touched, 1);
-    let v = db.store.verify_audit().await.unwrap();
-    assert_bad(&v, n, n - 1, "removed");
+    assert_verifies_bad(&db, n, n - 1, "removed");
 }
 
 async fn a_deleted_middle_entry_is_named(db: Db) {
     history(&db).await;
     let touched = db.exec("DELETE FROM audit_log WHERE seq = 3").await;
     assert_eq!(touched, 1);
-    let v = db.store.verify_audit().await.unwrap();
-    assert_bad(&v, 3, 2, "entry 3 is missing");
+    assert_verifies_bad(&db, 3, 2, "entry 3 is missing");
 }
 
 async fn a_deleted_first_entry_is_named(db: Db) {
     history(&db).await;
     db.exec("DELETE FROM audit_log WHERE seq = 1").await;
-    let v = db.store.verify_audit().await.unwrap();
-    assert_bad(&v, 1, 0, "entry 1 is missing");
+    assert_verifies_bad(&db, 1, 0, "entry 1 is missing");
 }
 
 async fn an_entry_added_behind_the_stores_back_is_named(db: Db) {
@@ -354,6 +339,5 @@ async fn an_entry_added_behind_the_stores_back_is_named(db: Db) {
         last.hash
     ))
     .await;
-    let v = db.store.verify_audit().await.unwrap();
-    assert_bad(&v, seq, n, "added outside the store");
+    assert_verifies_bad(&db, seq, n, "added outside the store");
 }

@@ -12,7 +12,7 @@ use firebreak_api::{
 use firebreak_store::incidents::ItemWrite;
 use firebreak_store::{Actor, IncidentChange, NewIncident, Reader, StoreError, TimelineEntry};
 
-use crate::harness::{Db, actor, admin, at, fields, json, reader, user_ref};
+use crate::harness::{Db, actor, admin, at, fields, json, new_incident, reader, user_ref};
 
 contract_tests!(
     declaring_from_a_report_marks_it_declared,
@@ -46,10 +46,7 @@ async fn declaring_from_a_report_marks_it_declared(db: Db) {
     let s = &db.store;
     let lead = db.user("lead", Role::Lead).await;
     let owner = db.user("owner", Role::Responder).await;
-    let svc = s
-        .create_service("payments", "team-money", "", &admin(), at(0))
-        .await
-        .unwrap();
+    let svc = db.service("payments", "team-money").await;
     let r = db
         .report("Checkout exploited?", false, &admin(), at(1))
         .await;
@@ -762,20 +759,17 @@ async fn security_incidents_exist_only_for_those_admitted(db: Db) {
     assert_eq!(db.listed(&all, &outsider_r).await, vec![outage.id]);
 
     // Declared with members: they see it from the start.
-    let breach2 = s
-        .declare_incident(
-            &NewIncident {
-                fields: fields("Second breach", Kind::Security),
-                from_report: None,
-                timeline: Vec::new(),
-                members: vec![outsider.id],
-                escalations: Vec::new(),
-            },
+    let breach2 = db
+        .declare_new(
+            new_incident(
+                fields("Second breach", Kind::Security),
+                None,
+                vec![outsider.id],
+            ),
             &actor(&sec),
             at(6),
         )
-        .await
-        .unwrap();
+        .await;
     assert!(s.incident(breach2.id, &outsider_r).await.unwrap().is_some());
     assert!(s.incident(breach2.id, &resp_r).await.unwrap().is_none());
     assert_eq!(

@@ -10,7 +10,7 @@ use firebreak_store::intake::{
 };
 use firebreak_store::{Actor, Reader, StoreError};
 
-use crate::harness::{Db, actor, admin, at, reader};
+use crate::harness::{Db, actor, admin, at, entry, new_incident, reader};
 
 contract_tests!(
     integrations_have_a_service_user_and_a_hashed_key,
@@ -100,10 +100,7 @@ fn all_reader() -> Reader {
 
 async fn integrations_have_a_service_user_and_a_hashed_key(db: Db) {
     let s = &db.store;
-    let svc = s
-        .create_service("payments", "team-money", "", &admin(), at(0))
-        .await
-        .unwrap();
+    let svc = db.service("payments", "team-money").await;
     let created = s
         .create_integration(
             &NewIntegration {
@@ -422,39 +419,34 @@ async fn alerts_open_repeat_acknowledge_resolve_and_reopen(db: Db) {
 
     // One audit entry per integration per batch, naming the integration's
     // user and what it opened.
-    let trail: Vec<(String, String, String)> = db
-        .audit_trail()
-        .await
-        .into_iter()
-        .filter(|e| e.0 == "intake.alerts")
-        .collect();
+    let trail = db.audit_of("intake.alerts").await;
     assert_eq!(
         trail,
         vec![
-            (
-                "intake.alerts".into(),
+            entry(
+                "intake.alerts",
                 format!("integration:{}", am.id),
-                "intake.am".into()
+                "intake.am"
             ),
-            (
-                "intake.alerts".into(),
+            entry(
+                "intake.alerts",
                 format!("integration:{}", other.id),
-                "intake.am2".into()
+                "intake.am2"
             ),
-            (
-                "intake.alerts".into(),
+            entry(
+                "intake.alerts",
                 format!("integration:{}", am.id),
-                "intake.am".into()
+                "intake.am"
             ),
-            (
-                "intake.alerts".into(),
+            entry(
+                "intake.alerts",
                 format!("integration:{}", am.id),
-                "intake.am".into()
+                "intake.am"
             ),
-            (
-                "intake.alerts".into(),
+            entry(
+                "intake.alerts",
                 format!("integration:{}", am.id),
-                "intake.am".into()
+                "intake.am"
             ),
         ]
     );
@@ -737,10 +729,7 @@ async fn an_open_alert_resolved_and_fired_again_in_one_batch_opens_a_new_one(db:
 
 async fn routing_configuration_is_kept_and_audited(db: Db) {
     let s = &db.store;
-    let svc = s
-        .create_service("search", "team-find", "", &admin(), at(0))
-        .await
-        .unwrap();
+    let svc = db.service("search", "team-find").await;
     let rule = |name: &str, position: i64| RuleWrite {
         position,
         name: name.to_owned(),
@@ -878,10 +867,7 @@ async fn routing_configuration_is_kept_and_audited(db: Db) {
 
 async fn change_events_are_recorded_per_service(db: Db) {
     let s = &db.store;
-    let svc = s
-        .create_service("checkout", "team-money", "", &admin(), at(0))
-        .await
-        .unwrap();
+    let svc = db.service("checkout", "team-money").await;
     let pd = integration(&db, "pd", "pagerduty", KEY).await;
     for (n, service_id) in [(1, Some(svc.id)), (2, None)] {
         s.record_change_event(
@@ -1062,14 +1048,8 @@ async fn email_threads_onto_reports_and_keeps_evidence(db: Db) {
 
 async fn triage_filters_backlog_and_noise_respect_confidentiality(db: Db) {
     let s = &db.store;
-    let payments = s
-        .create_service("payments", "team-money", "", &admin(), at(0))
-        .await
-        .unwrap();
-    let search = s
-        .create_service("search", "team-find", "", &admin(), at(0))
-        .await
-        .unwrap();
+    let payments = db.service("payments", "team-money").await;
+    let search = db.service("search", "team-find").await;
     let am = integration(&db, "am", "alertmanager", KEY).await;
     let viewer = db.user("viewer", Role::Viewer).await;
     let sec = db.user("sec", Role::Security).await;
@@ -1251,7 +1231,6 @@ async fn triage_filters_backlog_and_noise_respect_confidentiality(db: Db) {
 /// read and count. The marker must reach nobody else.
 async fn confidentiality_follows_the_records_a_record_is_tied_to(db: Db) {
     use firebreak_api::{IncidentFilter, Kind, ReportFilter};
-    use firebreak_store::NewIncident;
 
     const MARK: &str = "ZX-SECRET-MARK";
     let s = &db.store;
@@ -1269,37 +1248,27 @@ async fn confidentiality_follows_the_records_a_record_is_tied_to(db: Db) {
     let (alert_id, r1) = (out.alert_id.unwrap(), out.report_id.unwrap());
     let mut f = crate::harness::fields(&format!("Breach {MARK}"), Kind::Security);
     f.summary = format!("summary {MARK}");
-    let sec_incident = s
-        .declare_incident(
-            &NewIncident {
-                fields: f,
-                from_report: Some(r1),
-                timeline: Vec::new(),
-                members: vec![member.id],
-                escalations: Vec::new(),
-            },
+    let sec_incident = db
+        .declare_new(
+            new_incident(f, Some(r1), vec![member.id]),
             &actor(&sec),
             at(20),
         )
-        .await
-        .unwrap();
+        .await;
     assert!(sec_incident.confidential);
 
     // A public availability incident, and a confidential report linked to it.
-    let public = s
-        .declare_incident(
-            &NewIncident {
-                fields: crate::harness::fields(&format!("Outage {MARK}"), Kind::Availability),
-                from_report: None,
-                timeline: Vec::new(),
-                members: vec![member.id],
-                escalations: Vec::new(),
-            },
+    let public = db
+        .declare_new(
+            new_incident(
+                crate::harness::fields(&format!("Outage {MARK}"), Kind::Availability),
+                None,
+                vec![member.id],
+            ),
             &actor(&sec),
             at(30),
         )
-        .await
-        .unwrap();
+        .await;
     assert!(!public.confidential);
     let r2 = db
         .report(&format!("Disclosure {MARK}"), true, &actor(&sec), at(40))

@@ -1,9 +1,9 @@
 //! Reports and the triage queue.
 
-use firebreak_api::{Kind, ReportFilter, ReportSource, ReportStatus, Role, incident_ref};
-use firebreak_store::{NewIncident, NewReportRecord, StoreError};
+use firebreak_api::{Kind, Report, ReportFilter, ReportSource, ReportStatus, Role, incident_ref};
+use firebreak_store::{NewReportRecord, Reader, Store, StoreError};
 
-use crate::harness::{Db, actor, admin, at, fields, reader, user_ref};
+use crate::harness::{Db, actor, admin, at, entry, fields, new_incident, reader, user_ref};
 
 contract_tests!(
     reports_are_created_untriaged,
@@ -16,10 +16,7 @@ contract_tests!(
 async fn reports_are_created_untriaged(db: Db) {
     let s = &db.store;
     let alice = db.user("alice", Role::Support).await;
-    let svc = s
-        .create_service("payments", "team-money", "", &admin(), at(0))
-        .await
-        .unwrap();
+    let svc = db.service("payments", "team-money").await;
     let r = s
         .create_report(
             &NewReportRecord {
@@ -52,20 +49,12 @@ async fn reports_are_created_untriaged(db: Db) {
     assert_eq!(r.service.as_deref(), Some("payments"));
 
     let other = db.user("other", Role::Viewer).await;
-    let read = s
-        .report(r.id, &reader(&other, false), at(100))
-        .await
-        .unwrap()
-        .unwrap();
+    let read = read_report(s, r.id, &reader(&other, false), 100).await;
     assert_eq!(read.age_seconds, 90);
     assert_eq!(read.title, r.title);
     assert_eq!(read.service.as_deref(), Some("payments"));
     // The age is never negative, even if the clock went back.
-    let read = s
-        .report(r.id, &reader(&other, false), at(0))
-        .await
-        .unwrap()
-        .unwrap();
+    let read = read_report(s, r.id, &reader(&other, false), 0).await;
     assert_eq!(read.age_seconds, 0);
     assert!(
         s.report(r.id + 1000, &reader(&other, true), at(100))
@@ -74,12 +63,7 @@ async fn reports_are_created_untriaged(db: Db) {
             .is_none()
     );
 
-    let created: Vec<_> = db
-        .audit_trail()
-        .await
-        .into_iter()
-        .filter(|e| e.0 == "report.create")
-        .collect();
+    let created = db.audit_of("report.create").await;
     assert_eq!(
         created,
         vec![(
@@ -264,11 +248,7 @@ async fn linking_a_report_triages_it(db: Db) {
     );
     assert_eq!(
         trail.last().unwrap(),
-        &(
-            "report.create".into(),
-            format!("report:{}", r2.id),
-            "local:test".into()
-        )
+        &entry("report.create", format!("report:{}", r2.id), "local:test")
     );
 }
 
@@ -298,15 +278,13 @@ async fn a_report_is_triaged_only_once(db: Db) {
         Err(StoreError::Conflict(m)) => assert!(m.contains("dismissed"), "{m}"),
         other => panic!("expected Conflict, got {other:?}"),
     }
-    let declare = s
-        .declare_incident(
-            &NewIncident {
-                fields: fields("From spam", Kind::Availability),
-                from_report: Some(r.id),
-                timeline: Vec::new(),
-                members: vec![alice.id],
-                escalations: Vec::new(),
-            },
+    let declare = db
+        .declare_new(
+            new_incident(
+                fields("From spam", Kind::Availability),
+                Some(r.id),
+                vec![alice.id],
+            ),
             &by,
             at(4),
         )
@@ -334,6 +312,16 @@ async fn a_report_is_triaged_only_once(db: Db) {
     }
 }
 
+/// Report `id` as `r` reads it at [`at`]`(secs)`; it must be there.
+async fn read_report(s: &Store, id: i64, r: &Reader, secs: i64) -> Report {
+    s.report(id, r, at(secs)).await.unwrap().unwrap()
+}
+
+/// Whether `r` may read report `id` at [`at`]`(secs)`.
+async fn sees_report(s: &Store, id: i64, r: &Reader, secs: i64) -> bool {
+    s.report(id, r, at(secs)).await.unwrap().is_some()
+}
+
 async fn confidential_reports_exist_only_for_those_admitted(db: Db) {
     let s = &db.store;
     let submitter = db.user("submitter", Role::Support).await;
@@ -359,24 +347,9 @@ async fn confidential_reports_exist_only_for_those_admitted(db: Db) {
 
     // Others: it does not exist.
     let other_reader = reader(&other, false);
-    assert!(
-        s.report(secret.id, &other_reader, at(10))
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        s.report(anonymous_secret.id, &other_reader, at(10))
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        s.report(public.id, &other_reader, at(10))
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(!sees_report(s, secret.id, &other_reader, 10).await);
+    assert!(!sees_report(s, anonymous_secret.id, &other_reader, 10).await);
+    assert!(sees_report(s, public.id, &other_reader, 10).await);
     assert_eq!(queue_of(other_reader).await, vec![public.id]);
 
     // Its creator sees it, but not someone else's confidential report.
@@ -392,12 +365,7 @@ async fn confidential_reports_exist_only_for_those_admitted(db: Db) {
 
     // Security readers see all of them.
     let sec_reader = reader(&sec, true);
-    assert!(
-        s.report(secret.id, &sec_reader, at(10))
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(sees_report(s, secret.id, &sec_reader, 10).await);
     assert_eq!(
         queue_of(sec_reader).await,
         vec![secret.id, public.id, anonymous_secret.id]
@@ -406,23 +374,16 @@ async fn confidential_reports_exist_only_for_those_admitted(db: Db) {
     // Declared as an incident: its members see it too.
     let inc = s
         .declare_incident(
-            &NewIncident {
-                fields: fields("Disclosed bug", Kind::Security),
-                from_report: Some(secret.id),
-                timeline: Vec::new(),
-                members: vec![member.id],
-                escalations: Vec::new(),
-            },
+            &new_incident(
+                fields("Disclosed bug", Kind::Security),
+                Some(secret.id),
+                vec![member.id],
+            ),
             &actor(&sec),
             at(20),
         )
-        .await
-        .unwrap();
-    let member_sees = s
-        .report(secret.id, &reader(&member, false), at(30))
-        .await
-        .unwrap()
-        .unwrap();
+        .await;
+    let member_sees = read_report(s, secret.id, &reader(&member, false), 30).await;
     assert_eq!(member_sees.status, ReportStatus::Declared);
     assert_eq!(member_sees.incident_id, Some(inc.id));
     let declared = ReportFilter {
@@ -438,12 +399,7 @@ async fn confidential_reports_exist_only_for_those_admitted(db: Db) {
             .collect::<Vec<_>>(),
         vec![secret.id]
     );
-    assert!(
-        s.report(secret.id, &other_reader, at(30))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(!sees_report(s, secret.id, &other_reader, 30).await);
     assert!(
         s.list_reports(&declared, &other_reader, at(30))
             .await

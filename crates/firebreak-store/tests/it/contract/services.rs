@@ -2,7 +2,7 @@
 
 use firebreak_store::StoreError;
 
-use crate::harness::{Db, admin, at};
+use crate::harness::{Db, admin, at, entry};
 
 contract_tests!(services_are_created_listed_and_unique);
 
@@ -51,16 +51,8 @@ async fn services_are_created_listed_and_unique(db: Db) {
     assert_eq!(
         db.audit_trail().await,
         vec![
-            (
-                "service.create".into(),
-                "service:payments".into(),
-                "local:test".into()
-            ),
-            (
-                "service.create".into(),
-                "service:api".into(),
-                "local:test".into()
-            ),
+            entry("service.create", "service:payments", "local:test"),
+            entry("service.create", "service:api", "local:test"),
         ]
     );
 }

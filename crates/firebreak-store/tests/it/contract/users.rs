@@ -6,7 +6,7 @@ use firebreak_store::secrets::{
 };
 use firebreak_store::{NewUser, StoreError};
 
-use crate::harness::{Db, actor, admin, at, user_ref};
+use crate::harness::{Db, actor, admin, at, entry, user_ref};
 
 contract_tests!(
     users_are_created_and_found,
@@ -94,17 +94,9 @@ async fn users_are_created_and_found(db: Db) {
     assert_eq!(
         db.audit_trail().await,
         vec![
-            (
-                "user.create".into(),
-                "user:alice".into(),
-                "local:test".into()
-            ),
+            entry("user.create", "user:alice", "local:test"),
             ("user.create".into(), "user:bob".into(), "local:test".into()),
-            (
-                "user.create".into(),
-                "user:aaron".into(),
-                "local:test".into()
-            ),
+            entry("user.create", "user:aaron", "local:test"),
         ]
     );
 }
@@ -211,11 +203,7 @@ async fn api_tokens_authenticate_until_revoked(db: Db) {
     assert_eq!(
         db.audit_trail().await[2..],
         [
-            (
-                "token.create".into(),
-                "user:alice".into(),
-                "local:test".into()
-            ),
+            entry("token.create", "user:alice", "local:test"),
             ("token.create".into(), "user:bob".into(), "bob".into()),
         ]
     );
@@ -354,12 +342,7 @@ async fn sessions_live_until_they_expire_or_are_deleted(db: Db) {
     .await;
     assert!(s.session(&sid3, at(5002)).await.unwrap().is_none());
 
-    let logins: Vec<_> = db
-        .audit_trail()
-        .await
-        .into_iter()
-        .filter(|e| e.0 == "session.login")
-        .collect();
+    let logins = db.audit_of("session.login").await;
     assert_eq!(
         logins,
         vec![
