@@ -11,33 +11,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+pub use firebreak_core::IntegrationKind;
 pub use firebreak_intake::generic::Mapping;
 pub use firebreak_intake::rules::Matcher;
 
 use crate::{Kind, Problem, Report, ReportSource, ReportStatus, Severity};
-
-/// What an integration receives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum IntegrationKind {
-    Alertmanager,
-    Pagerduty,
-    Grafana,
-    Generic,
-    Email,
-}
-
-impl IntegrationKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IntegrationKind::Alertmanager => "alertmanager",
-            IntegrationKind::Pagerduty => "pagerduty",
-            IntegrationKind::Grafana => "grafana",
-            IntegrationKind::Generic => "generic",
-            IntegrationKind::Email => "email",
-        }
-    }
-}
 
 /// `POST /api/v1/intake/integrations`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -12,7 +12,8 @@ use utoipa::{IntoParams, ToSchema};
 pub mod intake;
 
 pub use firebreak_core::{
-    GateItem, ImpactFacts, ItemStatus, Kind, Phase, Role, Severity, SeverityRule, Suggestion,
+    GateItem, ImpactFacts, ItemStatus, Kind, Phase, ReportSource, ReportStatus, Role, Severity,
+    SeverityRule, Suggestion,
 };
 
 /// The human reference of an incident id, `INC-<n>`.
@@ -302,71 +303,6 @@ pub struct TimelineEvent {
     pub details: serde_json::Value,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ReportSource {
-    Support,
-    Monitoring,
-    Disclosure,
-    Email,
-    Manual,
-    Api,
-}
-
-impl ReportSource {
-    pub const ALL: &'static [ReportSource] = &[
-        ReportSource::Support,
-        ReportSource::Monitoring,
-        ReportSource::Disclosure,
-        ReportSource::Email,
-        ReportSource::Manual,
-        ReportSource::Api,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReportSource::Support => "support",
-            ReportSource::Monitoring => "monitoring",
-            ReportSource::Disclosure => "disclosure",
-            ReportSource::Email => "email",
-            ReportSource::Manual => "manual",
-            ReportSource::Api => "api",
-        }
-    }
-    pub fn parse(s: &str) -> Option<ReportSource> {
-        ReportSource::ALL.iter().copied().find(|v| v.as_str() == s)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ReportStatus {
-    Untriaged,
-    Declared,
-    Linked,
-    Dismissed,
-}
-
-impl ReportStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReportStatus::Untriaged => "untriaged",
-            ReportStatus::Declared => "declared",
-            ReportStatus::Linked => "linked",
-            ReportStatus::Dismissed => "dismissed",
-        }
-    }
-    pub fn parse(s: &str) -> Option<ReportStatus> {
-        [
-            ReportStatus::Untriaged,
-            ReportStatus::Declared,
-            ReportStatus::Linked,
-            ReportStatus::Dismissed,
-        ]
-        .into_iter()
-        .find(|v| v.as_str() == s)
-    }
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Report {
     pub id: i64,
@@ -557,31 +493,6 @@ pub struct DoctorReport {
     pub notes: Vec<String>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn incident_refs_parse() {
-        assert_eq!(parse_incident_ref("INC-12"), Some(12));
-        assert_eq!(parse_incident_ref("inc-3"), Some(3));
-        assert_eq!(parse_incident_ref("7"), Some(7));
-        assert_eq!(parse_incident_ref("INC-"), None);
-        assert_eq!(parse_incident_ref("INC-0"), None);
-        assert_eq!(parse_incident_ref("x-1"), None);
-        assert_eq!(parse_incident_ref("é"), None);
-        assert_eq!(incident_ref(5), "INC-5");
-    }
-
-    #[test]
-    fn requests_refuse_unknown_fields() {
-        let err = serde_json::from_str::<Transition>(r#"{"to":"containment","bogus":1}"#)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("unknown field `bogus`"), "{err}");
-    }
-}
-
 /// One escalation: who was escalated to, by which rule, why and when.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Escalation {
@@ -751,3 +662,6 @@ pub struct TemplateBody {
     /// A minijinja template over the message's fields.
     pub body: String,
 }
+
+#[cfg(test)]
+mod tests;

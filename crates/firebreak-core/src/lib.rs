@@ -5,19 +5,32 @@
 //! moves through and the gates between them, and who may do what. It knows
 //! nothing of HTTP, SQL or the clock: every function that needs "now" takes
 //! it as a parameter, so the rules can be tested as tables.
+//!
+//! It also holds the vocabulary every interface shares (API, web pages, CLI
+//! and the local admin commands), so each word has one source: the impact
+//! facts' names and labels ([`facts`]), report sources and statuses
+//! ([`report`]), integration kinds ([`integration`]), and the rules for user
+//! names, e-mail addresses ([`users`]) and passwords ([`password`]).
 
 pub mod auth;
 pub mod escalation;
+pub mod facts;
+pub mod integration;
 pub mod oncall;
 pub mod password;
 pub mod phase;
+pub mod report;
 pub mod severity;
+pub mod users;
 
 pub use auth::{Action, Role};
+pub use facts::UnknownFact;
+pub use integration::IntegrationKind;
 pub use phase::{
     ChecklistError, GateItem, GateState, ItemAction, ItemStatus, OpenGate, Phase, TransitionError,
     TransitionKind,
 };
+pub use report::{ReportSource, ReportStatus};
 pub use severity::{ImpactFacts, Kind, Severity, SeverityRule, Suggestion};
 
 /// An error for a value that does not name one of an enum's variants.

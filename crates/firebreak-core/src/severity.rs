@@ -224,23 +224,10 @@ mod tests {
     use super::*;
 
     fn facts(names: &[&str]) -> ImpactFacts {
-        let mut f = ImpactFacts::default();
-        for n in names {
-            match *n {
-                "customer_data_accessed" => f.customer_data_accessed = true,
-                "full_outage" => f.full_outage = true,
-                "active_exploitation" => f.active_exploitation = true,
-                "major_feature_unavailable" => f.major_feature_unavailable = true,
-                "isolated_finding" => f.isolated_finding = true,
-                "single_tenant" => f.single_tenant = true,
-                "regional_degradation" => f.regional_degradation = true,
-                "customer_blocked" => f.customer_blocked = true,
-                "cross_team_needed" => f.cross_team_needed = true,
-                "sla_affected" => f.sla_affected = true,
-                other => unreachable!("unknown fact {other}"),
-            }
+        match ImpactFacts::from_names(names) {
+            Ok(f) => f,
+            Err(e) => unreachable!("{e}"),
         }
-        f
     }
 
     #[test]

@@ -198,37 +198,11 @@ impl Settings {
             &mut s.data_dir,
             env("FIREBREAK_DATA_DIR").map(PathBuf::from),
         );
-        match (
-            env("FIREBREAK_DATABASE_URL"),
-            env("FIREBREAK_DATABASE_URL_FILE"),
-        ) {
-            (Some(_), Some(_)) => bail!(
-                "both FIREBREAK_DATABASE_URL and FIREBREAK_DATABASE_URL_FILE are set; keep one"
-            ),
-            (Some(url), None) => s.database_url = Some(Secret(url)),
-            (None, Some(path)) => {
-                s.database_url = Some(read_secret_file(
-                    Path::new(&path),
-                    "FIREBREAK_DATABASE_URL_FILE",
-                )?);
-            }
-            (None, None) => {}
+        if let Some(url) = env_secret(&env, "FIREBREAK_DATABASE_URL")? {
+            s.database_url = Some(url);
         }
-        match (
-            env("FIREBREAK_METRICS_TOKEN"),
-            env("FIREBREAK_METRICS_TOKEN_FILE"),
-        ) {
-            (Some(_), Some(_)) => bail!(
-                "both FIREBREAK_METRICS_TOKEN and FIREBREAK_METRICS_TOKEN_FILE are set; keep one"
-            ),
-            (Some(token), None) => s.metrics_token = Some(Secret(token)),
-            (None, Some(path)) => {
-                s.metrics_token = Some(read_secret_file(
-                    Path::new(&path),
-                    "FIREBREAK_METRICS_TOKEN_FILE",
-                )?);
-            }
-            (None, None) => {}
+        if let Some(token) = env_secret(&env, "FIREBREAK_METRICS_TOKEN")? {
+            s.metrics_token = Some(token);
         }
         s.public_url = env("FIREBREAK_PUBLIC_URL").or(s.public_url);
         s.smtp_listen = env("FIREBREAK_SMTP_LISTEN").or(s.smtp_listen);
@@ -375,6 +349,18 @@ where
 
 /// A secret kept in a file, as container secrets are: the first line,
 /// without surrounding whitespace.
+/// A secret from the variable `name`, or from the file `<name>_FILE`
+/// names; both set is an error, neither is none.
+fn env_secret(env: impl Fn(&str) -> Option<String>, name: &str) -> Result<Option<Secret>> {
+    let file_var = format!("{name}_FILE");
+    match (env(name), env(&file_var)) {
+        (Some(_), Some(_)) => bail!("both {name} and {file_var} are set; keep one"),
+        (Some(value), None) => Ok(Some(Secret(value))),
+        (None, Some(path)) => Ok(Some(read_secret_file(Path::new(&path), &file_var)?)),
+        (None, None) => Ok(None),
+    }
+}
+
 fn read_secret_file(path: &Path, what: &str) -> Result<Secret> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read {what} {}", path.display()))?;

@@ -15,12 +15,12 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 
 use firebreak_api::{CreateService, NewContactMethod};
-use firebreak_client::ServiceEscalation;
+use firebreak_client::{Client, ServiceEscalation};
 
 use crate::cli::{
     ContactCommand, ListArgs, OncallArgs, PolicyCommand, PutArgs, ScheduleCommand, ServiceCommand,
 };
-use crate::remote::{client, emit, print};
+use crate::remote::{call, client, emit, print};
 use crate::render;
 
 /// Longest definition or runbook file read, in bytes (the server's own
@@ -102,25 +102,33 @@ pub async fn schedule(cmd: ScheduleCommand) -> Result<ExitCode> {
             // The file may leave the name to the command line.
             body.entry("name")
                 .or_insert_with(|| serde_json::Value::String(a.name.clone()));
-            let def = client(&a.client)?
-                .put_schedule(&a.name, &serde_json::Value::Object(body))
-                .await?;
-            print(&a.client, &def, |d| format!("schedule {} saved", d.name))
+            call(
+                &a.client,
+                async |c| {
+                    c.put_schedule(&a.name, &serde_json::Value::Object(body))
+                        .await
+                },
+                |d| format!("schedule {} saved", d.name),
+            )
+            .await
         }
         ScheduleCommand::List(a) => {
-            let list = client(&a.client)?.schedules().await?;
-            print(&a.client, &list, |l| render::schedule_table(l))
+            call(&a.client, Client::schedules, |l| render::schedule_table(l)).await
         }
         ScheduleCommand::Show(a) => {
-            let def = client(&a.client)?.schedule(&a.name).await?;
-            print(&a.client, &def, |d| {
-                format!(
-                    "schedule {} (updated {})\n{}",
-                    d.name,
-                    render::time(&d.updated_at),
-                    serde_json::to_string_pretty(&d.definition).unwrap_or_default()
-                )
-            })
+            call(
+                &a.client,
+                async |c| c.schedule(&a.name).await,
+                |d| {
+                    format!(
+                        "schedule {} (updated {})\n{}",
+                        d.name,
+                        render::time(&d.updated_at),
+                        serde_json::to_string_pretty(&d.definition).unwrap_or_default()
+                    )
+                },
+            )
+            .await
         }
         ScheduleCommand::Shifts(a) => {
             let c = client(&a.client)?;
@@ -148,24 +156,28 @@ pub async fn schedule(cmd: ScheduleCommand) -> Result<ExitCode> {
 
 async fn put_policy(a: PutArgs) -> Result<ExitCode> {
     let body = read_json_object(&a.file)?;
-    let def = client(&a.client)?
-        .put_policy(&a.name, &serde_json::Value::Object(body))
-        .await?;
-    print(&a.client, &def, |d| {
-        format!(
-            "escalation policy {} saved: {}",
-            d.name,
-            render::policy_summary(&d.definition)
-        )
-    })
+    call(
+        &a.client,
+        async |c| {
+            c.put_policy(&a.name, &serde_json::Value::Object(body))
+                .await
+        },
+        |d| {
+            format!(
+                "escalation policy {} saved: {}",
+                d.name,
+                render::policy_summary(&d.definition)
+            )
+        },
+    )
+    .await
 }
 
 pub async fn policy(cmd: PolicyCommand) -> Result<ExitCode> {
     match cmd {
         PolicyCommand::Put(a) => put_policy(a).await,
         PolicyCommand::List(a) => {
-            let list = client(&a.client)?.policies().await?;
-            print(&a.client, &list, |l| render::policy_table(l))
+            call(&a.client, Client::policies, |l| render::policy_table(l)).await
         }
         PolicyCommand::Show(a) => {
             let list = client(&a.client)?.policies().await?;
@@ -193,14 +205,15 @@ pub async fn service(cmd: ServiceCommand) -> Result<ExitCode> {
                 owner_team: a.owner_team,
                 description: a.description,
             };
-            let s = client(&a.client)?.create_service(&req).await?;
-            print(&a.client, &s, |s| {
-                format!("service {} created (owner team {})", s.name, s.owner_team)
-            })
+            call(
+                &a.client,
+                async |c| c.create_service(&req).await,
+                |s| format!("service {} created (owner team {})", s.name, s.owner_team),
+            )
+            .await
         }
         ServiceCommand::List(a) => {
-            let list = client(&a.client)?.services().await?;
-            print(&a.client, &list, |l| render::service_table(l))
+            call(&a.client, Client::services, |l| render::service_table(l)).await
         }
         ServiceCommand::Escalation(a) => {
             let runbook = match &a.runbook_file {
@@ -241,28 +254,36 @@ pub async fn contact(cmd: ContactCommand) -> Result<ExitCode> {
                 channel: a.channel_json,
                 delay_secs: a.delay_secs,
             };
-            let cm = client(&a.client)?.add_contact_method(&a.user, &req).await?;
-            print(&a.client, &cm, |c| {
-                let kind = c
-                    .channel
-                    .get("kind")
-                    .and_then(|k| k.as_str())
-                    .unwrap_or("unknown");
-                let delay = match req.delay_secs {
-                    Some(n) if n > 0 => format!(", used {n} s after a page"),
-                    _ => String::new(),
-                };
-                format!(
-                    "contact method {} ({kind} to {}) added for {}{delay}",
-                    c.id,
-                    render::channel_target(&c.channel),
-                    a.user
-                )
-            })
+            call(
+                &a.client,
+                async |c| c.add_contact_method(&a.user, &req).await,
+                |c| {
+                    let kind = c
+                        .channel
+                        .get("kind")
+                        .and_then(|k| k.as_str())
+                        .unwrap_or("unknown");
+                    let delay = match req.delay_secs {
+                        Some(n) if n > 0 => format!(", used {n} s after a page"),
+                        _ => String::new(),
+                    };
+                    format!(
+                        "contact method {} ({kind} to {}) added for {}{delay}",
+                        c.id,
+                        render::channel_target(&c.channel),
+                        a.user
+                    )
+                },
+            )
+            .await
         }
         ContactCommand::List(a) => {
-            let list = client(&a.client)?.contact_methods(&a.user).await?;
-            print(&a.client, &list, |l| render::contact_table(l))
+            call(
+                &a.client,
+                async |c| c.contact_methods(&a.user).await,
+                |l| render::contact_table(l),
+            )
+            .await
         }
     }
 }

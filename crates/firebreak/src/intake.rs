@@ -12,12 +12,14 @@ use std::process::ExitCode;
 use anyhow::Result;
 use chrono::Utc;
 
-use firebreak_client::{AlertQuery, CreateIntegration, MaintenanceBody, RuleBody, SilenceBody};
+use firebreak_client::{
+    AlertQuery, Client, CreateIntegration, MaintenanceBody, RuleBody, SilenceBody,
+};
 
 use crate::cli::{
     AlertCommand, IntegrationCommand, MaintenanceCommand, RuleCommand, SilenceCommand,
 };
-use crate::remote::{client, print};
+use crate::remote::{call, client, print};
 use crate::render;
 
 pub async fn integration(cmd: IntegrationCommand) -> Result<ExitCode> {
@@ -33,70 +35,73 @@ pub async fn integration(cmd: IntegrationCommand) -> Result<ExitCode> {
                 hmac_timestamp_header: a.hmac_timestamp_header,
                 auto_declare: a.auto_declare,
             };
-            let created = client(&a.client)?.create_integration(&req).await?;
-            print(&a.client, &created, |c| {
-                let i = &c.integration;
-                format!(
-                    "integration {} {} ({}) created; it acts as {}\n{}\n{}",
-                    i.id,
-                    i.name,
-                    i.kind,
-                    i.user,
-                    render::auto_declare(i),
-                    render::integration_key(c)
-                )
-            })
+            call(
+                &a.client,
+                async |c| c.create_integration(&req).await,
+                |c| {
+                    let i = &c.integration;
+                    format!(
+                        "integration {} {} ({}) created; it acts as {}\n{}\n{}",
+                        i.id,
+                        i.name,
+                        i.kind,
+                        i.user,
+                        render::auto_declare(i),
+                        render::integration_key(c)
+                    )
+                },
+            ).await
         }
-        IntegrationCommand::List(a) => {
-            let list = client(&a.client)?.integrations().await?;
-            print(&a.client, &list, |l| render::integration_table(l))
-        }
-        IntegrationCommand::Show(a) => {
-            let i = client(&a.client)?.integration(a.id).await?;
-            print(&a.client, &i, render::integration_full)
-        }
-        IntegrationCommand::RotateKey(a) => {
-            let created = client(&a.client)?.rotate_integration_key(a.id).await?;
-            print(&a.client, &created, |c| {
+        IntegrationCommand::List(a) => call(
+            &a.client,
+            Client::integrations,
+            |l| render::integration_table(l),
+        ).await,
+        IntegrationCommand::Show(a) => call(
+            &a.client,
+            async |c| c.integration(a.id).await,
+            render::integration_full,
+        ).await,
+        IntegrationCommand::RotateKey(a) => call(
+            &a.client,
+            async |c| c.rotate_integration_key(a.id).await,
+            |c| {
                 format!(
                     "integration {} {}: new key; the old one no longer works\n{}",
                     c.integration.id,
                     c.integration.name,
                     render::integration_key(c)
                 )
-            })
-        }
-        IntegrationCommand::AutoDeclare(a) => {
-            let i = client(&a.client)?
-                .set_integration_auto_declare(a.id, a.setting)
-                .await?;
-            print(&a.client, &i, |i| {
+            },
+        ).await,
+        IntegrationCommand::AutoDeclare(a) => call(
+            &a.client,
+            async |c| c.set_integration_auto_declare(a.id, a.setting).await,
+            |i| {
                 format!(
                     "integration {} {}: {}",
                     i.id,
                     i.name,
                     render::auto_declare(i)
                 )
-            })
-        }
-        IntegrationCommand::Disable(a) => {
-            let i = client(&a.client)?.disable_integration(a.id).await?;
-            print(&a.client, &i, |i| {
+            },
+        ).await,
+        IntegrationCommand::Disable(a) => call(
+            &a.client,
+            async |c| c.disable_integration(a.id).await,
+            |i| {
                 format!(
                     "integration {} {} disabled: its key no longer works; its alerts and reports stay",
                     i.id, i.name
                 )
-            })
-        }
+            },
+        ).await,
     }
 }
 
 pub async fn rule(cmd: RuleCommand) -> Result<ExitCode> {
     match cmd {
-        RuleCommand::List(a) => {
-            let list = client(&a.client)?.rules().await?;
-            print(&a.client, &list, |l| render::rule_table(l))
-        }
+        RuleCommand::List(a) => call(&a.client, Client::rules, |l| render::rule_table(l)).await,
         RuleCommand::Add(a) => {
             let req = RuleBody {
                 name: a.name,
@@ -108,18 +113,22 @@ pub async fn rule(cmd: RuleCommand) -> Result<ExitCode> {
                 set_severity: a.set_severity,
                 declare: a.declare,
             };
-            let r = client(&a.client)?.create_rule(&req).await?;
-            print(&a.client, &r, |r| {
-                format!(
-                    "rule {} `{}` added at position {}{}: {} → {}",
-                    r.id,
-                    r.name,
-                    r.position,
-                    if r.enabled { "" } else { " (disabled)" },
-                    render::matchers(&r.matchers),
-                    render::rule_effect(r)
-                )
-            })
+            call(
+                &a.client,
+                async |c| c.create_rule(&req).await,
+                |r| {
+                    format!(
+                        "rule {} `{}` added at position {}{}: {} → {}",
+                        r.id,
+                        r.name,
+                        r.position,
+                        if r.enabled { "" } else { " (disabled)" },
+                        render::matchers(&r.matchers),
+                        render::rule_effect(r)
+                    )
+                },
+            )
+            .await
         }
         RuleCommand::Remove(a) => {
             client(&a.client)?.delete_rule(a.id).await?;
@@ -133,37 +142,45 @@ pub async fn rule(cmd: RuleCommand) -> Result<ExitCode> {
 pub async fn silence(cmd: SilenceCommand) -> Result<ExitCode> {
     match cmd {
         SilenceCommand::List(a) => {
-            let list = client(&a.client)?.silences().await?;
-            let now = Utc::now();
-            print(&a.client, &list, |l| render::silence_table(l, now))
+            call(&a.client, Client::silences, |l| {
+                render::silence_table(l, Utc::now())
+            })
+            .await
         }
         SilenceCommand::Add(a) => {
             let req = SilenceBody {
                 matchers: a.matchers,
-                starts_at: a.from,
-                ends_at: a.until,
+                starts_at: a.period.from,
+                ends_at: a.period.until,
                 reason: a.reason,
             };
-            let s = client(&a.client)?.create_silence(&req).await?;
-            print(&a.client, &s, |s| {
-                format!(
-                    "silence {} added, from {} until {}: {}",
-                    s.id,
-                    render::time(&s.starts_at),
-                    render::time(&s.ends_at),
-                    render::matchers(&s.matchers)
-                )
-            })
+            call(
+                &a.client,
+                async |c| c.create_silence(&req).await,
+                |s| {
+                    format!(
+                        "silence {} added, {}: {}",
+                        s.id,
+                        render::period(&s.starts_at, &s.ends_at),
+                        render::matchers(&s.matchers)
+                    )
+                },
+            )
+            .await
         }
         SilenceCommand::Expire(a) => {
-            let s = client(&a.client)?.expire_silence(a.id).await?;
-            print(&a.client, &s, |s| {
-                format!(
-                    "silence {} expired at {}",
-                    s.id,
-                    render::time(s.expired_at.as_ref().unwrap_or(&s.ends_at))
-                )
-            })
+            call(
+                &a.client,
+                async |c| c.expire_silence(a.id).await,
+                |s| {
+                    format!(
+                        "silence {} expired at {}",
+                        s.id,
+                        render::time(s.expired_at.as_ref().unwrap_or(&s.ends_at))
+                    )
+                },
+            )
+            .await
         }
     }
 }
@@ -171,38 +188,46 @@ pub async fn silence(cmd: SilenceCommand) -> Result<ExitCode> {
 pub async fn maintenance(cmd: MaintenanceCommand) -> Result<ExitCode> {
     match cmd {
         MaintenanceCommand::List(a) => {
-            let list = client(&a.client)?.maintenance_windows().await?;
-            let now = Utc::now();
-            print(&a.client, &list, |l| render::maintenance_table(l, now))
+            call(&a.client, Client::maintenance_windows, |l| {
+                render::maintenance_table(l, Utc::now())
+            })
+            .await
         }
         MaintenanceCommand::Add(a) => {
             let req = MaintenanceBody {
                 service: a.service,
-                starts_at: a.from,
-                ends_at: a.until,
+                starts_at: a.period.from,
+                ends_at: a.period.until,
                 reason: a.reason,
             };
-            let m = client(&a.client)?.create_maintenance(&req).await?;
-            print(&a.client, &m, |m| {
-                format!(
-                    "maintenance window {} for {} added, from {} until {}",
-                    m.id,
-                    m.service,
-                    render::time(&m.starts_at),
-                    render::time(&m.ends_at)
-                )
-            })
+            call(
+                &a.client,
+                async |c| c.create_maintenance(&req).await,
+                |m| {
+                    format!(
+                        "maintenance window {} for {} added, {}",
+                        m.id,
+                        m.service,
+                        render::period(&m.starts_at, &m.ends_at)
+                    )
+                },
+            )
+            .await
         }
         MaintenanceCommand::End(a) => {
-            let m = client(&a.client)?.end_maintenance(a.id).await?;
-            print(&a.client, &m, |m| {
-                format!(
-                    "maintenance window {} for {} ended at {}",
-                    m.id,
-                    m.service,
-                    render::time(&m.ends_at)
-                )
-            })
+            call(
+                &a.client,
+                async |c| c.end_maintenance(a.id).await,
+                |m| {
+                    format!(
+                        "maintenance window {} for {} ended at {}",
+                        m.id,
+                        m.service,
+                        render::time(&m.ends_at)
+                    )
+                },
+            )
+            .await
         }
     }
 }
@@ -215,8 +240,12 @@ pub async fn alert(cmd: AlertCommand) -> Result<ExitCode> {
                 status: a.status,
                 limit: a.limit,
             };
-            let list = client(&a.client)?.alerts(&query).await?;
-            print(&a.client, &list, |l| render::alert_table(l))
+            call(
+                &a.client,
+                async |c| c.alerts(&query).await,
+                |l| render::alert_table(l),
+            )
+            .await
         }
     }
 }

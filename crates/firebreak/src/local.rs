@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use tokio::net::TcpListener;
 
+use firebreak_core::users;
 use firebreak_server::{AppState, ServerConfig, checkpoint};
 use firebreak_store::{Actor, NewUser, Store, StoreError, secrets};
 
@@ -197,22 +198,14 @@ pub async fn migrate(db: &DbArgs) -> Result<ExitCode> {
 }
 
 pub async fn user_add(args: &UserAddArgs) -> Result<ExitCode> {
-    if !firebreak_store::users::valid_user_name(&args.name) {
+    if !users::valid_user_name(&args.name) {
         bail!(
-            "`{}` is not a valid user name: use 1–64 of letters, digits and . _ - @",
-            args.name
+            "`{}` is not a valid user name: use {}",
+            args.name,
+            users::NAME_RULE
         );
     }
-    let email = args
-        .email
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty());
-    if let Some(e) = email
-        && (!e.contains('@') || e.len() > 254 || e.chars().any(char::is_whitespace))
-    {
-        bail!("`{e}` is not an email address");
-    }
+    let email = users::email(args.email.as_deref())?;
     let display_name = match args.display_name.as_deref().map(str::trim) {
         Some("") => bail!("the display name must not be empty"),
         Some(d) if d.chars().any(char::is_control) => bail!("the display name must be one line"),

@@ -22,6 +22,17 @@ pub(crate) fn client(args: &ClientArgs) -> Result<Client> {
     Ok(Client::new(&args.url, args.token.as_deref().unwrap_or(""))?)
 }
 
+/// Sends one request through a client for `args` and prints its answer,
+/// as [`print`] does.
+pub(crate) async fn call<T: Serialize>(
+    args: &ClientArgs,
+    request: impl AsyncFnOnce(&Client) -> firebreak_client::Result<T>,
+    human: impl FnOnce(&T) -> String,
+) -> Result<ExitCode> {
+    let value = request(&client(args)?).await?;
+    print(args, &value, human)
+}
+
 /// Prints `value` as pretty JSON, or the text `human` makes of it.
 pub(crate) fn print<T: Serialize>(
     args: &ClientArgs,
@@ -55,12 +66,7 @@ fn facts(names: &[String]) -> Result<Option<ImpactFacts>> {
     if names.is_empty() {
         return Ok(None);
     }
-    let map: serde_json::Map<String, serde_json::Value> = names
-        .iter()
-        .map(|n| (n.clone(), serde_json::Value::Bool(true)))
-        .collect();
-    let facts =
-        serde_json::from_value(serde_json::Value::Object(map)).context("invalid impact fact")?;
+    let facts = ImpactFacts::from_names(names).context("invalid impact fact")?;
     Ok(Some(facts))
 }
 
@@ -70,18 +76,20 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
             let req = DeclareIncident {
                 title: a.title,
                 summary: a.summary,
-                kind: a.kind,
-                severity: a.severity,
-                severity_reason: a.reason,
+                kind: a.class.kind,
+                severity: a.class.severity,
+                severity_reason: a.class.reason,
                 facts: facts(&a.facts)?,
-                owner: a.owner,
-                lead: a.lead,
+                owner: a.people.owner,
+                lead: a.people.lead,
                 service: a.service,
             };
-            let inc = client(&a.client)?.declare_incident(&req).await?;
-            print(&a.client, &inc, |i| {
-                format!("declared {}\n{}", i.reference, render::incident_header(i))
-            })
+            call(
+                &a.client,
+                async |c| c.declare_incident(&req).await,
+                |i| format!("declared {}\n{}", i.reference, render::incident_header(i)),
+            )
+            .await
         }
         IncidentCommand::List(a) => {
             let filter = IncidentFilter {
@@ -96,8 +104,12 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
                     None
                 },
             };
-            let list = client(&a.client)?.list_incidents(&filter).await?;
-            print(&a.client, &list, |l| render::incident_table(l))
+            call(
+                &a.client,
+                async |c| c.list_incidents(&filter).await,
+                |l| render::incident_table(l),
+            )
+            .await
         }
         IncidentCommand::Show(a) => {
             let c = client(&a.client)?;
@@ -122,10 +134,12 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
                 to: a.to,
                 reason: a.reason,
             };
-            let inc = client(&a.client)?.transition(&a.id, &req).await?;
-            print(&a.client, &inc, |i| {
-                format!("{} is now in {}", i.reference, i.phase.label())
-            })
+            call(
+                &a.client,
+                async |c| c.transition(&a.id, &req).await,
+                |i| format!("{} is now in {}", i.reference, i.phase.label()),
+            )
+            .await
         }
         IncidentCommand::Check(a) => {
             let req = if a.waive {
@@ -141,43 +155,53 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
                     reason: None,
                 }
             };
-            let inc = client(&a.client)?.mark_item(&a.id, a.item, &req).await?;
-            print(&a.client, &inc, |i| {
-                let status = i
-                    .checklist
-                    .iter()
-                    .find(|e| e.item == a.item)
-                    .map_or("updated", |e| e.status.as_str());
-                format!("{}: {} {status}", i.reference, a.item)
-            })
+            call(
+                &a.client,
+                async |c| c.mark_item(&a.id, a.item, &req).await,
+                |i| {
+                    let status = i
+                        .checklist
+                        .iter()
+                        .find(|e| e.item == a.item)
+                        .map_or("updated", |e| e.status.as_str());
+                    format!("{}: {} {status}", i.reference, a.item)
+                },
+            )
+            .await
         }
         IncidentCommand::Note(a) => {
-            let note = client(&a.client)?
-                .add_note(&a.id, &NewNote { body: a.text })
-                .await?;
-            print(&a.client, &note, |n| {
-                format!(
-                    "note {} added to {}",
-                    n.id,
-                    firebreak_api::incident_ref(n.incident_id)
-                )
-            })
+            call(
+                &a.client,
+                async |c| c.add_note(&a.id, &NewNote { body: a.text }).await,
+                |n| {
+                    format!(
+                        "note {} added to {}",
+                        n.id,
+                        firebreak_api::incident_ref(n.incident_id)
+                    )
+                },
+            )
+            .await
         }
         IncidentCommand::Assign(a) => {
             let req = UpdateIncident {
-                owner: a.owner,
-                lead: a.lead,
+                owner: a.people.owner,
+                lead: a.people.lead,
                 ..UpdateIncident::default()
             };
-            let inc = client(&a.client)?.update_incident(&a.id, &req).await?;
-            print(&a.client, &inc, |i| {
-                format!(
-                    "{}: owner {}, lead {}",
-                    i.reference,
-                    render::user(i.owner.as_ref()),
-                    render::user(i.lead.as_ref())
-                )
-            })
+            call(
+                &a.client,
+                async |c| c.update_incident(&a.id, &req).await,
+                |i| {
+                    format!(
+                        "{}: owner {}, lead {}",
+                        i.reference,
+                        render::user(i.owner.as_ref()),
+                        render::user(i.lead.as_ref())
+                    )
+                },
+            )
+            .await
         }
         IncidentCommand::Severity(a) => {
             let req = UpdateIncident {
@@ -185,27 +209,36 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
                 reason: Some(a.reason),
                 ..UpdateIncident::default()
             };
-            let inc = client(&a.client)?.update_incident(&a.id, &req).await?;
-            print(&a.client, &inc, |i| {
-                format!("{}: severity {}", i.reference, render::severity(i))
-            })
+            call(
+                &a.client,
+                async |c| c.update_incident(&a.id, &req).await,
+                |i| format!("{}: severity {}", i.reference, render::severity(i)),
+            )
+            .await
         }
         IncidentCommand::Timeline(a) => {
-            let events = client(&a.client)?.timeline(&a.id).await?;
-            print(&a.client, &events, |e| render::timeline(e))
+            call(
+                &a.client,
+                async |c| c.timeline(&a.id).await,
+                |e| render::timeline(e),
+            )
+            .await
         }
         IncidentCommand::Member(a) => {
-            let inc = client(&a.client)?
-                .add_member(
-                    &a.id,
-                    &AddMember {
-                        user: a.user.clone(),
-                    },
-                )
-                .await?;
-            print(&a.client, &inc, |i| {
-                format!("{} added to {}", a.user, i.reference)
-            })
+            call(
+                &a.client,
+                async |c| {
+                    c.add_member(
+                        &a.id,
+                        &AddMember {
+                            user: a.user.clone(),
+                        },
+                    )
+                    .await
+                },
+                |i| format!("{} added to {}", a.user, i.reference),
+            )
+            .await
         }
         IncidentCommand::Ack(a) => {
             let c = client(&a.client)?;
@@ -247,12 +280,20 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
             })
         }
         IncidentCommand::Escalations(a) => {
-            let list = client(&a.client)?.escalations(&a.id).await?;
-            print(&a.client, &list, |l| render::escalation_table(l))
+            call(
+                &a.client,
+                async |c| c.escalations(&a.id).await,
+                |l| render::escalation_table(l),
+            )
+            .await
         }
         IncidentCommand::Notifications(a) => {
-            let list = client(&a.client)?.notifications(&a.id).await?;
-            print(&a.client, &list, |l| render::notification_table(l))
+            call(
+                &a.client,
+                async |c| c.notifications(&a.id).await,
+                |l| render::notification_table(l),
+            )
+            .await
         }
     }
 }
@@ -268,65 +309,89 @@ pub async fn report(cmd: ReportCommand) -> Result<ExitCode> {
                 confidential: a.confidential.then_some(true),
                 service: a.service,
             };
-            let r = client(&a.client)?.submit_report(&req).await?;
-            print(&a.client, &r, |r| {
-                format!("report {} submitted ({})", r.id, r.status.as_str())
-            })
+            call(
+                &a.client,
+                async |c| c.submit_report(&req).await,
+                |r| format!("report {} submitted ({})", r.id, r.status.as_str()),
+            )
+            .await
         }
         ReportCommand::List(a) => {
             let filter = ReportFilter {
                 status: a.status,
                 source: a.source,
             };
-            let list = client(&a.client)?.reports(&filter).await?;
-            print(&a.client, &list, |l| render::report_table(l))
+            call(
+                &a.client,
+                async |c| c.reports(&filter).await,
+                |l| render::report_table(l),
+            )
+            .await
         }
         ReportCommand::Show(a) => {
-            let r = client(&a.client)?.report(a.id).await?;
-            print(&a.client, &r, render::report_full)
+            call(
+                &a.client,
+                async |c| c.report(a.id).await,
+                render::report_full,
+            )
+            .await
         }
         ReportCommand::Declare(a) => {
             let req = DeclareFromReport {
                 title: a.title,
-                kind: a.kind,
-                severity: a.severity,
-                severity_reason: a.reason,
+                kind: a.class.kind,
+                severity: a.class.severity,
+                severity_reason: a.class.reason,
                 facts: facts(&a.facts)?,
-                owner: a.owner,
-                lead: a.lead,
+                owner: a.people.owner,
+                lead: a.people.lead,
             };
-            let inc = client(&a.client)?.declare_report(a.id, &req).await?;
-            print(&a.client, &inc, |i| {
-                format!(
-                    "report {} declared as {}\n{}",
-                    a.id,
-                    i.reference,
-                    render::incident_header(i)
-                )
-            })
+            call(
+                &a.client,
+                async |c| c.declare_report(a.id, &req).await,
+                |i| {
+                    format!(
+                        "report {} declared as {}\n{}",
+                        a.id,
+                        i.reference,
+                        render::incident_header(i)
+                    )
+                },
+            )
+            .await
         }
         ReportCommand::Link(a) => {
-            let r = client(&a.client)?
-                .link_report(
-                    a.id,
-                    &LinkReport {
-                        incident: a.incident,
-                    },
-                )
-                .await?;
-            print(&a.client, &r, |r| {
-                format!(
-                    "report {} linked to {}",
-                    r.id,
-                    r.incident_ref.as_deref().unwrap_or("-")
-                )
-            })
+            call(
+                &a.client,
+                async |c| {
+                    c.link_report(
+                        a.id,
+                        &LinkReport {
+                            incident: a.incident,
+                        },
+                    )
+                    .await
+                },
+                |r| {
+                    format!(
+                        "report {} linked to {}",
+                        r.id,
+                        r.incident_ref.as_deref().unwrap_or("-")
+                    )
+                },
+            )
+            .await
         }
         ReportCommand::Dismiss(a) => {
-            let r = client(&a.client)?
-                .dismiss_report(a.id, &DismissReport { reason: a.reason })
-                .await?;
-            print(&a.client, &r, |r| format!("report {} dismissed", r.id))
+            call(
+                &a.client,
+                async |c| {
+                    c.dismiss_report(a.id, &DismissReport { reason: a.reason })
+                        .await
+                },
+                |r| format!("report {} dismissed", r.id),
+            )
+            .await
         }
     }
 }
