@@ -268,6 +268,11 @@ impl Settings {
                 self.data_dir.display()
             )
         })?;
+        self.default_sqlite_url()
+    }
+
+    /// The URL of the default SQLite file, in the data directory.
+    fn default_sqlite_url(&self) -> Result<Secret> {
         let path = self.data_dir.join(DB_FILE);
         let path = path.to_str().with_context(|| {
             format!(
@@ -295,16 +300,7 @@ impl Settings {
     pub fn existing_database_url(&self) -> Result<Secret> {
         let url = match &self.database_url {
             Some(url) => url.clone(),
-            None => {
-                let path = self.data_dir.join(DB_FILE);
-                let path = path.to_str().with_context(|| {
-                    format!(
-                        "the data directory {} is not valid UTF-8",
-                        self.data_dir.display()
-                    )
-                })?;
-                Secret(format!("sqlite:{path}"))
-            }
+            None => self.default_sqlite_url()?,
         };
         if let Some(path) = sqlite_path(url.expose())
             && !Path::new(path).is_file()

@@ -79,7 +79,7 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
                 kind: a.class.kind,
                 severity: a.class.severity,
                 severity_reason: a.class.reason,
-                facts: facts(&a.facts)?,
+                facts: facts(&a.facts.facts)?,
                 owner: a.people.owner,
                 lead: a.people.lead,
                 service: a.service,
@@ -342,7 +342,7 @@ pub async fn report(cmd: ReportCommand) -> Result<ExitCode> {
                 kind: a.class.kind,
                 severity: a.class.severity,
                 severity_reason: a.class.reason,
-                facts: facts(&a.facts)?,
+                facts: facts(&a.facts.facts)?,
                 owner: a.people.owner,
                 lead: a.people.lead,
             };

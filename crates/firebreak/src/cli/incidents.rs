@@ -53,9 +53,8 @@ pub struct DeclareArgs {
     /// Service name from the catalog.
     #[arg(long)]
     pub service: Option<String>,
-    /// An impact fact that holds (repeat, or separate with commas).
-    #[arg(long = "fact", value_name = "NAME", value_delimiter = ',', value_parser = fact_parser())]
-    pub facts: Vec<String>,
+    #[command(flatten)]
+    pub facts: FactArgs,
     #[command(flatten)]
     pub client: ClientArgs,
 }
@@ -72,6 +71,15 @@ pub struct ClassArgs {
     /// Why, when the severity differs from the one the facts suggest.
     #[arg(long)]
     pub reason: Option<String>,
+}
+
+/// The impact facts that hold, by name (`incident declare`, `report
+/// declare`).
+#[derive(Debug, Args)]
+pub struct FactArgs {
+    /// An impact fact that holds (repeat, or separate with commas).
+    #[arg(long = "fact", value_name = "NAME", value_delimiter = ',', value_parser = fact_parser())]
+    pub facts: Vec<String>,
 }
 
 /// An incident's owner and lead, by user name.

@@ -4,8 +4,8 @@ use clap::{Args, Subcommand};
 
 use firebreak_api::{ReportSource, ReportStatus};
 
-use super::values::{fact_parser, named};
-use super::{ClassArgs, ClientArgs, PeopleArgs};
+use super::values::named;
+use super::{ClassArgs, ClientArgs, FactArgs, PeopleArgs};
 
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
@@ -75,9 +75,8 @@ pub struct ReportDeclareArgs {
     /// The incident's title [default: the report's].
     #[arg(long)]
     pub title: Option<String>,
-    /// An impact fact that holds (repeat, or separate with commas).
-    #[arg(long = "fact", value_name = "NAME", value_delimiter = ',', value_parser = fact_parser())]
-    pub facts: Vec<String>,
+    #[command(flatten)]
+    pub facts: FactArgs,
     #[command(flatten)]
     pub client: ClientArgs,
 }

@@ -36,7 +36,7 @@ fn enum_flags_parse_with_the_enum_names() {
     };
     assert_eq!(d.class.kind, Kind::Security);
     assert_eq!(d.class.severity, Some(Severity::High));
-    assert_eq!(d.facts, ["customer_data_accessed", "sla_affected"]);
+    assert_eq!(d.facts.facts, ["customer_data_accessed", "sla_affected"]);
 
     let err = parse(&["incident", "declare", "--title", "t", "--kind", "secruity"]).unwrap_err();
     assert_eq!(err.exit_code(), 2);

@@ -7,7 +7,7 @@ use firebreak_api::{
     ChecklistEntry, Escalation, Incident, ItemStatus, Notification, Phase, TimelineEvent,
 };
 
-use super::{indent, list_table, one_line, time, user};
+use super::{indent, joined, list_table, one_line, time, user};
 
 /// The severity, or `unset (suggested: …)`.
 pub fn severity(i: &Incident) -> String {
@@ -69,16 +69,7 @@ pub fn incident_full(i: &Incident, events: &[TimelineEvent]) -> String {
         i.suggested_severity,
         i.severity_rule.explanation()
     );
-    let facts = fact_list(i);
-    let _ = writeln!(
-        out,
-        "  impact facts: {}",
-        if facts.is_empty() {
-            "none".to_owned()
-        } else {
-            facts.join(", ")
-        }
-    );
+    let _ = writeln!(out, "  impact facts: {}", joined(&fact_list(i), "none"));
     let _ = writeln!(
         out,
         "  declared: {} by {}",
@@ -86,15 +77,7 @@ pub fn incident_full(i: &Incident, events: &[TimelineEvent]) -> String {
         user(i.declared_by.as_ref())
     );
     let members: Vec<&str> = i.members.iter().map(|m| m.name.as_str()).collect();
-    let _ = writeln!(
-        out,
-        "  members: {}",
-        if members.is_empty() {
-            "-".to_owned()
-        } else {
-            members.join(", ")
-        }
-    );
+    let _ = writeln!(out, "  members: {}", joined(&members, "-"));
     if !i.report_ids.is_empty() {
         let reports: Vec<String> = i.report_ids.iter().map(i64::to_string).collect();
         let _ = writeln!(out, "  reports: {}", reports.join(", "));

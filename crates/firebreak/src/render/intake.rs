@@ -9,7 +9,7 @@ use firebreak_client::{
     AlertView, IntegrationCreated, IntegrationView, MaintenanceView, RuleView, SilenceView,
 };
 
-use super::{enabled, indent, list_table, one_line, time};
+use super::{enabled, indent, joined, list_table, one_line, time};
 
 /// The URL and key of a new or rotated integration key, with the warning
 /// that the key is not shown again.
@@ -100,11 +100,7 @@ pub fn integration_full(i: &IntegrationView) -> String {
 
 /// Matchers as Alertmanager writes them, or `every alert`.
 pub fn matchers(list: &[String]) -> String {
-    if list.is_empty() {
-        "every alert".to_owned()
-    } else {
-        list.join(", ")
-    }
+    joined(list, "every alert")
 }
 
 /// What a rule does to a matching alert: `service payments, severity

@@ -63,6 +63,15 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// The items joined with `, `, or `none` when there are none.
+pub fn joined<S: AsRef<str>>(items: &[S], none: &str) -> String {
+    if items.is_empty() {
+        return none.to_owned();
+    }
+    let items: Vec<&str> = items.iter().map(AsRef::as_ref).collect();
+    items.join(", ")
+}
+
 /// A table of `list`, a row per item, or the line `none` (`no incidents`)
 /// when the list is empty.
 pub fn list_table<T>(
