@@ -804,15 +804,18 @@ pub(crate) async fn list_alerts(
 ) -> Result<Json<Vec<AlertView>>, ApiError> {
     let cx = state.ctx(&user);
     cx.require(Action::Read)?;
-    let status = match q.status.as_deref() {
-        None => None,
-        Some(s) => Some(AlertStatusFilter::parse(s).ok_or_else(|| {
-            ApiError::bad(
-                "status",
-                "`status` is one of open, firing, acknowledged, resolved",
-            )
-        })?),
-    };
+    let status = q
+        .status
+        .as_deref()
+        .map(|s| {
+            AlertStatusFilter::parse(s).ok_or_else(|| {
+                ApiError::bad(
+                    "status",
+                    "`status` is one of open, firing, acknowledged, resolved",
+                )
+            })
+        })
+        .transpose()?;
     let alerts = state
         .store
         .intake_alerts(

@@ -22,8 +22,8 @@ use firebreak_api::{DeclareIncident, Kind, Severity, incident_ref};
 use firebreak_intake::rules::{MaintenanceWindow, Matcher, Rule, Silence};
 use firebreak_intake::{AlertStatus, NormalizedAlert};
 use firebreak_store::intake::{
-    AlertDelivery, AlertOutcome, AlertOutcomeKind, AlertSignal, AlertWrite, Disposition,
-    MaintenanceRecord, RoutingSnapshot, RuleRecord, SilenceRecord,
+    AlertDelivery, AlertOutcome, AlertOutcomeKind, AlertWrite, Disposition, MaintenanceRecord,
+    RoutingSnapshot, RuleRecord, SilenceRecord,
 };
 use firebreak_store::{Backend, Store, StoreError};
 
@@ -219,11 +219,7 @@ fn alert_write(r: &Routed, integration: &Integration) -> AlertWrite {
         title = one_line(&format!("Alert {dedup_key}"), actions::MAX_TITLE);
     }
     AlertWrite {
-        signal: match a.status {
-            AlertStatus::Firing => AlertSignal::Firing,
-            AlertStatus::Acknowledged => AlertSignal::Acknowledged,
-            AlertStatus::Resolved => AlertSignal::Resolved,
-        },
+        signal: a.status,
         report_title: title.clone(),
         report_description: describe(r, integration, &dedup_key),
         title,
