@@ -3,10 +3,10 @@
 
 use firebreak_testkit::assert_contains;
 use firebreak_testkit::json::strs_of;
-use firebreak_testkit::web::{csrf_in, no_redirects, page, post_login};
+use firebreak_testkit::web::{csrf_in, no_redirects, page, post_form, post_login};
 use serde_json::{Value, json};
 
-use crate::harness::{Db, TestApp, on_both_databases, spawn, spawn_on};
+use crate::harness::{TestApp, on_both_databases, spawn};
 
 async fn sign_in(
     app: &TestApp,

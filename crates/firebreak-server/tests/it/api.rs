@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use firebreak_core::Role;
 use firebreak_core::auth::{Action, PERMISSIONS};
 
-use crate::harness::{Db, TestApp, on_both_databases, spawn, spawn_on};
+use crate::harness::{TestApp, on_both_databases, spawn};
 
 /// The process end to end over the API: a report becomes a critical
 /// security incident that passes every gate to closed.

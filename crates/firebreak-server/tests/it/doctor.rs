@@ -2,11 +2,9 @@
 //! problem body naming the field; what the config file names that does not
 //! exist is on `/readyz`; `GET /api/v1/doctor` follows every paging path.
 
-use std::sync::Arc;
-
 use serde_json::{Value, json};
 
-use crate::harness::{Db, TestApp, spawn, spawn_with};
+use crate::harness::{TestApp, spawn};
 use crate::intake::{integration, service};
 
 /// Puts `body` as the admin.

@@ -3,9 +3,9 @@
 //! and the outbox's retries. Time is a manual clock; the workers' step runs
 //! at the instants the tests choose.
 
+use firebreak_testkit::assert_contains;
 use firebreak_testkit::json::{any_with, strs_of};
 use firebreak_testkit::web::text_of;
-use firebreak_testkit::{assert_contains, assert_lacks};
 use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};

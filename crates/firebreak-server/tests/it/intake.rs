@@ -14,7 +14,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::harness::{Db, TestApp, on_both_databases, spawn, spawn_on, spawn_with};
+use crate::harness::{TestApp, on_both_databases, spawn};
 
 // ------------------------------------------------------------------ helpers
 
@@ -484,14 +484,13 @@ async fn bad_input_gets_the_right_4xx_and_changes_nothing() {
     let (pd_key, _, _) = integration(&app, json!({"name": "pd", "kind": "pagerduty"})).await;
     let (mail_key, mail_url, _) = integration(&app, json!({"name": "mail", "kind": "email"})).await;
     let (off_key, _, off) = integration(&app, json!({"name": "off", "kind": "alertmanager"})).await;
-    let b = app
-        .post_expect(
-            &app.admin_token,
-            &format!("/api/v1/intake/integrations/{}/disable", off["id"]),
-            json!({}),
-            200,
-        )
-        .await;
+    app.post_expect(
+        &app.admin_token,
+        &format!("/api/v1/intake/integrations/{}/disable", off["id"]),
+        json!({}),
+        200,
+    )
+    .await;
     // Something stored, so that "nothing changes" means something.
     let good = am_webhook(vec![am_alert(json!({"alertname": "Up"}), "firing")]);
     let (s, _, _) = post_json(&app, &url, &good).await;

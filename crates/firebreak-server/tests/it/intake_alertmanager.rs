@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use firebreak_testkit::eventually;
 
-use crate::harness::{TestApp, spawn};
+use crate::harness::TestApp;
 use crate::intake::checkout_integration;
 
 fn alertmanager_binary() -> Option<PathBuf> {

@@ -22,7 +22,6 @@ use firebreak_server::notify::{
 };
 use firebreak_testkit::smtp::{Mails, Rcpt, SmtpSink};
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
 const SECRET: &str = "whsec_test_secret";

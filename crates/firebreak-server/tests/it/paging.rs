@@ -6,8 +6,7 @@
 //! lead.
 
 use firebreak_testkit::assert_contains;
-use firebreak_testkit::json::any_with;
-use firebreak_testkit::web::{csrf_in, first_cookie, no_redirects, page, post_login};
+use firebreak_testkit::web::{csrf_in, first_cookie, no_redirects, page, post_form, post_login};
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
@@ -272,7 +271,10 @@ async fn a_critical_alert_from_a_bound_integration_declares_and_pages_without_a_
     assert_eq!(off["auto_declare"], false, "{off}");
     let (_, list) = s.app.get(&t, "/api/v1/intake/integrations").await;
     assert!(
-        any_with(&list, "name", "prom" && i["auto_declare"] == true),
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["name"] == "prom" && i["auto_declare"] == true),
         "{list}"
     );
 

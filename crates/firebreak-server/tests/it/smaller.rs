@@ -1,7 +1,7 @@
 //! The smaller findings of issue 8 (item 15): one test each.
 
 use firebreak_testkit::assert_contains;
-use firebreak_testkit::web::{csrf_in, first_cookie, no_redirects, page, post_login};
+use firebreak_testkit::web::{csrf_in, first_cookie, no_redirects, page, post_form, post_login};
 use serde_json::json;
 
 use crate::harness::spawn;

@@ -3,7 +3,7 @@
 //! type.
 
 use firebreak_testkit::assert_contains;
-use firebreak_testkit::web::{first_cookie, no_redirects, post_login};
+use firebreak_testkit::web::{first_cookie, no_redirects, post_form, post_login};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -436,7 +436,7 @@ async fn the_triage_page_filters_counts_bulk_dismisses_and_shows_noise() {
     ]);
     let res = app.http.post(&url).json(&alerts).send().await.unwrap();
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-    let support = app.post_expect(&t,
+    app.post_expect(&t,
             "/api/v1/reports",
             json!({"title": "Customer cannot log in", "description": "since 10:00", "source": "support"}), 201).await;
 
@@ -467,7 +467,7 @@ async fn the_triage_page_filters_counts_bulk_dismisses_and_shows_noise() {
     submit(&c, "#filter-submit").await;
     let cards = c.find_all(Locator::Css("article.report")).await.unwrap();
     assert_eq!(cards.len(), 2);
-    assert_contains(current_url(c).await, "source=monitoring");
+    assert_contains(current_url(&c).await, "source=monitoring");
 
     // Tick both and dismiss them at once.
     for card in c
@@ -483,7 +483,7 @@ async fn the_triage_page_filters_counts_bulk_dismisses_and_shows_noise() {
     let notice = text(&c, ".notice").await;
     assert_eq!(notice, "2 reports dismissed", "{notice}");
     // Back on the filtered queue.
-    assert_contains(current_url(c).await, "source=monitoring");
+    assert_contains(current_url(&c).await, "source=monitoring");
     assert!(
         c.find(Locator::Css("#backlog-monitoring")).await.is_err(),
         "the monitoring backlog is empty now"

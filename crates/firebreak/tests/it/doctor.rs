@@ -44,7 +44,8 @@ fn readyz(server: &Server) -> serde_json::Value {
 #[test]
 fn doctor_on_a_fresh_install_names_every_missing_link() {
     let server = Server::start();
-    let out = server.as_admin().run(&["doctor"]);
+    let admin = server.as_admin();
+    let out = admin.run(&["doctor"]);
     assert_eq!(out.code, Some(1), "{}\n{}", out.stdout, out.stderr);
     for missing in [
         "incident lead: MISSING",
@@ -60,7 +61,7 @@ fn doctor_on_a_fresh_install_names_every_missing_link() {
         assert!(out.stdout.contains(missing), "{missing}:\n{}", out.stdout);
     }
     // The same, as JSON, for scripts and the web.
-    let out = server.as_user(&token).run(&["doctor", "--json"]);
+    let out = admin.run(&["doctor", "--json"]);
     assert_eq!(out.code, Some(1));
     let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(report["ok"], false);

@@ -244,7 +244,7 @@ async fn an_edited_entry_is_named(db: Db) {
         .exec(r#"UPDATE audit_log SET details = '{"role":"admin"}' WHERE seq = 3"#)
         .await;
     assert_eq!(touched, 1);
-    assert_verifies_bad(&db, 3, 2, "entry 3 was changed");
+    assert_verifies_bad(&db, 3, 2, "entry 3 was changed").await;
 
     // Put back as it was, the chain holds again.
     db.exec(&format!(
@@ -259,7 +259,7 @@ async fn an_edited_entry_is_named(db: Db) {
         "UPDATE audit_log SET actor = 'mallory' WHERE seq = {n}"
     ))
     .await;
-    assert_verifies_bad(&db, n, n - 1, &format!("entry {n} was changed"));
+    assert_verifies_bad(&db, n, n - 1, &format!("entry {n} was changed")).await;
 }
 
 async fn an_edit_with_a_recomputed_hash_is_found_at_the_next_link(db: Db) {
@@ -276,7 +276,7 @@ async fn an_edit_with_a_recomputed_hash_is_found_at_the_next_link(db: Db) {
         ))
         .await;
     assert_eq!(touched, 1);
-    assert_verifies_bad(&db, e.seq + 1, e.seq, "does not link");
+    assert_verifies_bad(&db, e.seq + 1, e.seq, "does not link").await;
     assert!(n > e.seq + 1);
 }
 
@@ -292,7 +292,7 @@ async fn a_rewritten_last_entry_is_named(db: Db) {
     .await;
     // Its hash holds and it links to its predecessor, but the head of the
     // log recorded another hash: the last entry is the bad one.
-    assert_verifies_bad(&db, n, n - 1, &format!("entry {n}"));
+    assert_verifies_bad(&db, n, n - 1, &format!("entry {n}")).await;
 }
 
 async fn a_deleted_last_entry_is_noticed(db: Db) {
@@ -301,20 +301,20 @@ async fn a_deleted_last_entry_is_noticed(db: Db) {
         .exec(&format!("DELETE FROM audit_log WHERE seq = {n}"))
         .await;
     assert_eq!(touched, 1);
-    assert_verifies_bad(&db, n, n - 1, "removed");
+    assert_verifies_bad(&db, n, n - 1, "removed").await;
 }
 
 async fn a_deleted_middle_entry_is_named(db: Db) {
     history(&db).await;
     let touched = db.exec("DELETE FROM audit_log WHERE seq = 3").await;
     assert_eq!(touched, 1);
-    assert_verifies_bad(&db, 3, 2, "entry 3 is missing");
+    assert_verifies_bad(&db, 3, 2, "entry 3 is missing").await;
 }
 
 async fn a_deleted_first_entry_is_named(db: Db) {
     history(&db).await;
     db.exec("DELETE FROM audit_log WHERE seq = 1").await;
-    assert_verifies_bad(&db, 1, 0, "entry 1 is missing");
+    assert_verifies_bad(&db, 1, 0, "entry 1 is missing").await;
 }
 
 async fn an_entry_added_behind_the_stores_back_is_named(db: Db) {
@@ -339,5 +339,5 @@ async fn an_entry_added_behind_the_stores_back_is_named(db: Db) {
         last.hash
     ))
     .await;
-    assert_verifies_bad(&db, seq, n, "added outside the store");
+    assert_verifies_bad(&db, seq, n, "added outside the store").await;
 }

@@ -278,9 +278,9 @@ async fn a_report_is_triaged_only_once(db: Db) {
         Err(StoreError::Conflict(m)) => assert!(m.contains("dismissed"), "{m}"),
         other => panic!("expected Conflict, got {other:?}"),
     }
-    let declare = db
-        .declare_new(
-            new_incident(
+    let declare = s
+        .declare_incident(
+            &new_incident(
                 fields("From spam", Kind::Availability),
                 Some(r.id),
                 vec![alice.id],
@@ -382,7 +382,8 @@ async fn confidential_reports_exist_only_for_those_admitted(db: Db) {
             &actor(&sec),
             at(20),
         )
-        .await;
+        .await
+        .unwrap();
     let member_sees = read_report(s, secret.id, &reader(&member, false), 30).await;
     assert_eq!(member_sees.status, ReportStatus::Declared);
     assert_eq!(member_sees.incident_id, Some(inc.id));
