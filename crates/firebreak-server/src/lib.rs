@@ -1,21 +1,34 @@
 //! The Firebreak server: the JSON API under `/api/v1`, the server-rendered
 //! web UI, health and metrics endpoints, all over one [`Store`].
 //!
-//! This crate is the only one that knows HTTP. Handlers parse and render;
-//! every change goes through [`actions`], which asks `firebreak-core` and
-//! writes through the store.
+//! This crate is the only one that knows HTTP. It is organised by feature:
+//! each of [`incidents`], [`reports`], [`oncall`], [`accounts`],
+//! [`signin`], [`intake`] (and the API-only [`services`] and [`audit`])
+//! holds its JSON API handlers (`api`, listed once with their OpenAPI
+//! operations) and its web pages (`web`). [`http`] assembles the router and
+//! the OpenAPI document, [`web`] holds what every page shares (sessions,
+//! CSRF, the page frame). Handlers parse and render; every change goes
+//! through [`actions`], which asks `firebreak-core` and writes through the
+//! store.
 
 pub mod ack;
+pub mod accounts;
 pub mod actions;
+pub mod audit;
 pub mod checkpoint;
 pub mod doctor;
 pub mod error;
 pub mod escalate;
 pub mod extract;
 pub mod http;
+pub mod incidents;
 pub mod intake;
 pub mod notify;
+pub mod oncall;
+pub mod reports;
+pub mod services;
 pub mod signin;
+pub mod web;
 pub mod workers;
 
 use std::future::Future;

@@ -1,32 +1,62 @@
-//! Routes: `api` (JSON under `/api/v1`), `web` (pages), and the operational
-//! endpoints (`/healthz`, `/readyz`, `/metrics`).
+//! The router: every feature's JSON API routes (listed once, with their
+//! OpenAPI operations, in [`api_routes`]), every feature's web pages
+//! ([`crate::web::routes`]), the operational endpoints ([`ops`]) and the
+//! layers every response passes through.
 
-pub mod accounts;
-pub mod api;
-pub mod oncall_api;
+pub mod openapi;
 pub mod ops;
-pub mod web;
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
+use axum::routing::get;
+use axum::{Json, Router};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
+use crate::error::ApiError;
+
+/// Every route of the JSON API (and of the tools' intake endpoints), by
+/// feature, each with its OpenAPI operation: the one list of them.
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(crate::accounts::api::routes())
+        .merge(crate::services::routes())
+        .merge(crate::incidents::api::routes())
+        .merge(crate::reports::api::routes())
+        .merge(crate::audit::routes())
+        .merge(crate::oncall::api::routes())
+        .merge(crate::intake::routes())
+        .merge(ops::routes())
+}
+
+/// The OpenAPI document served at `/api/v1/openapi.json`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    api_routes().into_openapi()
+}
 
 pub fn router(state: AppState) -> Router {
     let limit = state.config.body_limit;
+    let (api, doc) = api_routes().split_for_parts();
+    let doc = Arc::new(doc);
     Router::new()
-        .merge(oncall_api::routes())
-        .merge(api::routes())
-        .merge(accounts::routes())
-        .merge(web::routes())
-        .merge(ops::routes())
-        .merge(crate::intake::routes())
+        .merge(api)
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = Arc::clone(&doc);
+                async move { Json(doc) }
+            }),
+        )
+        .route("/metrics", get(ops::metrics_page))
+        .merge(crate::web::routes())
+        .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -44,3 +74,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(ops::count_requests))
         .with_state(state)
 }
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!("route {}", uri.path()))
+}
+
+#[cfg(test)]
+mod tests;

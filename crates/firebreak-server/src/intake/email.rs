@@ -41,6 +41,17 @@ use crate::intake::{
     ATTACHMENT_LIMIT, EMAIL_LIMIT, Integration, Runtime, bearer, clip, intake_problem, one_line,
     read_body,
 };
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(inbound))
+        .routes(routes!(inbound_keyed))
+        .routes(routes!(report_messages))
+        .routes(routes!(attachment))
+}
+
 
 /// Longest message text kept on the message record.
 const MAX_BODY: usize = 200_000;

@@ -22,10 +22,12 @@
 //! `synchronous=FULL` that is one fsync for many requests, and nothing
 //! acknowledged can be lost.
 
-pub(crate) mod admin;
+pub(crate) mod alerts;
 pub(crate) mod email;
 mod ingest;
+pub(crate) mod integrations;
 pub(crate) mod pagerduty;
+pub(crate) mod routing;
 pub mod smtp;
 pub(crate) mod triage;
 pub(crate) mod webhooks;
@@ -36,11 +38,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::Extension;
-use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, header};
-use axum::routing::{get, post, put};
 use tokio::sync::mpsc;
+use utoipa_axum::router::OpenApiRouter;
 
 use firebreak_api::User;
 use firebreak_intake::IntakeError;
@@ -106,84 +107,16 @@ const ROUTING_TTL: Duration = Duration::from_secs(2);
 
 /// The intake routes. The runtime (the writer and the caches) belongs to
 /// the router, so each server gets its own and drops it with the router.
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> OpenApiRouter<AppState> {
     let runtime = Arc::new(Runtime::default());
-    Router::new()
-        .route("/api/v1/intake/alertmanager", post(webhooks::alertmanager))
-        .route(
-            "/api/v1/intake/alertmanager/{key}",
-            post(webhooks::alertmanager_keyed),
-        )
-        .route("/api/v1/intake/grafana", post(webhooks::grafana))
-        .route(
-            "/api/v1/intake/grafana/{key}",
-            post(webhooks::grafana_keyed),
-        )
-        .route("/api/v1/intake/generic", post(webhooks::generic))
-        .route(
-            "/api/v1/intake/generic/{key}",
-            post(webhooks::generic_keyed),
-        )
-        .route("/v2/enqueue", post(pagerduty::enqueue))
-        .route("/v2/change/enqueue", post(pagerduty::change_enqueue))
-        .route("/api/v1/inbound/email", post(email::inbound))
-        .route("/api/v1/inbound/email/{key}", post(email::inbound_keyed))
-        .route(
-            "/api/v1/intake/integrations",
-            get(admin::list_integrations).post(admin::create_integration),
-        )
-        .route(
-            "/api/v1/intake/integrations/{id}",
-            get(admin::get_integration),
-        )
-        .route(
-            "/api/v1/intake/integrations/{id}/disable",
-            post(admin::disable_integration),
-        )
-        .route(
-            "/api/v1/intake/integrations/{id}/auto-declare",
-            post(admin::set_auto_declare),
-        )
-        .route(
-            "/api/v1/intake/integrations/{id}/rotate-key",
-            post(admin::rotate_key),
-        )
-        .route("/api/v1/intake/test", post(admin::test_payload))
-        .route(
-            "/api/v1/intake/rules",
-            get(admin::list_rules).post(admin::create_rule),
-        )
-        .route(
-            "/api/v1/intake/rules/{id}",
-            put(admin::update_rule).delete(admin::delete_rule),
-        )
-        .route(
-            "/api/v1/intake/silences",
-            get(admin::list_silences).post(admin::create_silence),
-        )
-        .route(
-            "/api/v1/intake/silences/{id}/expire",
-            post(admin::expire_silence),
-        )
-        .route(
-            "/api/v1/intake/maintenance",
-            get(admin::list_maintenance).post(admin::create_maintenance),
-        )
-        .route(
-            "/api/v1/intake/maintenance/{id}/end",
-            post(admin::end_maintenance),
-        )
-        .route("/api/v1/intake/alerts", get(admin::list_alerts))
-        .route("/api/v1/intake/changes", get(admin::list_changes))
-        .route(
-            "/api/v1/intake/reports/{id}/messages",
-            get(email::report_messages),
-        )
-        .route("/api/v1/intake/attachments/{id}", get(email::attachment))
-        .route("/api/v1/intake/triage", get(triage::queue))
-        .route("/api/v1/intake/triage/backlog", get(triage::backlog))
-        .route("/api/v1/intake/triage/bulk", post(triage::bulk))
-        .route("/api/v1/intake/noise", get(triage::noise))
+    OpenApiRouter::new()
+        .merge(webhooks::routes())
+        .merge(pagerduty::routes())
+        .merge(email::routes())
+        .merge(integrations::routes())
+        .merge(routing::routes())
+        .merge(alerts::routes())
+        .merge(triage::routes())
         .layer(Extension(runtime))
 }
 
@@ -302,17 +235,7 @@ pub(crate) async fn load_integration(
     })
 }
 
-/// The bearer credential of a request, if any.
-pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-}
+pub(crate) use crate::extract::bearer;
 
 /// Why a body could not be read.
 pub(crate) enum BodyError {

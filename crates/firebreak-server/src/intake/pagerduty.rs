@@ -29,6 +29,15 @@ use firebreak_store::intake::ChangeEventWrite;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::intake::{BodyError, Integration, PAGERDUTY_LIMIT, Runtime, read_body};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(enqueue))
+        .routes(routes!(change_enqueue))
+}
+
 
 /// Receives a PagerDuty Events API v2 alert event, answered as PagerDuty
 /// answers.
@@ -55,18 +64,11 @@ pub(crate) async fn enqueue(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let bytes = match read_body(&headers, body, PAGERDUTY_LIMIT).await {
-        Ok(b) => b,
-        Err(e) => return body_refused(e),
-    };
-    let event = match parse_event(&bytes) {
-        Ok(e) => e,
-        Err(errors) => return invalid(StatusCode::BAD_REQUEST, errors),
-    };
-    let integration = match routing_key(&state, &rt, &event.routing_key).await {
-        Ok(i) => i,
-        Err(r) => return r,
-    };
+    let (event, integration) =
+        match read_event(&state, &rt, &headers, body, parse_event, |e| &e.routing_key).await {
+            Ok(read) => read,
+            Err(r) => return r,
+        };
     let generated = hex::encode(rand::random::<[u8; 16]>());
     let alert = to_alert(&event, &generated);
     let dedup_key = alert.dedup_key.clone();
@@ -101,18 +103,11 @@ pub(crate) async fn change_enqueue(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let bytes = match read_body(&headers, body, PAGERDUTY_LIMIT).await {
-        Ok(b) => b,
-        Err(e) => return body_refused(e),
-    };
-    let event = match parse_change_event(&bytes) {
-        Ok(e) => e,
-        Err(errors) => return invalid(StatusCode::BAD_REQUEST, errors),
-    };
-    let integration = match routing_key(&state, &rt, &event.routing_key).await {
-        Ok(i) => i,
-        Err(r) => return r,
-    };
+    let (event, integration) =
+        match read_event(&state, &rt, &headers, body, parse_change_event, |e| &e.routing_key).await {
+            Ok(read) => read,
+            Err(r) => return r,
+        };
     let details = json!({
         "custom_details": event.payload.custom_details,
         "links": event.links,
@@ -137,6 +132,24 @@ pub(crate) async fn change_enqueue(
             .into_response(),
         Err(e) => unavailable(e.into()),
     }
+}
+
+/// Reads and parses an event and finds its integration by routing key; a
+/// refusal is PagerDuty's answer.
+async fn read_event<E>(
+    state: &AppState,
+    rt: &Runtime,
+    headers: &HeaderMap,
+    body: Body,
+    parse: fn(&[u8]) -> Result<E, Vec<String>>,
+    key: fn(&E) -> &str,
+) -> Result<(E, Arc<Integration>), Response> {
+    let bytes = read_body(headers, body, PAGERDUTY_LIMIT)
+        .await
+        .map_err(body_refused)?;
+    let event = parse(&bytes).map_err(|errors| invalid(StatusCode::BAD_REQUEST, errors))?;
+    let integration = routing_key(state, rt, key(&event)).await?;
+    Ok((event, integration))
 }
 
 /// The enabled PagerDuty integration of a routing key, or PagerDuty's 400.

@@ -24,6 +24,17 @@ use crate::actions;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, AuthUser};
 use crate::intake::wire::alert_brief;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(queue))
+        .routes(routes!(backlog))
+        .routes(routes!(bulk))
+        .routes(routes!(noise))
+}
+
 
 /// Most reports in one bulk request.
 const MAX_BULK: usize = 500;

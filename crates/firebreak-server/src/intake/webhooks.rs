@@ -30,6 +30,19 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::intake::ingest::AlertResult;
 use crate::intake::{Integration, Runtime, WEBHOOK_LIMIT, bearer, intake_problem, read_body};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(alertmanager))
+        .routes(routes!(alertmanager_keyed))
+        .routes(routes!(grafana))
+        .routes(routes!(grafana_keyed))
+        .routes(routes!(generic))
+        .routes(routes!(generic_keyed))
+}
+
 
 /// How far a signed Grafana timestamp may be from the server's clock.
 const SIGNATURE_TOLERANCE_SECS: i64 = 300;
@@ -45,178 +58,138 @@ pub(crate) struct Delivered {
     pub alerts: Vec<AlertResult>,
 }
 
-/// Receives an Alertmanager webhook (payload version 4), keyed by bearer.
-///
-/// Authentication is the integration key of an `alertmanager` integration as
-/// `Authorization: Bearer <integration key>` (not a user token). Each alert
-/// becomes an alert and, when new, a report in the triage queue; 200 comes
-/// only after the commit.
-#[utoipa::path(post, path = "/api/v1/intake/alertmanager", tag = "intake",
-    security(("integration_key" = [])),
-    request_body(content = Object, content_type = "application/json",
-        description = "Alertmanager's webhook body, version 4, as Alertmanager sends it (at most 4 MiB)."),
-    responses(
+/// Defines the two endpoints of one webhook kind with their OpenAPI
+/// operations: keyed by bearer (`Authorization: Bearer <integration key>`)
+/// and keyed by path (`…/{key}`). They differ only in where the key is and
+/// in the 401 they describe.
+macro_rules! webhook_endpoints {
+    (
+        kind: $kind:expr,
+        $(#[doc = $bearer_doc:tt])*
+        bearer: fn $bearer:ident at $path:tt,
+        $(#[doc = $keyed_doc:tt])*
+        keyed: fn $keyed:ident at $keyed_path:tt,
+        request: $request:tt,
+        responses: [$($response:tt)*],
+        unauthorized: $bearer_401:tt / $keyed_401:tt $(,)?
+    ) => {
+        $(#[doc = $bearer_doc])*
+        #[utoipa::path(post, path = $path, tag = "intake",
+            security(("integration_key" = [])),
+            request_body(content = Object, content_type = "application/json",
+                description = $request),
+            responses(
+                $($response)*
+                (status = 401, description = $bearer_401, body = Problem, content_type = "application/problem+json"),
+            ))]
+        pub(crate) async fn $bearer(
+            State(state): State<AppState>,
+            Extension(rt): Extension<Arc<Runtime>>,
+            headers: HeaderMap,
+            body: Body,
+        ) -> Result<Json<Delivered>, ApiError> {
+            let key = bearer(&headers).map(str::to_owned);
+            receive(&state, &rt, $kind, key.as_deref(), &headers, body).await
+        }
+
+        $(#[doc = $keyed_doc])*
+        #[utoipa::path(post, path = $keyed_path, tag = "intake",
+            security(()),
+            params(("key" = String, Path, description = "The integration key.")),
+            request_body(content = Object, content_type = "application/json",
+                description = $request),
+            responses(
+                $($response)*
+                (status = 401, description = $keyed_401, body = Problem, content_type = "application/problem+json"),
+            ))]
+        pub(crate) async fn $keyed(
+            State(state): State<AppState>,
+            Extension(rt): Extension<Arc<Runtime>>,
+            Path(key): Path<String>,
+            headers: HeaderMap,
+            body: Body,
+        ) -> Result<Json<Delivered>, ApiError> {
+            receive(&state, &rt, $kind, Some(&key), &headers, body).await
+        }
+    };
+}
+
+webhook_endpoints! {
+    kind: Kind::Alertmanager,
+    /// Receives an Alertmanager webhook (payload version 4), keyed by bearer.
+    ///
+    /// Authentication is the integration key of an `alertmanager` integration as
+    /// `Authorization: Bearer <integration key>` (not a user token). Each alert
+    /// becomes an alert and, when new, a report in the triage queue; 200 comes
+    /// only after the commit.
+    bearer: fn alertmanager at "/api/v1/intake/alertmanager",
+    /// Receives an Alertmanager webhook (payload version 4), keyed by path.
+    ///
+    /// Authentication is the integration key of an `alertmanager` integration
+    /// in the path; no `Authorization` header is needed.
+    keyed: fn alertmanager_keyed at "/api/v1/intake/alertmanager/{key}",
+    request: "Alertmanager's webhook body, version 4, as Alertmanager sends it (at most 4 MiB).",
+    responses: [
         (status = 200, description = "Stored: what became of each alert, in order.", body = Delivered),
         (status = 400, description = "Not JSON, or not an Alertmanager v4 payload; `field` names the path.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, wrong or disabled key, or the key of another kind of integration.", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 4 MiB.", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Nothing is known to be stored; retry.", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub(crate) async fn alertmanager(
-    State(state): State<AppState>,
-    Extension(rt): Extension<Arc<Runtime>>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Json<Delivered>, ApiError> {
-    let key = bearer(&headers).map(str::to_owned);
-    receive(
-        &state,
-        &rt,
-        Kind::Alertmanager,
-        key.as_deref(),
-        &headers,
-        body,
-    )
-    .await
+    ],
+    unauthorized: "Missing, wrong or disabled key, or the key of another kind of integration." / "Wrong or disabled key, or the key of another kind of integration.",
 }
 
-/// Receives an Alertmanager webhook (payload version 4), keyed by path.
-///
-/// Authentication is the integration key of an `alertmanager` integration
-/// in the path; no `Authorization` header is needed.
-#[utoipa::path(post, path = "/api/v1/intake/alertmanager/{key}", tag = "intake",
-    security(()),
-    params(("key" = String, Path, description = "The integration key.")),
-    request_body(content = Object, content_type = "application/json",
-        description = "Alertmanager's webhook body, version 4, as Alertmanager sends it (at most 4 MiB)."),
-    responses(
-        (status = 200, description = "Stored: what became of each alert, in order.", body = Delivered),
-        (status = 400, description = "Not JSON, or not an Alertmanager v4 payload; `field` names the path.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Wrong or disabled key, or the key of another kind of integration.", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 4 MiB.", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Nothing is known to be stored; retry.", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub(crate) async fn alertmanager_keyed(
-    State(state): State<AppState>,
-    Extension(rt): Extension<Arc<Runtime>>,
-    Path(key): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Json<Delivered>, ApiError> {
-    receive(&state, &rt, Kind::Alertmanager, Some(&key), &headers, body).await
-}
-
-/// Receives a Grafana webhook contact point's body (version 1), keyed by
-/// bearer.
-///
-/// Authentication is the integration key of a `grafana` integration as
-/// `Authorization: Bearer <integration key>` (not a user token). When the
-/// integration has an HMAC secret, the `X-Grafana-Alert-Signature` header
-/// (and the configured timestamp header, within 5 minutes) must verify.
-#[utoipa::path(post, path = "/api/v1/intake/grafana", tag = "intake",
-    security(("integration_key" = [])),
-    request_body(content = Object, content_type = "application/json",
-        description = "Grafana's webhook contact point body, version 1, as Grafana sends it (at most 4 MiB)."),
-    responses(
+webhook_endpoints! {
+    kind: Kind::Grafana,
+    /// Receives a Grafana webhook contact point's body (version 1), keyed by
+    /// bearer.
+    ///
+    /// Authentication is the integration key of a `grafana` integration as
+    /// `Authorization: Bearer <integration key>` (not a user token). When the
+    /// integration has an HMAC secret, the `X-Grafana-Alert-Signature` header
+    /// (and the configured timestamp header, within 5 minutes) must verify.
+    bearer: fn grafana at "/api/v1/intake/grafana",
+    /// Receives a Grafana webhook contact point's body (version 1), keyed by
+    /// path.
+    ///
+    /// Authentication is the integration key of a `grafana` integration in the
+    /// path. When the integration has an HMAC secret, the
+    /// `X-Grafana-Alert-Signature` header (and the configured timestamp
+    /// header, within 5 minutes) must verify.
+    keyed: fn grafana_keyed at "/api/v1/intake/grafana/{key}",
+    request: "Grafana's webhook contact point body, version 1, as Grafana sends it (at most 4 MiB).",
+    responses: [
         (status = 200, description = "Stored: what became of each alert, in order.", body = Delivered),
         (status = 400, description = "Not JSON, or not a Grafana webhook payload; `field` names the path.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, wrong or disabled key, the key of another kind of integration, or a signature (or signed timestamp) that does not verify.", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 4 MiB.", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Nothing is known to be stored; retry.", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub(crate) async fn grafana(
-    State(state): State<AppState>,
-    Extension(rt): Extension<Arc<Runtime>>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Json<Delivered>, ApiError> {
-    let key = bearer(&headers).map(str::to_owned);
-    receive(&state, &rt, Kind::Grafana, key.as_deref(), &headers, body).await
+    ],
+    unauthorized: "Missing, wrong or disabled key, the key of another kind of integration, or a signature (or signed timestamp) that does not verify." / "Wrong or disabled key, the key of another kind of integration, or a signature (or signed timestamp) that does not verify.",
 }
 
-/// Receives a Grafana webhook contact point's body (version 1), keyed by
-/// path.
-///
-/// Authentication is the integration key of a `grafana` integration in the
-/// path. When the integration has an HMAC secret, the
-/// `X-Grafana-Alert-Signature` header (and the configured timestamp
-/// header, within 5 minutes) must verify.
-#[utoipa::path(post, path = "/api/v1/intake/grafana/{key}", tag = "intake",
-    security(()),
-    params(("key" = String, Path, description = "The integration key.")),
-    request_body(content = Object, content_type = "application/json",
-        description = "Grafana's webhook contact point body, version 1, as Grafana sends it (at most 4 MiB)."),
-    responses(
-        (status = 200, description = "Stored: what became of each alert, in order.", body = Delivered),
-        (status = 400, description = "Not JSON, or not a Grafana webhook payload; `field` names the path.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Wrong or disabled key, the key of another kind of integration, or a signature (or signed timestamp) that does not verify.", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 4 MiB.", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Nothing is known to be stored; retry.", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub(crate) async fn grafana_keyed(
-    State(state): State<AppState>,
-    Extension(rt): Extension<Arc<Runtime>>,
-    Path(key): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Json<Delivered>, ApiError> {
-    receive(&state, &rt, Kind::Grafana, Some(&key), &headers, body).await
-}
-
-/// Receives any JSON document, read through the integration's mapping,
-/// keyed by bearer.
-///
-/// Authentication is the integration key of a `generic` integration as
-/// `Authorization: Bearer <integration key>` (not a user token). The
-/// document makes one alert.
-#[utoipa::path(post, path = "/api/v1/intake/generic", tag = "intake",
-    security(("integration_key" = [])),
-    request_body(content = Object, content_type = "application/json",
-        description = "Any JSON document, read through the integration's `Mapping` (at most 4 MiB)."),
-    responses(
+webhook_endpoints! {
+    kind: Kind::Generic,
+    /// Receives any JSON document, read through the integration's mapping,
+    /// keyed by bearer.
+    ///
+    /// Authentication is the integration key of a `generic` integration as
+    /// `Authorization: Bearer <integration key>` (not a user token). The
+    /// document makes one alert.
+    bearer: fn generic at "/api/v1/intake/generic",
+    /// Receives any JSON document, read through the integration's mapping,
+    /// keyed by path.
+    ///
+    /// Authentication is the integration key of a `generic` integration in the
+    /// path. The document makes one alert.
+    keyed: fn generic_keyed at "/api/v1/intake/generic/{key}",
+    request: "Any JSON document, read through the integration's `Mapping` (at most 4 MiB).",
+    responses: [
         (status = 200, description = "Stored: what became of the alert.", body = Delivered),
         (status = 400, description = "Not JSON.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, wrong or disabled key, or the key of another kind of integration.", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 4 MiB.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The mapping cannot read the document; `field` names the mapping field (e.g. `title`).", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Nothing is known to be stored; retry.", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub(crate) async fn generic(
-    State(state): State<AppState>,
-    Extension(rt): Extension<Arc<Runtime>>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Json<Delivered>, ApiError> {
-    let key = bearer(&headers).map(str::to_owned);
-    receive(&state, &rt, Kind::Generic, key.as_deref(), &headers, body).await
-}
-
-/// Receives any JSON document, read through the integration's mapping,
-/// keyed by path.
-///
-/// Authentication is the integration key of a `generic` integration in the
-/// path. The document makes one alert.
-#[utoipa::path(post, path = "/api/v1/intake/generic/{key}", tag = "intake",
-    security(()),
-    params(("key" = String, Path, description = "The integration key.")),
-    request_body(content = Object, content_type = "application/json",
-        description = "Any JSON document, read through the integration's `Mapping` (at most 4 MiB)."),
-    responses(
-        (status = 200, description = "Stored: what became of the alert.", body = Delivered),
-        (status = 400, description = "Not JSON.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Wrong or disabled key, or the key of another kind of integration.", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 4 MiB.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The mapping cannot read the document; `field` names the mapping field (e.g. `title`).", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Nothing is known to be stored; retry.", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub(crate) async fn generic_keyed(
-    State(state): State<AppState>,
-    Extension(rt): Extension<Arc<Runtime>>,
-    Path(key): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Json<Delivered>, ApiError> {
-    receive(&state, &rt, Kind::Generic, Some(&key), &headers, body).await
+    ],
+    unauthorized: "Missing, wrong or disabled key, or the key of another kind of integration." / "Wrong or disabled key, or the key of another kind of integration.",
 }
 
 #[derive(Debug, Clone, Copy)]

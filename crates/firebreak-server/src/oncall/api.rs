@@ -1,21 +1,20 @@
-//! The JSON API of escalation: schedules and who is on call, escalation
+//! The JSON API of on-call and escalation: schedules and who is on call, escalation
 //! policies, contact methods, an incident's escalations, manual escalation,
 //! acknowledgment, and the notifications sent.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use firebreak_api::{
     Acknowledged, ContactMethod, Definition, Escalate, Escalation, MessageTemplate,
     NewContactMethod, Notification, OnCallAnswer, ServiceEscalation, ShiftView, TemplateBody,
-    parse_incident_ref,
 };
 use firebreak_core::auth::Action;
 use firebreak_core::escalation::Policy;
@@ -25,36 +24,28 @@ use crate::AppState;
 use crate::actions;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, AuthUser};
+use crate::incidents::incident_id;
 use crate::notify::{Channel, NotifyError, SetBy};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/schedules", get(list_schedules))
-        .route(
-            "/api/v1/schedules/{name}",
-            put(put_schedule).get(get_schedule),
-        )
-        .route("/api/v1/schedules/{name}/shifts", get(shifts))
-        .route("/api/v1/schedules/{name}/calendar/{user}", get(calendar))
-        .route("/api/v1/oncall", get(oncall))
-        .route("/api/v1/escalation-policies", get(list_policies))
-        .route("/api/v1/escalation-policies/{name}", put(put_policy))
-        .route(
-            "/api/v1/services/{name}/escalation",
-            put(put_service_escalation).get(get_service_escalation),
-        )
-        .route(
-            "/api/v1/users/{name}/contact-methods",
-            get(list_contacts).post(add_contact),
-        )
-        .route("/api/v1/incidents/{id}/escalations", get(escalations))
-        .route("/api/v1/incidents/{id}/escalate", post(escalate))
-        .route("/api/v1/incidents/{id}/acknowledge", post(acknowledge))
-        .route("/api/v1/incidents/{id}/notifications", get(notifications))
-        .route("/api/v1/notifications/failed", get(failed_notifications))
-        .route("/api/v1/message-templates", get(list_templates))
-        .route("/api/v1/message-templates/{name}", put(put_template))
-        .route("/api/v1/doctor", get(doctor))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_schedules))
+        .routes(routes!(put_schedule, get_schedule))
+        .routes(routes!(shifts))
+        .routes(routes!(calendar))
+        .routes(routes!(oncall))
+        .routes(routes!(list_policies))
+        .routes(routes!(put_policy))
+        .routes(routes!(put_service_escalation, get_service_escalation))
+        .routes(routes!(list_contacts, add_contact))
+        .routes(routes!(escalations))
+        .routes(routes!(escalate))
+        .routes(routes!(acknowledge))
+        .routes(routes!(notifications))
+        .routes(routes!(failed_notifications))
+        .routes(routes!(list_templates))
+        .routes(routes!(put_template))
+        .routes(routes!(doctor))
 }
 
 /// Follows every paging path now (admins): each service's policy (or the
@@ -131,10 +122,6 @@ pub async fn put_template(
         .put_message_template(&name, &req.body, &c.actor(), c.now)
         .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-fn incident_id(raw: &str) -> Result<i64, ApiError> {
-    parse_incident_ref(raw).ok_or_else(|| ApiError::NotFound(format!("incident `{raw}`")))
 }
 
 fn valid_name(field: &str, name: &str) -> Result<(), ApiError> {

@@ -1,0 +1,8 @@
+//! On call and escalation: schedules and who is on call, escalation
+//! policies, contact methods, paging, acknowledgment and the notifications
+//! sent, over the JSON API ([`api`]) and the web pages ([`web`]). The
+//! escalation engine itself is [`crate::escalate`]; sending is
+//! [`crate::notify`].
+
+pub mod api;
+pub mod web;

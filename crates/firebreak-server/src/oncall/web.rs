@@ -1,0 +1,194 @@
+//! The on-call pages: who is on call now, acknowledging and escalating an
+//! incident by hand, and the acknowledgment link a page carries (a
+//! confirmation page, then the acknowledgment).
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::actions::{self, AckTarget};
+use crate::error::ApiError;
+use crate::web::csrf::{TokenOnly, url_encoded_forms};
+use crate::web::{
+    CsrfForm, Flash, Layout, WebUser, back_to_incident, error_page, page, page_with_status,
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/oncall", get(oncall_page))
+        .route("/incidents/{id}/acknowledge", post(acknowledge))
+        .route("/incidents/{id}/escalate", post(escalate))
+        .route("/ack/{token}", get(ack_page).post(ack_link))
+}
+
+#[derive(Template)]
+#[template(path = "oncall.html")]
+struct OnCallPage {
+    layout: Layout,
+    answers: Vec<firebreak_api::OnCallAnswer>,
+}
+
+async fn oncall_page(State(state): State<AppState>, WebUser(s): WebUser) -> Response {
+    let now = state.now();
+    match state.store.schedules().await {
+        Ok(defs) => {
+            let answers = defs
+                .into_iter()
+                .filter_map(|d| {
+                    serde_json::from_value::<firebreak_core::oncall::Schedule>(d.definition).ok()
+                })
+                .map(|sch| super::api::answer(&sch, now))
+                .collect();
+            page(&OnCallPage {
+                layout: Layout::signed_in(&s, Flash::default()),
+                answers,
+            })
+        }
+        Err(e) => error_page(&s, e.into()),
+    }
+}
+
+async fn acknowledge(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<TokenOnly>,
+) -> Response {
+    let c = state.ctx(&s.user);
+    let result = actions::acknowledge(&c, id).await.map(|a| match a.chains {
+        0 => "Nothing was waiting for an acknowledgment".to_owned(),
+        n => format!("Acknowledged; {n} escalation(s) stopped"),
+    });
+    back_to_incident(id, result)
+}
+
+#[derive(Deserialize)]
+struct EscalateForm {
+    csrf: String,
+    to: String,
+    #[serde(default)]
+    reason: String,
+}
+
+url_encoded_forms!(EscalateForm);
+
+async fn escalate(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<EscalateForm>,
+) -> Response {
+    let c = state.ctx(&s.user);
+    let result = actions::escalate_manual(&c, id, &f.to, &f.reason)
+        .await
+        .map(|_| format!("Escalated to {}", f.to));
+    back_to_incident(id, result)
+}
+
+#[derive(Template)]
+#[template(path = "ack.html")]
+struct AckPage {
+    layout: Layout,
+    heading: String,
+    text: String,
+    token: String,
+    show_form: bool,
+    incident_id: Option<i64>,
+}
+
+fn ack_response(
+    status: StatusCode,
+    heading: &str,
+    text: String,
+    token: &str,
+    show_form: bool,
+    incident_id: Option<i64>,
+) -> Response {
+    page_with_status(
+        status,
+        &AckPage {
+            layout: Layout::anonymous(Flash::default()),
+            heading: heading.to_owned(),
+            text,
+            token: token.to_owned(),
+            show_form,
+            incident_id,
+        },
+    )
+}
+
+/// Checks a link, answering the page to show when it does not hold.
+async fn ack_key(state: &AppState, token: &str) -> Result<(String, i64), Response> {
+    let secret = match state.ack_secret().await {
+        Ok(s) => s.to_owned(),
+        Err(e) => return Err(ApiError::from(e).into_response()),
+    };
+    crate::ack::verify(&secret, token, state.now()).map_err(|e| {
+        let status = match e {
+            crate::ack::LinkError::Expired => StatusCode::GONE,
+            crate::ack::LinkError::Invalid => StatusCode::BAD_REQUEST,
+        };
+        ack_response(status, "Link not usable", e.to_string(), token, false, None)
+    })
+}
+
+/// The link in a page: a confirmation, because mail scanners open links
+/// with GET and must not acknowledge for the person paged.
+async fn ack_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    match ack_key(&state, &token).await {
+        Err(r) => r,
+        Ok(_) => ack_response(
+            StatusCode::OK,
+            "Acknowledge this page?",
+            "Acknowledging stops the escalation: nobody else is paged for it.".into(),
+            &token,
+            true,
+            None,
+        ),
+    }
+}
+
+/// Acknowledges for the person the link was sent to, through the same
+/// action as the API's acknowledge ([`actions::acknowledge_pages`]).
+async fn ack_link(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let (key, user_id) = match ack_key(&state, &token).await {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let actor = match state.store.user_by_id(user_id).await {
+        Ok(Some(u)) => firebreak_store::Actor::user(u.id, &u.name),
+        _ => firebreak_store::Actor {
+            user_id: None,
+            name: "acknowledgment link".into(),
+        },
+    };
+    let acked =
+        actions::acknowledge_pages(&state.store, AckTarget::Link(&key), &actor, state.now()).await;
+    match acked {
+        Ok(a) if a.chains == 0 => ack_response(
+            StatusCode::OK,
+            "Nothing to acknowledge",
+            "This page was already acknowledged, or its escalation has finished.".into(),
+            &token,
+            false,
+            Some(a.incident_id),
+        ),
+        Ok(a) => ack_response(
+            StatusCode::OK,
+            "Acknowledged",
+            format!(
+                "The page is acknowledged by {}; its escalation stopped.",
+                actor.name
+            ),
+            &token,
+            false,
+            Some(a.incident_id),
+        ),
+        Err(e) => e.into_response(),
+    }
+}

@@ -1,0 +1,181 @@
+//! What every web page shares: the page response and its security headers,
+//! the redirect back after a form with its one-time flash message, the
+//! error page, and the small text helpers forms and pages use. Sessions and
+//! the flash cookie are in [`session`], the CSRF check in [`csrf`], the
+//! fields every page's frame shows in [`layout`].
+//!
+//! Every page works without JavaScript; forms post back and redirect (303)
+//! to the page they came from, with an error or notice in a short-lived
+//! cookie the next page shows once (never text from the URL, which anyone
+//! can put in a link). Every response carries a Content-Security-Policy
+//! that allows only our own stylesheet.
+//!
+//! The pages themselves live with their feature (`incidents::web`,
+//! `reports::web`, `oncall::web`, `accounts::web`, `signin::web`); [`routes`]
+//! gathers them.
+
+pub mod csrf;
+pub mod layout;
+pub mod session;
+
+use askama::Template;
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+
+use firebreak_store::SessionInfo;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+pub use csrf::CsrfForm;
+pub use layout::Layout;
+pub use session::{Flash, WebUser};
+
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+                   frame-ancestors 'none'; base-uri 'none'";
+
+/// Every page and form of the web UI, by feature, with the flash cookie
+/// cleared once shown.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/incidents") }))
+        .route("/static/app.css", get(stylesheet))
+        .merge(crate::signin::web::routes())
+        .merge(crate::incidents::web::routes())
+        .merge(crate::oncall::web::routes())
+        .merge(crate::reports::web::routes())
+        .merge(crate::accounts::web::routes())
+        .layer(axum::middleware::from_fn(session::clear_flash))
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("../../static/app.css"),
+    )
+        .into_response()
+}
+
+/// A page response with the security headers every page carries.
+pub fn page(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => with_headers(Html(html).into_response()),
+        Err(e) => ApiError::Internal(format!("template: {e}")).into_response(),
+    }
+}
+
+/// [`page`] answered with another status than 200.
+pub fn page_with_status(status: StatusCode, t: &impl Template) -> Response {
+    let mut res = page(t);
+    *res.status_mut() = status;
+    res
+}
+
+/// Adds the headers every web response carries.
+pub fn with_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// Where to go after a form: back to `to`, with the outcome in the flash
+/// cookie.
+pub fn back(to: &str, outcome: Result<String, ApiError>) -> Response {
+    let flash = match outcome {
+        Ok(notice) if notice.is_empty() => None,
+        Ok(notice) => Some(('n', notice)),
+        Err(ApiError::Internal(e)) => {
+            tracing::error!(error = %e, "internal error in a form");
+            Some((
+                'e',
+                "Something went wrong on our side; it has been logged.".to_owned(),
+            ))
+        }
+        Err(e) => {
+            let mut msg = e.to_string();
+            let p = e.problem();
+            if let Some(g) = p.gate {
+                msg = format!("{msg} (gate: {g})");
+            }
+            Some(('e', msg))
+        }
+    };
+    let mut res = Redirect::to(to).into_response();
+    if let Some((kind, text)) = flash {
+        session::set_flash(&mut res, kind, &text);
+    }
+    res
+}
+
+/// Back to the incident's page with the outcome.
+pub fn back_to_incident(id: i64, outcome: Result<String, ApiError>) -> Response {
+    back(&format!("/incidents/{id}"), outcome)
+}
+
+/// The error page for a signed-in user, answered with the error's status.
+pub fn error_page(user: &SessionInfo, e: ApiError) -> Response {
+    #[derive(Template)]
+    #[template(path = "error.html")]
+    struct ErrorPage {
+        layout: Layout,
+        title: String,
+    }
+    let (status, title) = e.status();
+    let detail = match &e {
+        ApiError::Internal(_) => None,
+        e => Some(e.to_string()),
+    };
+    let layout = Layout::signed_in(user, Flash::error(detail));
+    page_with_status(
+        status,
+        &ErrorPage {
+            layout,
+            title: title.to_owned(),
+        },
+    )
+}
+
+/// Form-encodes `s` for a URL or cookie.
+pub fn encode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// The trimmed text, or `None` when it is empty.
+pub fn non_empty(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+/// Parses a form field into an enum, refusing with the field named.
+pub fn parse_field<T>(field: &str, value: &str) -> Result<T, ApiError>
+where
+    T: std::str::FromStr<Err = firebreak_core::ParseEnumError>,
+{
+    value
+        .parse()
+        .map_err(|e: firebreak_core::ParseEnumError| ApiError::bad(field, e.to_string()))
+}
+
+/// A short human age: "3 min", "2 h 5 min", "4 d 1 h".
+pub fn age(seconds: i64) -> String {
+    let s = seconds.max(0);
+    match s {
+        s if s < 60 => format!("{s} s"),
+        s if s < 3600 => format!("{} min", s / 60),
+        s if s < 86_400 => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+        s => format!("{} d {} h", s / 86_400, (s % 86_400) / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests;
