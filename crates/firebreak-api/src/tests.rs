@@ -1,3 +1,5 @@
+//! Incident references and the refusal of unknown request fields.
+
 use super::*;
 
 #[test]

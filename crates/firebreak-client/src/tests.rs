@@ -1,3 +1,5 @@
+//! Route URLs, query encoding, refused base URLs, the hidden token and
+//! problem text, without a server.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{DateTime, Utc};

@@ -347,7 +347,7 @@ where
 /// without surrounding whitespace.
 /// A secret from the variable `name`, or from the file `<name>_FILE`
 /// names; both set is an error, neither is none.
-fn env_secret(env: impl Fn(&str) -> Option<String>, name: &str) -> Result<Option<Secret>> {
+fn env_secret(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Result<Option<Secret>> {
     let file_var = format!("{name}_FILE");
     match (env(name), env(&file_var)) {
         (Some(_), Some(_)) => bail!("both {name} and {file_var} are set; keep one"),

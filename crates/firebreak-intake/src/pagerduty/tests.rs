@@ -1,3 +1,4 @@
+//! PagerDuty Events v2 parsing and validation, in PagerDuty's words.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_json::json;

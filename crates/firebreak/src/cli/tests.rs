@@ -1,3 +1,5 @@
+//! The command line's parsing: flags, values and their errors, without
+//! running a command.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use clap::CommandFactory;

@@ -1,3 +1,5 @@
+//! The text for people: tables, times in a zone, policies, rules and
+//! states read as intended.
 #![allow(clippy::unwrap_used)]
 
 use chrono::{DateTime, Utc};
