@@ -2,8 +2,8 @@
 //! and the path of the field at fault, query strings, and the signed-in user.
 
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
-use axum::http::{HeaderMap, header};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use serde::de::DeserializeOwned;
 
 use firebreak_api::User;

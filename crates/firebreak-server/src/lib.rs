@@ -11,8 +11,8 @@
 //! through [`actions`], which asks `firebreak-core` and writes through the
 //! store.
 
-pub mod ack;
 pub mod accounts;
+pub mod ack;
 pub mod actions;
 pub mod audit;
 pub mod checkpoint;

@@ -12,9 +12,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use firebreak_api::{
-    CreateToken, CreateUser, Problem, TokenCreated, TokenInfo, UpdateUser, User,
-};
+use firebreak_api::{CreateToken, CreateUser, Problem, TokenCreated, TokenInfo, UpdateUser, User};
 use firebreak_core::auth::{Action, allowed};
 use firebreak_store::{NewUser, secrets};
 

@@ -15,7 +15,9 @@ use firebreak_core::auth::Action;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::web::csrf::url_encoded_forms;
-use crate::web::{CsrfForm, Flash, Layout, WebUser, back, error_page, non_empty, page, parse_field};
+use crate::web::{
+    CsrfForm, Flash, Layout, WebUser, back, error_page, non_empty, page, parse_field,
+};
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -3,25 +3,22 @@
 //! notes and members. Each decision runs inside the store's
 //! `change_incident` transaction.
 
-use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use firebreak_api::{
-    DeclareIncident, DismissReport, GateItem, ImpactFacts, Incident, MarkItem, MarkStatus,
-    NewReport, Phase, Report, ReportSource, Severity, UpdateIncident, User,
+    DeclareIncident, GateItem, ImpactFacts, Incident, MarkItem, MarkStatus, Phase, Severity,
+    UpdateIncident,
 };
-use firebreak_core::auth::{Action, allowed, can_see_confidential, kind_change_refused};
+use firebreak_core::auth::{Action, kind_change_refused};
 use firebreak_core::phase::ItemAction;
 use firebreak_core::severity::{severity_choice_needs_reason, suggest, triage_severity};
 use firebreak_core::{GateState, TransitionKind};
 use firebreak_store::incidents::{IncidentFields, ItemWrite};
-use firebreak_store::{
-    Actor, IncidentChange, NewIncident, NewReportRecord, Reader, Store, TimelineEntry,
-};
+use firebreak_store::{IncidentChange, NewIncident, TimelineEntry};
 
 use crate::error::ApiError;
-use crate::escalate::{self, EscalationConfig, IncidentInfo};
-use firebreak_core::escalation::{Audience, Decision, History, Rule, View, decide};
+use crate::escalate::{self, IncidentInfo};
+use firebreak_core::escalation::{History, View, decide};
 
 use super::{Ctx, text, title};
 
@@ -554,4 +551,3 @@ pub async fn add_member(cx: &Ctx<'_>, id: i64, name: &str) -> Result<Incident, A
     })
     .await
 }
-

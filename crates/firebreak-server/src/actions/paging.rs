@@ -3,26 +3,16 @@
 //! page or an acknowledgment link, through one function).
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 
-use firebreak_api::{
-    DeclareIncident, DismissReport, GateItem, ImpactFacts, Incident, MarkItem, MarkStatus,
-    NewReport, Phase, Report, ReportSource, Severity, UpdateIncident, User,
-};
-use firebreak_core::auth::{Action, allowed, can_see_confidential, kind_change_refused};
-use firebreak_core::phase::ItemAction;
-use firebreak_core::severity::{severity_choice_needs_reason, suggest, triage_severity};
-use firebreak_core::{GateState, TransitionKind};
-use firebreak_store::incidents::{IncidentFields, ItemWrite};
-use firebreak_store::{
-    Actor, IncidentChange, NewIncident, NewReportRecord, Reader, Store, TimelineEntry,
-};
+use firebreak_api::Incident;
+use firebreak_core::auth::Action;
+use firebreak_store::{Actor, Store};
 
 use crate::error::ApiError;
-use crate::escalate::{self, EscalationConfig, IncidentInfo};
-use firebreak_core::escalation::{Audience, Decision, History, Rule, View, decide};
+use crate::escalate::{self, IncidentInfo};
+use firebreak_core::escalation::{Audience, Decision, Rule};
 
-use super::{Ctx, text, title};
+use super::{Ctx, text};
 
 /// Escalates by hand: to the incident lead (a page by policy), to
 /// leadership, or to one user (a page).
@@ -113,4 +103,3 @@ pub async fn acknowledge_pages(
         chains,
     })
 }
-

@@ -2,25 +2,11 @@
 //! incident or dismissing it (declaring from one is
 //! [`super::declare`]).
 
-use chrono::{DateTime, Utc};
-use serde_json::json;
-
-use firebreak_api::{
-    DeclareIncident, DismissReport, GateItem, ImpactFacts, Incident, MarkItem, MarkStatus,
-    NewReport, Phase, Report, ReportSource, Severity, UpdateIncident, User,
-};
-use firebreak_core::auth::{Action, allowed, can_see_confidential, kind_change_refused};
-use firebreak_core::phase::ItemAction;
-use firebreak_core::severity::{severity_choice_needs_reason, suggest, triage_severity};
-use firebreak_core::{GateState, TransitionKind};
-use firebreak_store::incidents::{IncidentFields, ItemWrite};
-use firebreak_store::{
-    Actor, IncidentChange, NewIncident, NewReportRecord, Reader, Store, TimelineEntry,
-};
+use firebreak_api::{DismissReport, NewReport, Report, ReportSource};
+use firebreak_core::auth::Action;
+use firebreak_store::NewReportRecord;
 
 use crate::error::ApiError;
-use crate::escalate::{self, EscalationConfig, IncidentInfo};
-use firebreak_core::escalation::{Audience, Decision, History, Rule, View, decide};
 
 use super::{Ctx, text, title};
 

@@ -11,16 +11,10 @@ fn the_document_comes_from_the_routes() {
         .paths
         .values()
         .map(|item| {
-            [
-                &item.get,
-                &item.put,
-                &item.post,
-                &item.delete,
-                &item.patch,
-            ]
-            .iter()
-            .filter(|op| op.is_some())
-            .count()
+            [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+                .iter()
+                .filter(|op| op.is_some())
+                .count()
         })
         .sum();
     assert!(operations >= 85, "{operations} operations");

@@ -68,7 +68,11 @@ struct DeclarePage {
     default_security: bool,
 }
 
-pub async fn declare_page(State(state): State<AppState>, WebUser(s): WebUser, f: Flash) -> Response {
+pub async fn declare_page(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    f: Flash,
+) -> Response {
     let users = match state.store.directory().await {
         Ok(d) => crate::escalate::assignable_users(&d),
         Err(e) => return error_page(&s, e.into()),

@@ -11,8 +11,8 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use firebreak_api::{
-    GateItem, Incident, IncidentFilter, Kind, MarkItem, MarkStatus, Phase, Severity,
-    TimelineEvent, UpdateIncident, User, parse_incident_ref,
+    GateItem, Incident, IncidentFilter, Kind, MarkItem, MarkStatus, Phase, Severity, TimelineEvent,
+    UpdateIncident, User, parse_incident_ref,
 };
 use firebreak_core::auth::{Action, allowed};
 
@@ -26,7 +26,10 @@ use crate::web::{
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/incidents", get(incidents_page).post(super::declare::declare))
+        .route(
+            "/incidents",
+            get(incidents_page).post(super::declare::declare),
+        )
         .route("/incidents/new", get(super::declare::declare_page))
         .route("/incidents/{id}", get(incident_page))
         .route("/incidents/{id}/transition", post(transition))

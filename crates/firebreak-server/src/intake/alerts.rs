@@ -1,39 +1,17 @@
 //! Reading intake's records over the API: alerts and change events.
 
-use std::sync::Arc;
-
-use axum::Extension;
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use serde::Serialize;
-use utoipa::ToSchema;
+use axum::extract::State;
 
 use firebreak_api::Problem;
-use firebreak_api::intake::{
-    AlertQuery, AlertView, ChangeQuery, ChangeView, CreateIntegration, IntegrationCreated,
-    IntegrationKind, IntegrationView, MaintenanceBody, MaintenanceView, RuleBody, RuleView,
-    SilenceBody, SilenceView, TestPayload,
-};
+use firebreak_api::intake::{AlertQuery, AlertView, ChangeQuery, ChangeView};
 use firebreak_core::auth::Action;
-use firebreak_intake::generic::{self, Explanation};
-use firebreak_intake::rules::{Rule, Silence};
-use firebreak_intake::{NormalizedAlert, alertmanager, grafana, pagerduty};
-use firebreak_store::intake::{
-    AlertFilter, AlertStatusFilter, MaintenanceWrite, NewIntegration, RuleWrite, SilenceWrite,
-};
+use firebreak_store::intake::{AlertFilter, AlertStatusFilter};
 
 use crate::AppState;
-use crate::actions::{self, Ctx};
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiQuery, AuthUser};
-use crate::intake::ingest::{Routed, Routing, route};
-use crate::intake::webhooks::mapping_problem;
-use crate::intake::wire::{
-    alert_view, change_view, integration_url, integration_view, maintenance_view, positive_id,
-    rule_view, silence_view,
-};
-use crate::intake::{Runtime, intake_problem, load_integration, new_integration_key, one_line};
+use crate::extract::{ApiQuery, AuthUser};
+use crate::intake::wire::{alert_view, change_view};
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -118,4 +96,3 @@ pub(crate) async fn list_changes(
         .await?;
     Ok(Json(list.into_iter().map(change_view).collect()))
 }
-

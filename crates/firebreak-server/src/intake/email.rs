@@ -52,7 +52,6 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(attachment))
 }
 
-
 /// Longest message text kept on the message record.
 const MAX_BODY: usize = 200_000;
 

@@ -13,29 +13,21 @@ use utoipa::ToSchema;
 
 use firebreak_api::Problem;
 use firebreak_api::intake::{
-    AlertQuery, AlertView, ChangeQuery, ChangeView, CreateIntegration, IntegrationCreated,
-    IntegrationKind, IntegrationView, MaintenanceBody, MaintenanceView, RuleBody, RuleView,
-    SilenceBody, SilenceView, TestPayload,
+    CreateIntegration, IntegrationCreated, IntegrationKind, IntegrationView, TestPayload,
 };
 use firebreak_core::auth::Action;
 use firebreak_intake::generic::{self, Explanation};
-use firebreak_intake::rules::{Rule, Silence};
 use firebreak_intake::{NormalizedAlert, alertmanager, grafana, pagerduty};
-use firebreak_store::intake::{
-    AlertFilter, MaintenanceWrite, NewIntegration, RuleWrite, SilenceWrite,
-};
+use firebreak_store::intake::NewIntegration;
 
 use crate::AppState;
-use crate::actions::{self, Ctx};
+use crate::actions::Ctx;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiQuery, AuthUser};
+use crate::extract::{ApiJson, AuthUser};
 use crate::intake::ingest::{Routed, Routing, route};
 use crate::intake::webhooks::mapping_problem;
-use crate::intake::wire::{
-    alert_view, change_view, integration_url, integration_view, maintenance_view, positive_id,
-    rule_view, silence_view,
-};
-use crate::intake::{Runtime, intake_problem, load_integration, new_integration_key, one_line};
+use crate::intake::wire::{integration_url, integration_view, positive_id};
+use crate::intake::{Runtime, intake_problem, load_integration, new_integration_key};
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -449,7 +441,6 @@ fn prefixed(e: ApiError) -> ApiError {
         other => other,
     }
 }
-
 
 #[cfg(test)]
 mod tests;

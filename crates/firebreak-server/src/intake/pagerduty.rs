@@ -38,7 +38,6 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(change_enqueue))
 }
 
-
 /// Receives a PagerDuty Events API v2 alert event, answered as PagerDuty
 /// answers.
 ///
@@ -104,7 +103,11 @@ pub(crate) async fn change_enqueue(
     body: Body,
 ) -> Response {
     let (event, integration) =
-        match read_event(&state, &rt, &headers, body, parse_change_event, |e| &e.routing_key).await {
+        match read_event(&state, &rt, &headers, body, parse_change_event, |e| {
+            &e.routing_key
+        })
+        .await
+        {
             Ok(read) => read,
             Err(r) => return r,
         };

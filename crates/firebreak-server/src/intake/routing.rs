@@ -8,34 +8,21 @@ use axum::Extension;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use firebreak_api::Problem;
 use firebreak_api::intake::{
-    AlertQuery, AlertView, ChangeQuery, ChangeView, CreateIntegration, IntegrationCreated,
-    IntegrationKind, IntegrationView, MaintenanceBody, MaintenanceView, RuleBody, RuleView,
-    SilenceBody, SilenceView, TestPayload,
+    MaintenanceBody, MaintenanceView, RuleBody, RuleView, SilenceBody, SilenceView,
 };
 use firebreak_core::auth::Action;
-use firebreak_intake::generic::{self, Explanation};
 use firebreak_intake::rules::{Rule, Silence};
-use firebreak_intake::{NormalizedAlert, alertmanager, grafana, pagerduty};
-use firebreak_store::intake::{
-    AlertFilter, MaintenanceWrite, NewIntegration, RuleWrite, SilenceWrite,
-};
+use firebreak_store::intake::{MaintenanceWrite, RuleWrite, SilenceWrite};
 
 use crate::AppState;
 use crate::actions::{self, Ctx};
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiQuery, AuthUser};
-use crate::intake::ingest::{Routed, Routing, route};
-use crate::intake::webhooks::mapping_problem;
-use crate::intake::wire::{
-    alert_view, change_view, integration_url, integration_view, maintenance_view, positive_id,
-    rule_view, silence_view,
-};
-use crate::intake::{Runtime, intake_problem, load_integration, new_integration_key, one_line};
+use crate::extract::{ApiJson, AuthUser};
+use crate::intake::wire::{maintenance_view, positive_id, rule_view, silence_view};
+use crate::intake::{Runtime, one_line};
 
 use super::integrations::service_id;
 use utoipa_axum::router::OpenApiRouter;
@@ -400,4 +387,3 @@ pub(crate) async fn end_maintenance(
     rt.forget_routing();
     Ok(Json(maintenance_view(&m, cx.now)))
 }
-

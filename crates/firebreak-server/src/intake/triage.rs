@@ -35,7 +35,6 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(noise))
 }
 
-
 /// Most reports in one bulk request.
 const MAX_BULK: usize = 500;
 

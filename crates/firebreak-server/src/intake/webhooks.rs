@@ -43,7 +43,6 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(generic_keyed))
 }
 
-
 /// How far a signed Grafana timestamp may be from the server's clock.
 const SIGNATURE_TOLERANCE_SECS: i64 = 300;
 

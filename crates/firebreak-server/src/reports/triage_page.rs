@@ -5,9 +5,9 @@
 
 use askama::Template;
 use axum::Router;
-use axum::routing::{get, post};
 use axum::extract::{Query, State};
 use axum::response::Response;
+use axum::routing::{get, post};
 use serde::Deserialize;
 
 use firebreak_api::{Report, ReportSource, Severity, User};
@@ -18,7 +18,6 @@ use crate::error::ApiError;
 use crate::incidents::declare::FACT_NAMES;
 use crate::web::csrf::WebForm;
 use crate::web::{CsrfForm, Flash, Layout, WebUser, age, back, encode, error_page, page};
-
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -294,8 +293,10 @@ impl WebForm for BulkBody {
         state: &AppState,
     ) -> Result<Self, axum::response::Response> {
         use axum::extract::FromRequest;
-        Ok(axum_extra::extract::Form::<BulkForm>::from_request(req, state)
-            .await
-            .map(|axum_extra::extract::Form(f)| f))
+        Ok(
+            axum_extra::extract::Form::<BulkForm>::from_request(req, state)
+                .await
+                .map(|axum_extra::extract::Form(f)| f),
+        )
     }
 }

@@ -16,7 +16,9 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::web::csrf::TokenOnly;
 use crate::web::session::{SESSION_COOKIE, percent_decoded, session_cookie};
-use crate::web::{CsrfForm, Flash, Layout, WebUser, age, back, encode, page, page_with_status, with_headers};
+use crate::web::{
+    CsrfForm, Flash, Layout, WebUser, age, back, encode, page, page_with_status, with_headers,
+};
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -710,8 +710,8 @@ async fn paging_about_a_security_incident_adds_a_member_and_channels_get_only_th
     for r in got.iter().filter(|r| r.body["channel"] != "sms") {
         let text = r.body.to_string();
         assert!(!text.contains(MARK), "the title reached a channel: {text}");
-        assert_contains(&text, &format!("INC-{id}"));
-        assert_contains(&text, &format!("/incidents/{id}"));
+        assert_contains(&text, format!("INC-{id}"));
+        assert_contains(&text, format!("/incidents/{id}"));
     }
 
     // lead1 became a member, said on the timeline; the CTO did not.

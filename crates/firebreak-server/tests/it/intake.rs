@@ -76,8 +76,7 @@ async fn post_bytes(
 }
 
 async fn get_ok(app: &TestApp, token: &str, path: &str) -> Value {
-    let b = app.get_expect(token, path, 200).await;
-    b
+    app.get_expect(token, path, 200).await
 }
 
 /// What every piece of intake state counts, to show that refused input
@@ -162,8 +161,8 @@ async fn alertmanager_webhooks_deduplicate_and_resolve(app: &TestApp) {
     assert_eq!(report["status"], "untriaged");
     let description = report["description"].as_str().unwrap();
     assert!(description.starts_with("p99 above 2s"), "{description}");
-    assert_contains(&description, "Severity: critical");
-    assert_contains(&description, "instance=api-1");
+    assert_contains(description, "Severity: critical");
+    assert_contains(description, "instance=api-1");
 
     // The triage queue, filtered, with the alert behind the report.
     let queue = get_ok(

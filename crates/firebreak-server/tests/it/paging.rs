@@ -113,7 +113,7 @@ async fn web_session(
     let res = post_login(app, &http, user, password, Some("/incidents")).await;
     assert_eq!(res.status(), 303);
     let cookie = first_cookie(&res);
-    let page = get_page(&app, &http, &cookie, "/incidents/new").await;
+    let page = get_page(app, &http, &cookie, "/incidents/new").await;
     let csrf = csrf_in(&page);
     (http, cookie, csrf)
 }

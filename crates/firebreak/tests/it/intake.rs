@@ -226,7 +226,7 @@ fn silences_rules_and_maintenance_windows_are_added_listed_and_ended() {
         .ok();
     let silence = id_after(&out, "silence");
     assert_contains(&out, r#"alertname="DiskFull", env=~"prod|live""#);
-    assert_contains(&out, &until.replace('T', " "));
+    assert_contains(&out, until.replace('T', " "));
     let list = admin.run(&["silence", "list"]).ok();
     let listed = row(&list, &silence);
     for want in [

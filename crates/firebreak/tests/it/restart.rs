@@ -106,7 +106,7 @@ fn a_sigkilled_server_pages_the_backup_once_after_restart() {
     assert_eq!(backup.incident(), inc);
     assert!(backup.signed);
     let reason = backup.body["reason"].as_str().unwrap();
-    assert_contains(&reason, "while no server was running");
+    assert_contains(reason, "while no server was running");
 
     let me = server.as_user(&token);
     let escalations = me.run(&["incident", "escalations", inc, "--json"]).json();
