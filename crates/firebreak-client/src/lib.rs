@@ -1,6 +1,6 @@
 //! A typed async client of the Firebreak JSON API (`/api/v1`).
 //!
-//! One method per route of the server's `http::api` module, taking and
+//! One method per route of the server's API (`http::api_routes`), taking and
 //! returning the wire types of `firebreak-api`, so the client, the server and
 //! the CLI cannot disagree about a field. Errors keep the server's RFC 9457
 //! problem body ([`Error::Api`]) so callers can show the field or gate at
