@@ -17,45 +17,11 @@ use crate::web::{
 };
 
 /// The impact facts the declare and triage forms offer, as checkbox name
-/// and label.
-pub const FACT_NAMES: &[(&str, &str)] = &[
-    (
-        "customer_data_accessed",
-        "Unauthorized access to customer data confirmed",
-    ),
-    ("full_outage", "Platform unavailable to all users"),
-    (
-        "active_exploitation",
-        "Vulnerability under active exploitation",
-    ),
-    ("major_feature_unavailable", "Major feature unavailable"),
-    ("isolated_finding", "Isolated finding"),
-    ("single_tenant", "Single tenant affected"),
-    ("regional_degradation", "Degradation in one region"),
-    ("customer_blocked", "A customer is blocked"),
-    ("cross_team_needed", "Fix needs cross-team coordination"),
-    ("sla_affected", "SLA or contract affected"),
-];
+/// and label: core's one list.
+pub const FACT_NAMES: &[(&str, &str)] = ImpactFacts::LABELS;
 
 fn facts_from(names: &[String]) -> Result<ImpactFacts, ApiError> {
-    let mut f = ImpactFacts::default();
-    for n in names {
-        let slot = match n.as_str() {
-            "customer_data_accessed" => &mut f.customer_data_accessed,
-            "full_outage" => &mut f.full_outage,
-            "active_exploitation" => &mut f.active_exploitation,
-            "major_feature_unavailable" => &mut f.major_feature_unavailable,
-            "isolated_finding" => &mut f.isolated_finding,
-            "single_tenant" => &mut f.single_tenant,
-            "regional_degradation" => &mut f.regional_degradation,
-            "customer_blocked" => &mut f.customer_blocked,
-            "cross_team_needed" => &mut f.cross_team_needed,
-            "sla_affected" => &mut f.sla_affected,
-            other => return Err(ApiError::bad("fact", format!("unknown fact `{other}`"))),
-        };
-        *slot = true;
-    }
-    Ok(f)
+    ImpactFacts::from_names(names).map_err(|e| ApiError::bad("fact", e.to_string()))
 }
 
 #[derive(Template)]
