@@ -390,7 +390,29 @@ pub struct IncidentFilter {
     /// `true`: only incidents not closed; `false`: only closed ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open: Option<bool>,
+    /// Only incidents of this service (by name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// Only incidents this user (by name) owns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// `true`: only incidents the caller owns or leads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mine: Option<bool>,
+    /// Text to find, case-insensitively, in titles, summaries and notes
+    /// (of incidents the caller may see).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    /// At most this many, newest first (1 to 500; 500 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// Skip this many of the newest first (for pages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
 }
+
+/// The most incidents one list returns.
+pub const MAX_INCIDENT_LIST: i64 = 500;
 
 /// Filters for listing reports.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, IntoParams)]

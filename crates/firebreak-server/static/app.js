@@ -14,3 +14,23 @@
     }
   });
 })();
+
+// --- incident page: the next escalation counts down ---
+firebreak.on(() => {
+  const els = document.querySelectorAll("time[data-countdown]");
+  if (els.length === 0) return;
+  const words = (secs) => {
+    if (secs <= 0) return "due now";
+    const m = Math.floor(secs / 60), s = secs % 60;
+    if (m >= 60) return "in " + Math.floor(m / 60) + " h " + (m % 60) + " min";
+    return "in " + (m > 0 ? m + " min " : "") + s + " s";
+  };
+  const tick = () => {
+    for (const el of els) {
+      const due = Date.parse(el.getAttribute("datetime"));
+      if (!Number.isNaN(due)) el.textContent = words(Math.round((due - Date.now()) / 1000));
+    }
+  };
+  tick();
+  setInterval(tick, 1000);
+});

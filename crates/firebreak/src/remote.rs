@@ -103,6 +103,7 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
                 } else {
                     None
                 },
+                ..IncidentFilter::default()
             };
             call(
                 &a.client,

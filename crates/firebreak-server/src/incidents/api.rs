@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 
 use firebreak_api::{
     AddMember, Classification, DeclareIncident, GateItem, ImpactFacts, Incident, IncidentFilter,
-    MarkItem, NewNote, Note, Problem, TimelineEvent, Transition, UpdateIncident,
+    MAX_INCIDENT_LIST, MarkItem, NewNote, Note, Problem, TimelineEvent, Transition, UpdateIncident,
 };
 use firebreak_core::auth::Action;
 use firebreak_core::severity::suggest;
@@ -64,9 +64,35 @@ async fn list_incidents(
 ) -> Result<Json<Vec<Incident>>, ApiError> {
     let c = state.ctx(&user);
     c.require(Action::Read)?;
+    check_filter(&filter)?;
     Ok(Json(
         state.store.list_incidents(&filter, &c.reader()).await?,
     ))
+}
+
+/// The longest search text a list takes.
+pub const MAX_SEARCH: usize = 200;
+
+/// Refuses a list filter out of bounds, naming the field.
+fn check_filter(f: &IncidentFilter) -> Result<(), ApiError> {
+    if f.limit
+        .is_some_and(|l| !(1..=MAX_INCIDENT_LIST).contains(&l))
+    {
+        return Err(ApiError::bad(
+            "limit",
+            format!("`limit` is from 1 to {MAX_INCIDENT_LIST}"),
+        ));
+    }
+    if f.offset.is_some_and(|o| o < 0) {
+        return Err(ApiError::bad("offset", "`offset` is 0 or more"));
+    }
+    if f.q.as_ref().is_some_and(|q| q.chars().count() > MAX_SEARCH) {
+        return Err(ApiError::bad(
+            "q",
+            format!("`q` is at most {MAX_SEARCH} characters"),
+        ));
+    }
+    Ok(())
 }
 
 /// Declares an incident.

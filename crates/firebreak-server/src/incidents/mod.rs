@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod declare;
+pub mod glance;
 pub mod web;
 
 use firebreak_api::parse_incident_ref;

@@ -99,6 +99,19 @@ struct AckPage {
     token: String,
     show_form: bool,
     incident_id: Option<i64>,
+    /// What the page was about, shown before any button.
+    about: Option<AckAbout>,
+}
+
+/// The incident and person an acknowledgment link is for. A confidential
+/// incident's title is not shown: the link may have been passed on.
+struct AckAbout {
+    reference: String,
+    title: Option<String>,
+    kind: String,
+    severity: Option<String>,
+    service: Option<String>,
+    for_user: Option<String>,
 }
 
 fn ack_response(
@@ -118,6 +131,7 @@ fn ack_response(
             token: token.to_owned(),
             show_form,
             incident_id,
+            about: None,
         },
     )
 }
@@ -138,19 +152,101 @@ async fn ack_key(state: &AppState, token: &str) -> Result<(String, i64), Respons
 }
 
 /// The link in a page: a confirmation, because mail scanners open links
-/// with GET and must not acknowledge for the person paged.
+/// with GET and must not acknowledge for the person paged. It names the
+/// incident, its severity and service and whom the page was for, and says
+/// before any button when the page was already acknowledged or is over.
 async fn ack_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    match ack_key(&state, &token).await {
-        Err(r) => r,
-        Ok(_) => ack_response(
+    let (key, user_id) = match ack_key(&state, &token).await {
+        Err(r) => return r,
+        Ok(k) => k,
+    };
+    let loaded = async {
+        let Some(chain) = state.store.chain_by_ack_key(&key).await? else {
+            return Ok(None);
+        };
+        let user = state.store.user_by_id(user_id).await?;
+        // Read as the system: what is shown of a confidential incident is
+        // decided below, not by who holds the link.
+        let reader = firebreak_store::Reader {
+            user_id,
+            sees_all_confidential: true,
+        };
+        let incident = state.store.incident(chain.incident_id, &reader).await?;
+        Ok::<_, firebreak_store::StoreError>(Some((chain, user, incident)))
+    }
+    .await;
+    let (chain, user, incident) = match loaded {
+        Ok(Some(x)) => x,
+        Ok(None) => {
+            return ack_response(
+                StatusCode::NOT_FOUND,
+                "Link not usable",
+                "This link names no page.".into(),
+                &token,
+                false,
+                None,
+            );
+        }
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let about = incident.as_ref().map(|i| AckAbout {
+        reference: i.reference.clone(),
+        title: (!i.confidential).then(|| i.title.clone()),
+        kind: i.kind.to_string(),
+        severity: i.severity.map(|s| s.to_string()),
+        service: i.service.clone(),
+        for_user: user.as_ref().map(|u| u.name.clone()),
+    });
+    let (status, heading, text, show_form) = match chain.state.as_str() {
+        "active" => (
             StatusCode::OK,
             "Acknowledge this page?",
-            "Acknowledging stops the escalation: nobody else is paged for it.".into(),
-            &token,
+            "Acknowledging stops the escalation: nobody else is paged for it.".to_owned(),
             true,
-            None,
         ),
-    }
+        "acknowledged" => (
+            StatusCode::OK,
+            "Already acknowledged",
+            format!(
+                "This page was acknowledged{}{}; nothing more to do here.",
+                chain
+                    .acknowledged_by
+                    .as_deref()
+                    .map(|b| format!(" by {b}"))
+                    .unwrap_or_default(),
+                chain
+                    .acknowledged_at
+                    .map(|t| format!(" at {}", t.format("%Y-%m-%d %H:%M UTC")))
+                    .unwrap_or_default()
+            ),
+            false,
+        ),
+        other => (
+            StatusCode::OK,
+            "This page is over",
+            match other {
+                "exhausted" => "Nobody acknowledged it in time and every level was tried; \
+                                the escalation has finished."
+                    .to_owned(),
+                _ => "The incident was closed before anyone acknowledged; \
+                      nothing more to do here."
+                    .to_owned(),
+            },
+            false,
+        ),
+    };
+    page_with_status(
+        status,
+        &AckPage {
+            layout: Layout::anonymous(Flash::default()),
+            heading: heading.to_owned(),
+            text,
+            token,
+            show_form,
+            incident_id: Some(chain.incident_id),
+            about,
+        },
+    )
 }
 
 /// Acknowledges for the person the link was sent to, through the same

@@ -16,6 +16,7 @@
 
 pub mod csrf;
 pub mod layout;
+pub mod markdown;
 pub mod session;
 
 use askama::Template;

@@ -17,14 +17,14 @@ use firebreak_server::workers::{WorkerConfig, Workers};
 use crate::harness::{Db, ManualClock, TestApp, spawn_with};
 use firebreak_testkit::WebhookReceiver as Receiver;
 
-struct Setup {
-    app: TestApp,
-    clock: Arc<ManualClock>,
+pub(crate) struct Setup {
+    pub(crate) app: TestApp,
+    pub(crate) clock: Arc<ManualClock>,
     workers: Workers,
-    hook: Receiver,
+    pub(crate) hook: Receiver,
 }
 
-async fn setup_on(db: Db, fail_first: usize) -> Option<Setup> {
+pub(crate) async fn setup_on(db: Db, fail_first: usize) -> Option<Setup> {
     let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap();
     let clock = ManualClock::new(t0);
     let app = spawn_with(
@@ -87,12 +87,12 @@ async fn setup_on(db: Db, fail_first: usize) -> Option<Setup> {
     })
 }
 
-async fn setup(fail_first: usize) -> Setup {
+pub(crate) async fn setup(fail_first: usize) -> Setup {
     setup_on(Db::Sqlite, fail_first).await.unwrap()
 }
 
 impl Setup {
-    async fn step(&self) -> firebreak_server::workers::Outcome {
+    pub(crate) async fn step(&self) -> firebreak_server::workers::Outcome {
         self.workers.run_once(self.clock.now_()).await.unwrap()
     }
 
@@ -108,7 +108,7 @@ impl Setup {
         b.as_array().unwrap().clone()
     }
 
-    async fn declare(&self, body: Value) -> i64 {
+    pub(crate) async fn declare(&self, body: Value) -> i64 {
         let (s, b) = self
             .app
             .post(&self.app.admin_token, "/api/v1/incidents", body)
@@ -118,7 +118,7 @@ impl Setup {
     }
 }
 
-trait Now {
+pub(crate) trait Now {
     fn now_(&self) -> chrono::DateTime<Utc>;
 }
 

@@ -12,6 +12,7 @@ mod api;
 mod doctor;
 mod escalation;
 mod harness;
+mod incident_page;
 mod intake;
 mod intake_alertmanager;
 mod notify;

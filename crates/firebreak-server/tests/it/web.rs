@@ -237,6 +237,13 @@ async fn run(c: &Client, app: &TestApp) {
         assert_eq!(text(c, "#phase").await, *phase);
     }
 
+    // A closed incident offers no escalation and no next phase.
+    assert!(
+        c.find(Locator::Css("#escalate-submit")).await.is_err(),
+        "a closed incident offers no escalation"
+    );
+    assert!(c.find(Locator::Css("#advance-submit")).await.is_err());
+
     // The whole timeline is on the page.
     let timeline = text(c, "#timeline").await;
     for expected in [

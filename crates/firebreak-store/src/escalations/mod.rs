@@ -20,8 +20,8 @@ pub mod timers;
 
 pub use directory::Directory;
 pub use outbox::{DeliveryOutcome, OutboxItem};
-pub use pages::{ChainRef, EscalationWrite, OutboxWrite, Recipient};
-pub use timers::{DueTimer, TimerPlan};
+pub use pages::{AckChain, ChainRef, EscalationWrite, OutboxWrite, PageSummary, Recipient};
+pub use timers::{DueTimer, PendingDeadline, TimerPlan};
 
 fn json_text(v: &serde_json::Value) -> String {
     v.to_string()

@@ -34,6 +34,25 @@ pub struct Recipient {
     pub name: String,
 }
 
+/// A page chain as its acknowledgment link's page shows it.
+#[derive(Debug, Clone)]
+pub struct AckChain {
+    pub incident_id: i64,
+    /// `active`, `acknowledged`, `exhausted` or `closed`.
+    pub state: String,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub acknowledged_by: Option<String>,
+}
+
+/// An incident's pages in a word, for lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageSummary {
+    /// A page is still waiting for an acknowledgment.
+    pub waiting: bool,
+    /// Who acknowledged a page, the latest.
+    pub acknowledged_by: Option<String>,
+}
+
 /// The page chain an escalation belongs to.
 #[derive(Debug, Clone)]
 pub enum ChainRef {
@@ -317,6 +336,57 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The page chain an acknowledgment link names: its incident, state and
+    /// who acknowledged it, for the link's page.
+    pub async fn chain_by_ack_key(&self, ack_key: &str) -> Result<Option<AckChain>> {
+        let row = sqlx::query(
+            "SELECT incident_id, state, acknowledged_at, acknowledged_by FROM escalation_chains \
+             WHERE ack_key = $1",
+        )
+        .bind(ack_key)
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|r| {
+            Ok(AckChain {
+                incident_id: r.try_get("incident_id")?,
+                state: r.try_get("state")?,
+                acknowledged_at: r.try_get::<Option<i64>, _>("acknowledged_at")?.map(time),
+                acknowledged_by: r.try_get("acknowledged_by")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// For each of `incident_ids` with pages: whether one is still waiting
+    /// for an acknowledgment, and who acknowledged last (one query).
+    pub async fn page_summaries(
+        &self,
+        incident_ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, PageSummary>> {
+        let mut out = std::collections::HashMap::new();
+        if incident_ids.is_empty() {
+            return Ok(out);
+        }
+        let sql = format!(
+            "SELECT incident_id, state, acknowledged_by, acknowledged_at FROM escalation_chains \
+             WHERE incident_id IN ({}) ORDER BY id",
+            crate::incidents::load::placeholders(incident_ids.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in incident_ids {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&self.read).await? {
+            let e: &mut PageSummary = out.entry(r.try_get("incident_id")?).or_default();
+            match r.try_get::<String, _>("state")?.as_str() {
+                "active" => e.waiting = true,
+                "acknowledged" => e.acknowledged_by = r.try_get("acknowledged_by")?,
+                _ => {}
+            }
+        }
+        Ok(out)
     }
 
     /// Acknowledges an incident's active page chains (or the one chain with

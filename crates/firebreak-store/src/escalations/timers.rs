@@ -45,7 +45,46 @@ pub struct TimerPlan {
     pub outcome: String,
 }
 
+/// An active page chain's next acknowledgment deadline: what the incident
+/// page counts down to.
+#[derive(Debug, Clone)]
+pub struct PendingDeadline {
+    pub chain_id: i64,
+    pub due_at: DateTime<Utc>,
+    /// The 0-based level of the policy waiting for an acknowledgment.
+    pub level: i64,
+    pub round: i64,
+    pub policy_name: String,
+    pub policy: serde_json::Value,
+}
+
 impl Store {
+    /// The unfired acknowledgment deadlines of an incident's active page
+    /// chains, earliest first.
+    pub async fn pending_deadlines(&self, incident_id: i64) -> Result<Vec<PendingDeadline>> {
+        let rows = sqlx::query(
+            "SELECT t.chain_id, t.due_at, t.level, t.round, c.policy_name, c.policy \
+             FROM timers t JOIN escalation_chains c ON c.id = t.chain_id \
+             WHERE t.incident_id = $1 AND t.fired_at IS NULL AND c.state = 'active' \
+             ORDER BY t.due_at, t.id",
+        )
+        .bind(incident_id)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PendingDeadline {
+                    chain_id: r.try_get("chain_id")?,
+                    due_at: time(r.try_get("due_at")?),
+                    level: r.try_get("level")?,
+                    round: r.try_get("round")?,
+                    policy_name: r.try_get("policy_name")?,
+                    policy: parse_json(&r.try_get::<String, _>("policy")?),
+                })
+            })
+            .collect()
+    }
+
     /// Claims up to `limit` due timers and acts on each with `plan`, each in
     /// the transaction that marks it fired: a timer fires exactly once,
     /// whichever server claims it. Returns how many fired.

@@ -24,7 +24,7 @@ struct Related {
 }
 
 /// `$1, $2, …, $n`, for an `IN` list of `n` ids.
-fn placeholders(n: usize) -> String {
+pub(crate) fn placeholders(n: usize) -> String {
     (1..=n)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()

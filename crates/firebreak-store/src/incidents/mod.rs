@@ -10,7 +10,7 @@
 //! Loading an incident with what it ties to is [`load`]; the metrics
 //! page's counts are [`stats`].
 
-mod load;
+pub(crate) mod load;
 mod stats;
 
 use std::collections::BTreeMap;
@@ -19,8 +19,8 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use firebreak_api::{
-    GateItem, ImpactFacts, Incident, IncidentFilter, ItemStatus, Kind, Note, Phase, Severity,
-    SeverityRule, TimelineEvent, UserRef, incident_ref,
+    GateItem, ImpactFacts, Incident, IncidentFilter, ItemStatus, Kind, MAX_INCIDENT_LIST, Note,
+    Phase, Severity, SeverityRule, TimelineEvent, UserRef, incident_ref,
 };
 use firebreak_core::GateState;
 
@@ -144,6 +144,21 @@ const INCIDENT_SELECT: &str = concat!(
     FROM incidents i LEFT JOIN users o ON o.id = i.owner_id LEFT JOIN users l ON l.id = i.lead_id \
     LEFT JOIN users d ON d.id = i.declared_by LEFT JOIN services s ON s.id = i.service_id"
 );
+
+/// A `LIKE` pattern that finds `text` anywhere, case-insensitively (the
+/// column is lowered too), with `%`, `_` and `\` in it taken literally.
+fn like_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
 
 fn parse<T: std::str::FromStr>(s: &str, what: &str) -> Result<T> {
     s.parse()
@@ -441,7 +456,36 @@ impl Store {
             Some(false) => sql.push_str(" AND i.phase = 'closed'"),
             None => {}
         }
-        sql.push_str(" ORDER BY i.id DESC LIMIT 500");
+        if let Some(service) = &filter.service {
+            binds.push(service.clone());
+            sql.push_str(&format!(" AND s.name = ${}", binds.len() + 2));
+        }
+        if let Some(owner) = &filter.owner {
+            binds.push(owner.clone());
+            sql.push_str(&format!(" AND o.name = ${}", binds.len() + 2));
+        }
+        if filter.mine == Some(true) {
+            // `$1` is the reader's id.
+            sql.push_str(" AND (i.owner_id = $1 OR i.lead_id = $1)");
+        }
+        if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            binds.push(like_pattern(q));
+            let n = binds.len() + 2;
+            sql.push_str(&format!(
+                " AND (LOWER(i.title) LIKE ${n} ESCAPE '\\' OR LOWER(i.summary) LIKE ${n} ESCAPE '\\' \
+                 OR EXISTS (SELECT 1 FROM notes nt WHERE nt.incident_id = i.id \
+                 AND LOWER(nt.body) LIKE ${n} ESCAPE '\\'))"
+            ));
+        }
+        let limit = filter
+            .limit
+            .unwrap_or(MAX_INCIDENT_LIST)
+            .clamp(1, MAX_INCIDENT_LIST);
+        let offset = filter.offset.unwrap_or(0).max(0);
+        // Numbers checked above, not text from the caller.
+        sql.push_str(&format!(
+            " ORDER BY i.id DESC LIMIT {limit} OFFSET {offset}"
+        ));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind_reader(reader);
         for b in binds {
             q = q.bind(b);

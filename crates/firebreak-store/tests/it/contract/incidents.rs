@@ -643,6 +643,7 @@ async fn incident_lists_filter_and_are_newest_first(db: Db) {
         severity,
         kind,
         open,
+        ..IncidentFilter::default()
     };
     let listed = db
         .store
