@@ -132,6 +132,8 @@ pub struct AppState {
     /// The acknowledgment-link secret, read from the database once (its GET
     /// would otherwise open a write transaction per link shown).
     pub ack_secret: Arc<tokio::sync::OnceCell<String>>,
+    /// The change marker live pages watch ([`web::live`]).
+    pub live: Arc<web::live::Live>,
 }
 
 impl AppState {
@@ -143,6 +145,7 @@ impl AppState {
             wake: Arc::new(Waker::default()),
             signin: Arc::new(signin::Throttle::default()),
             ack_secret: Arc::new(tokio::sync::OnceCell::new()),
+            live: Arc::new(web::live::Live::default()),
         }
     }
 

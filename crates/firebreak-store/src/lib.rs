@@ -18,6 +18,7 @@ mod backend;
 pub mod escalations;
 pub mod incidents;
 pub mod intake;
+pub mod live;
 mod record;
 pub mod reports;
 pub mod secrets;

@@ -16,6 +16,7 @@
 
 pub mod csrf;
 pub mod layout;
+pub mod live;
 pub mod markdown;
 pub mod session;
 
@@ -49,6 +50,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::oncall::web::routes())
         .merge(crate::reports::web::routes())
         .merge(crate::accounts::web::routes())
+        .merge(live::routes())
         .layer(axum::middleware::from_fn(session::clear_flash))
 }
 

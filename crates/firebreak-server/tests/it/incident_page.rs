@@ -508,3 +508,118 @@ async fn the_web_list_shows_open_incidents_by_default_with_filters_in_the_url() 
     }
     assert!(list.contains(&format!("href=\"/incidents/{open}\"")));
 }
+
+/// Reads from an event stream until one whole `change` event came; its data.
+async fn next_change(res: &mut reqwest::Response, buf: &mut String) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if let Some(end) = buf.find("\n\n") {
+            let event: String = buf.drain(..end + 2).collect();
+            if event.contains("event: change") {
+                let data = event
+                    .lines()
+                    .find_map(|l| l.strip_prefix("data: "))
+                    .unwrap_or_default();
+                return data.to_owned();
+            }
+            continue;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no change event: {buf}"
+        );
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(20), res.chunk())
+            .await
+            .expect("the stream went quiet")
+            .unwrap()
+            .expect("the stream ended");
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+#[tokio::test]
+async fn the_event_stream_says_when_something_changed_and_only_to_the_signed_in() {
+    let app = crate::harness::spawn().await;
+    let id = declare_plain(&app, "live-one", "availability", "medium").await;
+    let (http, cookie) = session(&app).await;
+    let mut res = http
+        .get(format!("{}/events", app.url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/event-stream");
+    let mut buf = String::new();
+    let first = next_change(&mut res, &mut buf).await;
+    assert!(!first.is_empty());
+    app.post_expect(
+        &app.admin_token,
+        &format!("/api/v1/incidents/{id}/notes"),
+        json!({"body": "a change"}),
+        201,
+    )
+    .await;
+    let second = next_change(&mut res, &mut buf).await;
+    assert_ne!(first, second, "the marker moved");
+    // The stream carries the marker only: no titles or notes.
+    assert!(!buf.contains("live-one") && !second.contains("change"));
+
+    // Not signed in: sent to sign in, no stream.
+    let anon = no_redirects()
+        .get(format!("{}/events", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anon.status(), 303);
+}
+
+#[tokio::test]
+async fn the_incident_page_updates_itself_in_a_browser() {
+    use fantoccini::Locator;
+    let app = crate::harness::spawn().await;
+    let id = declare_plain(&app, "live-browser", "availability", "medium").await;
+    let driver = crate::web::chromedriver();
+    let c = crate::web::browser(&driver).await;
+    crate::web::login(&c, &app, "admin", &app.admin_password).await;
+    c.goto(&format!("{}/incidents/{id}", app.url))
+        .await
+        .unwrap();
+    // A mark on this document: a reload would lose it.
+    c.execute("window.__sameDocument = true;", vec![])
+        .await
+        .unwrap();
+    // Let the page connect to the event stream and take its first marker.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    app.post_expect(
+        &app.admin_token,
+        &format!("/api/v1/incidents/{id}/notes"),
+        json!({"body": "note-from-elsewhere-marker"}),
+        201,
+    )
+    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let tl = c
+            .find(Locator::Css("#timeline"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if tl.contains("note-from-elsewhere-marker") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the page did not update: {tl}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let same = c
+        .execute("return window.__sameDocument === true;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(same, serde_json::Value::Bool(true), "updated in place");
+    c.close().await.unwrap();
+}
