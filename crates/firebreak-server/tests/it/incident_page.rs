@@ -73,11 +73,11 @@ async fn the_header_says_ack_state_who_is_paged_the_next_escalation_and_what_blo
         next.starts_with("in 4 min (at 10:05 UTC): level 2 of incident-lead: backup1"),
         "{next}"
     );
-    assert_contains(&text_by_id(&page, "age", "</span>"), "1 min");
+    assert_contains(text_by_id(&page, "age", "</span>"), "1 min");
     assert_eq!(text_by_id(&page, "owner", "</dd>"), "admin");
     // In triage with severity and owner set, nothing blocks: one button.
     assert_contains(
-        &text_by_id(&page, "next-phase", "</div>"),
+        text_by_id(&page, "next-phase", "</div>"),
         "Nothing blocks the move to Containment",
     );
     assert!(page.contains("id=\"advance-submit\""));
@@ -209,7 +209,7 @@ async fn the_timeline_is_newest_first_and_filters_by_kind() {
         &format!("/incidents/{id}?show=bogus"),
     )
     .await;
-    assert_contains(&text_by_id(&odd, "timeline", "</ol>"), "first-note-marker");
+    assert_contains(text_by_id(&odd, "timeline", "</ol>"), "first-note-marker");
 }
 
 #[tokio::test]
@@ -272,7 +272,7 @@ async fn the_ack_link_page_names_the_page_and_says_when_it_is_used() {
         text_by_id(&before, "ack-incident", "</dd>"),
         format!("INC-{id}: Queue backlog-title-marker")
     );
-    assert_contains(&text_by_id(&before, "ack-severity", "</dd>"), "high");
+    assert_contains(text_by_id(&before, "ack-severity", "</dd>"), "high");
     assert_eq!(text_by_id(&before, "ack-for", "</dd>"), "lead1");
     assert!(before.contains("id=\"ack-submit\""));
 
@@ -288,7 +288,7 @@ async fn the_ack_link_page_names_the_page_and_says_when_it_is_used() {
         text_by_id(&after, "ack-heading", "</h1>"),
         "Already acknowledged"
     );
-    assert_contains(&text_by_id(&after, "ack-text", "</p>"), "by lead1");
+    assert_contains(text_by_id(&after, "ack-text", "</p>"), "by lead1");
     assert!(!after.contains("id=\"ack-submit\""), "{after}");
 }
 
@@ -319,7 +319,7 @@ async fn the_ack_link_page_of_a_security_incident_hides_its_title() {
         .await
         .unwrap();
     assert!(!html.contains("secret-title-marker"), "{html}");
-    assert_contains(&text_by_id(&html, "ack-incident", "</dd>"), "confidential");
+    assert_contains(text_by_id(&html, "ack-incident", "</dd>"), "confidential");
 }
 
 /// The titles of a list answer, in order.
@@ -495,13 +495,13 @@ async fn the_web_list_shows_open_incidents_by_default_with_filters_in_the_url() 
     let list = html(&app, &http, &cookie, "/incidents").await;
     assert_contains(&list, "open-one-marker");
     assert!(!list.contains("closed-one-marker"), "open by default");
-    assert_contains(&text_by_id(&list, "active-filter", "</p>"), "open");
+    assert_contains(text_by_id(&list, "active-filter", "</p>"), "open");
     let all = html(&app, &http, &cookie, "/incidents?state=all").await;
     assert_contains(&all, "closed-one-marker");
     let found = html(&app, &http, &cookie, "/incidents?state=all&q=closed-one").await;
     assert_contains(&found, "closed-one-marker");
     assert!(!found.contains("open-one-marker"));
-    assert_contains(&text_by_id(&found, "active-filter", "</p>"), "closed-one");
+    assert_contains(text_by_id(&found, "active-filter", "</p>"), "closed-one");
     // Columns for lead, acknowledgment and age.
     for col in ["<th>Lead</th>", "<th>Ack</th>", "<th>Age</th>"] {
         assert_contains(&list, col);
