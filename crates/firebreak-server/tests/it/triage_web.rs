@@ -116,11 +116,18 @@ async fn the_triage_queue_with_200_untriaged_reports_is_one_row_each_under_300_k
     // The alert's severity label, on the process's scale (`error` is
     // high, `warning` medium, `info` low); `page` names none.
     let badges = |sev: &str| {
-        html.matches(&format!("<td><span class=\"sev sev-{sev}\">{sev}</span></td>"))
-            .count()
+        html.matches(&format!(
+            "<td><span class=\"sev sev-{sev}\">{sev}</span></td>"
+        ))
+        .count()
     };
     assert_eq!(
-        [badges("critical"), badges("high"), badges("medium"), badges("low")],
+        [
+            badges("critical"),
+            badges("high"),
+            badges("medium"),
+            badges("low")
+        ],
         [10, 20, 10, 10]
     );
     assert_eq!(html.matches("<td class=\"none\">–</td>").count(), 150);
@@ -253,6 +260,14 @@ async fn is(c: &Client, css: &str, prop: &str) -> bool {
 
 async fn screenshot(c: &Client, name: &str, width: u32) {
     c.set_window_size(width, 1000).await.unwrap();
+    // The list (or the report opened) in view, not the page's top.
+    c.execute(
+        "const e = document.querySelector('tr.report.current, #open-report, #keyboard'); \
+         if (e) e.scrollIntoView({block: 'start'});",
+        vec![],
+    )
+    .await
+    .unwrap();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     let png = c.screenshot().await.unwrap();
