@@ -101,7 +101,7 @@ async fn the_triage_queue_with_200_untriaged_reports_is_one_row_each_under_300_k
     assert_eq!(html.matches("data-report-id=").count(), 200, "one row each");
     assert_eq!(html.matches("<tr class=\"report\"").count(), 200);
     for id in [ids[0], ids[199]] {
-        assert_contains(&html, &format!("id=\"report-{id}\""));
+        assert_contains(&html, format!("id=\"report-{id}\""));
     }
     assert!(
         html.len() < 300_000,
@@ -155,7 +155,7 @@ async fn the_triage_queue_with_200_untriaged_reports_is_one_row_each_under_300_k
     )
     .await;
     assert_eq!(opened.matches("/declare\"").count(), 1);
-    assert_contains(&opened, &format!("action=\"/reports/{warning}/declare\""));
+    assert_contains(&opened, format!("action=\"/reports/{warning}/declare\""));
     assert_contains(&opened, "<option value=\"medium\" selected>medium</option>");
     assert_eq!(
         opened.matches(" selected>").count(),
@@ -176,7 +176,7 @@ async fn the_triage_queue_with_200_untriaged_reports_is_one_row_each_under_300_k
         &format!("/triage?open={plain}"),
     )
     .await;
-    assert_contains(&opened, &format!("action=\"/reports/{plain}/declare\""));
+    assert_contains(&opened, format!("action=\"/reports/{plain}/declare\""));
     assert_eq!(
         opened.matches(" selected>").count(),
         1,
@@ -219,7 +219,7 @@ async fn the_queue_and_its_opened_report_keep_confidential_reports_from_a_respon
         let (status, html) = page(&app, &no_redirects(), &responder, &path).await;
         assert_eq!(status, 200, "{path}");
         assert_lacks(&html, "SSRF");
-        assert_lacks(&html, &format!("/reports/{}/", secret["id"]));
+        assert_lacks(&html, format!("/reports/{}/", secret["id"]));
         assert_lacks(&html, "/declare\"");
     }
     let (_, html) = page(
@@ -230,10 +230,7 @@ async fn the_queue_and_its_opened_report_keep_confidential_reports_from_a_respon
     )
     .await;
     assert_eq!(html.matches("data-report-id=").count(), 1);
-    assert_contains(
-        &html,
-        &format!("action=\"/reports/{}/declare\"", open["id"]),
-    );
+    assert_contains(&html, format!("action=\"/reports/{}/declare\"", open["id"]));
 }
 
 /// Presses `key` in the page (on whatever has focus).
