@@ -1,7 +1,10 @@
-//! The triage page: the queue with the alert behind each report, filters
-//! by source and service, the backlog per source, the noise of the last
-//! days per service, and the bulk form (link or dismiss the ticked
-//! reports).
+//! The triage page: the queue as one compact row per report (source,
+//! title, the alert's severity, repeat count, age, service) with the alert
+//! behind each, its link and dismiss forms in a menu opened on demand and
+//! the declare form under the one report opened (`?open=<id>`), filters by
+//! source and service, the backlog per source, the noise of the last days
+//! per service, and the bulk form after the list (link or dismiss the
+//! selected reports).
 
 use askama::Template;
 use axum::Router;
@@ -10,6 +13,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
+use firebreak_api::intake::AlertBrief;
 use firebreak_api::{Report, ReportSource, Severity, User};
 use firebreak_core::auth::{Action, allowed};
 
@@ -29,9 +33,19 @@ pub fn routes() -> Router<AppState> {
 #[template(path = "triage.html")]
 struct TriagePage {
     layout: Layout,
-    reports: Vec<Report>,
-    /// The alert behind each report that has one, by report id.
-    alerts: std::collections::HashMap<i64, firebreak_api::intake::AlertBrief>,
+    /// One row per report, oldest first.
+    rows: Vec<Row>,
+    /// The queue was cut at [`QUEUE_LIMIT`] reports.
+    truncated: bool,
+    /// The report whose declare form is open under its row, if it is in
+    /// the queue (and so visible to this user).
+    open: Option<Report>,
+    /// The open report's severity prefilled from its alert's label ("" for
+    /// none), and that label.
+    prefill_severity: &'static str,
+    prefill_label: String,
+    /// The queue without any report open, with the page's filters.
+    close_href: String,
     can_triage: bool,
     severities: &'static [Severity],
     fact_names: &'static [(&'static str, &'static str)],
@@ -52,40 +66,135 @@ struct TriagePage {
 /// Days the triage page's noise view covers.
 const NOISE_DAYS: i64 = 7;
 
+/// Most reports the page lists (the oldest first).
+const QUEUE_LIMIT: i64 = 200;
+
+/// One report's row in the queue.
+struct Row {
+    id: i64,
+    source: &'static str,
+    title: String,
+    confidential: bool,
+    service: String,
+    age: String,
+    /// The alert's repeat count (1 without an alert).
+    count: i64,
+    /// The alert's severity label as sent ("" without one), and where it
+    /// falls on the process's scale ("" when it names no severity).
+    label: String,
+    severity: &'static str,
+    /// One line on the alert behind the report, or "".
+    alert_line: String,
+    /// The queue with this report open.
+    href: String,
+    open: bool,
+}
+
+/// The alert label's severity on the process's scale: the same table
+/// intake uses (`critical`/`crit`/`fatal`/`emergency`, `high`/`error`/
+/// `err`/`major`, `medium`/`warning`/`warn`/`minor`, `low`/`info`/
+/// `informational`/`notice`), or "" for any other word.
+fn label_severity(label: &str) -> &'static str {
+    firebreak_intake::severity_from_label(label).map_or("", Severity::as_str)
+}
+
+/// The queue's URL with the page's filters and `extra` (`open=<id>`).
+fn queue_href(source: &str, service: &str, extra: Option<String>) -> String {
+    let mut parts = Vec::new();
+    for (name, value) in [("source", source), ("service", service)] {
+        if !value.is_empty() {
+            parts.push(format!("{name}={}", encode(value)));
+        }
+    }
+    parts.extend(extra);
+    if parts.is_empty() {
+        "/triage".to_owned()
+    } else {
+        format!("/triage?{}", parts.join("&"))
+    }
+}
+
+/// The queue with the filters a form carried back.
+pub(super) fn back_to_queue(source: &Option<String>, service: &Option<String>) -> String {
+    queue_href(
+        source.as_deref().unwrap_or_default(),
+        service.as_deref().unwrap_or_default(),
+        None,
+    )
+}
+
+/// The queue's rows, with the report `open` marked.
+fn rows(
+    reports: &[Report],
+    alerts: &std::collections::HashMap<i64, AlertBrief>,
+    open: Option<i64>,
+    source: &str,
+    service: &str,
+) -> Vec<Row> {
+    reports
+        .iter()
+        .map(|r| {
+            let alert = alerts.get(&r.id);
+            let label = alert.and_then(|a| a.severity.clone()).unwrap_or_default();
+            Row {
+                id: r.id,
+                source: r.source.as_str(),
+                title: r.title.clone(),
+                confidential: r.confidential,
+                service: r.service.clone().unwrap_or_default(),
+                age: age(r.age_seconds),
+                count: alert.map_or(1, |a| a.count),
+                severity: label_severity(&label),
+                label,
+                alert_line: alert.map(alert_line).unwrap_or_default(),
+                href: format!(
+                    "{}#report-{}",
+                    queue_href(source, service, Some(format!("open={}", r.id))),
+                    r.id
+                ),
+                open: open == Some(r.id),
+            }
+        })
+        .collect()
+}
+
 impl TriagePage {
     fn age(&self, seconds: &i64) -> String {
         age(*seconds)
     }
 
-    /// One line on the alert behind a report, or "" when none is.
-    fn alert_line(&self, report: &i64) -> String {
-        let Some(a) = self.alerts.get(report) else {
-            return String::new();
-        };
-        let mut line = format!(
-            "Alert from {}: {}, seen {} time{}, last {}",
-            a.integration,
-            a.status,
-            a.count,
-            if a.count == 1 { "" } else { "s" },
-            a.last_seen.format("%Y-%m-%d %H:%M UTC")
-        );
-        if let Some(sev) = &a.severity {
-            line.push_str(&format!(", severity {sev}"));
-        }
-        line.push_str(&format!(" · {}", a.disposition));
-        if let Some(by) = &a.suppressed_by {
-            line.push_str(&format!(" ({by})"));
-        }
-        line
+    /// The column count of the queue's table.
+    fn columns(&self) -> usize {
+        if self.can_triage { 8 } else { 6 }
     }
 }
 
-/// The triage page's query: the filters.
+/// One line on the alert behind a report.
+fn alert_line(a: &AlertBrief) -> String {
+    let mut line = format!(
+        "Alert from {}: {}, seen {} time{}, last {}",
+        a.integration,
+        a.status,
+        a.count,
+        if a.count == 1 { "" } else { "s" },
+        a.last_seen.format("%Y-%m-%d %H:%M UTC")
+    );
+    if let Some(sev) = &a.severity {
+        line.push_str(&format!(", severity {sev}"));
+    }
+    line.push_str(&format!(" · {}", a.disposition));
+    if let Some(by) = &a.suppressed_by {
+        line.push_str(&format!(" ({by})"));
+    }
+    line
+}
+
+/// The triage page's query: the filters, and the report opened.
 #[derive(Deserialize, Default)]
 struct TriageParams {
     source: Option<String>,
     service: Option<String>,
+    open: Option<i64>,
 }
 
 async fn triage_page(
@@ -109,7 +218,7 @@ async fn triage_page(
                 })?),
             },
             service: service.clone(),
-            limit: 200,
+            limit: QUEUE_LIMIT,
         };
         let (reports, alerts) = crate::intake::triage::queue_with_alerts(&c, &filter).await?;
         let backlog = state
@@ -165,16 +274,37 @@ async fn triage_page(
         Ok(l) => l,
         Err(e) => return error_page(&s, e),
     };
+    let source = source.unwrap_or_default();
+    let service = service.unwrap_or_default();
+    let open = q
+        .open
+        .and_then(|id| reports.iter().find(|r| r.id == id))
+        .cloned();
+    let prefill_label = open
+        .as_ref()
+        .and_then(|r| alerts.get(&r.id))
+        .and_then(|a| a.severity.clone())
+        .unwrap_or_default();
     page(&TriagePage {
         layout: Layout::signed_in(&s, f),
-        reports,
-        alerts,
+        rows: rows(
+            &reports,
+            &alerts,
+            open.as_ref().map(|r| r.id),
+            &source,
+            &service,
+        ),
+        truncated: i64::try_from(reports.len()).is_ok_and(|n| n >= QUEUE_LIMIT),
+        open,
+        prefill_severity: label_severity(&prefill_label),
+        prefill_label,
+        close_href: queue_href(&source, &service, None),
         can_triage: allowed(s.user.role, Action::Triage),
         severities: Severity::ALL,
         fact_names: FACT_NAMES,
         users,
-        source: source.unwrap_or_default(),
-        service: service.unwrap_or_default(),
+        source,
+        service,
         sources: ReportSource::ALL,
         services,
         backlog,
@@ -223,9 +353,19 @@ async fn bulk_triage(
     };
     let c = state.ctx(&s.user);
     let result = async {
+        if f.report.is_empty() {
+            return Err(ApiError::invalid("reports", "tick at least one report"));
+        }
+        // The form's first choice is no action: nothing is done by default.
         let action = match f.action.as_str() {
             "link" => firebreak_api::intake::BulkAction::Link,
             "dismiss" => firebreak_api::intake::BulkAction::Dismiss,
+            "" => {
+                return Err(ApiError::invalid(
+                    "action",
+                    "choose an action for the selected reports",
+                ));
+            }
             other => {
                 return Err(ApiError::invalid(
                     "action",
@@ -233,8 +373,13 @@ async fn bulk_triage(
                 ));
             }
         };
-        if f.report.is_empty() {
-            return Err(ApiError::invalid("reports", "tick at least one report"));
+        if action == firebreak_api::intake::BulkAction::Dismiss
+            && f.reason.as_deref().is_none_or(|r| r.trim().is_empty())
+        {
+            return Err(ApiError::invalid(
+                "reason",
+                "dismissing needs a reason, recorded on each report",
+            ));
         }
         let req = firebreak_api::intake::BulkTriage {
             action,
@@ -269,14 +414,7 @@ async fn bulk_triage(
         Ok(notice)
     }
     .await;
-    let mut to = "/triage".to_owned();
-    for (name, value) in [("source", &f.source), ("service", &f.service)] {
-        if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
-            let sep = if to.contains('?') { '&' } else { '?' };
-            to.push_str(&format!("{sep}{name}={}", encode(v)));
-        }
-    }
-    back(&to, result)
+    back(&back_to_queue(&f.source, &f.service), result)
 }
 
 /// The bulk form, or why it could not be read (answered on the triage

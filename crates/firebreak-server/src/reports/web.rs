@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use firebreak_api::{DismissReport, NewReport, ReportSource, parse_incident_ref};
 
+use super::triage_page::back_to_queue;
 use crate::AppState;
 use crate::actions;
 use crate::error::ApiError;
@@ -81,8 +82,9 @@ async fn submit_report(
     }
     .await;
     match result {
+        // The queue, with the new report open under its row.
         Ok(r) => back(
-            "/triage",
+            &format!("/triage?open={0}#report-{0}", r.id),
             Ok(format!("Report {} is in the triage queue", r.id)),
         ),
         Err(e) => back("/reports/new", Err(e)),
@@ -113,7 +115,8 @@ async fn declare_report(
             &format!("/incidents/{}", i.id),
             Ok(format!("{} declared from report {id}", i.reference)),
         ),
-        Err(e) => back("/triage", Err(e)),
+        // Back to the queue with the report's declare form open again.
+        Err(e) => back(&format!("/triage?open={id}#report-{id}"), Err(e)),
     }
 }
 
@@ -121,6 +124,11 @@ async fn declare_report(
 struct LinkForm {
     csrf: String,
     incident: String,
+    /// The queue's filters, to come back to them.
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    service: Option<String>,
 }
 
 async fn link_report(
@@ -146,13 +154,18 @@ async fn link_report(
         })
     }
     .await;
-    back("/triage", result)
+    back(&back_to_queue(&f.source, &f.service), result)
 }
 
 #[derive(Deserialize)]
 struct DismissForm {
     csrf: String,
     reason: String,
+    /// The queue's filters, to come back to them.
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    service: Option<String>,
 }
 
 async fn dismiss_report(
@@ -171,7 +184,7 @@ async fn dismiss_report(
     )
     .await
     .map(|r| format!("Report {} dismissed", r.id));
-    back("/triage", result)
+    back(&back_to_queue(&f.source, &f.service), result)
 }
 
 url_encoded_forms!(ReportForm, LinkForm, DismissForm);

@@ -19,4 +19,5 @@ mod notify;
 mod outgoing;
 mod paging;
 mod smaller;
+mod triage_web;
 mod web;

@@ -472,13 +472,13 @@ async fn the_triage_page_filters_counts_bulk_dismisses_and_shows_noise() {
     // Filtered to monitoring: only the two alerts' reports.
     select(&c, "#filter-source", "monitoring").await;
     submit(&c, "#filter-submit").await;
-    let cards = c.find_all(Locator::Css("article.report")).await.unwrap();
+    let cards = c.find_all(Locator::Css("tr.report")).await.unwrap();
     assert_eq!(cards.len(), 2);
     assert_contains(current_url(&c).await, "source=monitoring");
 
     // Tick both and dismiss them at once.
     for card in c
-        .find_all(Locator::Css("article.report input[type=checkbox]"))
+        .find_all(Locator::Css("tr.report input[type=checkbox]"))
         .await
         .unwrap()
     {
