@@ -15,6 +15,7 @@ mod harness;
 mod intake;
 mod intake_alertmanager;
 mod notify;
+mod oncall_page;
 mod outgoing;
 mod paging;
 mod smaller;
