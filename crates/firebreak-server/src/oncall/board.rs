@@ -168,6 +168,8 @@ pub struct LevelView {
     pub number: usize,
     /// How long it waits for an acknowledgment before the next level.
     pub timeout: String,
+    /// Someone on it is reachable now.
+    pub reaches: bool,
     pub people: Vec<Person>,
 }
 
@@ -179,8 +181,11 @@ pub struct Person {
     pub via: String,
     /// On call (or named) and reachable over a contact method.
     pub reachable: bool,
-    /// Why a page does not reach them.
+    /// Why a page does not reach them, shown beside them (`via` says it
+    /// when the target resolves to nobody).
     pub problem: Option<String>,
+    /// The same, for the service's warning.
+    pub warning: Option<String>,
     /// For a schedule target: when their time on call ends.
     pub until: Option<Stamp>,
 }
@@ -299,11 +304,12 @@ fn service_view(
             .map(|t| person(dir, t, email_configured, viewer, now))
             .collect();
         for p in people.iter().filter(|p| !p.reachable) {
-            if let Some(why) = &p.problem {
+            if let Some(why) = &p.warning {
                 v.warnings.push(format!("Level {}: {why}.", i + 1));
             }
         }
-        if i == 0 && !people.iter().any(|p| p.reachable) {
+        let reaches = people.iter().any(|p| p.reachable);
+        if i == 0 && !reaches {
             v.warnings.insert(
                 0,
                 format!("A page for {subject} reaches nobody now: its first level reaches no one."),
@@ -312,6 +318,7 @@ fn service_view(
         v.levels.push(LevelView {
             number: i + 1,
             timeout: duration_words(level.ack_timeout_secs),
+            reaches,
             people,
         });
     }
@@ -354,10 +361,11 @@ fn person(
             match on {
                 Err(why) => {
                     return Person {
-                        name: format!("nobody (schedule `{s}`)"),
-                        via: format!("on call on {s}"),
+                        name: "nobody".to_owned(),
+                        via: why.clone(),
                         reachable: false,
-                        problem: Some(why),
+                        problem: None,
+                        warning: Some(why),
                         until: None,
                     };
                 }
@@ -370,6 +378,7 @@ fn person(
         name: user,
         via,
         reachable: reach.is_ok(),
+        warning: reach.clone().err(),
         problem: reach.err(),
         until,
     }

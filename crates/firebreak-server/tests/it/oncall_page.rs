@@ -33,22 +33,22 @@ async fn setup(db: Db) -> Option<TestApp> {
     app.user("aiko", "responder").await;
     app.user("ben", "responder").await;
     app.reachable("aiko").await;
-    let rotation = |name: &str, handoff: &str| {
-        json!({"time_zone": "Asia/Tokyo", "layers": [{"name": name, "rotation": {"name": name,
+    let rotation = |schedule: &str, name: &str, handoff: &str| {
+        json!({"name": schedule, "time_zone": "Asia/Tokyo", "layers": [{"name": name, "rotation": {"name": name,
             "participants": ["aiko", "ben"], "shift": {"days": 1}, "handoff": handoff,
             "time_zone": "Asia/Tokyo"}}]})
     };
     app.put_expect(
         &t,
         "/api/v1/schedules/tokyo",
-        rotation("daily", "2026-03-01T09:00:00"),
+        rotation("tokyo", "daily", "2026-03-01T09:00:00"),
         200,
     )
     .await;
     app.put_expect(
         &t,
         "/api/v1/schedules/later",
-        rotation("from-thursday", "2026-03-05T09:00:00"),
+        rotation("later", "from-thursday", "2026-03-05T09:00:00"),
         200,
     )
     .await;
@@ -158,8 +158,8 @@ async fn the_page_shows_now_next_and_the_week_in_both_zones(db: Db) {
     );
     // The summary table keeps its cells (`td.now` holds the name alone).
     let summary = section(&html, "oncall", "</table>");
-    assert_contains(summary, "<td class=\"now\">ben</td>");
-    assert_contains(summary, "<td class=\"next\">aiko</td>");
+    assert_contains(summary, "<td class=\"now\" data-label=\"Now\">ben</td>");
+    assert_contains(summary, "<td class=\"next\" data-label=\"Next\">aiko</td>");
 
     // The coming week: eight stretches, ben's from its start this morning,
     // alternating, the last one running on past the week.
@@ -231,6 +231,7 @@ async fn who_to_page_names_the_person_or_warns(db: Db) {
         checkout,
         "Page now: <strong class=\"nobody\">nobody</strong>",
     );
+    assert_contains(checkout, "class=\"level reaches-nobody\" data-level=\"1\"");
 
     // search: nobody is on call on its schedule now.
     let search = section(&html, "service-search", "</article>");
@@ -324,7 +325,10 @@ async fn the_oncall_page_in_a_browser_takes_the_browsers_zone() {
     let until = text(&c, "#schedule-tokyo .until").await;
     assert_contains(&until, "Tue 3 Mar 09:00 JST");
     assert_contains(&until, "Mon 2 Mar 19:00 EST");
-    assert_eq!(text(&c, "#oncall td.now").await, "ben");
+    assert_eq!(
+        text(&c, "#oncall tr[data-schedule='tokyo'] td.now").await,
+        "ben"
+    );
 
     // The form sets another zone.
     let input = c.find(Locator::Css("#tz")).await.unwrap();
@@ -356,6 +360,16 @@ async fn the_oncall_page_in_a_browser_takes_the_browsers_zone() {
     std::fs::create_dir_all(&dir).unwrap();
     for (w, h) in [(375, 1600), (1440, 1400)] {
         c.set_window_size(w, h).await.unwrap();
+        // The whole page, for a reviewer.
+        let full = c
+            .execute("return document.documentElement.scrollHeight", vec![])
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap();
+        c.set_window_size(w, u32::try_from(full).unwrap().max(h))
+            .await
+            .unwrap();
         let png = c.screenshot().await.unwrap();
         std::fs::write(format!("{dir}/oncall-{w}.png"), png).unwrap();
         // Nothing wider than the window at either width.
