@@ -197,6 +197,35 @@ fn follow_user(
     usable > 0
 }
 
+/// Whether a page to `name` reaches them now over at least one usable
+/// contact method (as [`report`] follows it); why not, when it does not.
+/// The reason names no contact method: the on-call page shows it to every
+/// role, and only admins may read other people's contact methods.
+pub fn reachability(dir: &Directory, name: &str, email_configured: bool) -> Result<(), String> {
+    if let Some(why) = user_problem(dir, name) {
+        return Err(why);
+    }
+    let mut scratch = PagingCheck {
+        subject: String::new(),
+        path: Vec::new(),
+        reaches: Vec::new(),
+        missing: Vec::new(),
+    };
+    if follow_user(dir, name, email_configured, "", &mut scratch) {
+        return Ok(());
+    }
+    let has_any = dir
+        .users
+        .iter()
+        .find(|u| u.name == name)
+        .is_some_and(|u| dir.contacts.iter().any(|c| c.user_id == u.id));
+    Err(if has_any {
+        format!("none of `{name}`'s contact methods can deliver a page on this server")
+    } else {
+        format!("`{name}` has no contact method")
+    })
+}
+
 /// Follows an escalation policy level by level.
 fn follow_policy(
     dir: &Directory,

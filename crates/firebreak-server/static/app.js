@@ -212,4 +212,22 @@ firebreak.on(() => {
     }
     e.preventDefault();
   });
+
+// --- on call ---
+// The page shows times in UTC until it knows the viewer's zone: on first
+// load, ask again with the browser's zone in `?tz=` (a link keeps it; the
+// form on the page changes it). Without JavaScript the form does the same.
+firebreak.on(() => {
+  if (!document.getElementById("tz-form")) return;
+  const params = new URLSearchParams(window.location.search);
+  if (params.has("tz")) return;
+  let zone = "";
+  try {
+    zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch (e) {
+    return;
+  }
+  if (!zone || zone === "UTC" || zone === "Etc/UTC") return;
+  params.set("tz", zone);
+  window.location.replace(window.location.pathname + "?" + params.toString() + window.location.hash);
 });

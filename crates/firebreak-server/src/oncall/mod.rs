@@ -5,4 +5,5 @@
 //! [`crate::notify`].
 
 pub mod api;
+pub mod board;
 pub mod web;

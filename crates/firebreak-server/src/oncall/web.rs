@@ -1,21 +1,23 @@
-//! The on-call pages: who is on call now, acknowledging and escalating an
-//! incident by hand, and the acknowledgment link a page carries (a
+//! The on-call pages: who is on call now, next and this week, and whom a
+//! page for each service reaches ([`board`] works that out); acknowledging
+//! and escalating an incident by hand; and the acknowledgment link a page carries (a
 //! confirmation page, then the acknowledgment).
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
+use super::board;
 use crate::AppState;
 use crate::actions::{self, AckTarget};
 use crate::error::ApiError;
 use crate::web::csrf::{TokenOnly, url_encoded_forms};
 use crate::web::{
-    CsrfForm, Flash, Layout, WebUser, back_to_incident, error_page, page, page_with_status,
+    CsrfForm, Flash, Layout, WebUser, back_to_incident, error_page, page_with_status,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -30,27 +32,75 @@ pub fn routes() -> Router<AppState> {
 #[template(path = "oncall.html")]
 struct OnCallPage {
     layout: Layout,
-    answers: Vec<firebreak_api::OnCallAnswer>,
+    /// The viewer's zone (the `tz` query, or UTC).
+    viewer_tz: String,
+    schedules: Vec<board::ScheduleView>,
+    /// Schedules whose stored definition cannot be read.
+    unreadable: Vec<String>,
+    services: Vec<board::ServiceView>,
 }
 
-async fn oncall_page(State(state): State<AppState>, WebUser(s): WebUser) -> Response {
+/// Who is on call on every schedule, now, next and the coming week, in the
+/// schedule's zone and the viewer's (`?tz=Area/City`, UTC without it); and
+/// whom a page for each service reaches now ([`board`]).
+async fn oncall_page(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    RawQuery(query): RawQuery,
+) -> Response {
     let now = state.now();
-    match state.store.schedules().await {
-        Ok(defs) => {
-            let answers = defs
-                .into_iter()
-                .filter_map(|d| {
-                    serde_json::from_value::<firebreak_core::oncall::Schedule>(d.definition).ok()
-                })
-                .map(|sch| super::api::answer(&sch, now))
-                .collect();
-            page(&OnCallPage {
-                layout: Layout::signed_in(&s, Flash::default()),
-                answers,
-            })
+    let tz_param = query.as_deref().and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "tz")
+            .map(|(_, v)| v.into_owned())
+    });
+    let (viewer, zone_error) = match board::viewer_zone(tz_param.as_deref()) {
+        Ok(tz) => (tz, None),
+        Err(e) => (chrono_tz::Tz::UTC, Some(e)),
+    };
+    let dir = match state.store.directory().await {
+        Ok(d) => d,
+        Err(e) => return error_page(&s, e.into()),
+    };
+    let services = match state.store.list_services().await {
+        Ok(l) => l,
+        Err(e) => return error_page(&s, e.into()),
+    };
+    let mut schedules = Vec::new();
+    let mut unreadable = Vec::new();
+    for (name, raw) in &dir.schedules {
+        match serde_json::from_value::<firebreak_core::oncall::Schedule>(raw.clone()) {
+            Ok(sch) => schedules.push(board::schedule_view(&sch, viewer, now)),
+            Err(_) => unreadable.push(name.clone()),
         }
-        Err(e) => error_page(&s, e.into()),
     }
+    let owners: Vec<(String, String)> = services
+        .into_iter()
+        .map(|sv| (sv.name, sv.owner_team))
+        .collect();
+    let services = board::services_view(
+        &dir,
+        &owners,
+        &state.config.escalation,
+        state.config.email_configured,
+        viewer,
+        now,
+    );
+    let status = if zone_error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    page_with_status(
+        status,
+        &OnCallPage {
+            layout: Layout::signed_in(&s, Flash::error(zone_error)),
+            viewer_tz: viewer.name().to_owned(),
+            schedules,
+            unreadable,
+            services,
+        },
+    )
 }
 
 async fn acknowledge(

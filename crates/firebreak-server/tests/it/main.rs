@@ -16,6 +16,7 @@ mod incident_page;
 mod intake;
 mod intake_alertmanager;
 mod notify;
+mod oncall_page;
 mod outgoing;
 mod paging;
 mod smaller;

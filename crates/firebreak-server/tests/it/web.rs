@@ -29,6 +29,12 @@ impl Drop for Driver {
 }
 
 pub(crate) fn chromedriver() -> Driver {
+    chromedriver_with(&[])
+}
+
+/// A chromedriver whose browsers run with `env` set (e.g. `TZ`, the zone
+/// the browser reports to scripts).
+pub(crate) fn chromedriver_with(env: &[(&str, &str)]) -> Driver {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -36,6 +42,7 @@ pub(crate) fn chromedriver() -> Driver {
         .port();
     let mut child = Command::new("chromedriver")
         .arg(format!("--port={port}"))
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
