@@ -50,6 +50,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::reports::web::routes())
         .merge(crate::accounts::web::routes())
         .layer(axum::middleware::from_fn(session::clear_flash))
+        .layer(axum::middleware::from_fn(layout::remember_path))
 }
 
 async fn stylesheet() -> Response {
