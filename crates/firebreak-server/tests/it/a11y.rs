@@ -153,9 +153,7 @@ fn screenshot_dir() -> PathBuf {
 async fn check(c: &Client, axe: &str, p: &Page, failures: &mut Vec<String>) {
     let shown = c.current_url().await.unwrap();
     for width in WIDTHS {
-        c.set_window_size(width, 900).await.unwrap();
-        let inner = c.execute("return window.innerWidth", vec![]).await.unwrap();
-        assert_eq!(inner, json!(width), "{}: the viewport's width", p.name);
+        resize(c, width, 900).await;
         let at = format!("{} ({}) at {width} px", p.name, shown.path());
         for v in axe_violations(c, axe).await {
             failures.push(format!("{at}: axe: {v}"));
@@ -183,7 +181,7 @@ async fn check(c: &Client, axe: &str, p: &Page, failures: &mut Vec<String>) {
     }
     // A wide screen: the page's main column uses the width (tables and
     // side-by-side sections get room; text keeps its own measure).
-    c.set_window_size(1920, 900).await.unwrap();
+    resize(c, 1920, 900).await;
     let main = c
         .execute(
             "return document.querySelector('main').getBoundingClientRect().width",
@@ -334,10 +332,36 @@ async fn screenshot(c: &Client, name: &str, width: u32) {
         .await
         .unwrap();
     let height = height.as_u64().unwrap_or(900).clamp(600, 10_000) as u32;
-    c.set_window_size(width, height).await.unwrap();
+    resize(c, width, height).await;
     let png = c.screenshot().await.unwrap();
     std::fs::write(screenshot_dir().join(format!("{name}.png")), png).unwrap();
-    c.set_window_size(width, 900).await.unwrap();
+    resize(c, width, 900).await;
+}
+
+/// Sets the window's size and waits until the page has been laid out at
+/// it (the viewport is `width` wide, and a frame has been drawn since).
+async fn resize(c: &Client, width: u32, height: u32) {
+    c.set_window_size(width, height).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let now = c
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                   requestAnimationFrame(() => requestAnimationFrame(() =>
+                     done([window.innerWidth, window.outerHeight])));"#,
+                vec![],
+            )
+            .await
+            .unwrap();
+        if now == json!([width, height]) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the window did not become {width}×{height}: {now}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 /// What [`seed`] made that pages link to.
