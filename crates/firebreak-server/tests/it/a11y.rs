@@ -287,22 +287,31 @@ async fn weak_control_edges(c: &Client) -> Vec<String> {
         .collect()
 }
 
-/// The frame's promises: a skip link to `#main` first, and the current
-/// page's navigation link (only it) marked `aria-current="page"`.
+/// The frame's promises: a skip link to `#main` first (out of sight until
+/// focused), and the current page's navigation link (only it) marked
+/// `aria-current="page"`.
 async fn frame_problems(c: &Client, p: &Page) -> Vec<String> {
     let mut problems = Vec::new();
     let first = c
         .execute(
             r#"const f = document.body.querySelector("a[href], button, input:not([type=hidden]), select, textarea");
-               return [f ? f.getAttribute("href") : null, f ? f.textContent.trim() : null,
-                       !!document.getElementById("main"), document.querySelector("main").id];"#,
+               if (!f) return null;
+               // Hidden until focused, then on screen.
+               const hidden = f.getBoundingClientRect().bottom <= 0;
+               f.focus();
+               const r = f.getBoundingClientRect();
+               const shown = r.top >= 0 && r.height > 0;
+               f.blur();
+               return [f.getAttribute("href"), f.textContent.trim(), hidden, shown,
+                       document.querySelector("main").id];"#,
             vec![],
         )
         .await
         .unwrap();
-    if first != json!(["#main", "Skip to content", true, "main"]) {
+    if first != json!(["#main", "Skip to content", true, true, "main"]) {
         problems.push(format!(
-            "the first control is not a skip link to #main: {first}"
+            "the first control is not a skip link to #main, hidden until focused \
+             ([href, text, hidden, shown when focused, main's id]): {first}"
         ));
     }
     let mut current = Vec::new();
