@@ -230,4 +230,27 @@ firebreak.on(() => {
   if (!zone || zone === "UTC" || zone === "Etc/UTC") return;
   params.set("tz", zone);
   window.location.replace(window.location.pathname + "?" + params.toString() + window.location.hash);
+
+// --- scrollable tables ---
+// On a narrow screen a wide table scrolls sideways inside its own box
+// (app.css). A keyboard user must be able to reach it to scroll it: a
+// table that scrolls is made focusable while it does. (Chromium and
+// Firefox make such boxes focusable themselves; not every browser does.)
+firebreak.on(() => {
+  const tables = document.querySelectorAll("table.list");
+  if (tables.length === 0) return;
+  const update = () => {
+    for (const t of tables) {
+      const scrolls = t.scrollWidth > t.clientWidth + 1;
+      if (scrolls && !t.hasAttribute("tabindex")) {
+        t.tabIndex = 0;
+        t.dataset.scrolls = "yes";
+      } else if (!scrolls && t.dataset.scrolls) {
+        t.removeAttribute("tabindex");
+        delete t.dataset.scrolls;
+      }
+    }
+  };
+  update();
+  window.addEventListener("resize", update);
 });

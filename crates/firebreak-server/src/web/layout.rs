@@ -1,6 +1,16 @@
 //! The frame around every page: who is signed in, what the navigation
-//! offers them, the form token, and the one-time error or notice.
-//! `templates/base.html` reads it; every page template takes a `layout`.
+//! offers them and which of its links is the current page, the form token,
+//! and the one-time error or notice. `templates/base.html` reads it; every
+//! page template takes a `layout`.
+//!
+//! The current section comes from the request's path, in one place:
+//! [`remember_path`] (a middleware over every web route) keeps the path for
+//! the request it serves, and [`Layout::signed_in`] reads it, so no page
+//! handler has to say which section it belongs to.
+
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
 
 use firebreak_api::User;
 use firebreak_core::auth::{Action, allowed};
@@ -19,6 +29,9 @@ pub struct Layout {
     /// The navigation links the user's role may follow (from the
     /// permission table, not role names).
     pub nav: Nav,
+    /// The navigation section the page belongs to, marked
+    /// `aria-current="page"` in the navigation.
+    pub section: Option<Section>,
 }
 
 /// The navigation links that depend on permissions.
@@ -26,6 +39,47 @@ pub struct Layout {
 pub struct Nav {
     /// The users page (`Action::ManageUsers`).
     pub users: bool,
+}
+
+/// A navigation link of the page frame.
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: &'static str,
+    /// The page shown is this link's (or one under it).
+    pub current: bool,
+}
+
+/// The sections the navigation links to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Incidents,
+    Triage,
+    OnCall,
+    Declare,
+    Report,
+    Users,
+}
+
+impl Section {
+    /// The section a page's path belongs to: `/incidents/7` is under
+    /// Incidents, `/incidents/new` is Declare.
+    pub fn of_path(path: &str) -> Option<Section> {
+        let under = |root: &str| {
+            path == root
+                || path
+                    .strip_prefix(root)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        };
+        Some(match path {
+            "/incidents/new" => Section::Declare,
+            "/reports/new" => Section::Report,
+            _ if under("/incidents") => Section::Incidents,
+            _ if under("/triage") => Section::Triage,
+            _ if under("/oncall") => Section::OnCall,
+            _ if under("/admin/users") => Section::Users,
+            _ => return None,
+        })
+    }
 }
 
 impl Layout {
@@ -39,6 +93,7 @@ impl Layout {
             csrf: s.csrf_token.clone(),
             error: flash.error,
             notice: flash.notice,
+            section: PAGE_PATH.try_with(|p| Section::of_path(p)).ok().flatten(),
         }
     }
 
@@ -51,6 +106,39 @@ impl Layout {
             error: flash.error,
             notice: flash.notice,
             nav: Nav::default(),
+            section: None,
         }
     }
+
+    /// The navigation's links, in order, those the user may follow.
+    pub fn links(&self) -> Vec<NavLink> {
+        let all = [
+            ("/incidents", "Incidents", Section::Incidents, true),
+            ("/triage", "Triage queue", Section::Triage, true),
+            ("/oncall", "On call", Section::OnCall, true),
+            ("/incidents/new", "Declare", Section::Declare, true),
+            ("/reports/new", "Report", Section::Report, true),
+            ("/admin/users", "Users", Section::Users, self.nav.users),
+        ];
+        all.into_iter()
+            .filter(|(_, _, _, shown)| *shown)
+            .map(|(href, label, section, _)| NavLink {
+                href,
+                label,
+                current: self.section == Some(section),
+            })
+            .collect()
+    }
+}
+
+tokio::task_local! {
+    /// The path of the request being answered, for [`Layout::signed_in`].
+    static PAGE_PATH: String;
+}
+
+/// Keeps the request's path while its page is made, so the frame can mark
+/// the current section without each handler naming it.
+pub async fn remember_path(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    PAGE_PATH.scope(path, next.run(req)).await
 }

@@ -52,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::accounts::web::routes())
         .merge(live::routes())
         .layer(axum::middleware::from_fn(session::clear_flash))
+        .layer(axum::middleware::from_fn(layout::remember_path))
 }
 
 async fn stylesheet() -> Response {

@@ -7,6 +7,7 @@
 // timers use `ManualClock`.
 #![allow(clippy::disallowed_methods)]
 
+mod a11y;
 mod accounts;
 mod api;
 mod doctor;
