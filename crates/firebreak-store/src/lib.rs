@@ -13,9 +13,12 @@
 
 #[macro_use]
 mod visibility;
+#[macro_use]
+mod row;
 pub mod audit;
 mod backend;
 pub mod escalations;
+mod filter;
 pub mod incidents;
 pub mod intake;
 mod record;

@@ -26,9 +26,11 @@ use firebreak_core::GateState;
 
 // The condition under which `reader` sees an incident `i`: the one rule in
 // `crate::visibility`. `$1` is the reader's user id, `$2` 1 or 0.
+use crate::filter::Filtered;
 use crate::reports::{set_triaged, untriaged_title};
+use crate::row::{col, user_ref};
 use crate::visibility::INCIDENT_VISIBLE as VISIBLE;
-use crate::{Actor, AnyQuery, BindReader, Reader, Result, Store, StoreError, Tx, ms, time};
+use crate::{Actor, AnyQuery, Reader, Result, Store, StoreError, Tx, ms};
 use load::complete_all;
 
 pub use stats::Stats;
@@ -145,42 +147,16 @@ const INCIDENT_SELECT: &str = concat!(
     LEFT JOIN users d ON d.id = i.declared_by LEFT JOIN services s ON s.id = i.service_id"
 );
 
-fn parse<T: std::str::FromStr>(s: &str, what: &str) -> Result<T> {
-    s.parse()
-        .map_err(|_| StoreError::Other(format!("stored {what} `{s}` is not valid")))
-}
-
 fn fields_from_row(row: &sqlx::any::AnyRow) -> Result<IncidentFields> {
-    let severity: Option<String> = row.try_get("severity")?;
     let facts: String = row.try_get("facts")?;
-    Ok(IncidentFields {
-        title: row.try_get("title")?,
-        summary: row.try_get("summary")?,
-        kind: parse(&row.try_get::<String, _>("kind")?, "kind")?,
-        severity: severity
-            .as_deref()
-            .map(|s| parse(s, "severity"))
-            .transpose()?,
-        suggested_severity: parse(&row.try_get::<String, _>("suggested_severity")?, "severity")?,
-        severity_rule: parse(&row.try_get::<String, _>("severity_rule")?, "severity rule")?,
-        phase: parse(&row.try_get::<String, _>("phase")?, "phase")?,
-        owner_id: row.try_get("owner_id")?,
-        lead_id: row.try_get("lead_id")?,
-        service_id: row.try_get("service_id")?,
-        facts: serde_json::from_str(&facts)
-            .map_err(|e| StoreError::Other(format!("stored facts: {e}")))?,
-    })
+    let facts = serde_json::from_str(&facts)
+        .map_err(|e| StoreError::Other(format!("stored facts: {e}")))?;
+    from_row! { row, IncidentFields { title, summary, kind, severity, suggested_severity,
+    severity_rule, phase, owner_id, lead_id, service_id, facts = facts } }
 }
 
 /// A stored checklist mark: status, note, who and when.
 type Mark = (ItemStatus, Option<String>, Option<UserRef>, DateTime<Utc>);
-
-fn user_ref(id: Option<i64>, name: Option<String>) -> Option<UserRef> {
-    match (id, name) {
-        (Some(id), Some(name)) => Some(UserRef { id, name }),
-        _ => None,
-    }
-}
 
 /// Binds the fields as `$1…$11`, in the order of the columns title,
 /// summary, kind, severity, suggested_severity, severity_rule, phase,
@@ -226,14 +202,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get("id")?;
-        sqlx::query(
-            "INSERT INTO incident_phases (incident_id, phase, entered_at) VALUES ($1, $2, $3)",
-        )
-        .bind(id)
-        .bind(f.phase.as_str())
-        .bind(ms(now))
-        .execute(&mut *tx)
-        .await?;
+        enter_phase(&mut tx, id, f.phase, now).await?;
         for member in &new.members {
             add_member(&mut tx, id, *member, now).await?;
         }
@@ -292,9 +261,7 @@ impl Store {
             .fetch_all(&mut *tx)
             .await?
         {
-            let item: GateItem = parse(&row.try_get::<String, _>("item")?, "item")?;
-            let status: ItemStatus = parse(&row.try_get::<String, _>("status")?, "item status")?;
-            checklist.insert(item, status);
+            checklist.insert(col(&row, "item")?, col(&row, "status")?);
         }
         let members = sqlx::query("SELECT user_id FROM incident_members WHERE incident_id = $1")
             .bind(id)
@@ -329,14 +296,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if f.phase != state.fields.phase {
-            sqlx::query(
-                "INSERT INTO incident_phases (incident_id, phase, entered_at) VALUES ($1, $2, $3)",
-            )
-            .bind(id)
-            .bind(f.phase.as_str())
-            .bind(ms(now))
-            .execute(&mut *tx)
-            .await?;
+            enter_phase(&mut tx, id, f.phase, now).await?;
         }
         for w in &change.items {
             sqlx::query("DELETE FROM checklist_items WHERE incident_id = $1 AND item = $2")
@@ -393,12 +353,8 @@ impl Store {
     /// The incident if `reader` may see it; `None` if it does not exist for
     /// them.
     pub async fn incident(&self, id: i64, reader: &Reader) -> Result<Option<Incident>> {
-        let sql = format!("{INCIDENT_SELECT} WHERE i.id = $3 AND {VISIBLE}");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind_reader(reader)
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?;
+        let sql = format!("{INCIDENT_SELECT} WHERE {VISIBLE}");
+        let row = self.visible_one(sql, "i.id", id, reader).await?;
         match row {
             None => Ok(None),
             Some(row) => Ok(Some(self.complete(&row).await?)),
@@ -422,30 +378,17 @@ impl Store {
         filter: &IncidentFilter,
         reader: &Reader,
     ) -> Result<Vec<Incident>> {
-        let mut sql = format!("{INCIDENT_SELECT} WHERE {VISIBLE}");
-        let mut binds: Vec<String> = Vec::new();
-        if let Some(p) = filter.phase {
-            binds.push(p.as_str().to_owned());
-            sql.push_str(&format!(" AND i.phase = ${}", binds.len() + 2));
-        }
-        if let Some(s) = filter.severity {
-            binds.push(s.as_str().to_owned());
-            sql.push_str(&format!(" AND i.severity = ${}", binds.len() + 2));
-        }
-        if let Some(k) = filter.kind {
-            binds.push(k.as_str().to_owned());
-            sql.push_str(&format!(" AND i.kind = ${}", binds.len() + 2));
-        }
+        let mut q = Filtered::visible_to(format!("{INCIDENT_SELECT} WHERE {VISIBLE}"), reader);
+        q.and("i.phase = ?", filter.phase.map(Phase::as_str))
+            .and("i.severity = ?", filter.severity.map(Severity::as_str))
+            .and("i.kind = ?", filter.kind.map(Kind::as_str));
         match filter.open {
-            Some(true) => sql.push_str(" AND i.phase <> 'closed'"),
-            Some(false) => sql.push_str(" AND i.phase = 'closed'"),
-            None => {}
-        }
-        sql.push_str(" ORDER BY i.id DESC LIMIT 500");
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind_reader(reader);
-        for b in binds {
-            q = q.bind(b);
-        }
+            Some(true) => q.push(" AND i.phase <> 'closed'"),
+            Some(false) => q.push(" AND i.phase = 'closed'"),
+            None => &mut q,
+        };
+        q.push(" ORDER BY i.id DESC LIMIT 500");
+        let q = q.query();
         // One snapshot for the page and everything tied to it: a read
         // transaction (on PostgreSQL at REPEATABLE READ, where each statement
         // would otherwise see its own), and five queries whatever its size.
@@ -482,17 +425,8 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let details: String = r.try_get("details")?;
-                Ok(TimelineEvent {
-                    id: r.try_get("id")?,
-                    incident_id: r.try_get("incident_id")?,
-                    at: time(r.try_get("at")?),
-                    actor: r.try_get("actor")?,
-                    kind: r.try_get("kind")?,
-                    summary: r.try_get("summary")?,
-                    reason: r.try_get("reason")?,
-                    details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
-                })
+                from_row! { r, TimelineEvent { id, incident_id, at, actor, kind, summary, reason,
+                details } }
             })
             .collect()
     }
@@ -508,16 +442,27 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                Ok(Note {
-                    id: r.try_get("id")?,
-                    incident_id: r.try_get("incident_id")?,
-                    author: user_ref(r.try_get("author_id")?, r.try_get("author_name")?),
-                    body: r.try_get("body")?,
-                    created_at: time(r.try_get("created_at")?),
-                })
+                let author = user_ref(col(r, "author_id")?, col(r, "author_name")?);
+                from_row! { r, Note { id, incident_id, author = author, body, created_at } }
             })
             .collect()
     }
+}
+
+/// Records that an incident entered `phase`.
+async fn enter_phase(
+    tx: &mut Tx,
+    incident_id: i64,
+    phase: Phase,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query("INSERT INTO incident_phases (incident_id, phase, entered_at) VALUES ($1, $2, $3)")
+        .bind(incident_id)
+        .bind(phase.as_str())
+        .bind(ms(now))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 pub(crate) async fn add_member(
