@@ -114,13 +114,13 @@ impl Store {
 
     /// The newest `limit` entries, newest first.
     pub async fn audit_entries(&self, limit: i64) -> Result<Vec<AuditEntry>> {
-        let rows = sqlx::query(
-            "SELECT seq, at, actor, action, target, details, prev_hash, hash FROM audit_log \
+        let rows = self
+            .rows_with(
+                "SELECT seq, at, actor, action, target, details, prev_hash, hash FROM audit_log \
              ORDER BY seq DESC LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.read)
-        .await?;
+                limit,
+            )
+            .await?;
         rows.iter().map(entry_from_row).collect()
     }
 

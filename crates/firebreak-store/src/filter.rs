@@ -29,6 +29,15 @@ impl From<String> for Param {
 }
 
 impl crate::Store {
+    /// The rows of `sql` with `$1` bound to `arg`, from the read pool.
+    pub(crate) async fn rows_with(
+        &self,
+        sql: &'static str,
+        arg: i64,
+    ) -> crate::Result<Vec<sqlx::any::AnyRow>> {
+        Ok(sqlx::query(sql).bind(arg).fetch_all(&self.read).await?)
+    }
+
     /// The row of `sql` (a `SELECT … WHERE <visibility>`) whose `column` is
     /// `id`, if `reader` may see it.
     pub(crate) async fn visible_one(

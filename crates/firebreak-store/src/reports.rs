@@ -8,6 +8,7 @@ use firebreak_api::{Report, ReportFilter, ReportSource, incident_ref};
 
 use crate::incidents::{TimelineEntry, timeline};
 use crate::intake::TriageFilter;
+use crate::record::returned_id;
 use crate::row::{col, user_ref};
 use crate::{Actor, Reader, Result, Store, StoreError, flag, ms};
 
@@ -54,21 +55,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Report> {
         let mut tx = self.begin().await?;
-        let row = sqlx::query(
-            "INSERT INTO reports (source, reporter, title, description, received_at, status, confidential, \
-             service_id, created_by) VALUES ($1, $2, $3, $4, $5, 'untriaged', $6, $7, $8) RETURNING id",
-        )
-        .bind(new.source.as_str())
-        .bind(&new.reporter)
-        .bind(&new.title)
-        .bind(&new.description)
-        .bind(ms(now))
-        .bind(flag(new.confidential))
-        .bind(new.service_id)
-        .bind(actor.user_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let id: i64 = row.try_get("id")?;
+        let id = insert_report(&mut tx, new, actor, now).await?;
         self.commit_audited(
             tx,
             actor,
@@ -180,6 +167,31 @@ impl Store {
         )
         .await
     }
+}
+
+/// Inserts an untriaged report created by `actor`; returns its id.
+pub(crate) async fn insert_report(
+    tx: &mut crate::Tx,
+    new: &NewReportRecord,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO reports (source, reporter, title, description, received_at, status, \
+         confidential, service_id, created_by) \
+         VALUES ($1, $2, $3, $4, $5, 'untriaged', $6, $7, $8) RETURNING id",
+    )
+    .bind(new.source.as_str())
+    .bind(&new.reporter)
+    .bind(&new.title)
+    .bind(&new.description)
+    .bind(ms(now))
+    .bind(flag(new.confidential))
+    .bind(new.service_id)
+    .bind(actor.user_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    returned_id(&row)
 }
 
 /// Marks a report triaged as `status` (`linked`, `declared`), tied to

@@ -413,17 +413,17 @@ impl Store {
 
     /// Every escalation of an incident, oldest first.
     pub async fn escalations(&self, incident_id: i64) -> Result<Vec<Escalation>> {
-        let rows = sqlx::query(
+        let rows = self
+            .rows_with(
             "SELECT e.id, e.incident_id, e.chain_id, e.level, e.rule, e.reason, e.audience, e.actor, \
              e.recipient_user_id, u.name AS user_name, e.recipient, e.page, e.created_at, c.state, \
              c.acknowledged_at, c.acknowledged_by, \
              (SELECT COUNT(*) FROM outbox o WHERE o.escalation_id = e.id) AS messages \
              FROM escalations e LEFT JOIN users u ON u.id = e.recipient_user_id \
              LEFT JOIN escalation_chains c ON c.id = e.chain_id WHERE e.incident_id = $1 ORDER BY e.id",
-        )
-        .bind(incident_id)
-        .fetch_all(&self.read)
-        .await?;
+                incident_id,
+            )
+            .await?;
         rows.iter()
             .map(|r| {
                 let to_user = user_ref(col(r, "recipient_user_id")?, col(r, "user_name")?);

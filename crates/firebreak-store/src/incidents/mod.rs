@@ -416,13 +416,13 @@ impl Store {
     /// The whole timeline of an incident, oldest first. The caller has
     /// checked that the reader may see the incident.
     pub async fn timeline(&self, incident_id: i64) -> Result<Vec<TimelineEvent>> {
-        let rows = sqlx::query(
+        let rows = self
+            .rows_with(
             "SELECT id, incident_id, at, actor, kind, summary, reason, details FROM timeline_events \
              WHERE incident_id = $1 ORDER BY id",
-        )
-        .bind(incident_id)
-        .fetch_all(&self.read)
-        .await?;
+                incident_id,
+            )
+            .await?;
         rows.iter()
             .map(|r| {
                 from_row! { r, TimelineEvent { id, incident_id, at, actor, kind, summary, reason,
@@ -433,13 +433,13 @@ impl Store {
 
     /// The notes of an incident, oldest first.
     pub async fn notes(&self, incident_id: i64) -> Result<Vec<Note>> {
-        let rows = sqlx::query(
+        let rows = self
+            .rows_with(
             "SELECT n.id, n.incident_id, n.author_id, u.name AS author_name, n.body, n.created_at FROM notes n \
              LEFT JOIN users u ON u.id = n.author_id WHERE n.incident_id = $1 ORDER BY n.id",
-        )
-        .bind(incident_id)
-        .fetch_all(&self.read)
-        .await?;
+                incident_id,
+            )
+            .await?;
         rows.iter()
             .map(|r| {
                 let author = user_ref(col(r, "author_id")?, col(r, "author_name")?);

@@ -198,14 +198,14 @@ impl Store {
     /// declaration that did not happen (the process stopped between the
     /// commit and the declaration, or the declaration failed).
     pub async fn undeclared_alerts(&self, limit: i64) -> Result<Vec<(i64, i64, i64)>> {
-        let rows = sqlx::query(
-            "SELECT a.id, a.report_id, a.integration_id FROM intake_alerts a \
+        let rows = self
+            .rows_with(
+                "SELECT a.id, a.report_id, a.integration_id FROM intake_alerts a \
              JOIN reports r ON r.id = a.report_id \
              WHERE a.disposition = 'declare' AND r.status = 'untriaged' ORDER BY a.id LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.read)
-        .await?;
+                limit,
+            )
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok((

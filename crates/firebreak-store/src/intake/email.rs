@@ -10,8 +10,9 @@ use firebreak_api::ReportSource;
 use firebreak_api::intake::{AttachmentView, EmailView};
 
 use super::list;
+use crate::reports::{NewReportRecord, insert_report};
 use crate::row::col;
-use crate::{Actor, Result, Store, flag, ms};
+use crate::{Actor, Result, Store, ms};
 
 /// An attachment to keep as evidence. `content` is base64, or `None` when
 /// the file was over the size limit and only its hash is kept.
@@ -170,22 +171,18 @@ impl Store {
         let (report_id, threaded) = match thread_report {
             Some(id) => (id, true),
             None => {
-                let row = sqlx::query(
-                    "INSERT INTO reports (source, reporter, title, description, received_at, status, \
-                     confidential, service_id, created_by) \
-                     VALUES ($1, $2, $3, $4, $5, 'untriaged', $6, $7, $8) RETURNING id",
+                let report = NewReportRecord {
+                    source: mail.report_source,
+                    reporter: mail.reporter.clone(),
+                    title: mail.report_title.clone(),
+                    description: mail.report_description.clone(),
+                    confidential: mail.confidential,
+                    service_id: mail.service_id,
+                };
+                (
+                    insert_report(&mut tx, &report, &mail.actor, now).await?,
+                    false,
                 )
-                .bind(mail.report_source.as_str())
-                .bind(&mail.reporter)
-                .bind(&mail.report_title)
-                .bind(&mail.report_description)
-                .bind(ms(now))
-                .bind(flag(mail.confidential))
-                .bind(mail.service_id)
-                .bind(mail.actor.user_id)
-                .fetch_one(&mut *tx)
-                .await?;
-                (row.try_get::<i64, _>("id")?, false)
             }
         };
         let row = sqlx::query(
@@ -256,13 +253,13 @@ impl Store {
     /// metadata, as the API shows them. The caller checks that the report
     /// is visible.
     pub async fn report_emails(&self, report_id: i64) -> Result<Vec<EmailView>> {
-        let rows = sqlx::query(
+        let rows = self
+            .rows_with(
             "SELECT id, report_id, message_id, in_reply_to, from_address, subject, body, sent_at, \
              received_at, raw_sha256, raw_size FROM intake_email_messages WHERE report_id = $1 ORDER BY id",
-        )
-        .bind(report_id)
-        .fetch_all(&self.read)
-        .await?;
+                report_id,
+            )
+            .await?;
         let sql = format!("{ATTACHMENT_SELECT} WHERE report_id = $1 ORDER BY id");
         let attachments = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(report_id)
