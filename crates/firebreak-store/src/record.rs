@@ -16,11 +16,12 @@ pub(crate) trait Record: Sized {
     /// Its `SELECT`, to which a `WHERE` clause may be appended.
     const SELECT: &'static str;
     /// Its id column in [`Record::SELECT`].
-    const ID: &'static str;
+    const ID: &'static str = "id";
     /// Its name in error messages (`routing rule 3`).
     const NOUN: &'static str;
-    /// The prefix of its audit target (`<prefix>:<id>`).
-    const TARGET: &'static str;
+    /// The prefix of its audit target (`<prefix>:<id>`); its noun unless
+    /// the log names it otherwise.
+    const TARGET: &'static str = Self::NOUN;
 
     fn from_row(row: &sqlx::any::AnyRow) -> Result<Self>;
 

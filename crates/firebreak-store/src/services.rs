@@ -12,9 +12,7 @@ impl Record for Service {
     const TABLE: &'static str = "services";
     const SELECT: &'static str =
         "SELECT id, name, owner_team, description, created_at FROM services";
-    const ID: &'static str = "id";
     const NOUN: &'static str = "service";
-    const TARGET: &'static str = "service";
 
     fn from_row(row: &sqlx::any::AnyRow) -> Result<Service> {
         from_row! { row, Service { id, name, owner_team, description, created_at } }

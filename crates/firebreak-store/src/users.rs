@@ -35,9 +35,7 @@ impl Record for User {
     const TABLE: &'static str = "users";
     const SELECT: &'static str =
         "SELECT id, name, display_name, email, role, disabled, created_at FROM users";
-    const ID: &'static str = "id";
     const NOUN: &'static str = "user";
-    const TARGET: &'static str = "user";
 
     fn from_row(row: &sqlx::any::AnyRow) -> Result<User> {
         from_row! { row, User { id, name, display_name, email, role, disabled, created_at } }
@@ -48,14 +46,8 @@ impl Record for User {
     }
 }
 
-/// Whether `name` is fit to be a user name: what the CLI and URLs can carry.
-pub fn valid_user_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
-}
+/// Whether `name` is fit to be a user name: the core's one rule.
+pub use firebreak_core::users::valid_user_name;
 
 impl Store {
     pub async fn create_user(

@@ -32,9 +32,7 @@ impl Record for ContactMethod {
     const TABLE: &'static str = "contact_methods";
     const SELECT: &'static str =
         "SELECT id, user_id, label, channel, admin_set, created_by FROM contact_methods";
-    const ID: &'static str = "id";
     const NOUN: &'static str = "contact method";
-    const TARGET: &'static str = "contact";
 
     fn from_row(row: &sqlx::any::AnyRow) -> Result<ContactMethod> {
         from_row! { row, ContactMethod { id, user_id, label, channel, admin_set, created_by } }

@@ -106,7 +106,6 @@ impl Record for IntegrationRecord {
     const TABLE: &'static str = "intake_integrations";
     const ID: &'static str = "g.id";
     const NOUN: &'static str = "integration";
-    const TARGET: &'static str = "integration";
 
     fn from_row(row: &sqlx::any::AnyRow) -> Result<IntegrationRecord> {
         from_row! { row, IntegrationRecord { id, name, kind, service_id, service: "service_name",

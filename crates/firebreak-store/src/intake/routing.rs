@@ -97,7 +97,6 @@ impl Record for RuleRecord {
     const SELECT: &'static str =
         "SELECT id, position, name, definition, enabled, created_at, updated_at FROM intake_rules";
     const TABLE: &'static str = "intake_rules";
-    const ID: &'static str = "id";
     const NOUN: &'static str = "routing rule";
     const TARGET: &'static str = "intake_rule";
 
@@ -111,9 +110,7 @@ impl Record for SilenceRecord {
     const SELECT: &'static str = "SELECT id, matchers, starts_at, ends_at, reason, created_by, \
         created_at, expired_at FROM intake_silences";
     const TABLE: &'static str = "intake_silences";
-    const ID: &'static str = "id";
     const NOUN: &'static str = "silence";
-    const TARGET: &'static str = "silence";
 
     fn from_row(row: &sqlx::any::AnyRow) -> Result<SilenceRecord> {
         from_row! { row, SilenceRecord { id, matchers, starts_at, ends_at, reason, created_by,
