@@ -14,7 +14,7 @@ use sqlx::Row;
 
 use firebreak_api::{AuditEntry, AuditVerification};
 
-use crate::{Actor, Backend, Result, Store, Tx, ms, time};
+use crate::{Actor, Backend, Result, Store, Tx, ms};
 
 /// The hash before the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -114,13 +114,13 @@ impl Store {
 
     /// The newest `limit` entries, newest first.
     pub async fn audit_entries(&self, limit: i64) -> Result<Vec<AuditEntry>> {
-        let rows = sqlx::query(
-            "SELECT seq, at, actor, action, target, details, prev_hash, hash FROM audit_log \
+        let rows = self
+            .rows_with(
+                "SELECT seq, at, actor, action, target, details, prev_hash, hash FROM audit_log \
              ORDER BY seq DESC LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.read)
-        .await?;
+                limit,
+            )
+            .await?;
         rows.iter().map(entry_from_row).collect()
     }
 
@@ -303,14 +303,7 @@ impl Store {
 
 fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<AuditEntry> {
     let details: String = row.try_get("details")?;
-    Ok(AuditEntry {
-        seq: row.try_get("seq")?,
-        at: time(row.try_get("at")?),
-        actor: row.try_get("actor")?,
-        action: row.try_get("action")?,
-        target: row.try_get("target")?,
-        details: serde_json::from_str(&details).unwrap_or(serde_json::Value::String(details)),
-        prev_hash: row.try_get("prev_hash")?,
-        hash: row.try_get("hash")?,
-    })
+    let details = serde_json::from_str(&details).unwrap_or(serde_json::Value::String(details));
+    from_row! { row, AuditEntry { seq, at, actor, action, target, details = details, prev_hash,
+    hash } }
 }

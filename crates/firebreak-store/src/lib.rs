@@ -10,12 +10,21 @@
 //! Every write is one transaction that also appends to the audit hash chain
 //! ([`audit`]) and, for incidents, to the timeline. No sqlx type leaves the
 //! crate: errors are [`StoreError`].
+//!
+//! The shapes every module shares live in one place each: reading a row
+//! into a struct ([`row`]: `Column` converts the stored forms, `from_row!`
+//! fills the fields), lists filtered by optional conditions ([`filter`]),
+//! and the end of a write to a record: audit, read back, commit
+//! ([`record`]).
 
 #[macro_use]
 mod visibility;
+#[macro_use]
+mod row;
 pub mod audit;
 mod backend;
 pub mod escalations;
+mod filter;
 pub mod incidents;
 pub mod intake;
 pub mod live;

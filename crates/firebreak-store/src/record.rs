@@ -11,16 +11,24 @@ use crate::{Actor, Result, Store, StoreError, Tx};
 /// A kind of stored record: how to select it and how errors and the audit
 /// log name it.
 pub(crate) trait Record: Sized {
+    /// Its table, whose `name` column [`name_free`] checks.
+    const TABLE: &'static str;
     /// Its `SELECT`, to which a `WHERE` clause may be appended.
     const SELECT: &'static str;
     /// Its id column in [`Record::SELECT`].
-    const ID: &'static str;
+    const ID: &'static str = "id";
     /// Its name in error messages (`routing rule 3`).
     const NOUN: &'static str;
-    /// The prefix of its audit target (`<prefix>:<id>`).
-    const TARGET: &'static str;
+    /// The prefix of its audit target (`<prefix>:<id>`); its noun unless
+    /// the log names it otherwise.
+    const TARGET: &'static str = Self::NOUN;
 
     fn from_row(row: &sqlx::any::AnyRow) -> Result<Self>;
+
+    /// Its audit target; `<TARGET>:<id>` unless the log names it otherwise.
+    fn audit_target(&self, id: i64) -> String {
+        format!("{}:{id}", Self::TARGET)
+    }
 }
 
 /// One record by id, in the transaction; `NotFound` names it.
@@ -34,23 +42,21 @@ pub(crate) async fn record_in<R: Record>(tx: &mut Tx, id: i64) -> Result<R> {
     R::from_row(&row)
 }
 
-/// `Conflict` when `table` has a row named `name` other than `except`;
-/// `noun` names the kind of row in the message.
-pub(crate) async fn name_free(
+/// `Conflict` when the table of `R` has a row named `name` other than
+/// `except`.
+pub(crate) async fn name_free<R: Record>(
     tx: &mut Tx,
-    table: &'static str,
-    noun: &str,
     name: &str,
     except: Option<i64>,
 ) -> Result<()> {
-    let sql = format!("SELECT id FROM {table} WHERE name = $1");
+    let sql = format!("SELECT id FROM {} WHERE name = $1", R::TABLE);
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(name)
         .fetch_optional(&mut **tx)
         .await?;
     match row {
         Some(row) if Some(row.try_get::<i64, _>("id")?) != except => Err(StoreError::Conflict(
-            format!("{noun} `{name}` already exists"),
+            format!("{} `{name}` already exists", R::NOUN),
         )),
         _ => Ok(()),
     }
@@ -95,8 +101,8 @@ impl Store {
         Ok(self.records(clause, Some(arg)).await?.into_iter().next())
     }
 
-    /// The end of a write to record `id`: appends the audit entry `action`
-    /// naming it, reads it back and commits.
+    /// The end of a write to record `id`: reads it back, appends the audit
+    /// entry `action` naming it and commits.
     pub(crate) async fn commit_record<R: Record>(
         &self,
         mut tx: Tx,
@@ -106,10 +112,10 @@ impl Store {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<R> {
-        let target = format!("{}:{id}", R::TARGET);
+        let record: R = record_in(&mut tx, id).await?;
+        let target = record.audit_target(id);
         self.audit(&mut tx, actor, action, &target, details, now)
             .await?;
-        let record = record_in(&mut tx, id).await?;
         tx.commit().await?;
         Ok(record)
     }

@@ -4,10 +4,13 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use firebreak_api::{Report, ReportFilter, ReportSource, ReportStatus, UserRef, incident_ref};
+use firebreak_api::{Report, ReportFilter, ReportSource, incident_ref};
 
 use crate::incidents::{TimelineEntry, timeline};
-use crate::{Actor, BindReader, Reader, Result, Store, StoreError, flag, ms, time};
+use crate::intake::TriageFilter;
+use crate::record::returned_id;
+use crate::row::{col, user_ref};
+use crate::{Actor, Reader, Result, Store, StoreError, flag, ms};
 
 /// A report to store.
 #[derive(Debug, Clone)]
@@ -35,34 +38,13 @@ pub(crate) const REPORT_SELECT: &str = concat!(
 pub(crate) use crate::visibility::REPORT_VISIBLE as VISIBLE;
 
 pub(crate) fn report_from_row(row: &sqlx::any::AnyRow, now: DateTime<Utc>) -> Result<Report> {
-    let source: String = row.try_get("source")?;
-    let status: String = row.try_get("status")?;
-    let received_at = time(row.try_get("received_at")?);
-    let incident_id: Option<i64> = row.try_get("incident_id")?;
-    let triaged_by: Option<i64> = row.try_get("triaged_by")?;
-    let triaged_by_name: Option<String> = row.try_get("triaged_by_name")?;
-    let triaged_at: Option<i64> = row.try_get("triaged_at")?;
-    Ok(Report {
-        id: row.try_get("id")?,
-        source: ReportSource::parse(&source)
-            .ok_or_else(|| StoreError::Other(format!("stored source `{source}`")))?,
-        reporter: row.try_get("reporter")?,
-        title: row.try_get("title")?,
-        description: row.try_get("description")?,
-        received_at,
-        age_seconds: (now - received_at).num_seconds().max(0),
-        status: ReportStatus::parse(&status)
-            .ok_or_else(|| StoreError::Other(format!("stored status `{status}`")))?,
-        incident_id,
-        incident_ref: incident_id.map(incident_ref),
-        triaged_by: triaged_by
-            .zip(triaged_by_name)
-            .map(|(id, name)| UserRef { id, name }),
-        triaged_at: triaged_at.map(time),
-        dismiss_reason: row.try_get("dismiss_reason")?,
-        confidential: row.try_get::<i64, _>("confidential")? != 0,
-        service: row.try_get("service_name")?,
-    })
+    let received_at: DateTime<Utc> = col(row, "received_at")?;
+    let incident_id: Option<i64> = col(row, "incident_id")?;
+    let triaged_by = user_ref(col(row, "triaged_by")?, col(row, "triaged_by_name")?);
+    from_row! { row, Report { id, source, reporter, title, description, received_at = received_at,
+    age_seconds = (now - received_at).num_seconds().max(0), status, incident_id = incident_id,
+    incident_ref = incident_id.map(incident_ref), triaged_by = triaged_by, triaged_at,
+    dismiss_reason, confidential, service: "service_name" } }
 }
 
 impl Store {
@@ -73,21 +55,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Report> {
         let mut tx = self.begin().await?;
-        let row = sqlx::query(
-            "INSERT INTO reports (source, reporter, title, description, received_at, status, confidential, \
-             service_id, created_by) VALUES ($1, $2, $3, $4, $5, 'untriaged', $6, $7, $8) RETURNING id",
-        )
-        .bind(new.source.as_str())
-        .bind(&new.reporter)
-        .bind(&new.title)
-        .bind(&new.description)
-        .bind(ms(now))
-        .bind(flag(new.confidential))
-        .bind(new.service_id)
-        .bind(actor.user_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let id: i64 = row.try_get("id")?;
+        let id = insert_report(&mut tx, new, actor, now).await?;
         self.commit_audited(
             tx,
             actor,
@@ -112,12 +80,8 @@ impl Store {
         reader: &Reader,
         now: DateTime<Utc>,
     ) -> Result<Option<Report>> {
-        let sql = format!("{REPORT_SELECT} WHERE r.id = $3 AND {VISIBLE}");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind_reader(reader)
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?;
+        let sql = format!("{REPORT_SELECT} WHERE {VISIBLE}");
+        let row = self.visible_one(sql, "r.id", id, reader).await?;
         row.map(|r| report_from_row(&r, now)).transpose()
     }
 
@@ -129,20 +93,13 @@ impl Store {
         reader: &Reader,
         now: DateTime<Utc>,
     ) -> Result<Vec<Report>> {
-        let status = filter.status.unwrap_or(ReportStatus::Untriaged);
-        let mut sql = format!("{REPORT_SELECT} WHERE {VISIBLE} AND r.status = $3");
-        if filter.source.is_some() {
-            sql.push_str(" AND r.source = $4");
-        }
-        sql.push_str(" ORDER BY r.received_at, r.id LIMIT 1000");
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind_reader(reader)
-            .bind(status.as_str());
-        if let Some(source) = filter.source {
-            q = q.bind(source.as_str());
-        }
-        let rows = q.fetch_all(&self.read).await?;
-        rows.iter().map(|r| report_from_row(r, now)).collect()
+        let filter = TriageFilter {
+            status: filter.status,
+            source: filter.source,
+            service: None,
+            limit: 1000,
+        };
+        self.triage_queue(&filter, reader, now).await
     }
 
     /// Links an untriaged report to an incident, with a timeline event on it.
@@ -210,6 +167,31 @@ impl Store {
         )
         .await
     }
+}
+
+/// Inserts an untriaged report created by `actor`; returns its id.
+pub(crate) async fn insert_report(
+    tx: &mut crate::Tx,
+    new: &NewReportRecord,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO reports (source, reporter, title, description, received_at, status, \
+         confidential, service_id, created_by) \
+         VALUES ($1, $2, $3, $4, $5, 'untriaged', $6, $7, $8) RETURNING id",
+    )
+    .bind(new.source.as_str())
+    .bind(&new.reporter)
+    .bind(&new.title)
+    .bind(&new.description)
+    .bind(ms(now))
+    .bind(flag(new.confidential))
+    .bind(new.service_id)
+    .bind(actor.user_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    returned_id(&row)
 }
 
 /// Marks a report triaged as `status` (`linked`, `declared`), tied to

@@ -2,21 +2,25 @@
 //! team owns each.
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 
 use firebreak_api::Service;
 
-use crate::record::name_free;
-use crate::{Actor, Result, Store, ms, time};
+use crate::record::{Record, name_free, returned_id};
+use crate::{Actor, Result, Store, ms};
 
-fn service_from_row(row: &sqlx::any::AnyRow) -> Result<Service> {
-    Ok(Service {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        owner_team: row.try_get("owner_team")?,
-        description: row.try_get("description")?,
-        created_at: time(row.try_get("created_at")?),
-    })
+impl Record for Service {
+    const TABLE: &'static str = "services";
+    const SELECT: &'static str =
+        "SELECT id, name, owner_team, description, created_at FROM services";
+    const NOUN: &'static str = "service";
+
+    fn from_row(row: &sqlx::any::AnyRow) -> Result<Service> {
+        from_row! { row, Service { id, name, owner_team, description, created_at } }
+    }
+
+    fn audit_target(&self, _id: i64) -> String {
+        format!("service:{}", self.name)
+    }
 }
 
 impl Store {
@@ -29,10 +33,10 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Service> {
         let mut tx = self.begin().await?;
-        name_free(&mut tx, "services", "service", name, None).await?;
+        name_free::<Service>(&mut tx, name, None).await?;
         let row = sqlx::query(
-            "INSERT INTO services (name, owner_team, description, created_at) VALUES ($1, $2, $3, $4) \
-             RETURNING id, name, owner_team, description, created_at",
+            "INSERT INTO services (name, owner_team, description, created_at) \
+             VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(name)
         .bind(owner_team)
@@ -40,35 +44,17 @@ impl Store {
         .bind(ms(now))
         .fetch_one(&mut *tx)
         .await?;
-        let service = service_from_row(&row)?;
-        self.commit_audited(
-            tx,
-            actor,
-            "service.create",
-            &format!("service:{name}"),
-            serde_json::json!({"owner_team": owner_team}),
-            now,
-        )
-        .await?;
-        Ok(service)
+        let details = serde_json::json!({"owner_team": owner_team});
+        let id = returned_id(&row)?;
+        self.commit_record(tx, id, "service.create", details, actor, now)
+            .await
     }
 
     pub async fn list_services(&self) -> Result<Vec<Service>> {
-        let rows = sqlx::query(
-            "SELECT id, name, owner_team, description, created_at FROM services ORDER BY name",
-        )
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter().map(service_from_row).collect()
+        self.records("ORDER BY name", None::<i64>).await
     }
 
     pub async fn service_by_name(&self, name: &str) -> Result<Option<Service>> {
-        let row = sqlx::query(
-            "SELECT id, name, owner_team, description, created_at FROM services WHERE name = $1",
-        )
-        .bind(name)
-        .fetch_optional(&self.read)
-        .await?;
-        row.as_ref().map(service_from_row).transpose()
+        self.first_record("WHERE name = $1", name.to_owned()).await
     }
 }

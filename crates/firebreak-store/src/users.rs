@@ -5,9 +5,10 @@ use sqlx::Row;
 
 use firebreak_api::{Role, TokenInfo, User, UserRef};
 
-use crate::record::name_free;
+use crate::record::{Record, name_free, returned_id};
+use crate::row::col;
 use crate::secrets::secret_hash;
-use crate::{Actor, Result, Store, StoreError, ms, time};
+use crate::{Actor, Result, Store, StoreError, ms};
 
 /// A user to create. `password_hash` is argon2id, from
 /// [`crate::secrets::hash_password`].
@@ -30,29 +31,23 @@ pub struct SessionInfo {
 
 const USER_COLUMNS: &str = "id, name, display_name, email, role, disabled, created_at";
 
-pub(crate) fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User> {
-    let role: String = row.try_get("role")?;
-    Ok(User {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        display_name: row.try_get("display_name")?,
-        email: row.try_get("email")?,
-        role: role
-            .parse()
-            .map_err(|e| StoreError::Other(format!("stored role: {e}")))?,
-        disabled: row.try_get::<i64, _>("disabled")? != 0,
-        created_at: time(row.try_get("created_at")?),
-    })
+impl Record for User {
+    const TABLE: &'static str = "users";
+    const SELECT: &'static str =
+        "SELECT id, name, display_name, email, role, disabled, created_at FROM users";
+    const NOUN: &'static str = "user";
+
+    fn from_row(row: &sqlx::any::AnyRow) -> Result<User> {
+        from_row! { row, User { id, name, display_name, email, role, disabled, created_at } }
+    }
+
+    fn audit_target(&self, _id: i64) -> String {
+        format!("user:{}", self.name)
+    }
 }
 
-/// Whether `name` is fit to be a user name: what the CLI and URLs can carry.
-pub fn valid_user_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
-}
+/// Whether `name` is fit to be a user name: the core's one rule.
+pub use firebreak_core::users::valid_user_name;
 
 impl Store {
     pub async fn create_user(
@@ -62,7 +57,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<User> {
         let mut tx = self.begin().await?;
-        name_free(&mut tx, "users", "user", &new.name, None).await?;
+        name_free::<User>(&mut tx, &new.name, None).await?;
         let row = sqlx::query(
             "INSERT INTO users (name, display_name, email, role, password_hash, disabled, created_at) \
              VALUES ($1, $2, $3, $4, $5, 0, $6) RETURNING id",
@@ -75,25 +70,10 @@ impl Store {
         .bind(ms(now))
         .fetch_one(&mut *tx)
         .await?;
-        let id: i64 = row.try_get("id")?;
-        self.commit_audited(
-            tx,
-            actor,
-            "user.create",
-            &format!("user:{}", new.name),
-            serde_json::json!({"id": id, "role": new.role, "email": new.email}),
-            now,
-        )
-        .await?;
-        Ok(User {
-            id,
-            name: new.name.clone(),
-            display_name: new.display_name.clone(),
-            email: new.email.clone(),
-            role: new.role,
-            disabled: false,
-            created_at: time(ms(now)),
-        })
+        let id = returned_id(&row)?;
+        let details = serde_json::json!({"id": id, "role": new.role, "email": new.email});
+        self.commit_record(tx, id, "user.create", details, actor, now)
+            .await
     }
 
     /// Sets a user's password (argon2id hash).
@@ -132,21 +112,11 @@ impl Store {
     }
 
     pub async fn user_by_name(&self, name: &str) -> Result<Option<User>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(name)
-            .fetch_optional(&self.read)
-            .await?;
-        row.as_ref().map(user_from_row).transpose()
+        self.first_record("WHERE name = $1", name.to_owned()).await
     }
 
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?;
-        row.as_ref().map(user_from_row).transpose()
+        self.first_record("WHERE id = $1", id).await
     }
 
     /// The user by name, as other records refer to them; `NotFound` names
@@ -162,11 +132,7 @@ impl Store {
     }
 
     pub async fn list_users(&self) -> Result<Vec<User>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY name");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&self.read)
-            .await?;
-        rows.iter().map(user_from_row).collect()
+        self.records("ORDER BY name", None::<i64>).await
     }
 
     /// The user and stored password hash for a sign-in attempt.
@@ -176,10 +142,8 @@ impl Store {
             .bind(name)
             .fetch_optional(&self.read)
             .await?;
-        match row {
-            None => Ok(None),
-            Some(row) => Ok(Some((user_from_row(&row)?, row.try_get("password_hash")?))),
-        }
+        row.map(|row| Ok((User::from_row(&row)?, col(&row, "password_hash")?)))
+            .transpose()
     }
 
     /// Stores a new API token (its hash) for `user_id`.
@@ -201,7 +165,7 @@ impl Store {
         .bind(ms(now))
         .fetch_one(&mut *tx)
         .await?;
-        let id: i64 = row.try_get("id")?;
+        let id = returned_id(&row)?;
         self.commit_audited(
             tx,
             actor,
@@ -216,14 +180,9 @@ impl Store {
 
     /// The enabled user a bearer token belongs to, if the token is live.
     pub async fn user_by_token(&self, token: &str) -> Result<Option<User>> {
-        let sql = "SELECT u.id, u.name, u.display_name, u.email, u.role, u.disabled, u.created_at \
-                   FROM api_tokens t JOIN users u ON u.id = t.user_id \
-                   WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0";
-        let row = sqlx::query(sql)
-            .bind(secret_hash(token))
-            .fetch_optional(&self.read)
-            .await?;
-        row.as_ref().map(user_from_row).transpose()
+        let clause = "WHERE disabled = 0 AND id IN (SELECT t.user_id FROM api_tokens t \
+                      WHERE t.token_hash = $1 AND t.revoked_at IS NULL)";
+        self.first_record(clause, secret_hash(token)).await
     }
 
     /// Changes a user's role and/or disabled flag. Disabling ends the
@@ -240,17 +199,14 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<User> {
         let mut tx = self.begin().await?;
-        let lock = match self.backend {
-            crate::Backend::Postgres => " FOR UPDATE",
-            crate::Backend::Sqlite => "",
-        };
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1{lock}");
+        let lock = self.for_update();
+        let sql = format!("{} WHERE name = $1{lock}", User::SELECT);
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(name)
             .fetch_optional(&mut *tx)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("user `{name}`")))?;
-        let mut user = user_from_row(&row)?;
+        let mut user = User::from_row(&row)?;
         let old_role = user.role;
         let was_disabled = user.disabled;
         if let Some(r) = role {
@@ -345,17 +301,9 @@ impl Store {
         };
         rows.iter()
             .map(|r| {
-                Ok(TokenInfo {
-                    id: r.try_get("id")?,
-                    name: r.try_get("name")?,
-                    user: UserRef {
-                        id: r.try_get("user_id")?,
-                        name: r.try_get("user_name")?,
-                    },
-                    created_at: time(r.try_get("created_at")?),
-                    last_used_at: r.try_get::<Option<i64>, _>("last_used_at")?.map(time),
-                    revoked_at: r.try_get::<Option<i64>, _>("revoked_at")?.map(time),
-                })
+                let user = from_row! { r, UserRef { id: "user_id", name: "user_name" } }?;
+                from_row! { r, TokenInfo { id, name, user = user, created_at, last_used_at,
+                revoked_at } }
             })
             .collect()
     }
@@ -466,14 +414,10 @@ impl Store {
             .bind(ms(now))
             .fetch_optional(&self.read)
             .await?;
-        match row {
-            None => Ok(None),
-            Some(row) => Ok(Some(SessionInfo {
-                user: user_from_row(&row)?,
-                csrf_token: row.try_get("csrf_token")?,
-                expires_at: time(row.try_get("expires_at")?),
-            })),
-        }
+        row.map(|row| {
+            from_row! { &row, SessionInfo { user = User::from_row(&row)?, csrf_token, expires_at } }
+        })
+        .transpose()
     }
 
     /// Signs a session out (deletes it) and audits the logout.
@@ -483,22 +427,23 @@ impl Store {
         user: &User,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-            .bind(secret_hash(session_id))
-            .execute(&mut *tx)
-            .await?;
+        let tx = self.delete_session_in(session_id).await?;
         self.commit_session_audit(tx, user, "session.logout", now)
             .await
     }
 
     pub async fn delete_session(&self, session_id: &str) -> Result<()> {
+        self.delete_session_in(session_id).await?.commit().await?;
+        Ok(())
+    }
+
+    /// Deletes a session in a new transaction, left open.
+    async fn delete_session_in(&self, session_id: &str) -> Result<crate::Tx> {
         let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(secret_hash(session_id))
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        Ok(())
+        Ok(tx)
     }
 }

@@ -11,7 +11,7 @@ use firebreak_store::intake::{AlertFilter, AlertStatusFilter};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, AuthUser};
-use crate::intake::wire::{alert_view, change_view};
+use crate::intake::wire::alert_view;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -94,5 +94,5 @@ pub(crate) async fn list_changes(
         .store
         .change_events(service, q.limit.unwrap_or(100))
         .await?;
-    Ok(Json(list.into_iter().map(change_view).collect()))
+    Ok(Json(list))
 }

@@ -36,7 +36,7 @@ use firebreak_store::intake::{AttachmentWrite, EmailOutcome, EmailWrite};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::AuthUser;
-use crate::intake::wire::{attachment_view, email_view, positive_id};
+use crate::intake::wire::{attachment_view, positive_id};
 use crate::intake::{
     ATTACHMENT_LIMIT, EMAIL_LIMIT, Integration, Runtime, bearer, clip, intake_problem, one_line,
     read_body,
@@ -307,7 +307,7 @@ pub(crate) async fn report_messages(
     let id = positive_id("report", &id)?;
     cx.report(id).await?;
     let messages = state.store.report_emails(id).await?;
-    Ok(Json(messages.into_iter().map(email_view).collect()))
+    Ok(Json(messages))
 }
 
 /// An attachment's content, if its report is visible to the reader. Sent as

@@ -6,12 +6,11 @@
 use chrono::{DateTime, Utc};
 
 use firebreak_api::intake::{
-    AlertBrief, AlertView, AttachmentView, ChangeView, EmailView, IntegrationKind, IntegrationView,
-    MaintenanceView, RuleView, SilenceView,
+    AlertBrief, AlertView, AttachmentView, IntegrationKind, IntegrationView, MaintenanceView,
+    RuleView, SilenceView,
 };
 use firebreak_store::intake::{
-    AlertRecord, AttachmentRecord, ChangeEventRecord, EmailRecord, IntegrationRecord,
-    MaintenanceRecord, RuleRecord, SilenceRecord,
+    AlertRecord, AttachmentRecord, IntegrationRecord, MaintenanceRecord, RuleRecord, SilenceRecord,
 };
 
 use crate::error::ApiError;
@@ -131,19 +130,6 @@ pub fn alert_view(a: AlertRecord) -> AlertView {
     }
 }
 
-pub fn change_view(c: ChangeEventRecord) -> ChangeView {
-    ChangeView {
-        id: c.id,
-        integration: c.integration,
-        service: c.service,
-        summary: c.summary,
-        source: c.source,
-        happened_at: c.happened_at,
-        received_at: c.received_at,
-        details: serde_json::from_str(&c.details).unwrap_or_default(),
-    }
-}
-
 pub fn attachment_view(a: AttachmentRecord) -> AttachmentView {
     AttachmentView {
         id: a.id,
@@ -152,22 +138,6 @@ pub fn attachment_view(a: AttachmentRecord) -> AttachmentView {
         size: a.size,
         sha256: a.sha256,
         stored: a.stored,
-    }
-}
-
-pub fn email_view(e: EmailRecord) -> EmailView {
-    EmailView {
-        id: e.id,
-        message_id: e.message_id,
-        in_reply_to: e.in_reply_to,
-        from: e.from_address,
-        subject: e.subject,
-        body: e.body,
-        sent_at: e.sent_at,
-        received_at: e.received_at,
-        raw_sha256: e.raw_sha256,
-        raw_size: e.raw_size,
-        attachments: e.attachments.into_iter().map(attachment_view).collect(),
     }
 }
 

@@ -6,12 +6,13 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 
 use firebreak_api::{ContactMethod, Definition, NotificationRule, User, UserRef};
 
-use super::{json_text, parse_json};
-use crate::{Actor, Result, Store, StoreError, ms, time};
+use super::json_text;
+use crate::record::{Record, returned_id};
+use crate::row::col;
+use crate::{Actor, Result, Store, StoreError, ms};
 
 /// Everything escalation decisions read: small, slowly changing tables,
 /// loaded before a change so that the decision inside the transaction stays
@@ -27,30 +28,26 @@ pub struct Directory {
     pub services: BTreeMap<String, (Option<String>, String)>,
 }
 
+impl Record for ContactMethod {
+    const TABLE: &'static str = "contact_methods";
+    const SELECT: &'static str =
+        "SELECT id, user_id, label, channel, admin_set, created_by FROM contact_methods";
+    const NOUN: &'static str = "contact method";
+
+    fn from_row(row: &sqlx::any::AnyRow) -> Result<ContactMethod> {
+        from_row! { row, ContactMethod { id, user_id, label, channel, admin_set, created_by } }
+    }
+}
+
 impl Store {
     /// Loads what escalation decisions read.
     pub async fn directory(&self) -> Result<Directory> {
         let users = self.list_users().await?;
-        let mut schedules = BTreeMap::new();
-        for r in sqlx::query("SELECT name, definition FROM schedules")
-            .fetch_all(&self.read)
-            .await?
-        {
-            schedules.insert(
-                r.try_get::<String, _>("name")?,
-                parse_json(&r.try_get::<String, _>("definition")?),
-            );
-        }
-        let mut policies = BTreeMap::new();
-        for r in sqlx::query("SELECT name, definition FROM escalation_policies")
-            .fetch_all(&self.read)
-            .await?
-        {
-            policies.insert(
-                r.try_get::<String, _>("name")?,
-                parse_json(&r.try_get::<String, _>("definition")?),
-            );
-        }
+        let by_name = |all: Vec<Definition>| -> BTreeMap<String, serde_json::Value> {
+            all.into_iter().map(|d| (d.name, d.definition)).collect()
+        };
+        let schedules = by_name(self.schedules().await?);
+        let policies = by_name(self.policies().await?);
         let contacts = self.contact_methods(None).await?;
         let rules = sqlx::query(
             "SELECT id, user_id, contact_method_id, delay_secs FROM notification_rules ORDER BY id",
@@ -58,27 +55,14 @@ impl Store {
         .fetch_all(&self.read)
         .await?
         .iter()
-        .map(|r| {
-            Ok(NotificationRule {
-                id: r.try_get("id")?,
-                user_id: r.try_get("user_id")?,
-                contact_method_id: r.try_get("contact_method_id")?,
-                delay_secs: r.try_get("delay_secs")?,
-            })
-        })
+        .map(|r| from_row! { r, NotificationRule { id, user_id, contact_method_id, delay_secs } })
         .collect::<Result<Vec<_>>>()?;
         let mut services = BTreeMap::new();
         for r in sqlx::query("SELECT name, escalation_policy, runbook FROM services")
             .fetch_all(&self.read)
             .await?
         {
-            services.insert(
-                r.try_get::<String, _>("name")?,
-                (
-                    r.try_get::<Option<String>, _>("escalation_policy")?,
-                    r.try_get::<String, _>("runbook")?,
-                ),
-            );
+            services.insert(col(&r, "name")?, escalation_of(&r)?);
         }
         Ok(Directory {
             users,
@@ -127,13 +111,7 @@ impl Store {
             .fetch_all(&self.read)
             .await?
             .iter()
-            .map(|r| {
-                Ok(Definition {
-                    name: r.try_get("name")?,
-                    definition: parse_json(&r.try_get::<String, _>("definition")?),
-                    updated_at: time(r.try_get("updated_at")?),
-                })
-            })
+            .map(|r| from_row! { r, Definition { name, definition, updated_at } })
             .collect()
     }
 
@@ -234,7 +212,7 @@ impl Store {
         .bind(actor.user_id)
         .fetch_one(&mut *tx)
         .await?;
-        let id: i64 = row.try_get("id")?;
+        let id = returned_id(&row)?;
         sqlx::query(
             "INSERT INTO notification_rules (user_id, contact_method_id, delay_secs, created_at) VALUES ($1, $2, $3, $4)",
         )
@@ -268,31 +246,13 @@ impl Store {
 
     /// Contact methods of one user, or of everyone.
     pub async fn contact_methods(&self, user_id: Option<i64>) -> Result<Vec<ContactMethod>> {
-        let rows = match user_id {
+        match user_id {
             Some(id) => {
-                sqlx::query("SELECT id, user_id, label, channel, admin_set, created_by FROM contact_methods WHERE user_id = $1 ORDER BY id")
-                    .bind(id)
-                    .fetch_all(&self.read)
-                    .await?
+                self.records("WHERE user_id = $1 ORDER BY id", Some(id))
+                    .await
             }
-            None => {
-                sqlx::query("SELECT id, user_id, label, channel, admin_set, created_by FROM contact_methods ORDER BY id")
-                    .fetch_all(&self.read)
-                    .await?
-            }
-        };
-        rows.iter()
-            .map(|r| {
-                Ok(ContactMethod {
-                    id: r.try_get("id")?,
-                    user_id: r.try_get("user_id")?,
-                    label: r.try_get("label")?,
-                    channel: parse_json(&r.try_get::<String, _>("channel")?),
-                    admin_set: r.try_get::<i64, _>("admin_set")? != 0,
-                    created_by: r.try_get("created_by")?,
-                })
-            })
-            .collect()
+            None => self.records("ORDER BY id", None::<i64>).await,
+        }
     }
 
     /// A server-wide setting, created with `init` the first time. Safe when
@@ -316,7 +276,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(row.try_get("value")?)
+        col(&row, "value")
     }
 
     /// The message templates an admin changed, by name (`subject`, `text`).
@@ -325,12 +285,7 @@ impl Store {
             .fetch_all(&self.read)
             .await?;
         rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get::<String, _>("name")?,
-                    r.try_get::<String, _>("body")?,
-                ))
-            })
+            .map(|r| Ok((col(r, "name")?, col(r, "body")?)))
             .collect()
     }
 
@@ -370,7 +325,11 @@ impl Store {
             .bind(name)
             .fetch_optional(&self.read)
             .await?;
-        row.map(|r| Ok((r.try_get("escalation_policy")?, r.try_get("runbook")?)))
-            .transpose()
+        row.as_ref().map(escalation_of).transpose()
     }
+}
+
+/// A service's escalation policy and runbook.
+fn escalation_of(row: &sqlx::any::AnyRow) -> Result<(Option<String>, String)> {
+    Ok((col(row, "escalation_policy")?, col(row, "runbook")?))
 }

@@ -26,7 +26,3 @@ pub use timers::{DueTimer, PendingDeadline, TimerPlan};
 fn json_text(v: &serde_json::Value) -> String {
     v.to_string()
 }
-
-fn parse_json(s: &str) -> serde_json::Value {
-    serde_json::from_str(s).unwrap_or(serde_json::Value::Null)
-}

@@ -4,11 +4,11 @@
 use chrono::{DateTime, Duration, Utc};
 use sqlx::Row;
 
-use firebreak_api::{Notification, UserRef};
+use firebreak_api::Notification;
 
-use super::parse_json;
 use crate::incidents::{TimelineEntry, timeline};
-use crate::{Actor, Backend, Result, Store, ms, time};
+use crate::row::{col, user_ref};
+use crate::{Actor, Backend, Result, Store, ms};
 
 /// A message claimed for delivery.
 #[derive(Debug, Clone)]
@@ -72,16 +72,10 @@ impl Store {
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
-            out.push(OutboxItem {
-                id: r.try_get("id")?,
-                idempotency_key: r.try_get("idempotency_key")?,
-                incident_id: r.try_get("incident_id")?,
-                user_id: r.try_get("user_id")?,
-                channel: parse_json(&r.try_get::<String, _>("channel")?),
-                message: parse_json(&r.try_get::<String, _>("message")?),
-                attempts: r.try_get("attempts")?,
-                admin_set: r.try_get::<i64, _>("admin_set")? != 0,
-            });
+            out.push(
+                from_row! { &r, OutboxItem { id, idempotency_key, incident_id, user_id,
+                channel, message, attempts, admin_set } }?,
+            );
         }
         tx.commit().await?;
         Ok(out)
@@ -126,12 +120,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 if let Some(incident) = item.incident_id {
-                    let kind = item
-                        .channel
-                        .get("kind")
-                        .and_then(|k| k.as_str())
-                        .unwrap_or("unknown")
-                        .to_owned();
+                    let kind = channel_kind(&item.channel);
                     let who = match item.user_id {
                         Some(uid) => sqlx::query("SELECT name FROM users WHERE id = $1")
                             .bind(uid)
@@ -184,29 +173,21 @@ impl Store {
         };
         rows.iter()
             .map(|r| {
-                let uid: Option<i64> = r.try_get("user_id")?;
-                let uname: Option<String> = r.try_get("user_name")?;
-                let channel = parse_json(&r.try_get::<String, _>("channel")?);
-                let sent: Option<i64> = r.try_get("sent_at")?;
-                Ok(Notification {
-                    id: r.try_get("id")?,
-                    idempotency_key: r.try_get("idempotency_key")?,
-                    incident_id: r.try_get("incident_id")?,
-                    escalation_id: r.try_get("escalation_id")?,
-                    user: uid.zip(uname).map(|(id, name)| UserRef { id, name }),
-                    channel: channel
-                        .get("kind")
-                        .and_then(|k| k.as_str())
-                        .unwrap_or("unknown")
-                        .to_owned(),
-                    state: r.try_get("state")?,
-                    attempts: r.try_get("attempts")?,
-                    next_attempt_at: time(r.try_get("next_attempt_at")?),
-                    last_error: r.try_get("last_error")?,
-                    created_at: time(r.try_get("created_at")?),
-                    sent_at: sent.map(time),
-                })
+                let user = user_ref(col(r, "user_id")?, col(r, "user_name")?);
+                let channel = channel_kind(&col(r, "channel")?);
+                from_row! { r, Notification { id, idempotency_key, incident_id, escalation_id,
+                user = user, channel = channel, state, attempts, next_attempt_at, last_error,
+                created_at, sent_at } }
             })
             .collect()
     }
+}
+
+/// The kind of a contact channel (`email`, `webhook`, …), as messages name it.
+fn channel_kind(channel: &serde_json::Value) -> String {
+    channel
+        .get("kind")
+        .and_then(|k| k.as_str())
+        .unwrap_or("unknown")
+        .to_owned()
 }

@@ -6,12 +6,13 @@
 use chrono::{DateTime, Duration, Utc};
 use sqlx::Row;
 
-use firebreak_api::{Escalation, UserRef, incident_ref};
+use firebreak_api::{Escalation, incident_ref};
 use firebreak_core::escalation::History;
 
 use super::json_text;
 use crate::incidents::{TimelineEntry, add_member, timeline};
-use crate::{Actor, Result, Store, StoreError, Tx, flag, ms, time};
+use crate::row::{col, user_ref};
+use crate::{Actor, Result, Store, StoreError, Tx, flag, ms};
 
 /// A message to put in the outbox.
 #[derive(Debug, Clone)]
@@ -349,12 +350,7 @@ impl Store {
         .fetch_optional(&self.read)
         .await?;
         row.map(|r| {
-            Ok(AckChain {
-                incident_id: r.try_get("incident_id")?,
-                state: r.try_get("state")?,
-                acknowledged_at: r.try_get::<Option<i64>, _>("acknowledged_at")?.map(time),
-                acknowledged_by: r.try_get("acknowledged_by")?,
-            })
+            from_row! { &r, AckChain { incident_id, state, acknowledged_at, acknowledged_by } }
         })
         .transpose()
     }
@@ -482,44 +478,25 @@ impl Store {
 
     /// Every escalation of an incident, oldest first.
     pub async fn escalations(&self, incident_id: i64) -> Result<Vec<Escalation>> {
-        let rows = sqlx::query(
+        let rows = self
+            .rows_with(
             "SELECT e.id, e.incident_id, e.chain_id, e.level, e.rule, e.reason, e.audience, e.actor, \
              e.recipient_user_id, u.name AS user_name, e.recipient, e.page, e.created_at, c.state, \
              c.acknowledged_at, c.acknowledged_by, \
              (SELECT COUNT(*) FROM outbox o WHERE o.escalation_id = e.id) AS messages \
              FROM escalations e LEFT JOIN users u ON u.id = e.recipient_user_id \
              LEFT JOIN escalation_chains c ON c.id = e.chain_id WHERE e.incident_id = $1 ORDER BY e.id",
-        )
-        .bind(incident_id)
-        .fetch_all(&self.read)
-        .await?;
+                incident_id,
+            )
+            .await?;
         rows.iter()
             .map(|r| {
-                let uid: Option<i64> = r.try_get("recipient_user_id")?;
-                let uname: Option<String> = r.try_get("user_name")?;
-                let acked: Option<i64> = r.try_get("acknowledged_at")?;
-                Ok(Escalation {
-                    id: r.try_get("id")?,
-                    incident_id: r.try_get("incident_id")?,
-                    chain_id: r.try_get("chain_id")?,
-                    level: r.try_get("level")?,
-                    rule: r.try_get("rule")?,
-                    reason: r.try_get("reason")?,
-                    audience: r.try_get("audience")?,
-                    from: r.try_get("actor")?,
-                    to: r.try_get("recipient")?,
-                    to_user: uid.zip(uname).map(|(id, name)| UserRef { id, name }),
-                    page: r.try_get::<i64, _>("page")? != 0,
-                    at: time(r.try_get("created_at")?),
-                    chain_state: r.try_get("state")?,
-                    acknowledged_at: acked.map(time),
-                    acknowledged_by: r.try_get("acknowledged_by")?,
-                    state: if r.try_get::<i64, _>("messages")? > 0 {
-                        "routed".to_owned()
-                    } else {
-                        "unrouted".to_owned()
-                    },
-                })
+                let to_user = user_ref(col(r, "recipient_user_id")?, col(r, "user_name")?);
+                let routed = col::<i64>(r, "messages")? > 0;
+                let state = if routed { "routed" } else { "unrouted" }.to_owned();
+                from_row! { r, Escalation { id, incident_id, chain_id, level, rule, reason, audience,
+                    from: "actor", to: "recipient", to_user = to_user, page, at: "created_at",
+                    chain_state: "state", acknowledged_at, acknowledged_by, state = state } }
             })
             .collect()
     }

@@ -6,7 +6,6 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::pages::EscalationWrite;
-use super::parse_json;
 use crate::incidents::{TimelineEntry, timeline};
 use crate::{Actor, Backend, Result, Store, ms, time};
 
@@ -73,14 +72,7 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                Ok(PendingDeadline {
-                    chain_id: r.try_get("chain_id")?,
-                    due_at: time(r.try_get("due_at")?),
-                    level: r.try_get("level")?,
-                    round: r.try_get("round")?,
-                    policy_name: r.try_get("policy_name")?,
-                    policy: parse_json(&r.try_get::<String, _>("policy")?),
-                })
+                from_row! { r, PendingDeadline { chain_id, due_at, level, round, policy_name, policy } }
             })
             .collect()
     }
@@ -116,25 +108,11 @@ impl Store {
             .await?;
         let mut fired = 0;
         for r in &rows {
-            let due = DueTimer {
-                timer_id: r.try_get("timer_id")?,
-                due_at: time(r.try_get("due_at")?),
-                incident_id: r.try_get("incident_id")?,
-                incident_title: r.try_get("title")?,
-                incident_kind: r.try_get("kind")?,
-                incident_severity: r.try_get("severity")?,
-                incident_phase: r.try_get("phase")?,
-                incident_service: r.try_get("service_name")?,
-                chain_id: r.try_get("chain_id")?,
-                chain_state: r.try_get("state")?,
-                chain_rule: r.try_get("rule")?,
-                chain_reason: r.try_get("reason")?,
-                ack_key: r.try_get("ack_key")?,
-                policy_name: r.try_get("policy_name")?,
-                policy: parse_json(&r.try_get::<String, _>("policy")?),
-                level: r.try_get("level")?,
-                round: r.try_get("round")?,
-            };
+            let due = from_row! { r, DueTimer { timer_id, due_at, incident_id,
+            incident_title: "title", incident_kind: "kind", incident_severity: "severity",
+            incident_phase: "phase", incident_service: "service_name", chain_id,
+            chain_state: "state", chain_rule: "rule", chain_reason: "reason", ack_key,
+            policy_name, policy, level, round } }?;
             let p = plan(&due);
             let actor = Actor::system();
             let writes: Vec<EscalationWrite> = p

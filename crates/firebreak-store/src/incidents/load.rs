@@ -6,12 +6,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use sqlx::Row;
 
-use firebreak_api::{
-    ChecklistEntry, GateItem, Incident, ItemStatus, Phase, PhaseEntry, UserRef, incident_ref,
-};
+use firebreak_api::{ChecklistEntry, GateItem, Incident, Phase, PhaseEntry, UserRef, incident_ref};
 
-use super::{IncidentState, Mark, fields_from_row, parse, user_ref};
-use crate::{Result, StoreError, time};
+use super::{IncidentState, Mark, fields_from_row};
+use crate::row::{col, user_ref};
+use crate::{Result, StoreError};
 
 /// What an incident row needs from other tables, loaded for a page of
 /// incidents at once.
@@ -71,19 +70,11 @@ pub(super) async fn complete_all(
     )
     .await?
     {
-        let item: GateItem = parse(&r.try_get::<String, _>("item")?, "item")?;
-        let status: ItemStatus = parse(&r.try_get::<String, _>("status")?, "item status")?;
-        entry(&mut related, r.try_get("incident_id")?)?
+        let by = user_ref(col(&r, "actor_id")?, col(&r, "actor_name")?);
+        let mark = (col(&r, "status")?, col(&r, "note")?, by, col(&r, "at")?);
+        entry(&mut related, col(&r, "incident_id")?)?
             .marks
-            .insert(
-                item,
-                (
-                    status,
-                    r.try_get("note")?,
-                    user_ref(r.try_get("actor_id")?, r.try_get("actor_name")?),
-                    time(r.try_get("at")?),
-                ),
-            );
+            .insert(col(&r, "item")?, mark);
     }
     for r in rows_for(
         conn,
@@ -95,10 +86,7 @@ pub(super) async fn complete_all(
     {
         entry(&mut related, r.try_get("incident_id")?)?
             .phase_entries
-            .push(PhaseEntry {
-                phase: parse(&r.try_get::<String, _>("phase")?, "phase")?,
-                entered_at: time(r.try_get("entered_at")?),
-            });
+            .push(from_row! { &r, PhaseEntry { phase, entered_at } }?);
     }
     for r in rows_for(
         conn,
@@ -108,10 +96,9 @@ pub(super) async fn complete_all(
     )
     .await?
     {
-        entry(&mut related, r.try_get("incident_id")?)?.members.push(UserRef {
-            id: r.try_get("id")?,
-            name: r.try_get("name")?,
-        });
+        entry(&mut related, r.try_get("incident_id")?)?
+            .members
+            .push(from_row! { &r, UserRef { id, name } }?);
     }
     for r in rows_for(
         conn,
@@ -176,31 +163,15 @@ fn build(row: &sqlx::any::AnyRow, related: Related) -> Result<Incident> {
             }
         })
         .collect();
-    Ok(Incident {
-        id,
-        reference: incident_ref(id),
-        title: fields.title,
-        summary: fields.summary,
-        kind: fields.kind,
-        severity: fields.severity,
-        suggested_severity: fields.suggested_severity,
-        severity_rule: fields.severity_rule,
-        phase: fields.phase,
-        open: fields.phase != Phase::Closed,
-        owner: user_ref(fields.owner_id, row.try_get("owner_name")?),
-        lead: user_ref(fields.lead_id, row.try_get("lead_name")?),
-        service: row.try_get("service_name")?,
-        facts: fields.facts,
-        declared_by: user_ref(
-            row.try_get("declared_by")?,
-            row.try_get("declared_by_name")?,
-        ),
-        declared_at: time(row.try_get("declared_at")?),
-        updated_at: time(row.try_get("updated_at")?),
-        phase_entries,
-        checklist,
-        members,
-        report_ids,
-        confidential: row.try_get::<i64, _>("confidential")? != 0,
-    })
+    let f = fields;
+    let owner = user_ref(f.owner_id, col(row, "owner_name")?);
+    let lead = user_ref(f.lead_id, col(row, "lead_name")?);
+    let declared_by = user_ref(col(row, "declared_by")?, col(row, "declared_by_name")?);
+    from_row! { row, Incident { id = id, reference = incident_ref(id), title = f.title,
+    summary = f.summary, kind = f.kind, severity = f.severity,
+    suggested_severity = f.suggested_severity, severity_rule = f.severity_rule,
+    phase = f.phase, open = f.phase != Phase::Closed, owner = owner, lead = lead,
+    service: "service_name", facts = f.facts, declared_by = declared_by, declared_at,
+    updated_at, phase_entries = phase_entries, checklist = checklist, members = members,
+    report_ids = report_ids, confidential } }
 }

@@ -26,9 +26,11 @@ use firebreak_core::GateState;
 
 // The condition under which `reader` sees an incident `i`: the one rule in
 // `crate::visibility`. `$1` is the reader's user id, `$2` 1 or 0.
+use crate::filter::Filtered;
 use crate::reports::{set_triaged, untriaged_title};
+use crate::row::{col, user_ref};
 use crate::visibility::INCIDENT_VISIBLE as VISIBLE;
-use crate::{Actor, AnyQuery, BindReader, Reader, Result, Store, StoreError, Tx, ms, time};
+use crate::{Actor, AnyQuery, Reader, Result, Store, StoreError, Tx, ms};
 use load::complete_all;
 
 pub use stats::Stats;
@@ -160,42 +162,16 @@ fn like_pattern(text: &str) -> String {
     out
 }
 
-fn parse<T: std::str::FromStr>(s: &str, what: &str) -> Result<T> {
-    s.parse()
-        .map_err(|_| StoreError::Other(format!("stored {what} `{s}` is not valid")))
-}
-
 fn fields_from_row(row: &sqlx::any::AnyRow) -> Result<IncidentFields> {
-    let severity: Option<String> = row.try_get("severity")?;
     let facts: String = row.try_get("facts")?;
-    Ok(IncidentFields {
-        title: row.try_get("title")?,
-        summary: row.try_get("summary")?,
-        kind: parse(&row.try_get::<String, _>("kind")?, "kind")?,
-        severity: severity
-            .as_deref()
-            .map(|s| parse(s, "severity"))
-            .transpose()?,
-        suggested_severity: parse(&row.try_get::<String, _>("suggested_severity")?, "severity")?,
-        severity_rule: parse(&row.try_get::<String, _>("severity_rule")?, "severity rule")?,
-        phase: parse(&row.try_get::<String, _>("phase")?, "phase")?,
-        owner_id: row.try_get("owner_id")?,
-        lead_id: row.try_get("lead_id")?,
-        service_id: row.try_get("service_id")?,
-        facts: serde_json::from_str(&facts)
-            .map_err(|e| StoreError::Other(format!("stored facts: {e}")))?,
-    })
+    let facts = serde_json::from_str(&facts)
+        .map_err(|e| StoreError::Other(format!("stored facts: {e}")))?;
+    from_row! { row, IncidentFields { title, summary, kind, severity, suggested_severity,
+    severity_rule, phase, owner_id, lead_id, service_id, facts = facts } }
 }
 
 /// A stored checklist mark: status, note, who and when.
 type Mark = (ItemStatus, Option<String>, Option<UserRef>, DateTime<Utc>);
-
-fn user_ref(id: Option<i64>, name: Option<String>) -> Option<UserRef> {
-    match (id, name) {
-        (Some(id), Some(name)) => Some(UserRef { id, name }),
-        _ => None,
-    }
-}
 
 /// Binds the fields as `$1…$11`, in the order of the columns title,
 /// summary, kind, severity, suggested_severity, severity_rule, phase,
@@ -241,14 +217,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get("id")?;
-        sqlx::query(
-            "INSERT INTO incident_phases (incident_id, phase, entered_at) VALUES ($1, $2, $3)",
-        )
-        .bind(id)
-        .bind(f.phase.as_str())
-        .bind(ms(now))
-        .execute(&mut *tx)
-        .await?;
+        enter_phase(&mut tx, id, f.phase, now).await?;
         for member in &new.members {
             add_member(&mut tx, id, *member, now).await?;
         }
@@ -307,9 +276,7 @@ impl Store {
             .fetch_all(&mut *tx)
             .await?
         {
-            let item: GateItem = parse(&row.try_get::<String, _>("item")?, "item")?;
-            let status: ItemStatus = parse(&row.try_get::<String, _>("status")?, "item status")?;
-            checklist.insert(item, status);
+            checklist.insert(col(&row, "item")?, col(&row, "status")?);
         }
         let members = sqlx::query("SELECT user_id FROM incident_members WHERE incident_id = $1")
             .bind(id)
@@ -344,14 +311,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if f.phase != state.fields.phase {
-            sqlx::query(
-                "INSERT INTO incident_phases (incident_id, phase, entered_at) VALUES ($1, $2, $3)",
-            )
-            .bind(id)
-            .bind(f.phase.as_str())
-            .bind(ms(now))
-            .execute(&mut *tx)
-            .await?;
+            enter_phase(&mut tx, id, f.phase, now).await?;
         }
         for w in &change.items {
             sqlx::query("DELETE FROM checklist_items WHERE incident_id = $1 AND item = $2")
@@ -408,12 +368,8 @@ impl Store {
     /// The incident if `reader` may see it; `None` if it does not exist for
     /// them.
     pub async fn incident(&self, id: i64, reader: &Reader) -> Result<Option<Incident>> {
-        let sql = format!("{INCIDENT_SELECT} WHERE i.id = $3 AND {VISIBLE}");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind_reader(reader)
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?;
+        let sql = format!("{INCIDENT_SELECT} WHERE {VISIBLE}");
+        let row = self.visible_one(sql, "i.id", id, reader).await?;
         match row {
             None => Ok(None),
             Some(row) => Ok(Some(self.complete(&row).await?)),
@@ -437,59 +393,36 @@ impl Store {
         filter: &IncidentFilter,
         reader: &Reader,
     ) -> Result<Vec<Incident>> {
-        let mut sql = format!("{INCIDENT_SELECT} WHERE {VISIBLE}");
-        let mut binds: Vec<String> = Vec::new();
-        if let Some(p) = filter.phase {
-            binds.push(p.as_str().to_owned());
-            sql.push_str(&format!(" AND i.phase = ${}", binds.len() + 2));
-        }
-        if let Some(s) = filter.severity {
-            binds.push(s.as_str().to_owned());
-            sql.push_str(&format!(" AND i.severity = ${}", binds.len() + 2));
-        }
-        if let Some(k) = filter.kind {
-            binds.push(k.as_str().to_owned());
-            sql.push_str(&format!(" AND i.kind = ${}", binds.len() + 2));
-        }
+        let mut q = Filtered::visible_to(format!("{INCIDENT_SELECT} WHERE {VISIBLE}"), reader);
+        q.and("i.phase = ?", filter.phase.map(Phase::as_str))
+            .and("i.severity = ?", filter.severity.map(Severity::as_str))
+            .and("i.kind = ?", filter.kind.map(Kind::as_str));
         match filter.open {
-            Some(true) => sql.push_str(" AND i.phase <> 'closed'"),
-            Some(false) => sql.push_str(" AND i.phase = 'closed'"),
-            None => {}
-        }
-        if let Some(service) = &filter.service {
-            binds.push(service.clone());
-            sql.push_str(&format!(" AND s.name = ${}", binds.len() + 2));
-        }
-        if let Some(owner) = &filter.owner {
-            binds.push(owner.clone());
-            sql.push_str(&format!(" AND o.name = ${}", binds.len() + 2));
-        }
+            Some(true) => q.push(" AND i.phase <> 'closed'"),
+            Some(false) => q.push(" AND i.phase = 'closed'"),
+            None => &mut q,
+        };
+        q.and("s.name = ?", filter.service.as_deref())
+            .and("o.name = ?", filter.owner.as_deref());
         if filter.mine == Some(true) {
             // `$1` is the reader's id.
-            sql.push_str(" AND (i.owner_id = $1 OR i.lead_id = $1)");
+            q.push(" AND (i.owner_id = $1 OR i.lead_id = $1)");
         }
-        if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            binds.push(like_pattern(q));
-            let n = binds.len() + 2;
-            sql.push_str(&format!(
-                " AND (LOWER(i.title) LIKE ${n} ESCAPE '\\' OR LOWER(i.summary) LIKE ${n} ESCAPE '\\' \
-                 OR EXISTS (SELECT 1 FROM notes nt WHERE nt.incident_id = i.id \
-                 AND LOWER(nt.body) LIKE ${n} ESCAPE '\\'))"
-            ));
-        }
+        let text = filter.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        q.and(
+            "(LOWER(i.title) LIKE ? ESCAPE '\\' OR LOWER(i.summary) LIKE ? ESCAPE '\\' \
+             OR EXISTS (SELECT 1 FROM notes nt WHERE nt.incident_id = i.id \
+             AND LOWER(nt.body) LIKE ? ESCAPE '\\'))",
+            text.map(like_pattern),
+        );
         let limit = filter
             .limit
             .unwrap_or(MAX_INCIDENT_LIST)
             .clamp(1, MAX_INCIDENT_LIST);
         let offset = filter.offset.unwrap_or(0).max(0);
         // Numbers checked above, not text from the caller.
-        sql.push_str(&format!(
-            " ORDER BY i.id DESC LIMIT {limit} OFFSET {offset}"
-        ));
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind_reader(reader);
-        for b in binds {
-            q = q.bind(b);
-        }
+        q.push(&format!(" ORDER BY i.id DESC LIMIT {limit} OFFSET {offset}"));
+        let q = q.query();
         // One snapshot for the page and everything tied to it: a read
         // transaction (on PostgreSQL at REPEATABLE READ, where each statement
         // would otherwise see its own), and five queries whatever its size.
@@ -517,51 +450,53 @@ impl Store {
     /// The whole timeline of an incident, oldest first. The caller has
     /// checked that the reader may see the incident.
     pub async fn timeline(&self, incident_id: i64) -> Result<Vec<TimelineEvent>> {
-        let rows = sqlx::query(
+        let rows = self
+            .rows_with(
             "SELECT id, incident_id, at, actor, kind, summary, reason, details FROM timeline_events \
              WHERE incident_id = $1 ORDER BY id",
-        )
-        .bind(incident_id)
-        .fetch_all(&self.read)
-        .await?;
+                incident_id,
+            )
+            .await?;
         rows.iter()
             .map(|r| {
-                let details: String = r.try_get("details")?;
-                Ok(TimelineEvent {
-                    id: r.try_get("id")?,
-                    incident_id: r.try_get("incident_id")?,
-                    at: time(r.try_get("at")?),
-                    actor: r.try_get("actor")?,
-                    kind: r.try_get("kind")?,
-                    summary: r.try_get("summary")?,
-                    reason: r.try_get("reason")?,
-                    details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
-                })
+                from_row! { r, TimelineEvent { id, incident_id, at, actor, kind, summary, reason,
+                details } }
             })
             .collect()
     }
 
     /// The notes of an incident, oldest first.
     pub async fn notes(&self, incident_id: i64) -> Result<Vec<Note>> {
-        let rows = sqlx::query(
+        let rows = self
+            .rows_with(
             "SELECT n.id, n.incident_id, n.author_id, u.name AS author_name, n.body, n.created_at FROM notes n \
              LEFT JOIN users u ON u.id = n.author_id WHERE n.incident_id = $1 ORDER BY n.id",
-        )
-        .bind(incident_id)
-        .fetch_all(&self.read)
-        .await?;
+                incident_id,
+            )
+            .await?;
         rows.iter()
             .map(|r| {
-                Ok(Note {
-                    id: r.try_get("id")?,
-                    incident_id: r.try_get("incident_id")?,
-                    author: user_ref(r.try_get("author_id")?, r.try_get("author_name")?),
-                    body: r.try_get("body")?,
-                    created_at: time(r.try_get("created_at")?),
-                })
+                let author = user_ref(col(r, "author_id")?, col(r, "author_name")?);
+                from_row! { r, Note { id, incident_id, author = author, body, created_at } }
             })
             .collect()
     }
+}
+
+/// Records that an incident entered `phase`.
+async fn enter_phase(
+    tx: &mut Tx,
+    incident_id: i64,
+    phase: Phase,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query("INSERT INTO incident_phases (incident_id, phase, entered_at) VALUES ($1, $2, $3)")
+        .bind(incident_id)
+        .bind(phase.as_str())
+        .bind(ms(now))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 pub(crate) async fn add_member(

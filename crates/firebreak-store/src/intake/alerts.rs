@@ -14,8 +14,9 @@ use sqlx::Row;
 use firebreak_intake::dedup::{self, AlertOutcome, AlertOutcomeKind, Disposition, Incoming, Plan};
 
 use super::{CHUNK, list, open_key};
+use crate::filter::Filtered;
 use crate::reports::VISIBLE;
-use crate::{Actor, Backend, BindReader, Reader, Result, Store, StoreError, time};
+use crate::{Actor, Backend, BindReader, Reader, Result, Store, StoreError};
 
 pub use firebreak_intake::AlertStatus;
 
@@ -123,31 +124,10 @@ const ALERT_SELECT: &str = "SELECT a.id, a.integration_id, g.name AS integration
     JOIN reports r ON r.id = a.report_id LEFT JOIN services s ON s.id = a.service_id";
 
 fn alert_from_row(row: &sqlx::any::AnyRow) -> Result<AlertRecord> {
-    let opt_time = |name: &str| -> Result<Option<DateTime<Utc>>> {
-        Ok(row.try_get::<Option<i64>, _>(name)?.map(time))
-    };
-    Ok(AlertRecord {
-        id: row.try_get("id")?,
-        integration_id: row.try_get("integration_id")?,
-        integration: row.try_get("integration_name")?,
-        dedup_key: row.try_get("dedup_key")?,
-        status: status_from_db(&row.try_get::<String, _>("status")?)?,
-        report_id: row.try_get("report_id")?,
-        title: row.try_get("title")?,
-        severity: row.try_get("severity")?,
-        service: row.try_get("service_name")?,
-        labels: row.try_get("labels")?,
-        links: row.try_get("links")?,
-        disposition: disposition_from_db(&row.try_get::<String, _>("disposition")?)?,
-        rule_name: row.try_get("rule_name")?,
-        suppressed_by: row.try_get("suppressed_by")?,
-        count: row.try_get("count")?,
-        first_seen: time(row.try_get("first_seen")?),
-        last_seen: time(row.try_get("last_seen")?),
-        starts_at: opt_time("starts_at")?,
-        acknowledged_at: opt_time("acknowledged_at")?,
-        resolved_at: opt_time("resolved_at")?,
-    })
+    from_row! { row, AlertRecord { id, integration_id, integration: "integration_name", dedup_key,
+    status, report_id, title, severity, service: "service_name", labels, links, disposition,
+    rule_name, suppressed_by, count, first_seen, last_seen, starts_at, acknowledged_at,
+    resolved_at } }
 }
 
 impl Store {
@@ -179,31 +159,15 @@ impl Store {
         filter: &AlertFilter,
         reader: &Reader,
     ) -> Result<Vec<AlertRecord>> {
-        let mut sql = format!("{ALERT_SELECT} WHERE {VISIBLE}");
-        let mut n = 2;
-        if filter.integration_id.is_some() {
-            n += 1;
-            sql.push_str(&format!(" AND a.integration_id = ${n}"));
-        }
+        let mut q = Filtered::visible_to(format!("{ALERT_SELECT} WHERE {VISIBLE}"), reader);
+        q.and("a.integration_id = ?", filter.integration_id);
         match filter.status {
-            None => {}
-            Some(AlertStatusFilter::Open) => sql.push_str(" AND a.open_key IS NOT NULL"),
-            Some(AlertStatusFilter::Is(_)) => {
-                n += 1;
-                sql.push_str(&format!(" AND a.status = ${n}"));
-            }
-        }
-        n += 1;
-        sql.push_str(&format!(" ORDER BY a.id DESC LIMIT ${n}"));
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind_reader(reader);
-        if let Some(id) = filter.integration_id {
-            q = q.bind(id);
-        }
-        if let Some(AlertStatusFilter::Is(status)) = filter.status {
-            q = q.bind(status.as_str());
-        }
-        q = q.bind(filter.limit.clamp(1, 1000));
-        let rows = q.fetch_all(&self.read).await?;
+            None => &mut q,
+            Some(AlertStatusFilter::Open) => q.push(" AND a.open_key IS NOT NULL"),
+            Some(AlertStatusFilter::Is(status)) => q.and("a.status = ?", Some(status.as_str())),
+        };
+        q.param(" ORDER BY a.id DESC LIMIT ?", filter.limit.clamp(1, 1000));
+        let rows = q.query().fetch_all(&self.read).await?;
         rows.iter().map(alert_from_row).collect()
     }
 
@@ -234,14 +198,14 @@ impl Store {
     /// declaration that did not happen (the process stopped between the
     /// commit and the declaration, or the declaration failed).
     pub async fn undeclared_alerts(&self, limit: i64) -> Result<Vec<(i64, i64, i64)>> {
-        let rows = sqlx::query(
-            "SELECT a.id, a.report_id, a.integration_id FROM intake_alerts a \
+        let rows = self
+            .rows_with(
+                "SELECT a.id, a.report_id, a.integration_id FROM intake_alerts a \
              JOIN reports r ON r.id = a.report_id \
              WHERE a.disposition = 'declare' AND r.status = 'untriaged' ORDER BY a.id LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.read)
-        .await?;
+                limit,
+            )
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok((
@@ -255,12 +219,8 @@ impl Store {
 
     /// One alert by id, if its report is visible to `reader`.
     pub async fn intake_alert(&self, id: i64, reader: &Reader) -> Result<Option<AlertRecord>> {
-        let sql = format!("{ALERT_SELECT} WHERE {VISIBLE} AND a.id = $3");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind_reader(reader)
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?;
+        let sql = format!("{ALERT_SELECT} WHERE {VISIBLE}");
+        let row = self.visible_one(sql, "a.id", id, reader).await?;
         row.as_ref().map(alert_from_row).transpose()
     }
 }

@@ -2,9 +2,12 @@
 //! (PagerDuty's change events), kept per service beside its alerts.
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 
-use crate::{Actor, Result, Store, ms, time};
+use firebreak_api::intake::ChangeView;
+
+use crate::filter::Filtered;
+use crate::record::returned_id;
+use crate::{Actor, Result, Store, ms};
 
 #[derive(Debug, Clone)]
 pub struct ChangeEventWrite {
@@ -14,18 +17,6 @@ pub struct ChangeEventWrite {
     pub source: Option<String>,
     pub happened_at: Option<DateTime<Utc>>,
     /// JSON: custom details and links.
-    pub details: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct ChangeEventRecord {
-    pub id: i64,
-    pub integration: String,
-    pub service: Option<String>,
-    pub summary: String,
-    pub source: Option<String>,
-    pub happened_at: Option<DateTime<Utc>>,
-    pub received_at: DateTime<Utc>,
     pub details: String,
 }
 
@@ -50,7 +41,7 @@ impl Store {
         .bind(&event.details)
         .fetch_one(&mut *tx)
         .await?;
-        let id: i64 = row.try_get("id")?;
+        let id = returned_id(&row)?;
         self.commit_audited(tx,
             actor,
             "intake.change_event",
@@ -61,39 +52,26 @@ impl Store {
         Ok(id)
     }
 
-    /// Change events, newest first; of one service when `service_id` is set.
+    /// Change events, newest first, as the API shows them; of one service when `service_id` is set.
     pub async fn change_events(
         &self,
         service_id: Option<i64>,
         limit: i64,
-    ) -> Result<Vec<ChangeEventRecord>> {
-        let mut sql =
+    ) -> Result<Vec<ChangeView>> {
+        let mut q = Filtered::new(
             "SELECT c.id, g.name AS integration_name, s.name AS service_name, c.summary, \
              c.source, c.happened_at, c.received_at, c.details FROM intake_change_events c \
              JOIN intake_integrations g ON g.id = c.integration_id \
-             LEFT JOIN services s ON s.id = c.service_id"
-                .to_owned();
-        if service_id.is_some() {
-            sql.push_str(" WHERE c.service_id = $2");
-        }
-        sql.push_str(" ORDER BY c.id DESC LIMIT $1");
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit.clamp(1, 1000));
-        if let Some(id) = service_id {
-            q = q.bind(id);
-        }
-        let rows = q.fetch_all(&self.read).await?;
+             LEFT JOIN services s ON s.id = c.service_id WHERE 1 = 1"
+                .to_owned(),
+        );
+        q.and("c.service_id = ?", service_id)
+            .param(" ORDER BY c.id DESC LIMIT ?", limit.clamp(1, 1000));
+        let rows = q.query().fetch_all(&self.read).await?;
         rows.iter()
             .map(|row| {
-                Ok(ChangeEventRecord {
-                    id: row.try_get("id")?,
-                    integration: row.try_get("integration_name")?,
-                    service: row.try_get("service_name")?,
-                    summary: row.try_get("summary")?,
-                    source: row.try_get("source")?,
-                    happened_at: row.try_get::<Option<i64>, _>("happened_at")?.map(time),
-                    received_at: time(row.try_get("received_at")?),
-                    details: row.try_get("details")?,
-                })
+                from_row! { row, ChangeView { id, integration: "integration_name",
+                service: "service_name", summary, source, happened_at, received_at, details } }
             })
             .collect()
     }

@@ -7,9 +7,12 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use firebreak_api::ReportSource;
+use firebreak_api::intake::{AttachmentView, EmailView};
 
 use super::list;
-use crate::{Actor, Result, Store, flag, ms, time};
+use crate::reports::{NewReportRecord, insert_report};
+use crate::row::col;
+use crate::{Actor, Result, Store, ms};
 
 /// An attachment to keep as evidence. `content` is base64, or `None` when
 /// the file was over the size limit and only its hash is kept.
@@ -61,22 +64,6 @@ pub struct EmailOutcome {
 }
 
 #[derive(Debug, Clone)]
-pub struct EmailRecord {
-    pub id: i64,
-    pub report_id: i64,
-    pub message_id: String,
-    pub in_reply_to: Option<String>,
-    pub from_address: Option<String>,
-    pub subject: String,
-    pub body: String,
-    pub sent_at: Option<DateTime<Utc>>,
-    pub received_at: DateTime<Utc>,
-    pub raw_sha256: String,
-    pub raw_size: i64,
-    pub attachments: Vec<AttachmentRecord>,
-}
-
-#[derive(Debug, Clone)]
 pub struct AttachmentRecord {
     pub id: i64,
     pub report_id: i64,
@@ -91,17 +78,13 @@ pub struct AttachmentRecord {
 }
 
 fn attachment_from_row(row: &sqlx::any::AnyRow) -> Result<AttachmentRecord> {
-    Ok(AttachmentRecord {
-        id: row.try_get("id")?,
-        report_id: row.try_get("report_id")?,
-        email_id: row.try_get("email_id")?,
-        filename: row.try_get("filename")?,
-        content_type: row.try_get("content_type")?,
-        size: row.try_get("size")?,
-        sha256: row.try_get("sha256")?,
-        stored: row.try_get::<i64, _>("stored")? != 0,
-        created_at: time(row.try_get("created_at")?),
-    })
+    from_row! { row, AttachmentRecord { id, report_id, email_id, filename, content_type, size,
+    sha256, stored, created_at } }
+}
+
+/// An attachment as the API shows it.
+fn attachment_view(row: &sqlx::any::AnyRow) -> Result<AttachmentView> {
+    from_row! { row, AttachmentView { id, filename, content_type, size, sha256, stored } }
 }
 
 const ATTACHMENT_SELECT: &str = "SELECT id, report_id, email_id, filename, content_type, size, sha256, \
@@ -188,22 +171,18 @@ impl Store {
         let (report_id, threaded) = match thread_report {
             Some(id) => (id, true),
             None => {
-                let row = sqlx::query(
-                    "INSERT INTO reports (source, reporter, title, description, received_at, status, \
-                     confidential, service_id, created_by) \
-                     VALUES ($1, $2, $3, $4, $5, 'untriaged', $6, $7, $8) RETURNING id",
+                let report = NewReportRecord {
+                    source: mail.report_source,
+                    reporter: mail.reporter.clone(),
+                    title: mail.report_title.clone(),
+                    description: mail.report_description.clone(),
+                    confidential: mail.confidential,
+                    service_id: mail.service_id,
+                };
+                (
+                    insert_report(&mut tx, &report, &mail.actor, now).await?,
+                    false,
                 )
-                .bind(mail.report_source.as_str())
-                .bind(&mail.reporter)
-                .bind(&mail.report_title)
-                .bind(&mail.report_description)
-                .bind(ms(now))
-                .bind(flag(mail.confidential))
-                .bind(mail.service_id)
-                .bind(mail.actor.user_id)
-                .fetch_one(&mut *tx)
-                .await?;
-                (row.try_get::<i64, _>("id")?, false)
             }
         };
         let row = sqlx::query(
@@ -271,44 +250,31 @@ impl Store {
     }
 
     /// The messages of a report, oldest first, with their attachments'
-    /// metadata. The caller checks that the report is visible.
-    pub async fn report_emails(&self, report_id: i64) -> Result<Vec<EmailRecord>> {
-        let rows = sqlx::query(
+    /// metadata, as the API shows them. The caller checks that the report
+    /// is visible.
+    pub async fn report_emails(&self, report_id: i64) -> Result<Vec<EmailView>> {
+        let rows = self
+            .rows_with(
             "SELECT id, report_id, message_id, in_reply_to, from_address, subject, body, sent_at, \
              received_at, raw_sha256, raw_size FROM intake_email_messages WHERE report_id = $1 ORDER BY id",
-        )
-        .bind(report_id)
-        .fetch_all(&self.read)
-        .await?;
+                report_id,
+            )
+            .await?;
         let sql = format!("{ATTACHMENT_SELECT} WHERE report_id = $1 ORDER BY id");
         let attachments = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(report_id)
             .fetch_all(&self.read)
             .await?
             .iter()
-            .map(attachment_from_row)
-            .collect::<Result<Vec<_>>>()?;
+            .map(|a| Ok((col(a, "email_id")?, attachment_view(a)?)))
+            .collect::<Result<Vec<(i64, AttachmentView)>>>()?;
         rows.iter()
             .map(|row| {
                 let id: i64 = row.try_get("id")?;
-                Ok(EmailRecord {
-                    id,
-                    report_id: row.try_get("report_id")?,
-                    message_id: row.try_get("message_id")?,
-                    in_reply_to: row.try_get("in_reply_to")?,
-                    from_address: row.try_get("from_address")?,
-                    subject: row.try_get("subject")?,
-                    body: row.try_get("body")?,
-                    sent_at: row.try_get::<Option<i64>, _>("sent_at")?.map(time),
-                    received_at: time(row.try_get("received_at")?),
-                    raw_sha256: row.try_get("raw_sha256")?,
-                    raw_size: row.try_get("raw_size")?,
-                    attachments: attachments
-                        .iter()
-                        .filter(|a| a.email_id == id)
-                        .cloned()
-                        .collect(),
-                })
+                let attachments = attachments.iter().filter(|(email, _)| *email == id);
+                from_row! { row, EmailView { id, message_id, in_reply_to, from: "from_address",
+                subject, body, sent_at, received_at, raw_sha256, raw_size,
+                attachments = attachments.map(|(_, a)| a.clone()).collect() } }
             })
             .collect()
     }

@@ -6,7 +6,8 @@ use sqlx::Row;
 
 use crate::record::{Record, name_free, returned_id, updated};
 use crate::secrets::secret_hash;
-use crate::{Actor, Result, Store, StoreError, ms, time};
+use crate::{Actor, Result, Store, StoreError, ms};
+use firebreak_api::User;
 
 /// An integration as stored. The key itself is never stored: only its
 /// SHA-256 and its last four characters, to tell keys apart.
@@ -102,27 +103,14 @@ impl Record for IntegrationRecord {
         g.user_id, u.name AS user_name, g.created_at, g.disabled_at, g.auto_declare \
         FROM intake_integrations g JOIN users u ON u.id = g.user_id \
         LEFT JOIN services s ON s.id = g.service_id";
+    const TABLE: &'static str = "intake_integrations";
     const ID: &'static str = "g.id";
     const NOUN: &'static str = "integration";
-    const TARGET: &'static str = "integration";
 
     fn from_row(row: &sqlx::any::AnyRow) -> Result<IntegrationRecord> {
-        Ok(IntegrationRecord {
-            id: row.try_get("id")?,
-            name: row.try_get("name")?,
-            kind: row.try_get("kind")?,
-            service_id: row.try_get("service_id")?,
-            service: row.try_get("service_name")?,
-            key_hint: row.try_get("key_hint")?,
-            mapping: row.try_get("mapping")?,
-            hmac_secret: row.try_get("hmac_secret")?,
-            hmac_timestamp_header: row.try_get("hmac_timestamp_header")?,
-            user_id: row.try_get("user_id")?,
-            user_name: row.try_get("user_name")?,
-            created_at: time(row.try_get("created_at")?),
-            disabled_at: row.try_get::<Option<i64>, _>("disabled_at")?.map(time),
-            auto_declare: row.try_get::<i64, _>("auto_declare")? != 0,
-        })
+        from_row! { row, IntegrationRecord { id, name, kind, service_id, service: "service_name",
+        key_hint, mapping, hmac_secret, hmac_timestamp_header, user_id, user_name, created_at,
+        disabled_at, auto_declare } }
     }
 }
 
@@ -136,16 +124,9 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<IntegrationRecord> {
         let mut tx = self.begin().await?;
-        name_free(
-            &mut tx,
-            "intake_integrations",
-            "integration",
-            &new.name,
-            None,
-        )
-        .await?;
+        name_free::<IntegrationRecord>(&mut tx, &new.name, None).await?;
         let user_name = integration_user_name(&new.name);
-        name_free(&mut tx, "users", "user", &user_name, None).await?;
+        name_free::<User>(&mut tx, &user_name, None).await?;
         let user = sqlx::query(
             "INSERT INTO users (name, display_name, email, role, password_hash, disabled, created_at) \
              VALUES ($1, $2, NULL, 'responder', NULL, 1, $3) RETURNING id",

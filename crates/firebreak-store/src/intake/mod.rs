@@ -45,8 +45,8 @@ pub use alerts::{
     AlertDelivery, AlertFilter, AlertRecord, AlertSignal, AlertStatus, AlertStatusFilter,
     AlertWrite,
 };
-pub use changes::{ChangeEventRecord, ChangeEventWrite};
-pub use email::{AttachmentRecord, AttachmentWrite, EmailOutcome, EmailRecord, EmailWrite};
+pub use changes::ChangeEventWrite;
+pub use email::{AttachmentRecord, AttachmentWrite, EmailOutcome, EmailWrite};
 pub use firebreak_intake::dedup::{AlertOutcome, AlertOutcomeKind, Disposition};
 pub(crate) use ingest_sqlite::OpenAlerts;
 pub use integrations::{IntegrationRecord, NewIntegration, integration_user_name};

@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use crate::record::{Record, name_free, record_in, returned_id};
-use crate::{Actor, Result, Store, StoreError, flag, ms, time};
+use crate::record::{Record, name_free, record_in, returned_id, updated};
+use crate::{Actor, Result, Store, StoreError, flag, ms};
 
 /// A routing rule as stored; `definition` is the JSON of
 /// `firebreak_intake::rules::Rule`.
@@ -96,41 +96,25 @@ trait Window: Record {
 impl Record for RuleRecord {
     const SELECT: &'static str =
         "SELECT id, position, name, definition, enabled, created_at, updated_at FROM intake_rules";
-    const ID: &'static str = "id";
+    const TABLE: &'static str = "intake_rules";
     const NOUN: &'static str = "routing rule";
     const TARGET: &'static str = "intake_rule";
 
     fn from_row(row: &sqlx::any::AnyRow) -> Result<RuleRecord> {
-        Ok(RuleRecord {
-            id: row.try_get("id")?,
-            position: row.try_get("position")?,
-            name: row.try_get("name")?,
-            definition: row.try_get("definition")?,
-            enabled: row.try_get::<i64, _>("enabled")? != 0,
-            created_at: time(row.try_get("created_at")?),
-            updated_at: time(row.try_get("updated_at")?),
-        })
+        from_row! { row, RuleRecord { id, position, name, definition, enabled, created_at,
+        updated_at } }
     }
 }
 
 impl Record for SilenceRecord {
     const SELECT: &'static str = "SELECT id, matchers, starts_at, ends_at, reason, created_by, \
         created_at, expired_at FROM intake_silences";
-    const ID: &'static str = "id";
+    const TABLE: &'static str = "intake_silences";
     const NOUN: &'static str = "silence";
-    const TARGET: &'static str = "silence";
 
     fn from_row(row: &sqlx::any::AnyRow) -> Result<SilenceRecord> {
-        Ok(SilenceRecord {
-            id: row.try_get("id")?,
-            matchers: row.try_get("matchers")?,
-            starts_at: time(row.try_get("starts_at")?),
-            ends_at: time(row.try_get("ends_at")?),
-            reason: row.try_get("reason")?,
-            created_by: row.try_get("created_by")?,
-            created_at: time(row.try_get("created_at")?),
-            expired_at: row.try_get::<Option<i64>, _>("expired_at")?.map(time),
-        })
+        from_row! { row, SilenceRecord { id, matchers, starts_at, ends_at, reason, created_by,
+        created_at, expired_at } }
     }
 }
 
@@ -144,21 +128,14 @@ impl Record for MaintenanceRecord {
     const SELECT: &'static str = "SELECT m.id, m.service_id, s.name AS service_name, \
         m.starts_at, m.ends_at, m.reason, m.created_by, m.created_at FROM intake_maintenance m \
         JOIN services s ON s.id = m.service_id";
+    const TABLE: &'static str = "intake_maintenance";
     const ID: &'static str = "m.id";
     const NOUN: &'static str = "maintenance window";
     const TARGET: &'static str = "maintenance";
 
     fn from_row(row: &sqlx::any::AnyRow) -> Result<MaintenanceRecord> {
-        Ok(MaintenanceRecord {
-            id: row.try_get("id")?,
-            service_id: row.try_get("service_id")?,
-            service: row.try_get("service_name")?,
-            starts_at: time(row.try_get("starts_at")?),
-            ends_at: time(row.try_get("ends_at")?),
-            reason: row.try_get("reason")?,
-            created_by: row.try_get("created_by")?,
-            created_at: time(row.try_get("created_at")?),
-        })
+        from_row! { row, MaintenanceRecord { id, service_id, service: "service_name", starts_at,
+        ends_at, reason, created_by, created_at } }
     }
 }
 
@@ -235,7 +212,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<RuleRecord> {
         let mut tx = self.begin().await?;
-        name_free(&mut tx, "intake_rules", "routing rule", &rule.name, None).await?;
+        name_free::<RuleRecord>(&mut tx, &rule.name, None).await?;
         let row = sqlx::query(
             "INSERT INTO intake_rules (position, name, definition, enabled, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
@@ -260,14 +237,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<RuleRecord> {
         let mut tx = self.begin().await?;
-        name_free(
-            &mut tx,
-            "intake_rules",
-            "routing rule",
-            &rule.name,
-            Some(id),
-        )
-        .await?;
+        name_free::<RuleRecord>(&mut tx, &rule.name, Some(id)).await?;
         let done = sqlx::query(
             "UPDATE intake_rules SET position = $1, name = $2, definition = $3, enabled = $4, \
              updated_at = $5 WHERE id = $6",
@@ -280,9 +250,7 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("routing rule {id}")));
-        }
+        updated::<RuleRecord>(&done, id)?;
         self.commit_record(tx, id, "intake_rule.update", rule_details(rule), actor, now)
             .await
     }

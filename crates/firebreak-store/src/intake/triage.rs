@@ -2,12 +2,13 @@
 //! and how noisy each service is per day.
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 
 use firebreak_api::{Report, ReportSource, ReportStatus};
 
+use crate::filter::Filtered;
 use crate::reports::{REPORT_SELECT, VISIBLE, report_from_row};
-use crate::{BindReader, Reader, Result, Store, StoreError, ms, time};
+use crate::row::col;
+use crate::{BindReader, Reader, Result, Store, ms, time};
 
 /// Which reports the triage queue lists.
 #[derive(Debug, Clone, Default)]
@@ -50,29 +51,15 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Vec<Report>> {
         let status = filter.status.unwrap_or(ReportStatus::Untriaged);
-        let mut sql = format!("{REPORT_SELECT} WHERE {VISIBLE} AND r.status = $3");
-        let mut n = 3;
-        if filter.source.is_some() {
-            n += 1;
-            sql.push_str(&format!(" AND r.source = ${n}"));
-        }
-        if filter.service.is_some() {
-            n += 1;
-            sql.push_str(&format!(" AND s.name = ${n}"));
-        }
-        n += 1;
-        sql.push_str(&format!(" ORDER BY r.received_at, r.id LIMIT ${n}"));
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind_reader(reader)
-            .bind(status.as_str());
-        if let Some(source) = filter.source {
-            q = q.bind(source.as_str());
-        }
-        if let Some(service) = &filter.service {
-            q = q.bind(service.clone());
-        }
-        q = q.bind(filter.limit.clamp(1, 1000));
-        let rows = q.fetch_all(&self.read).await?;
+        let mut q = Filtered::visible_to(format!("{REPORT_SELECT} WHERE {VISIBLE}"), reader);
+        q.param(" AND r.status = ?", status.as_str())
+            .and("r.source = ?", filter.source.map(ReportSource::as_str))
+            .and("s.name = ?", filter.service.clone())
+            .param(
+                " ORDER BY r.received_at, r.id LIMIT ?",
+                filter.limit.clamp(1, 1000),
+            );
+        let rows = q.query().fetch_all(&self.read).await?;
         rows.iter().map(|r| report_from_row(r, now)).collect()
     }
 
@@ -93,15 +80,9 @@ impl Store {
             .await?;
         rows.iter()
             .map(|row| {
-                let source: String = row.try_get("source")?;
-                let oldest = time(row.try_get("oldest")?);
-                Ok(SourceBacklog {
-                    source: ReportSource::parse(&source)
-                        .ok_or_else(|| StoreError::Other(format!("stored source `{source}`")))?,
-                    untriaged: row.try_get("n")?,
-                    oldest_received_at: oldest,
-                    oldest_age_seconds: (now - oldest).num_seconds().max(0),
-                })
+                let oldest: DateTime<Utc> = col(row, "oldest")?;
+                from_row! { row, SourceBacklog { source, untriaged: "n", oldest_received_at = oldest,
+                    oldest_age_seconds = (now - oldest).num_seconds().max(0) } }
             })
             .collect()
     }
@@ -115,32 +96,22 @@ impl Store {
         source: Option<ReportSource>,
         reader: &Reader,
     ) -> Result<Vec<NoiseRow>> {
-        let mut sql = format!(
+        let sql = format!(
             "SELECT s.name AS service_name, r.received_at / {DAY_MS} AS bucket, COUNT(*) AS n \
-             FROM reports r LEFT JOIN services s ON s.id = r.service_id \
-             WHERE {VISIBLE} AND r.received_at >= $3 AND r.received_at < $4"
+             FROM reports r LEFT JOIN services s ON s.id = r.service_id WHERE {VISIBLE}"
         );
-        if source.is_some() {
-            sql.push_str(" AND r.source = $5");
-        }
-        sql.push_str(&format!(
-            " GROUP BY s.name, r.received_at / {DAY_MS} ORDER BY bucket, COALESCE(s.name, '')"
-        ));
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind_reader(reader)
-            .bind(ms(from))
-            .bind(ms(to));
-        if let Some(source) = source {
-            q = q.bind(source.as_str());
-        }
-        let rows = q.fetch_all(&self.read).await?;
+        let mut q = Filtered::visible_to(sql, reader);
+        q.param(" AND r.received_at >= ?", ms(from))
+            .param(" AND r.received_at < ?", ms(to))
+            .and("r.source = ?", source.map(ReportSource::as_str))
+            .push(&format!(
+                " GROUP BY s.name, r.received_at / {DAY_MS} ORDER BY bucket, COALESCE(s.name, '')"
+            ));
+        let rows = q.query().fetch_all(&self.read).await?;
         rows.iter()
             .map(|row| {
-                Ok(NoiseRow {
-                    service: row.try_get("service_name")?,
-                    day: time(row.try_get::<i64, _>("bucket")? * DAY_MS),
-                    reports: row.try_get("n")?,
-                })
+                let day = time(col::<i64>(row, "bucket")? * DAY_MS);
+                from_row! { row, NoiseRow { service: "service_name", day = day, reports: "n" } }
             })
             .collect()
     }

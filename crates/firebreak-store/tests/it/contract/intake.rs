@@ -420,34 +420,18 @@ async fn alerts_open_repeat_acknowledge_resolve_and_reopen(db: Db) {
     // One audit entry per integration per batch, naming the integration's
     // user and what it opened.
     let trail = db.audit_of("intake.alerts").await;
+    let batch = |i: &IntegrationRecord, user: &str| {
+        entry("intake.alerts", format!("integration:{}", i.id), user)
+    };
+    let (am_batch, other_batch) = (batch(&am, "intake.am"), batch(&other, "intake.am2"));
     assert_eq!(
         trail,
         vec![
-            entry(
-                "intake.alerts",
-                format!("integration:{}", am.id),
-                "intake.am"
-            ),
-            entry(
-                "intake.alerts",
-                format!("integration:{}", other.id),
-                "intake.am2"
-            ),
-            entry(
-                "intake.alerts",
-                format!("integration:{}", am.id),
-                "intake.am"
-            ),
-            entry(
-                "intake.alerts",
-                format!("integration:{}", am.id),
-                "intake.am"
-            ),
-            entry(
-                "intake.alerts",
-                format!("integration:{}", am.id),
-                "intake.am"
-            ),
+            am_batch.clone(),
+            other_batch,
+            am_batch.clone(),
+            am_batch.clone(),
+            am_batch,
         ]
     );
     let last = s.audit_entries(1).await.unwrap().remove(0);
