@@ -63,9 +63,21 @@ firebreak.on(() => {
     p.append("This page has changed since you opened it. ", a);
     document.querySelector("main").prepend(p);
   };
+  // Not under the reader's hands: wait until they have been still for a
+  // moment (a click, a key, a touch) before replacing what they look at.
+  let lastInput = 0;
+  for (const type of ["keydown", "mousedown", "touchstart", "input", "focusin"]) {
+    document.addEventListener(type, () => { lastInput = Date.now(); }, { capture: true, passive: true });
+  }
+  let pending = null;
   const refresh = async () => {
     if (busy) return;
     if (typing()) { offerReload(); return; }
+    const quiet = Date.now() - lastInput;
+    if (quiet < 3000) {
+      if (!pending) pending = setTimeout(() => { pending = null; refresh(); }, 3100 - quiet);
+      return;
+    }
     busy = true;
     try {
       const res = await fetch(location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } });
@@ -92,6 +104,8 @@ firebreak.on(() => {
   source.addEventListener("change", (e) => {
     if (marker !== null && e.data !== marker) refresh();
     marker = e.data;
+  });
+});
 
 // --- triage queue: keyboard shortcuts and one open menu at a time ---
 // j/k move between reports, o or Enter opens the row's forms, d focuses
@@ -212,6 +226,7 @@ firebreak.on(() => {
     }
     e.preventDefault();
   });
+});
 
 // --- on call ---
 // The page shows times in UTC until it knows the viewer's zone: on first
@@ -230,6 +245,7 @@ firebreak.on(() => {
   if (!zone || zone === "UTC" || zone === "Etc/UTC") return;
   params.set("tz", zone);
   window.location.replace(window.location.pathname + "?" + params.toString() + window.location.hash);
+});
 
 // --- scrollable tables ---
 // On a narrow screen a wide table scrolls sideways inside its own box

@@ -17,7 +17,7 @@ use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use tokio::sync::watch;
 
 use firebreak_store::Store;
@@ -90,34 +90,68 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The event stream of a signed-in page: a `change` event with the marker
-/// now, and again whenever it moves.
+/// read now (so it is no older than the page that asks), and again
+/// whenever the shared marker moves past what this stream has sent.
 async fn events(State(state): State<AppState>, WebUser(_s): WebUser) -> Response {
     let rx = state.live.subscribe(&state.store);
-    Sse::new(stream(rx))
+    let now = match state.store.change_marker().await {
+        Ok(m) => m,
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    Sse::new(stream(rx, now))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(10)))
         .into_response()
 }
 
-fn stream(rx: watch::Receiver<String>) -> impl Stream<Item = Result<Event, Infallible>> {
+/// Whether marker `a` has moved past `b`: every part only grows, so `a` is
+/// news when any part is larger (the shared poller may lag a fresh read).
+fn moved_past(a: &str, b: &str) -> bool {
+    let parts = |m: &str| -> Vec<u64> { m.split('.').map(|p| p.parse().unwrap_or(0)).collect() };
+    let (a, b) = (parts(a), parts(b));
+    a.len() != b.len() || a.iter().zip(&b).any(|(x, y)| x > y)
+}
+
+fn change(marker: &str) -> Event {
+    Event::default()
+        .event("change")
+        .data(marker)
+        .retry(Duration::from_millis(1500))
+}
+
+fn stream(
+    rx: watch::Receiver<String>,
+    first: String,
+) -> impl Stream<Item = Result<Event, Infallible>> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(STREAM_SECS);
-    futures::stream::unfold((rx, true), move |(mut rx, first)| async move {
-        if !first {
+    let opening =
+        futures::stream::once(futures::future::ready(Ok::<_, Infallible>(change(&first))));
+    let updates = futures::stream::unfold((rx, first), move |(mut rx, mut sent)| async move {
+        loop {
             match tokio::time::timeout_at(deadline, rx.changed()).await {
                 Ok(Ok(())) => {}
                 // The deadline, or the server shutting down: end the stream.
                 _ => return None,
             }
-        } else {
-            // The first marker may not be read yet: wait for it briefly.
-            if rx.borrow().is_empty() {
-                let _ = tokio::time::timeout(Duration::from_secs(3), rx.changed()).await;
+            let marker = rx.borrow_and_update().clone();
+            if moved_past(&marker, &sent) {
+                sent = marker;
+                return Some((Ok(change(&sent)), (rx, sent)));
             }
         }
-        let marker = rx.borrow_and_update().clone();
-        let event = Event::default()
-            .event("change")
-            .data(marker)
-            .retry(Duration::from_millis(1500));
-        Some((Ok(event), (rx, false)))
-    })
+    });
+    opening.chain(updates)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::moved_past;
+
+    #[test]
+    fn a_marker_is_news_only_when_a_part_grew() {
+        assert!(moved_past("2.5.1", "1.5.1"));
+        assert!(moved_past("1.5.2", "1.5.1"));
+        assert!(!moved_past("1.5.1", "1.5.1"));
+        // A lagging poller's older marker is not news.
+        assert!(!moved_past("1.4.1", "2.5.1"));
+    }
 }

@@ -421,7 +421,9 @@ impl Store {
             .clamp(1, MAX_INCIDENT_LIST);
         let offset = filter.offset.unwrap_or(0).max(0);
         // Numbers checked above, not text from the caller.
-        q.push(&format!(" ORDER BY i.id DESC LIMIT {limit} OFFSET {offset}"));
+        q.push(&format!(
+            " ORDER BY i.id DESC LIMIT {limit} OFFSET {offset}"
+        ));
         let q = q.query();
         // One snapshot for the page and everything tied to it: a read
         // transaction (on PostgreSQL at REPEATABLE READ, where each statement
