@@ -170,7 +170,7 @@ async fn the_page_shows_now_next_and_the_week_in_both_zones(db: Db) {
     assert_contains(rows[0], "Mon 2 Mar 09:00 JST");
     for (i, row) in rows.iter().enumerate() {
         let who = if i % 2 == 0 { "ben" } else { "aiko" };
-        assert_contains(*row, &format!("<td class=\"user\">{who}"));
+        assert_contains(*row, format!("<td class=\"user\">{who}"));
     }
     assert_contains(
         rows[1],
