@@ -180,13 +180,18 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let live = Arc::clone(&state.live);
     let app = http::router(state);
     // The client's address feeds the sign-in throttle.
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        // Live pages' streams would hold the shutdown until they end.
+        live.close();
+    })
     .await
 }
 

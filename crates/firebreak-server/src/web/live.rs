@@ -35,6 +35,9 @@ const POLL: Duration = Duration::from_secs(1);
 pub struct Live {
     tx: watch::Sender<String>,
     polling: AtomicBool,
+    /// Set when the server begins to shut down: open streams end at once
+    /// instead of holding the shutdown for up to [`STREAM_SECS`].
+    closing: watch::Sender<bool>,
 }
 
 impl Default for Live {
@@ -42,11 +45,17 @@ impl Default for Live {
         Live {
             tx: watch::channel(String::new()).0,
             polling: AtomicBool::new(false),
+            closing: watch::channel(false).0,
         }
     }
 }
 
 impl Live {
+    /// Ends every open stream (the server is shutting down).
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
     /// A receiver of the marker; starts the poller if none runs.
     pub fn subscribe(self: &Arc<Self>, store: &Store) -> watch::Receiver<String> {
         let rx = self.tx.subscribe();
@@ -98,7 +107,7 @@ async fn events(State(state): State<AppState>, WebUser(_s): WebUser) -> Response
         Ok(m) => m,
         Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
-    Sse::new(stream(rx, now))
+    Sse::new(stream(rx, state.live.closing.subscribe(), now))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(10)))
         .into_response()
 }
@@ -120,17 +129,22 @@ fn change(marker: &str) -> Event {
 
 fn stream(
     rx: watch::Receiver<String>,
+    mut closing: watch::Receiver<bool>,
     first: String,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(STREAM_SECS);
+    let ends = async move {
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => {}
+            _ = closing.wait_for(|c| *c) => {}
+        }
+    };
     let opening =
         futures::stream::once(futures::future::ready(Ok::<_, Infallible>(change(&first))));
     let updates = futures::stream::unfold((rx, first), move |(mut rx, mut sent)| async move {
         loop {
-            match tokio::time::timeout_at(deadline, rx.changed()).await {
-                Ok(Ok(())) => {}
-                // The deadline, or the server shutting down: end the stream.
-                _ => return None,
+            if rx.changed().await.is_err() {
+                return None;
             }
             let marker = rx.borrow_and_update().clone();
             if moved_past(&marker, &sent) {
@@ -139,7 +153,8 @@ fn stream(
             }
         }
     });
-    opening.chain(updates)
+    // The deadline, or the server shutting down, ends the stream.
+    opening.chain(updates).take_until(Box::pin(ends))
 }
 
 #[cfg(test)]

@@ -624,3 +624,39 @@ async fn the_incident_page_updates_itself_in_a_browser() {
     assert_eq!(same, serde_json::Value::Bool(true), "updated in place");
     c.close().await.unwrap();
 }
+
+/// Open live pages do not hold a server's shutdown: their streams end as
+/// soon as it begins, not when they would have (25 s later).
+#[tokio::test]
+async fn open_event_streams_end_when_the_server_shuts_down() {
+    let app = crate::harness::spawn().await;
+    let (http, cookie) = session(&app).await;
+    // A second server on the same state, whose shutdown this test controls.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(firebreak_server::serve(
+        listener,
+        app.state.clone(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let mut res = http
+        .get(format!("{url}/events"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let mut buf = String::new();
+    next_change(&mut res, &mut buf).await;
+    let asked = std::time::Instant::now();
+    stop.send(()).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(5), server)
+        .await
+        .expect("the server stopped while a live page was open")
+        .unwrap()
+        .unwrap();
+    assert!(asked.elapsed() < std::time::Duration::from_secs(5));
+}
