@@ -172,6 +172,19 @@ fn ack_response(
     show_form: bool,
     incident_id: Option<i64>,
 ) -> Response {
+    ack_response_about(status, heading, text, token, show_form, incident_id, None)
+}
+
+/// [`ack_response`] naming what the page was about.
+fn ack_response_about(
+    status: StatusCode,
+    heading: &str,
+    text: String,
+    token: &str,
+    show_form: bool,
+    incident_id: Option<i64>,
+    about: Option<AckAbout>,
+) -> Response {
     page_with_status(
         status,
         &AckPage {
@@ -181,7 +194,7 @@ fn ack_response(
             token: token.to_owned(),
             show_form,
             incident_id,
-            about: None,
+            about,
         },
     )
 }
@@ -285,17 +298,14 @@ async fn ack_page(State(state): State<AppState>, Path(token): Path<String>) -> R
             false,
         ),
     };
-    page_with_status(
+    ack_response_about(
         status,
-        &AckPage {
-            layout: Layout::anonymous(Flash::default()),
-            heading: heading.to_owned(),
-            text,
-            token,
-            show_form,
-            incident_id: Some(chain.incident_id),
-            about,
-        },
+        heading,
+        text,
+        &token,
+        show_form,
+        Some(chain.incident_id),
+        about,
     )
 }
 
