@@ -687,3 +687,28 @@ pub struct TemplateBody {
 
 #[cfg(test)]
 mod tests;
+
+/// An escalation setting: its value now, and whether it comes from the
+/// configuration file (the default) or was changed in the web or API.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SettingView {
+    /// `incident_lead_policy`, `leadership` or `fallback` (the names of the
+    /// `[escalation]` keys in the configuration file).
+    pub key: String,
+    /// The value in force: a policy name or null, or a list of user names.
+    pub value: serde_json::Value,
+    /// `file` (the configuration file's value, the default) or `web`.
+    pub source: String,
+    /// The configuration file's value, taken again when the setting is reset.
+    pub file_value: serde_json::Value,
+    pub updated_by: Option<String>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// `PUT /api/v1/settings/{key}`: the new value, or null to go back to the
+/// configuration file's value.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetSetting {
+    pub value: serde_json::Value,
+}

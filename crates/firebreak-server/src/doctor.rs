@@ -22,7 +22,7 @@ use crate::escalate::EscalationConfig;
 use crate::notify::Channel;
 
 /// Why a user cannot be paged, if they cannot.
-fn user_problem(dir: &Directory, name: &str) -> Option<String> {
+pub(crate) fn user_problem(dir: &Directory, name: &str) -> Option<String> {
     match dir.users.iter().find(|u| u.name == name) {
         None => Some(format!("user `{name}` does not exist")),
         Some(u) if u.disabled => Some(format!("user `{name}` is disabled and cannot be paged")),
@@ -86,6 +86,7 @@ pub fn config_warnings(
     config: &EscalationConfig,
     email_configured: bool,
 ) -> Vec<String> {
+    let config = &crate::settings::effective(config, dir);
     let mut out = Vec::new();
     match &config.incident_lead_policy {
         None => out.push(
@@ -308,6 +309,7 @@ pub fn report(
     email_configured: bool,
     now: DateTime<Utc>,
 ) -> DoctorReport {
+    let config = &crate::settings::effective(config, dir);
     let mut checks = Vec::new();
     let mut notes = Vec::new();
     let nobody_reachable = !dir

@@ -130,6 +130,7 @@ pub fn plan(
     decisions: &[Decision],
     now: DateTime<Utc>,
 ) -> (Vec<EscalationWrite>, Vec<TimelineEntry>) {
+    let config = &crate::settings::effective(config, dir);
     let mut writes = Vec::new();
     let mut lines = Vec::new();
     for d in decisions {
@@ -625,6 +626,7 @@ pub fn on_timeout(
     due: &DueTimer,
     now: DateTime<Utc>,
 ) -> TimerPlan {
+    let config = &crate::settings::effective(config, dir);
     if due.chain_state != "active" {
         return TimerPlan {
             escalation: None,

@@ -27,6 +27,8 @@ pub mod notify;
 pub mod oncall;
 pub mod reports;
 pub mod services;
+pub mod settings;
+pub mod setup;
 pub mod signin;
 pub mod web;
 pub mod workers;

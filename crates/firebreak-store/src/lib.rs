@@ -24,6 +24,7 @@ mod row;
 pub mod audit;
 mod backend;
 pub mod escalations;
+pub mod firstrun;
 mod filter;
 pub mod incidents;
 pub mod intake;
@@ -37,6 +38,8 @@ pub mod users;
 use chrono::{DateTime, TimeZone, Utc};
 
 pub use backend::Backend;
+pub use escalations::Setting;
+pub use firstrun::FirstRunFacts;
 pub use escalations::{
     ChainRef, DeliveryOutcome, Directory, DueTimer, EscalationWrite, OutboxItem, OutboxWrite,
     Recipient, TimerPlan,

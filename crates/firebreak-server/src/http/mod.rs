@@ -33,6 +33,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(crate::audit::routes())
         .merge(crate::oncall::api::routes())
         .merge(crate::intake::routes())
+        .merge(crate::settings::api::routes())
         .merge(ops::routes())
 }
 

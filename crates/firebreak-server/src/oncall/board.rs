@@ -200,6 +200,7 @@ pub fn services_view(
     viewer: Tz,
     now: DateTime<Utc>,
 ) -> Vec<ServiceView> {
+    let config = &crate::settings::effective(config, dir);
     let mut out: Vec<ServiceView> = dir
         .services
         .iter()

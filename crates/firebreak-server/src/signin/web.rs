@@ -88,7 +88,9 @@ fn safe_next(next: &str) -> &str {
     if local(next) && local(&decoded) {
         next
     } else {
-        "/incidents"
+        // The home page: the getting-started checklist on a new install,
+        // else the incident list.
+        "/"
     }
 }
 

@@ -39,6 +39,8 @@ pub struct Layout {
 pub struct Nav {
     /// The users page (`Action::ManageUsers`).
     pub users: bool,
+    /// The set-up hub (`Action::ManageServices`).
+    pub setup: bool,
 }
 
 /// A navigation link of the page frame.
@@ -58,11 +60,13 @@ pub enum Section {
     Declare,
     Report,
     Users,
+    Setup,
 }
 
 impl Section {
     /// The section a page's path belongs to: `/incidents/7` is under
-    /// Incidents, `/incidents/new` is Declare.
+    /// Incidents, `/incidents/new` is Declare; `/admin/users` and the
+    /// pages under it are Users, every other page under `/admin` Set-up.
     pub fn of_path(path: &str) -> Option<Section> {
         let under = |root: &str| {
             path == root
@@ -77,6 +81,7 @@ impl Section {
             _ if under("/triage") => Section::Triage,
             _ if under("/oncall") => Section::OnCall,
             _ if under("/admin/users") => Section::Users,
+            _ if under("/admin") => Section::Setup,
             _ => return None,
         })
     }
@@ -88,6 +93,7 @@ impl Layout {
         Layout {
             nav: Nav {
                 users: allowed(s.user.role, Action::ManageUsers),
+                setup: allowed(s.user.role, Action::ManageServices),
             },
             nav_user: Some(s.user.clone()),
             csrf: s.csrf_token.clone(),
@@ -119,6 +125,7 @@ impl Layout {
             ("/incidents/new", "Declare", Section::Declare, true),
             ("/reports/new", "Report", Section::Report, true),
             ("/admin/users", "Users", Section::Users, self.nav.users),
+            ("/admin", "Set-up", Section::Setup, self.nav.setup),
         ];
         all.into_iter()
             .filter(|(_, _, _, shown)| *shown)

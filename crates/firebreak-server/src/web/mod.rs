@@ -11,8 +11,9 @@
 //! that allows only our own stylesheet.
 //!
 //! The pages themselves live with their feature (`incidents::web`,
-//! `reports::web`, `oncall::web`, `accounts::web`, `signin::web`); [`routes`]
-//! gathers them.
+//! `reports::web`, `oncall::web`, `accounts::web`, `signin::web`,
+//! `settings::web`, and the home page and set-up hub in `setup::web`);
+//! [`routes`] gathers them.
 
 pub mod csrf;
 pub mod layout;
@@ -42,7 +43,6 @@ const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; script-
 /// cleared once shown.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/incidents") }))
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
         .merge(crate::signin::web::routes())
@@ -50,6 +50,8 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::oncall::web::routes())
         .merge(crate::reports::web::routes())
         .merge(crate::accounts::web::routes())
+        .merge(crate::settings::web::routes())
+        .merge(crate::setup::web::routes())
         .merge(live::routes())
         .layer(axum::middleware::from_fn(session::clear_flash))
         .layer(axum::middleware::from_fn(layout::remember_path))

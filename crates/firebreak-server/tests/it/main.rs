@@ -20,6 +20,7 @@ mod notify;
 mod oncall_page;
 mod outgoing;
 mod paging;
+mod setup_web;
 mod smaller;
 mod triage_web;
 mod web;

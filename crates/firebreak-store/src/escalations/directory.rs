@@ -26,6 +26,8 @@ pub struct Directory {
     pub rules: Vec<NotificationRule>,
     /// Service name → (escalation policy name, runbook).
     pub services: BTreeMap<String, (Option<String>, String)>,
+    /// Escalation settings changed in the web over the file's defaults.
+    pub settings: BTreeMap<String, super::Setting>,
 }
 
 impl Record for ContactMethod {
@@ -64,7 +66,9 @@ impl Store {
         {
             services.insert(col(&r, "name")?, escalation_of(&r)?);
         }
+        let settings = self.escalation_settings().await?;
         Ok(Directory {
+            settings,
             users,
             schedules,
             policies,

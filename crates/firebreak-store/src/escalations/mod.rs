@@ -11,15 +11,18 @@
 //!
 //! The rooms: [`directory`] (what decisions read and admins configure),
 //! [`pages`] (writing escalations, acknowledging), [`timers`] (deadlines
-//! that fire once) and [`outbox`] (messages and their delivery).
+//! that fire once), [`outbox`] (messages and their delivery) and
+//! [`settings`] (escalation settings changed in the web).
 
 pub mod directory;
 pub mod outbox;
 pub mod pages;
+pub mod settings;
 pub mod timers;
 
 pub use directory::Directory;
 pub use outbox::{DeliveryOutcome, OutboxItem};
+pub use settings::Setting;
 pub use pages::{AckChain, ChainRef, EscalationWrite, OutboxWrite, PageSummary, Recipient};
 pub use timers::{DueTimer, PendingDeadline, TimerPlan};
 
