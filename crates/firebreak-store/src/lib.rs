@@ -24,8 +24,8 @@ mod row;
 pub mod audit;
 mod backend;
 pub mod escalations;
-pub mod firstrun;
 mod filter;
+pub mod firstrun;
 pub mod incidents;
 pub mod intake;
 pub mod live;
@@ -39,11 +39,11 @@ use chrono::{DateTime, TimeZone, Utc};
 
 pub use backend::Backend;
 pub use escalations::Setting;
-pub use firstrun::FirstRunFacts;
 pub use escalations::{
     ChainRef, DeliveryOutcome, Directory, DueTimer, EscalationWrite, OutboxItem, OutboxWrite,
     Recipient, TimerPlan,
 };
+pub use firstrun::FirstRunFacts;
 pub use incidents::{IncidentChange, IncidentState, NewIncident, TimelineEntry};
 pub use reports::NewReportRecord;
 pub use users::{NewUser, SessionInfo};

@@ -52,7 +52,10 @@ fn the_file_is_the_default_and_a_setting_wins_over_it() {
     let mut d = dir();
     assert_eq!(effective(&file, &d), file);
     let v = view(&file, &d, Key::Leadership);
-    assert_eq!((v.source.as_str(), v.value.clone()), ("file", json!(["cto"])));
+    assert_eq!(
+        (v.source.as_str(), v.value.clone()),
+        ("file", json!(["cto"]))
+    );
 
     set(&mut d, Key::IncidentLeadPolicy, json!("incident-lead"));
     set(&mut d, Key::Leadership, json!(["ana"]));

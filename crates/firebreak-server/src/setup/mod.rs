@@ -101,10 +101,7 @@ pub fn checklist(dir: &Directory, config: &EscalationConfig, facts: FirstRunFact
             detail: if dir.schedules.is_empty() {
                 "Who is on call, in which time zone, and when shifts change.".to_owned()
             } else {
-                format!(
-                    "{}.",
-                    count(dir.schedules.len(), "schedule", "schedules")
-                )
+                format!("{}.", count(dir.schedules.len(), "schedule", "schedules"))
             },
             href: "/admin/schedules",
             done: !dir.schedules.is_empty(),
@@ -124,7 +121,9 @@ pub fn checklist(dir: &Directory, config: &EscalationConfig, facts: FirstRunFact
             id: "lead-policy",
             title: "Choose who pages the incident lead",
             detail: match lead_policy {
-                Some(p) => format!("Critical and high incidents page the incident lead through “{p}”."),
+                Some(p) => {
+                    format!("Critical and high incidents page the incident lead through “{p}”.")
+                }
                 None => "Until a policy is chosen, a critical incident without a service policy \
                          pages nobody."
                     .to_owned(),

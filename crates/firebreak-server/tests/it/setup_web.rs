@@ -82,28 +82,62 @@ async fn settings_in_the_web_page_at_once_and_are_audited(app: TestApp) {
     // A forged form changes nothing; a policy that does not exist is
     // refused, naming it.
     let path = "/admin/settings/incident_lead_policy";
-    let res = post_form(app, &http, &cookie, path, &[("csrf", "forged"), ("value", "incident-lead")]).await;
+    let res = post_form(
+        app,
+        &http,
+        &cookie,
+        path,
+        &[("csrf", "forged"), ("value", "incident-lead")],
+    )
+    .await;
     assert_eq!(res.status(), 403);
     let res = post_form(app, &http, &cookie, path, &[("value", "incident-lead")]).await;
     assert_eq!(res.status(), 403, "no token at all is refused too");
-    let res = post_form(app, &http, &cookie, path, &[("csrf", &csrf), ("value", "nope")]).await;
+    let res = post_form(
+        app,
+        &http,
+        &cookie,
+        path,
+        &[("csrf", &csrf), ("value", "nope")],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     let all = app.get_list(&app.admin_token, "/api/v1/settings").await;
     assert_eq!(setting(&all, "incident_lead_policy")["source"], "file");
     let flash = res.headers()["set-cookie"].to_str().unwrap().to_owned();
-    let (_, html) = page(app, &http, &format!("{cookie}; {}", flash.split(';').next().unwrap()), "/admin/settings").await;
+    let (_, html) = page(
+        app,
+        &http,
+        &format!("{cookie}; {}", flash.split(';').next().unwrap()),
+        "/admin/settings",
+    )
+    .await;
     assert_contains(&html, "no escalation policy is named `nope`");
 
     // Set in the web: in force for the next incident, no restart.
-    let res = post_form(app, &http, &cookie, path, &[("csrf", &csrf), ("value", "incident-lead")]).await;
+    let res = post_form(
+        app,
+        &http,
+        &cookie,
+        path,
+        &[("csrf", &csrf), ("value", "incident-lead")],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     let all = app.get_list(&app.admin_token, "/api/v1/settings").await;
     let s = setting(&all, "incident_lead_policy");
-    assert_eq!((s["value"].clone(), s["source"].clone()), (json!("incident-lead"), json!("web")));
+    assert_eq!(
+        (s["value"].clone(), s["source"].clone()),
+        (json!("incident-lead"), json!("web"))
+    );
     assert_eq!(s["file_value"], Value::Null);
     assert_eq!(s["updated_by"], "admin");
     let after = declare("After the setting").await["id"].as_i64().unwrap();
-    assert_eq!(lead_pages(after).await, 1, "the lead is paged through the policy set in the web");
+    assert_eq!(
+        lead_pages(after).await,
+        1,
+        "the lead is paged through the policy set in the web"
+    );
     let (_, html) = page(app, &http, &cookie, "/admin/settings").await;
     assert!(!html.contains("incident_lead_policy is not set"));
 
@@ -118,10 +152,20 @@ async fn settings_in_the_web_page_at_once_and_are_audited(app: TestApp) {
     .await;
     assert_eq!(res.status(), 303);
     let all = app.get_list(&app.admin_token, "/api/v1/settings").await;
-    assert_eq!(setting(&all, "leadership")["value"], json!(["lead1", "admin"]));
+    assert_eq!(
+        setting(&all, "leadership")["value"],
+        json!(["lead1", "admin"])
+    );
 
     // Reset: the file's value again.
-    let res = post_form(app, &http, &cookie, path, &[("csrf", &csrf), ("reset", "1")]).await;
+    let res = post_form(
+        app,
+        &http,
+        &cookie,
+        path,
+        &[("csrf", &csrf), ("reset", "1")],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     let all = app.get_list(&app.admin_token, "/api/v1/settings").await;
     assert_eq!(setting(&all, "incident_lead_policy")["source"], "file");
@@ -129,7 +173,9 @@ async fn settings_in_the_web_page_at_once_and_are_audited(app: TestApp) {
     let again = declare("After the reset").await["id"].as_i64().unwrap();
     assert_eq!(lead_pages(again).await, 0);
 
-    let audit = app.get_list(&app.admin_token, "/api/v1/audit?limit=500").await;
+    let audit = app
+        .get_list(&app.admin_token, "/api/v1/audit?limit=500")
+        .await;
     let on = |target: &str| -> Vec<String> {
         audit
             .iter()
@@ -156,18 +202,32 @@ async fn the_settings_api_checks_roles_keys_and_values() {
     let lead = app.user("lead2", "lead").await;
     let responder = app.user("r1", "responder").await;
     app.user("gone", "responder").await;
-    app.patch_expect(&app.admin_token, "/api/v1/users/gone", json!({"disabled": true}), 200)
-        .await;
+    app.patch_expect(
+        &app.admin_token,
+        "/api/v1/users/gone",
+        json!({"disabled": true}),
+        200,
+    )
+    .await;
 
     assert_eq!(app.get(&responder, "/api/v1/settings").await.0, 403);
     let (s, _) = app
-        .put(&responder, "/api/v1/settings/leadership", json!({"value": ["lead1"]}))
+        .put(
+            &responder,
+            "/api/v1/settings/leadership",
+            json!({"value": ["lead1"]}),
+        )
         .await;
     assert_eq!(s, 403);
     let p = app
-        .put_expect(&lead, "/api/v1/settings/late_after_secs", json!({"value": 5}), 404)
+        .put_expect(
+            &lead,
+            "/api/v1/settings/late_after_secs",
+            json!({"value": 5}),
+            404,
+        )
         .await;
-    assert_contains(&p["detail"].to_string(), "late_after_secs");
+    assert_contains(p["detail"].to_string(), "late_after_secs");
     for (key, value, status) in [
         ("leadership", json!(["ghost"]), 422),
         ("leadership", json!(["gone"]), 422),
@@ -176,25 +236,48 @@ async fn the_settings_api_checks_roles_keys_and_values() {
         ("incident_lead_policy", json!(7), 400),
     ] {
         let p = app
-            .put_expect(&lead, &format!("/api/v1/settings/{key}"), json!({"value": value}), status)
+            .put_expect(
+                &lead,
+                &format!("/api/v1/settings/{key}"),
+                json!({"value": value}),
+                status,
+            )
             .await;
         assert_eq!(p["field"], "value", "{key} {value}: {p}");
     }
     let p = app
-        .put_expect(&lead, "/api/v1/settings/fallback", json!({"value": [], "x": 1}), 400)
+        .put_expect(
+            &lead,
+            "/api/v1/settings/fallback",
+            json!({"value": [], "x": 1}),
+            400,
+        )
         .await;
-    assert_contains(&p["detail"].to_string(), "x");
+    assert_contains(p["detail"].to_string(), "x");
     // Nothing was stored by the refusals.
     let all = app.get_list(&lead, "/api/v1/settings").await;
     assert!(all.iter().all(|s| s["source"] == "file"), "{all:?}");
 
     // Leads may change them.
     let v = app
-        .put_expect(&lead, "/api/v1/settings/fallback", json!({"value": ["lead1"]}), 200)
+        .put_expect(
+            &lead,
+            "/api/v1/settings/fallback",
+            json!({"value": ["lead1"]}),
+            200,
+        )
         .await;
-    assert_eq!((v["value"].clone(), v["updated_by"].clone()), (json!(["lead1"]), json!("lead2")));
+    assert_eq!(
+        (v["value"].clone(), v["updated_by"].clone()),
+        (json!(["lead1"]), json!("lead2"))
+    );
     let (s, v) = app
-        .send(reqwest::Method::DELETE, &lead, "/api/v1/settings/fallback", None)
+        .send(
+            reqwest::Method::DELETE,
+            &lead,
+            "/api/v1/settings/fallback",
+            None,
+        )
         .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["source"], "file");
@@ -218,8 +301,10 @@ async fn a_new_install_opens_on_the_checklist_until_every_step_is_done() {
         ("lead-policy", "/admin/settings"),
         ("monitoring", "/admin/integrations"),
     ] {
-        let at = html.find(&format!("id=\"step-{id}\" class=\"todo\"")).unwrap_or_else(|| panic!("{id} to do"));
-        assert_contains(&html[at..at + 400], &format!("href=\"{href}\""));
+        let at = html
+            .find(&format!("id=\"step-{id}\" class=\"todo\""))
+            .unwrap_or_else(|| panic!("{id} to do"));
+        assert_contains(&html[at..at + 400], format!("href=\"{href}\""));
     }
 
     // Each step ticks by itself from what exists.
@@ -236,10 +321,15 @@ async fn a_new_install_opens_on_the_checklist_until_every_step_is_done() {
     let (_, html) = page(app, &http, &cookie, "/").await;
     assert_contains(&html, "4 of 7 steps done");
     for id in ["people", "contact", "schedule", "policy"] {
-        assert_contains(&html, &format!("id=\"step-{id}\" class=\"done\""));
+        assert_contains(&html, format!("id=\"step-{id}\" class=\"done\""));
     }
-    app.put_expect(&app.admin_token, "/api/v1/settings/incident_lead_policy", json!({"value": "incident-lead"}), 200)
-        .await;
+    app.put_expect(
+        &app.admin_token,
+        "/api/v1/settings/incident_lead_policy",
+        json!({"value": "incident-lead"}),
+        200,
+    )
+    .await;
     app.post_expect(
         &app.admin_token,
         "/api/v1/intake/integrations",
@@ -265,14 +355,28 @@ async fn a_new_install_opens_on_the_checklist_until_every_step_is_done() {
     // refused to them.
     app.user("r1", "responder").await;
     let r = web_session(app, &http, "r1", "a long enough password").await;
-    let res = http.get(format!("{}/", app.url)).header("cookie", &r).send().await.unwrap();
-    assert_eq!((res.status().as_u16(), res.headers()["location"].to_str().unwrap()), (303, "/incidents"));
+    let res = http
+        .get(format!("{}/", app.url))
+        .header("cookie", &r)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            res.status().as_u16(),
+            res.headers()["location"].to_str().unwrap()
+        ),
+        (303, "/incidents")
+    );
     let (s, _) = page(app, &http, &r, "/admin").await;
     assert_eq!(s, 403);
     let (s, _) = page(app, &http, &r, "/admin/settings").await;
     assert_eq!(s, 403);
     let (_, html) = page(app, &http, &r, "/incidents").await;
-    assert!(!html.contains("href=\"/admin\""), "no Set-up link for a responder");
+    assert!(
+        !html.contains("href=\"/admin\""),
+        "no Set-up link for a responder"
+    );
 
     // A lead sees the monitoring step without a link it may not follow.
     app.user("lead3", "lead").await;

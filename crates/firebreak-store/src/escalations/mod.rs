@@ -22,8 +22,8 @@ pub mod timers;
 
 pub use directory::Directory;
 pub use outbox::{DeliveryOutcome, OutboxItem};
-pub use settings::Setting;
 pub use pages::{AckChain, ChainRef, EscalationWrite, OutboxWrite, PageSummary, Recipient};
+pub use settings::Setting;
 pub use timers::{DueTimer, PendingDeadline, TimerPlan};
 
 fn json_text(v: &serde_json::Value) -> String {

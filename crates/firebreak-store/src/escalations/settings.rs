@@ -23,16 +23,18 @@ pub struct Setting {
 impl Store {
     /// Every setting changed over the file's defaults, by key.
     pub async fn escalation_settings(&self) -> Result<BTreeMap<String, Setting>> {
-        sqlx::query("SELECT key, value, updated_by, updated_at FROM escalation_settings \
-             WHERE value IS NOT NULL")
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(|r| {
-                let s = from_row! { r, Setting { value, updated_by, updated_at } }?;
-                Ok((crate::row::col(r, "key")?, s))
-            })
-            .collect()
+        sqlx::query(
+            "SELECT key, value, updated_by, updated_at FROM escalation_settings \
+             WHERE value IS NOT NULL",
+        )
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(|r| {
+            let s = from_row! { r, Setting { value, updated_by, updated_at } }?;
+            Ok((crate::row::col(r, "key")?, s))
+        })
+        .collect()
     }
 
     /// Sets `key` to `value` (validated by the caller), or back to the
