@@ -127,6 +127,18 @@ impl ScheduleFields {
         }
     }
 
+    /// The form with an empty override row at the end, to add one.
+    fn with_blank_override(mut self) -> ScheduleFields {
+        if self.overrides.last().is_none_or(|o| !o.is_blank()) {
+            let i = self.overrides.len();
+            self.overrides.push(OverrideFields {
+                i,
+                ..OverrideFields::default()
+            });
+        }
+        self
+    }
+
     /// The form as it was posted.
     fn from_form(f: &SetupForm) -> ScheduleFields {
         let mut layers = Vec::new();
@@ -310,13 +322,23 @@ fn preview(schedule: &Schedule, now: DateTime<Utc>) -> Preview {
         viewer: schedule.time_zone,
     };
     let until = now + Duration::days(PREVIEW_DAYS);
+    // The stretch under way is shown from when it began, the last one
+    // until it ends.
+    let current = schedule.on_call_at(now);
+    let last = schedule.on_call_at(until);
     let rows = schedule
         .shifts_between(now, until)
         .into_iter()
         .map(|s| PreviewRow {
+            start: zones.stamp(match &current {
+                Some(c) if s.start <= now && c.user == s.user => c.shift_start,
+                _ => s.start,
+            }),
+            end: zones.stamp(match &last {
+                Some(l) if s.end >= until && l.user == s.user => l.shift_end,
+                _ => s.end,
+            }),
             user: s.user,
-            start: zones.stamp(s.start),
-            end: zones.stamp(s.end),
             source: match s.source {
                 Source::Layer(l) => l,
                 Source::Override => "override".into(),
@@ -378,7 +400,7 @@ async fn render(
             status,
             &EditPage {
                 layout,
-                form,
+                form: form.with_blank_override(),
                 preview,
                 action: format!("/admin/schedules/{}", crate::web::encode(name)),
                 editing: true,
@@ -390,7 +412,7 @@ async fn render(
                 &ListPage {
                     layout,
                     schedules,
-                    form,
+                    form: form.with_blank_override(),
                     preview,
                     action: "/admin/schedules".into(),
                     editing: false,
@@ -433,7 +455,7 @@ pub(super) async fn list(State(state): State<AppState>, WebUser(s): WebUser, f: 
             &ListPage {
                 layout: Layout::signed_in(&s, f),
                 schedules,
-                form: ScheduleFields::blank(),
+                form: ScheduleFields::blank().with_blank_override(),
                 preview: None,
                 action: "/admin/schedules".into(),
                 editing: false,
@@ -478,7 +500,7 @@ pub(super) async fn edit(
         Default::default(),
         &EditPage {
             layout: Layout::signed_in(&s, f),
-            form,
+            form: form.with_blank_override(),
             preview: None,
             action: format!("/admin/schedules/{}", crate::web::encode(&name)),
             editing: true,
