@@ -12,7 +12,7 @@ use firebreak_api::{CreateService, Service};
 use firebreak_core::auth::Action;
 
 use crate::AppState;
-use crate::actions;
+use crate::actions::{self, Ctx};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, AuthUser};
 
@@ -35,7 +35,16 @@ async fn create_service(
     AuthUser(user): AuthUser,
     ApiJson(req): ApiJson<CreateService>,
 ) -> Result<(StatusCode, Json<Service>), ApiError> {
-    let c = state.ctx(&user);
+    let s = create_service_checked(&state.ctx(&user), &req).await?;
+    Ok((StatusCode::CREATED, Json(s)))
+}
+
+/// Adds a service (managers of services): a valid, free name and an owner
+/// team. The API and the web set-up pages create through here.
+pub(crate) async fn create_service_checked(
+    c: &Ctx<'_>,
+    req: &CreateService,
+) -> Result<Service, ApiError> {
     c.require(Action::ManageServices)?;
     if !firebreak_store::users::valid_user_name(&req.name) {
         return Err(ApiError::invalid(
@@ -46,9 +55,7 @@ async fn create_service(
     let team = actions::title("owner_team", &req.owner_team)?;
     let description =
         actions::text("description", req.description.as_deref(), false)?.unwrap_or_default();
-    let s = state
-        .store
+    Ok(c.store
         .create_service(&req.name, &team, &description, &c.actor(), c.now)
-        .await?;
-    Ok((StatusCode::CREATED, Json(s)))
+        .await?)
 }

@@ -21,7 +21,7 @@ use firebreak_core::escalation::Policy;
 use firebreak_core::oncall::Schedule;
 
 use crate::AppState;
-use crate::actions;
+use crate::actions::{self, Ctx};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, AuthUser};
 use crate::incidents::incident_id;
@@ -178,9 +178,22 @@ pub async fn put_schedule(
     Path(name): Path<String>,
     ApiJson(schedule): ApiJson<Schedule>,
 ) -> Result<Json<Definition>, ApiError> {
-    let c = state.ctx(&user);
+    save_schedule(&state.ctx(&user), &name, &schedule)
+        .await
+        .map(Json)
+}
+
+/// Whether `schedule` may be stored as `name` (managers of services): the
+/// name, the body's name matching it, the schedule's own rules, and every
+/// participant an enabled user. The API and the web set-up pages check
+/// through here; nothing is stored.
+pub(crate) async fn check_schedule(
+    c: &Ctx<'_>,
+    name: &str,
+    schedule: &Schedule,
+) -> Result<(), ApiError> {
     c.require(Action::ManageServices)?;
-    valid_name("name", &name)?;
+    valid_name("name", name)?;
     if schedule.name != name {
         return Err(ApiError::invalid(
             "name",
@@ -192,16 +205,31 @@ pub async fn put_schedule(
         .map_err(|e| ApiError::invalid("schedule", e.to_string()))?;
     // A participant who does not exist (or is disabled) would be on call
     // and page nobody.
-    let dir = state.store.directory().await?;
-    if let Some((field, why)) = crate::doctor::schedule_problem(&dir, &schedule) {
+    let dir = c.store.directory().await?;
+    if let Some((field, why)) = crate::doctor::schedule_problem(&dir, schedule) {
         return Err(ApiError::invalid(&field, why));
     }
-    let value = serde_json::to_value(&schedule).map_err(|e| ApiError::Internal(e.to_string()))?;
-    state
-        .store
-        .put_schedule(&name, &value, &c.actor(), c.now)
+    Ok(())
+}
+
+/// Creates or replaces a schedule after [`check_schedule`], answering it as
+/// stored.
+pub(crate) async fn save_schedule(
+    c: &Ctx<'_>,
+    name: &str,
+    schedule: &Schedule,
+) -> Result<Definition, ApiError> {
+    check_schedule(c, name, schedule).await?;
+    let value = serde_json::to_value(schedule).map_err(|e| ApiError::Internal(e.to_string()))?;
+    c.store
+        .put_schedule(name, &value, &c.actor(), c.now)
         .await?;
-    get_schedule(State(state), AuthUser(user), Path(name)).await
+    c.store
+        .schedules()
+        .await?
+        .into_iter()
+        .find(|d| d.name == name)
+        .ok_or_else(|| ApiError::Internal("schedule vanished".into()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -347,26 +375,35 @@ pub async fn put_policy(
     Path(name): Path<String>,
     ApiJson(policy): ApiJson<Policy>,
 ) -> Result<Json<Definition>, ApiError> {
-    let c = state.ctx(&user);
+    save_policy(&state.ctx(&user), &name, &policy)
+        .await
+        .map(Json)
+}
+
+/// Creates or replaces an escalation policy (managers of services): the
+/// name, the policy's own rules, and every target an enabled user or an
+/// existing schedule; answers it as stored. The API and the web set-up
+/// pages save through here.
+pub(crate) async fn save_policy(
+    c: &Ctx<'_>,
+    name: &str,
+    policy: &Policy,
+) -> Result<Definition, ApiError> {
     c.require(Action::ManageServices)?;
-    valid_name("name", &name)?;
+    valid_name("name", name)?;
     policy
         .validate()
         .map_err(|e| ApiError::invalid("levels", e.to_string()))?;
     // A target that names no user or schedule would page nobody.
-    let dir = state.store.directory().await?;
-    if let Some((field, why)) = crate::doctor::policy_problem(&dir, &policy) {
+    let dir = c.store.directory().await?;
+    if let Some((field, why)) = crate::doctor::policy_problem(&dir, policy) {
         return Err(ApiError::invalid(&field, why));
     }
-    let value = serde_json::to_value(&policy).map_err(|e| ApiError::Internal(e.to_string()))?;
-    state
-        .store
-        .put_policy(&name, &value, &c.actor(), c.now)
-        .await?;
-    let defs = state.store.policies().await?;
+    let value = serde_json::to_value(policy).map_err(|e| ApiError::Internal(e.to_string()))?;
+    c.store.put_policy(name, &value, &c.actor(), c.now).await?;
+    let defs = c.store.policies().await?;
     defs.into_iter()
         .find(|d| d.name == name)
-        .map(Json)
         .ok_or_else(|| ApiError::Internal("policy vanished".into()))
 }
 
@@ -397,10 +434,19 @@ pub async fn put_service_escalation(
     Path(name): Path<String>,
     ApiJson(req): ApiJson<ServiceEscalation>,
 ) -> Result<StatusCode, ApiError> {
-    let c = state.ctx(&user);
+    set_service_escalation(&state.ctx(&user), &name, &req).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Whether `req` may be a service's escalation (managers of services): the
+/// policy exists, the runbook is not too long. Nothing is stored.
+pub(crate) async fn check_service_escalation(
+    c: &Ctx<'_>,
+    req: &ServiceEscalation,
+) -> Result<(), ApiError> {
     c.require(Action::ManageServices)?;
     if let Some(p) = &req.escalation_policy
-        && !state.store.policies().await?.iter().any(|d| &d.name == p)
+        && !c.store.policies().await?.iter().any(|d| &d.name == p)
     {
         return Err(ApiError::invalid(
             "escalation_policy",
@@ -413,17 +459,27 @@ pub async fn put_service_escalation(
             "a runbook is at most 100 000 bytes",
         ));
     }
-    state
-        .store
+    Ok(())
+}
+
+/// Sets a service's escalation policy and runbook after
+/// [`check_service_escalation`].
+pub(crate) async fn set_service_escalation(
+    c: &Ctx<'_>,
+    name: &str,
+    req: &ServiceEscalation,
+) -> Result<(), ApiError> {
+    check_service_escalation(c, req).await?;
+    c.store
         .set_service_escalation(
-            &name,
+            name,
             req.escalation_policy.as_deref(),
             &req.runbook,
             &c.actor(),
             c.now,
         )
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{name}/contact-methods", params(("name" = String, Path)), responses((status = 200, body = [ContactMethod])))]

@@ -6,4 +6,5 @@
 
 pub mod api;
 pub mod board;
+pub mod setup;
 pub mod web;

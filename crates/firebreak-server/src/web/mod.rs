@@ -48,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::signin::web::routes())
         .merge(crate::incidents::web::routes())
         .merge(crate::oncall::web::routes())
+        .merge(crate::oncall::setup::routes())
         .merge(crate::reports::web::routes())
         .merge(crate::accounts::web::routes())
         .merge(crate::settings::web::routes())

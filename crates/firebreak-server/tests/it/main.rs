@@ -18,6 +18,7 @@ mod intake;
 mod intake_alertmanager;
 mod notify;
 mod oncall_page;
+mod oncall_setup_web;
 mod outgoing;
 mod paging;
 mod setup_web;
