@@ -134,7 +134,7 @@ pub(crate) async fn submit(c: &Client, css: &str) {
     }
 }
 
-async fn select(c: &Client, css: &str, value: &str) {
+pub(crate) async fn select(c: &Client, css: &str, value: &str) {
     element(c, css).await.select_by_value(value).await.unwrap();
 }
 
