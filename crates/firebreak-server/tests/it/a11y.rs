@@ -83,7 +83,11 @@ fn pages(d: &Seeded) -> Vec<Page> {
         page("setup-schedules", "/admin/schedules", Some("/admin")),
         page("setup-schedule", "/admin/schedules/primary", Some("/admin")),
         page("setup-policies", "/admin/policies", Some("/admin")),
-        page("setup-policy", "/admin/policies/incident-lead", Some("/admin")),
+        page(
+            "setup-policy",
+            "/admin/policies/incident-lead",
+            Some("/admin"),
+        ),
         page("setup-services", "/admin/services", Some("/admin")),
         page("setup-service", "/admin/services/checkout", Some("/admin")),
         page("ack", d.ack_path.clone(), None),
