@@ -40,10 +40,10 @@ const AXE_DEFAULT: &str = "/opt/firebreak-test-npm/node_modules/axe-core/axe.min
 const WIDTHS: [u32; 2] = [375, 1440];
 
 /// One page of the web UI to check.
-struct Page {
+pub(crate) struct Page {
     /// The screenshot's name.
-    name: &'static str,
-    path: String,
+    pub(crate) name: &'static str,
+    pub(crate) path: String,
     /// The navigation link marked `aria-current="page"` there, if any.
     current: Option<&'static str>,
 }
@@ -58,7 +58,7 @@ fn page(name: &'static str, path: impl Into<String>, current: Option<&'static st
 
 /// Every page a signed-in admin can open, over the data [`seed`] made.
 /// A new page of the web UI is one line here.
-fn pages(d: &Seeded) -> Vec<Page> {
+pub(crate) fn pages(d: &Seeded) -> Vec<Page> {
     vec![
         page("incidents", "/incidents", Some("/incidents")),
         page("incidents-open", "/incidents?open=true", Some("/incidents")),
@@ -387,7 +387,7 @@ async fn resize(c: &Client, width: u32, height: u32) {
 }
 
 /// What [`seed`] made that pages link to.
-struct Seeded {
+pub(crate) struct Seeded {
     /// A critical availability incident: paged, unacknowledged, with notes,
     /// a checklist mark and a runbook.
     critical: i64,
@@ -401,7 +401,7 @@ struct Seeded {
 /// methods, a schedule and the incident-lead policy, a service with a
 /// runbook, incidents of every severity (the critical one paged through
 /// the hook), and a triage queue with alerts and reports.
-async fn seed(app: &TestApp, hook: &WebhookReceiver) -> Seeded {
+pub(crate) async fn seed(app: &TestApp, hook: &WebhookReceiver) -> Seeded {
     let t = app.admin_token.clone();
     for (name, role) in [
         ("lead1", "lead"),
