@@ -18,7 +18,7 @@ use firebreak_api::intake::{
 use firebreak_core::auth::Action;
 use firebreak_intake::generic::{self, Explanation};
 use firebreak_intake::{NormalizedAlert, alertmanager, grafana, pagerduty};
-use firebreak_store::intake::NewIntegration;
+use firebreak_store::intake::{IntegrationRecord, NewIntegration};
 
 use crate::AppState;
 use crate::actions::Ctx;
@@ -127,6 +127,17 @@ pub(crate) async fn create_integration(
     ApiJson(req): ApiJson<CreateIntegration>,
 ) -> Result<(StatusCode, Json<IntegrationCreated>), ApiError> {
     let cx = state.ctx(&user);
+    let created = create_checked(&state, &cx, &req).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Checks and creates an integration, for the API and the web alike: the
+/// caller's permission, then every field, then the row with a new key.
+pub(crate) async fn create_checked(
+    state: &AppState,
+    cx: &Ctx<'_>,
+    req: &CreateIntegration,
+) -> Result<IntegrationCreated, ApiError> {
     cx.require(Action::ManageUsers)?;
     if !valid_name(&req.name) {
         return Err(ApiError::invalid(
@@ -137,7 +148,7 @@ pub(crate) async fn create_integration(
         ));
     }
     let service_id = match &req.service {
-        Some(name) => Some(service_id(&cx, "service", name).await?),
+        Some(name) => Some(service_id(cx, "service", name).await?),
         None => None,
     };
     let mapping = match (req.kind, &req.mapping) {
@@ -214,14 +225,11 @@ pub(crate) async fn create_integration(
         )
         .await?;
     let url = integration_url(req.kind, &state.config.public_url, &key);
-    Ok((
-        StatusCode::CREATED,
-        Json(IntegrationCreated {
-            integration: integration_view(&record, &state.config.public_url),
-            key,
-            url,
-        }),
-    ))
+    Ok(IntegrationCreated {
+        integration: integration_view(&record, &state.config.public_url),
+        key,
+        url,
+    })
 }
 
 /// Disables an integration: its key stops working; its alerts and reports
@@ -242,14 +250,25 @@ pub(crate) async fn disable_integration(
     Path(id): Path<String>,
 ) -> Result<Json<IntegrationView>, ApiError> {
     let cx = state.ctx(&user);
-    cx.require(Action::ManageUsers)?;
     let id = positive_id("integration", &id)?;
-    let r = state
+    let r = disable_checked(&rt, &cx, id).await?;
+    Ok(Json(integration_view(&r, &state.config.public_url)))
+}
+
+/// Disables an integration, for the API and the web alike; its key stops
+/// working on this server at once.
+pub(crate) async fn disable_checked(
+    rt: &Runtime,
+    cx: &Ctx<'_>,
+    id: i64,
+) -> Result<IntegrationRecord, ApiError> {
+    cx.require(Action::ManageUsers)?;
+    let r = cx
         .store
         .disable_integration(id, &cx.actor(), cx.now)
         .await?;
     rt.forget_keys();
-    Ok(Json(integration_view(&r, &state.config.public_url)))
+    Ok(r)
 }
 
 /// Turns `auto_declare` on or off: whether critical and high alerts no rule
@@ -299,10 +318,21 @@ pub(crate) async fn rotate_key(
     Path(id): Path<String>,
 ) -> Result<Json<IntegrationCreated>, ApiError> {
     let cx = state.ctx(&user);
-    cx.require(Action::ManageUsers)?;
     let id = positive_id("integration", &id)?;
+    Ok(Json(rotate_checked(&state, &rt, &cx, id).await?))
+}
+
+/// Gives an integration a new key, for the API and the web alike; the old
+/// one stops working on this server at once.
+pub(crate) async fn rotate_checked(
+    state: &AppState,
+    rt: &Runtime,
+    cx: &Ctx<'_>,
+    id: i64,
+) -> Result<IntegrationCreated, ApiError> {
+    cx.require(Action::ManageUsers)?;
     let key = new_integration_key();
-    let r = state
+    let r = cx
         .store
         .rotate_integration_key(id, &key, &cx.actor(), cx.now)
         .await?;
@@ -310,11 +340,11 @@ pub(crate) async fn rotate_key(
     let view = integration_view(&r, &state.config.public_url);
     let kind: IntegrationKind = serde_json::from_value(serde_json::Value::String(r.kind.clone()))
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(Json(IntegrationCreated {
+    Ok(IntegrationCreated {
         url: integration_url(kind, &state.config.public_url, &key),
         integration: view,
         key,
-    }))
+    })
 }
 
 // --------------------------------------------------------------- testing

@@ -28,6 +28,8 @@ mod ingest;
 pub(crate) mod integrations;
 pub(crate) mod pagerduty;
 pub(crate) mod routing;
+mod setup_samples;
+mod setup_web;
 pub mod smtp;
 pub(crate) mod triage;
 pub(crate) mod webhooks;
@@ -117,6 +119,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(routing::routes())
         .merge(alerts::routes())
         .merge(triage::routes())
+        .merge(setup_web::routes())
         .layer(Extension(runtime))
 }
 

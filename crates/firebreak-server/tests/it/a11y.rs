@@ -90,6 +90,7 @@ pub(crate) fn pages(d: &Seeded) -> Vec<Page> {
         ),
         page("setup-services", "/admin/services", Some("/admin")),
         page("setup-service", "/admin/services/checkout", Some("/admin")),
+        page("integrations", "/admin/integrations", Some("/admin")),
         page("ack", d.ack_path.clone(), None),
         page("ack-invalid", "/ack/not-a-valid-link", None),
         page("error-not-found", "/incidents/999999", Some("/incidents")),
