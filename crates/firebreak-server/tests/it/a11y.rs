@@ -345,7 +345,7 @@ async fn frame_problems(c: &Client, p: &Page) -> Vec<String> {
 
 /// A screenshot of the whole page at `width`: the window is made as tall as
 /// the page first.
-async fn screenshot(c: &Client, name: &str, width: u32) {
+pub(crate) async fn screenshot(c: &Client, name: &str, width: u32) {
     // The window's height includes the browser's own frame.
     let height = c
         .execute(

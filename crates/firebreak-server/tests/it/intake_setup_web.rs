@@ -10,6 +10,7 @@ use firebreak_testkit::web::{csrf_in, first_cookie, no_redirects, page, post_for
 use firebreak_testkit::{assert_contains, assert_lacks};
 use serde_json::{Value, json};
 
+use crate::a11y::screenshot;
 use crate::harness::{TestApp, spawn};
 use crate::intake::{am_alert, am_webhook, integration, service};
 use crate::web::{browser, chromedriver, fill, login, select, submit, text};
@@ -521,6 +522,23 @@ async fn an_admin_connects_alertmanager_and_sends_a_test_alert_in_the_browser() 
     assert!(url.starts_with(&app.url), "{url}");
     assert!(url.ends_with(&key), "{url}");
     assert_contains(text(&c, "#integration-example").await, "webhook_configs:");
+    // The URL, the key and the example stay inside a phone's width.
+    for width in [375, 1440] {
+        screenshot(&c, &format!("integrations-key-once-{width}"), width).await;
+        c.set_window_size(width, 900).await.unwrap();
+        let sideways = c
+            .execute(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            sideways.as_i64(),
+            Some(0),
+            "the page scrolls sideways at {width} px"
+        );
+    }
     assert_eq!(send_alert(&app, &url, "HighLatency").await, 200);
 
     let id = list_id(&app, "prometheus").await;
@@ -528,6 +546,7 @@ async fn an_admin_connects_alertmanager_and_sends_a_test_alert_in_the_browser() 
     let result = text(&c, "#test-alert-result").await;
     assert_contains(&result, "Accepted: report #");
     assert_lacks(&text(&c, "main").await, &key);
+    screenshot(&c, "integrations-test-alert-375", 375).await;
     submit(&c, "#test-alert-report").await;
     assert!(c.current_url().await.unwrap().path().starts_with("/triage"));
     assert_contains(
