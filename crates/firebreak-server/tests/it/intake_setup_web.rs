@@ -11,7 +11,7 @@ use firebreak_testkit::{assert_contains, assert_lacks};
 use serde_json::{Value, json};
 
 use crate::a11y::screenshot;
-use crate::harness::{TestApp, spawn};
+use crate::harness::{TestApp, on_both_databases, spawn};
 use crate::intake::{am_alert, am_webhook, integration, service};
 use crate::web::{browser, chromedriver, fill, login, select, submit, text};
 
@@ -345,11 +345,15 @@ async fn test_reports(app: &TestApp) -> Vec<Value> {
         .collect()
 }
 
-#[tokio::test]
-async fn a_test_alert_lands_in_the_triage_queue_for_every_kind() {
-    let app = spawn().await;
-    service(&app, "checkout").await;
-    let s = admin(&app).await;
+on_both_databases!(
+    a_test_alert_lands_in_the_triage_queue_for_every_kind_sqlite,
+    a_test_alert_lands_in_the_triage_queue_for_every_kind_postgres,
+    |app| test_alert_for_every_kind(&app).await
+);
+
+async fn test_alert_for_every_kind(app: &TestApp) {
+    service(app, "checkout").await;
+    let s = admin(app).await;
     let mut seen = 0;
     for (name, body) in [
         (
@@ -369,10 +373,10 @@ async fn a_test_alert_lands_in_the_triage_queue_for_every_kind() {
             json!({"name": "hooks", "kind": "generic", "mapping": {"title": "/title"}}),
         ),
     ] {
-        let (_, _, view) = integration(&app, body).await;
+        let (_, _, view) = integration(app, body).await;
         let id = view["id"].as_i64().unwrap();
         let (status, _, html) = s
-            .post(&app, &format!("/admin/integrations/{id}/test-alert"), &[])
+            .post(app, &format!("/admin/integrations/{id}/test-alert"), &[])
             .await;
         assert_eq!(status, 200, "{name}: {html}");
         let at = html
@@ -383,7 +387,7 @@ async fn a_test_alert_lands_in_the_triage_queue_for_every_kind() {
         assert_contains(result, "created.");
         assert_contains(result, "nobody is paged");
         seen += 1;
-        let reports = test_reports(&app).await;
+        let reports = test_reports(app).await;
         assert_eq!(reports.len(), seen, "{name}: {reports:?}");
         let report = reports
             .iter()
@@ -402,16 +406,16 @@ async fn a_test_alert_lands_in_the_triage_queue_for_every_kind() {
     );
 
     // The same test alert again folds into the open one's report.
-    let id = list_id(&app, "prom").await;
+    let id = list_id(app, "prom").await;
     let (status, _, html) = s
-        .post(&app, &format!("/admin/integrations/{id}/test-alert"), &[])
+        .post(app, &format!("/admin/integrations/{id}/test-alert"), &[])
         .await;
     assert_eq!(status, 200);
     assert_contains(&html, "Accepted: folded into report #");
-    assert_eq!(test_reports(&app).await.len(), seen);
+    assert_eq!(test_reports(app).await.len(), seen);
 
     // It shows on the triage page.
-    let (_, triage) = s.get(&app, "/triage").await;
+    let (_, triage) = s.get(app, "/triage").await;
     assert_contains(&triage, "Firebreak test alert from integration prom");
 }
 
