@@ -584,6 +584,21 @@ async fn the_payload_test_shows_the_matching_rule_in_the_browser() {
     )
     .await
     .unwrap();
+    // Live: the result follows the typing, without leaving the page.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !text(&c, "#routing-test-result")
+        .await
+        .contains("db-to-payments")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the result did not follow the payload: {}",
+            text(&c, "#routing-test-result").await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(c.current_url().await.unwrap().path(), "/admin/routing/test");
+    // And the button posts the same form.
     submit(&c, "#routing-test-submit").await;
     let result = text(&c, "#routing-test-result").await;
     assert_contains(&result, "db-to-payments");
