@@ -111,7 +111,10 @@ async fn rules(app: &TestApp) -> Vec<Value> {
 const RULE: &[(&str, &str)] = &[
     ("name", "prod-payments"),
     ("position", ""),
-    ("matchers", "env=~\"prod|production\"\r\n\r\n team = payments \r\n"),
+    (
+        "matchers",
+        "env=~\"prod|production\"\r\n\r\n team = payments \r\n",
+    ),
     ("service", "payments"),
     ("severity", "low"),
     ("kind", ""),
@@ -196,10 +199,7 @@ async fn a_rule_added_in_the_web_routes_real_alerts_until_disabled_and_deleted()
         .post(
             &app,
             "/admin/routing/test",
-            &[
-                ("kind", "alertmanager"),
-                ("payload", &sample.to_string()),
-            ],
+            &[("kind", "alertmanager"), ("payload", &sample.to_string())],
         )
         .await;
     assert_eq!(status, 200);
@@ -211,7 +211,10 @@ async fn a_rule_added_in_the_web_routes_real_alerts_until_disabled_and_deleted()
         .post(
             &app,
             "/admin/routing/test",
-            &[("kind", "alertmanager"), ("payload", "{\"version\": \"4\"}")],
+            &[
+                ("kind", "alertmanager"),
+                ("payload", "{\"version\": \"4\"}"),
+            ],
         )
         .await;
     let result = html.split("id=\"routing-test-result\"").nth(1).unwrap();
@@ -255,9 +258,7 @@ async fn a_rule_added_in_the_web_routes_real_alerts_until_disabled_and_deleted()
     assert_contains(&html, "team=&#34;payments&#34;");
     let mut edit = RULE.to_vec();
     edit.retain(|(k, _)| *k != "enabled");
-    let (status, _, html) = s
-        .post(&app, &format!("/admin/routing/{id}"), &edit)
-        .await;
+    let (status, _, html) = s.post(&app, &format!("/admin/routing/{id}"), &edit).await;
     assert_eq!(status, 303, "{html}");
     assert_eq!(rules(&app).await[0]["enabled"], false);
     let (_, stored) = send(
@@ -270,9 +271,7 @@ async fn a_rule_added_in_the_web_routes_real_alerts_until_disabled_and_deleted()
     // A refused edit changes nothing.
     let mut bad = RULE.to_vec();
     bad[2] = ("matchers", "9lives=yes");
-    let (status, _, html) = s
-        .post(&app, &format!("/admin/routing/{id}"), &bad)
-        .await;
+    let (status, _, html) = s.post(&app, &format!("/admin/routing/{id}"), &bad).await;
     assert_eq!(status, 400);
     assert_contains(&html, "Matchers, line 1");
     assert_eq!(rules(&app).await[0]["enabled"], false);
@@ -300,7 +299,11 @@ async fn silences_and_maintenance_windows_added_in_the_web_quiet_alerts_until_en
     // long; nothing is stored.
     for (fields, field) in [
         (
-            vec![("matchers", "alertname=~\".*\""), ("duration", "1h"), ("reason", "x")],
+            vec![
+                ("matchers", "alertname=~\".*\""),
+                ("duration", "1h"),
+                ("reason", "x"),
+            ],
             "Matchers (`matchers`)",
         ),
         (
@@ -308,19 +311,35 @@ async fn silences_and_maintenance_windows_added_in_the_web_quiet_alerts_until_en
             "Until (`ends_at`)",
         ),
         (
-            vec![("matchers", "alertname=Flapping"), ("ends", "tomorrow"), ("reason", "x")],
+            vec![
+                ("matchers", "alertname=Flapping"),
+                ("ends", "tomorrow"),
+                ("reason", "x"),
+            ],
             "Until (`ends_at`)",
         ),
         (
-            vec![("matchers", "alertname=Flapping"), ("duration", "soon"), ("reason", "x")],
+            vec![
+                ("matchers", "alertname=Flapping"),
+                ("duration", "soon"),
+                ("reason", "x"),
+            ],
             "Duration (`duration`)",
         ),
         (
-            vec![("matchers", "alertname=Flapping"), ("duration", "30d"), ("reason", "x")],
+            vec![
+                ("matchers", "alertname=Flapping"),
+                ("duration", "30d"),
+                ("reason", "x"),
+            ],
             "Until (`ends_at`)",
         ),
         (
-            vec![("matchers", "alertname=Flapping"), ("duration", "1h"), ("reason", " ")],
+            vec![
+                ("matchers", "alertname=Flapping"),
+                ("duration", "1h"),
+                ("reason", " "),
+            ],
             "Comment (`reason`)",
         ),
     ] {
@@ -354,9 +373,19 @@ async fn silences_and_maintenance_windows_added_in_the_web_quiet_alerts_until_en
     let (_, html) = s.get(&app, "/admin/silences").await;
     assert_contains(&html, &format!("id=\"expire-silence-{id}\""));
     assert_contains(&html, "UTC");
-    let (answer, _) = send(&app, &url, json!({"alertname": "Flapping", "severity": "critical"})).await;
+    let (answer, _) = send(
+        &app,
+        &url,
+        json!({"alertname": "Flapping", "severity": "critical"}),
+    )
+    .await;
     assert_eq!(answer["disposition"], "silenced");
-    let (answer, _) = send(&app, &url, json!({"alertname": "DiskFull", "severity": "critical"})).await;
+    let (answer, _) = send(
+        &app,
+        &url,
+        json!({"alertname": "DiskFull", "severity": "critical"}),
+    )
+    .await;
     assert_ne!(answer["disposition"], "silenced");
 
     // Expired in the web: the next such alert is not silenced.
@@ -365,7 +394,12 @@ async fn silences_and_maintenance_windows_added_in_the_web_quiet_alerts_until_en
         .await;
     assert_eq!(status, 303);
     assert_eq!(silences().await[0]["active"], false);
-    let (answer, _) = send(&app, &url, json!({"alertname": "FlapAgain", "severity": "critical"})).await;
+    let (answer, _) = send(
+        &app,
+        &url,
+        json!({"alertname": "FlapAgain", "severity": "critical"}),
+    )
+    .await;
     assert_ne!(answer["disposition"], "silenced");
     let (_, html) = s.get(&app, "/admin/silences").await;
     assert_lacks(&html, &format!("id=\"expire-silence-{id}\""));
@@ -377,7 +411,11 @@ async fn silences_and_maintenance_windows_added_in_the_web_quiet_alerts_until_en
         .post(
             &app,
             "/admin/maintenance",
-            &[("service", "nope"), ("duration", "2h"), ("reason", "upgrade")],
+            &[
+                ("service", "nope"),
+                ("duration", "2h"),
+                ("reason", "upgrade"),
+            ],
         )
         .await;
     assert_eq!(status, 422);
@@ -401,7 +439,13 @@ async fn silences_and_maintenance_windows_added_in_the_web_quiet_alerts_until_en
         .post(
             &app,
             "/admin/maintenance",
-            &[("service", "search"), ("starts", ""), ("ends", ""), ("duration", "2h"), ("reason", "index rebuild")],
+            &[
+                ("service", "search"),
+                ("starts", ""),
+                ("ends", ""),
+                ("duration", "2h"),
+                ("reason", "index rebuild"),
+            ],
         )
         .await;
     assert_eq!(status, 303, "{html}");
@@ -410,7 +454,12 @@ async fn silences_and_maintenance_windows_added_in_the_web_quiet_alerts_until_en
     assert_eq!(list[0]["active"], true);
     assert_eq!(list[0]["service"], "search");
     let wid = list[0]["id"].as_i64().unwrap();
-    let (answer, stored) = send(&app, &url, json!({"alertname": "Slow", "severity": "critical"})).await;
+    let (answer, stored) = send(
+        &app,
+        &url,
+        json!({"alertname": "Slow", "severity": "critical"}),
+    )
+    .await;
     assert_eq!(answer["disposition"], "maintenance");
     assert_eq!(stored["disposition"], "maintenance");
     let (_, html) = s.get(&app, "/admin/maintenance").await;
@@ -422,7 +471,12 @@ async fn silences_and_maintenance_windows_added_in_the_web_quiet_alerts_until_en
         .await;
     assert_eq!(status, 303);
     assert_eq!(windows().await[0]["active"], false);
-    let (answer, _) = send(&app, &url, json!({"alertname": "Slower", "severity": "critical"})).await;
+    let (answer, _) = send(
+        &app,
+        &url,
+        json!({"alertname": "Slower", "severity": "critical"}),
+    )
+    .await;
     assert_eq!(answer["disposition"], "triage");
     // Ending it again: the API's 409, as the flash message.
     let res = post_form(
@@ -468,18 +522,33 @@ async fn roles_get_what_the_api_allows_them_and_no_more() {
     let (app, _) = setup().await;
     let t = app.admin_token.clone();
     let rule = app
-        .post_expect(&t, "/api/v1/intake/rules", json!({"name": "r", "matchers": ["a=b"]}), 201)
+        .post_expect(
+            &t,
+            "/api/v1/intake/rules",
+            json!({"name": "r", "matchers": ["a=b"]}),
+            201,
+        )
         .await["id"]
         .as_i64()
         .unwrap();
     let until = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
     let silence = app
-        .post_expect(&t, "/api/v1/intake/silences", json!({"matchers": ["a=\"b\""], "ends_at": until, "reason": "r"}), 201)
+        .post_expect(
+            &t,
+            "/api/v1/intake/silences",
+            json!({"matchers": ["a=\"b\""], "ends_at": until, "reason": "r"}),
+            201,
+        )
         .await["id"]
         .as_i64()
         .unwrap();
     let window = app
-        .post_expect(&t, "/api/v1/intake/maintenance", json!({"service": "search", "ends_at": until, "reason": "r"}), 201)
+        .post_expect(
+            &t,
+            "/api/v1/intake/maintenance",
+            json!({"service": "search", "ends_at": until, "reason": "r"}),
+            201,
+        )
         .await["id"]
         .as_i64()
         .unwrap();
@@ -579,11 +648,9 @@ async fn the_payload_test_shows_the_matching_rule_in_the_browser() {
     select(&c, "#routing-test-kind", "alertmanager").await;
     let area = c.find(Locator::Css("#routing-test-payload")).await.unwrap();
     area.clear().await.unwrap();
-    area.send_keys(
-        &firing(json!({"alertname": "ReplicaLag", "team": "db"})).to_string(),
-    )
-    .await
-    .unwrap();
+    area.send_keys(&firing(json!({"alertname": "ReplicaLag", "team": "db"})).to_string())
+        .await
+        .unwrap();
     // Live: the result follows the typing, without leaving the page.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while !text(&c, "#routing-test-result")

@@ -35,14 +35,8 @@ use crate::web::csrf::url_encoded_forms;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/routing", get(rules::list).post(rules::create))
-        .route(
-            "/admin/routing/test",
-            get(rules::to_list).post(rules::test),
-        )
-        .route(
-            "/admin/routing/{id}",
-            get(rules::edit).post(rules::update),
-        )
+        .route("/admin/routing/test", get(rules::to_list).post(rules::test))
+        .route("/admin/routing/{id}", get(rules::edit).post(rules::update))
         .route("/admin/routing/{id}/delete", post(rules::delete))
         .route(
             "/admin/silences",
@@ -95,10 +89,7 @@ fn form_error(e: &ApiError) -> String {
 /// The form's label for an API field: `matchers[1]` is "Matchers, line 2".
 fn label_of(field: &str) -> String {
     if let Some(rest) = field.strip_prefix("matchers[")
-        && let Some(n) = rest
-            .trim_end_matches(']')
-            .parse::<usize>()
-            .ok()
+        && let Some(n) = rest.trim_end_matches(']').parse::<usize>().ok()
     {
         return format!("Matchers, line {}", n + 1);
     }
@@ -141,7 +132,11 @@ fn parse_matchers(text: &str) -> Result<Vec<Matcher>, ApiError> {
 /// A time as entered, in UTC: `2026-03-02 09:00` (a `T`, or seconds,
 /// allowed, as on the schedule form), or an error naming `field`.
 fn parse_utc(field: &str, text: &str) -> Result<DateTime<Utc>, ApiError> {
-    let t = text.trim().trim_end_matches("UTC").trim_end_matches('Z').trim();
+    let t = text
+        .trim()
+        .trim_end_matches("UTC")
+        .trim_end_matches('Z')
+        .trim();
     [
         "%Y-%m-%dT%H:%M",
         "%Y-%m-%dT%H:%M:%S",
@@ -165,7 +160,10 @@ fn parse_duration(field: &str, text: &str) -> Result<Duration, ApiError> {
     let refuse = || {
         ApiError::bad(
             field,
-            format!("`{}` is not a duration such as 30m, 2h, 1d or 1h30m", text.trim()),
+            format!(
+                "`{}` is not a duration such as 30m, 2h, 1d or 1h30m",
+                text.trim()
+            ),
         )
     };
     if t.is_empty() {
@@ -230,7 +228,11 @@ mod tests {
         assert_eq!(shown(t), "2026-03-02 09:00 UTC");
         assert_eq!(parse_utc("x", "2026-03-02T09:00 UTC").unwrap(), t);
         assert_eq!(
-            parse_utc("ends_at", "tomorrow").unwrap_err().problem().field.as_deref(),
+            parse_utc("ends_at", "tomorrow")
+                .unwrap_err()
+                .problem()
+                .field
+                .as_deref(),
             Some("ends_at")
         );
         assert_eq!(parse_duration("d", "90").unwrap(), Duration::minutes(90));

@@ -258,7 +258,11 @@ pub(super) async fn create_silence(
     match result {
         Ok(v) => back(
             "/admin/silences",
-            Ok(format!("Silence {} added, until {}", v.id, shown(v.ends_at))),
+            Ok(format!(
+                "Silence {} added, until {}",
+                v.id,
+                shown(v.ends_at)
+            )),
         ),
         Err(e) => {
             silences_page(

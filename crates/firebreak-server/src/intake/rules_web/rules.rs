@@ -75,7 +75,10 @@ impl RuleFields {
             enabled: r.enabled,
             matchers: r.matchers.join("\n"),
             service: r.set_service.clone().unwrap_or_default(),
-            kind: r.set_kind.map(|k| k.as_str().to_owned()).unwrap_or_default(),
+            kind: r
+                .set_kind
+                .map(|k| k.as_str().to_owned())
+                .unwrap_or_default(),
             severity: r
                 .set_severity
                 .map(|s| s.as_str().to_owned())
@@ -87,12 +90,13 @@ impl RuleFields {
     /// The API's body; a field the form cannot turn into one is refused
     /// with its name.
     fn body(&self) -> Result<RuleBody, ApiError> {
-        let position = match non_empty(&self.position) {
-            None => None,
-            Some(p) => Some(p.parse::<i64>().map_err(|_| {
-                ApiError::bad("position", format!("`{p}` is not a whole number"))
-            })?),
-        };
+        let position =
+            match non_empty(&self.position) {
+                None => None,
+                Some(p) => Some(p.parse::<i64>().map_err(|_| {
+                    ApiError::bad("position", format!("`{p}` is not a whole number"))
+                })?),
+            };
         Ok(RuleBody {
             name: self.name.clone(),
             position,
@@ -489,10 +493,7 @@ pub(super) async fn delete(
         Path(id),
     )
     .await;
-    back(
-        "/admin/routing",
-        result.map(|_| "Rule deleted".to_owned()),
-    )
+    back("/admin/routing", result.map(|_| "Rule deleted".to_owned()))
 }
 
 /// Tries a sample payload through the API's test handler (whoever
