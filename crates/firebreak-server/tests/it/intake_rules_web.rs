@@ -371,7 +371,7 @@ async fn silences_and_maintenance_windows_added_in_the_web_quiet_alerts_until_en
     assert_eq!(list[0]["reason"], "known flapping, JIRA-12");
     let id = list[0]["id"].as_i64().unwrap();
     let (_, html) = s.get(&app, "/admin/silences").await;
-    assert_contains(&html, &format!("id=\"expire-silence-{id}\""));
+    assert_contains(&html, format!("id=\"expire-silence-{id}\""));
     assert_contains(&html, "UTC");
     let (answer, _) = send(
         &app,
@@ -402,7 +402,7 @@ async fn silences_and_maintenance_windows_added_in_the_web_quiet_alerts_until_en
     .await;
     assert_ne!(answer["disposition"], "silenced");
     let (_, html) = s.get(&app, "/admin/silences").await;
-    assert_lacks(&html, &format!("id=\"expire-silence-{id}\""));
+    assert_lacks(&html, format!("id=\"expire-silence-{id}\""));
     assert_contains(&html, "ended early");
 
     // A maintenance window on search (the integration's service).
@@ -463,7 +463,7 @@ async fn silences_and_maintenance_windows_added_in_the_web_quiet_alerts_until_en
     assert_eq!(answer["disposition"], "maintenance");
     assert_eq!(stored["disposition"], "maintenance");
     let (_, html) = s.get(&app, "/admin/maintenance").await;
-    assert_contains(&html, &format!("id=\"end-maintenance-{wid}\""));
+    assert_contains(&html, format!("id=\"end-maintenance-{wid}\""));
 
     // Ended in the web: the next alert is not held by it.
     let (status, _, _) = s
