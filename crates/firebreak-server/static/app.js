@@ -270,3 +270,36 @@ firebreak.on(() => {
   update();
   window.addEventListener("resize", update);
 });
+
+// --- routing rules: the payload test answers as you type ---
+// The JSON API takes bearer tokens only, not the session's cookie, so this
+// posts the page's own form (`POST /admin/routing/test`, with its CSRF
+// token) and shows the result block of the page it answers. Without
+// JavaScript the "Test" button posts the same form.
+firebreak.on(() => {
+  const form = document.getElementById("routing-test-form");
+  const result = document.getElementById("routing-test-result");
+  if (!form || !result) return;
+  let timer = null, seq = 0;
+  const run = async () => {
+    const mine = ++seq;
+    try {
+      const res = await fetch(form.action, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams(new FormData(form)),
+      });
+      const html = await res.text();
+      if (mine !== seq) return; // a newer test is on its way
+      const fresh = new DOMParser().parseFromString(html, "text/html")
+        .getElementById("routing-test-result");
+      if (fresh) result.replaceChildren(...fresh.childNodes);
+    } catch (e) {
+      console.error(e);
+    }
+  };
+  const soon = () => { clearTimeout(timer); timer = setTimeout(run, 600); };
+  form.addEventListener("input", soon);
+  form.addEventListener("change", soon);
+});

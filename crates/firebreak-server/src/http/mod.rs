@@ -58,6 +58,9 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics_page))
         .merge(crate::web::routes())
         .fallback(not_found)
+        // One intake runtime (writer, key and routing caches) for the API
+        // and the web pages of this router.
+        .layer(axum::Extension(Arc::new(crate::intake::Runtime::default())))
         .layer(DefaultBodyLimit::max(limit))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -28,8 +28,9 @@ mod ingest;
 pub(crate) mod integrations;
 pub(crate) mod pagerduty;
 pub(crate) mod routing;
+pub(crate) mod rules_web;
 mod setup_samples;
-mod setup_web;
+pub(crate) mod setup_web;
 pub mod smtp;
 pub(crate) mod triage;
 pub(crate) mod webhooks;
@@ -39,7 +40,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use axum::Extension;
 use axum::body::Body;
 use axum::http::{HeaderMap, header};
 use tokio::sync::mpsc;
@@ -108,9 +108,10 @@ const KEY_TTL: Duration = Duration::from_secs(5);
 const ROUTING_TTL: Duration = Duration::from_secs(2);
 
 /// The intake routes. The runtime (the writer and the caches) belongs to
-/// the router, so each server gets its own and drops it with the router.
+/// the router, so each server gets its own and drops it with the router:
+/// [`crate::http::router`] layers one [`Runtime`] over the API and the web
+/// pages alike, so a rule changed in the web drops the same routing cache.
 pub fn routes() -> OpenApiRouter<AppState> {
-    let runtime = Arc::new(Runtime::default());
     OpenApiRouter::new()
         .merge(webhooks::routes())
         .merge(pagerduty::routes())
@@ -119,8 +120,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(routing::routes())
         .merge(alerts::routes())
         .merge(triage::routes())
-        .merge(setup_web::routes())
-        .layer(Extension(runtime))
 }
 
 /// An integration as the handlers use it: the record, its service user and

@@ -17,9 +17,9 @@
 //! windows and deduplication all apply, and a report lands in the triage
 //! queue. The page says what became of it.
 //!
-//! These routes sit in [`super::routes`] (with the web layers added here)
-//! because they share the intake runtime: the one alert writer and the key
-//! cache that a rotation or a disabling must clear.
+//! They share the intake runtime with the API (the one alert writer and the
+//! key cache that a rotation or a disabling must clear): [`crate::http`]
+//! layers one [`Runtime`] over the API and the web pages alike.
 
 use std::sync::Arc;
 
@@ -29,7 +29,6 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use serde::Deserialize;
-use utoipa_axum::router::OpenApiRouter;
 
 use firebreak_api::intake::{CreateIntegration, IntegrationCreated, IntegrationKind};
 use firebreak_core::auth::Action;
@@ -45,19 +44,15 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::web::csrf::{TokenOnly, url_encoded_forms};
 use crate::web::{
-    CsrfForm, Flash, Layout, WebUser, back, error_page, layout, non_empty, page_with_status,
-    parse_field, session,
+    CsrfForm, Flash, Layout, WebUser, back, error_page, non_empty, page_with_status, parse_field,
 };
 
-pub(crate) fn routes() -> OpenApiRouter<AppState> {
-    let web: Router<AppState> = Router::new()
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
         .route("/admin/integrations", get(list).post(create))
         .route("/admin/integrations/{id}/rotate", post(rotate))
         .route("/admin/integrations/{id}/disable", post(disable))
         .route("/admin/integrations/{id}/test-alert", post(test_alert))
-        .layer(axum::middleware::from_fn(session::clear_flash))
-        .layer(axum::middleware::from_fn(layout::remember_path));
-    OpenApiRouter::from(web)
 }
 
 /// The create form's fields.

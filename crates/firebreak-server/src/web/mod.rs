@@ -53,6 +53,8 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::accounts::web::routes())
         .merge(crate::settings::web::routes())
         .merge(crate::setup::web::routes())
+        .merge(crate::intake::rules_web::routes())
+        .merge(crate::intake::setup_web::routes())
         .merge(live::routes())
         .layer(axum::middleware::from_fn(session::clear_flash))
         .layer(axum::middleware::from_fn(layout::remember_path))

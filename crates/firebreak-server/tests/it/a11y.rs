@@ -91,6 +91,10 @@ pub(crate) fn pages(d: &Seeded) -> Vec<Page> {
         page("setup-services", "/admin/services", Some("/admin")),
         page("setup-service", "/admin/services/checkout", Some("/admin")),
         page("integrations", "/admin/integrations", Some("/admin")),
+        page("routing", "/admin/routing", Some("/admin")),
+        page("routing-rule", "/admin/routing/1", Some("/admin")),
+        page("silences", "/admin/silences", Some("/admin")),
+        page("maintenance", "/admin/maintenance", Some("/admin")),
         page("ack", d.ack_path.clone(), None),
         page("ack-invalid", "/ack/not-a-valid-link", None),
         page("error-not-found", "/incidents/999999", Some("/incidents")),
@@ -543,6 +547,32 @@ pub(crate) async fn seed(app: &TestApp, hook: &WebhookReceiver) -> Seeded {
         })
         .unwrap_or_else(|| panic!("the critical incident paged with a link: {:#?}", hook.all()));
     let ack_url = url::Url::parse(page.body["ack_url"].as_str().unwrap()).unwrap();
+    // Alert routing: a rule (id 1), a silence and a maintenance window,
+    // made after the alerts above so that these still reach the queue.
+    app.post_expect(
+        &t,
+        "/api/v1/intake/rules",
+        json!({"name": "prod-checkout-critical", "matchers": ["env=~\"prod|production\"", "severity=\"critical\""],
+            "set_service": "checkout", "set_severity": "critical", "declare": true}),
+        201,
+    )
+    .await;
+    let until = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    app.post_expect(
+        &t,
+        "/api/v1/intake/silences",
+        json!({"matchers": ["alertname=\"DiskFull\"", "instance=~\"db-.*\""], "ends_at": until,
+            "reason": "known: disks are being replaced, JIRA-1234"}),
+        201,
+    )
+    .await;
+    app.post_expect(
+        &t,
+        "/api/v1/intake/maintenance",
+        json!({"service": "checkout", "ends_at": until, "reason": "payment gateway migration"}),
+        201,
+    )
+    .await;
     Seeded {
         critical,
         security,

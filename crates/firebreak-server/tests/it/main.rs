@@ -17,6 +17,7 @@ mod harness;
 mod incident_page;
 mod intake;
 mod intake_alertmanager;
+mod intake_rules_web;
 mod intake_setup_web;
 mod notify;
 mod oncall_page;
