@@ -69,12 +69,13 @@ struct UserPage {
     test_pages: Vec<TestPage>,
 }
 
-/// Refuses anyone who may not manage users, with the 403 page.
-fn admin_only(state: &AppState, s: &SessionInfo) -> Result<(), Response> {
+/// The 403 page for anyone who may not manage users.
+fn refused(state: &AppState, s: &SessionInfo) -> Option<Response> {
     state
         .ctx(&s.user)
         .require(Action::ManageUsers)
-        .map_err(|e| error_page(s, e))
+        .err()
+        .map(|e| error_page(s, e))
 }
 
 /// The user's page, where the forms go back to; the users page for a name
@@ -93,7 +94,7 @@ async fn user_page(
     Path(name): Path<String>,
     f: Flash,
 ) -> Response {
-    if let Err(r) = admin_only(&state, &s) {
+    if let Some(r) = refused(&state, &s) {
         return r;
     }
     let loaded = async {
@@ -116,7 +117,12 @@ async fn user_page(
         .map(|mut cm| {
             let signed = cm.channel.get("secret").is_some_and(|v| !v.is_null());
             crate::oncall::api::hide_secrets(&mut cm.channel);
-            let field = |k: &str| cm.channel.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+            let field = |k: &str| {
+                cm.channel
+                    .get(k)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned)
+            };
             ContactRow {
                 id: cm.id,
                 kind: field("kind").unwrap_or_else(|| "unknown".into()),
@@ -183,7 +189,7 @@ async fn reset_password(
     Path(name): Path<String>,
     CsrfForm(f): CsrfForm<PasswordForm>,
 ) -> Response {
-    if let Err(r) = admin_only(&state, &s) {
+    if let Some(r) = refused(&state, &s) {
         return r;
     }
     let result = super::api::reset_password(&state.ctx(&s.user), &name, &f.password)
@@ -240,7 +246,7 @@ async fn add_contact(
     Path(name): Path<String>,
     CsrfForm(f): CsrfForm<ContactForm>,
 ) -> Response {
-    if let Err(r) = admin_only(&state, &s) {
+    if let Some(r) = refused(&state, &s) {
         return r;
     }
     let result = async {
@@ -264,7 +270,7 @@ async fn remove_contact(
     Path((name, id)): Path<(String, String)>,
     CsrfForm(_f): CsrfForm<TokenOnly>,
 ) -> Response {
-    if let Err(r) = admin_only(&state, &s) {
+    if let Some(r) = refused(&state, &s) {
         return r;
     }
     let result = contacts::remove_contact(&state.ctx(&s.user), &name, &id)
@@ -280,7 +286,7 @@ async fn test_contact(
     Path((name, id)): Path<(String, String)>,
     CsrfForm(_f): CsrfForm<TokenOnly>,
 ) -> Response {
-    if let Err(r) = admin_only(&state, &s) {
+    if let Some(r) = refused(&state, &s) {
         return r;
     }
     match contacts::send_test_page(&state.ctx(&s.user), &name, &id).await {
@@ -302,7 +308,7 @@ async fn test_page_result(
     Path((name, id)): Path<(String, String)>,
     f: Flash,
 ) -> Response {
-    if let Err(r) = admin_only(&state, &s) {
+    if let Some(r) = refused(&state, &s) {
         return r;
     }
     match contacts::test_page(&state.ctx(&s.user), &name, &id).await {

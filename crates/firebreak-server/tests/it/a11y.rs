@@ -78,7 +78,11 @@ pub(crate) fn pages(d: &Seeded) -> Vec<Page> {
         page("oncall", "/oncall", Some("/oncall")),
         page("users", "/admin/users", Some("/admin/users")),
         page("user", "/admin/users/newhire", Some("/admin/users")),
-        page("user-test-page", d.test_page_path.clone(), Some("/admin/users")),
+        page(
+            "user-test-page",
+            d.test_page_path.clone(),
+            Some("/admin/users"),
+        ),
         page("home-getting-started", "/", None),
         page("setup", "/admin", Some("/admin")),
         page("settings", "/admin/settings", Some("/admin")),

@@ -50,7 +50,12 @@ async fn sign_in(app: &TestApp, user: &str, password: &str) -> Option<Session> {
 impl Session {
     /// Posts `fields` with the token: the status, the `Location` and the
     /// page the redirect leads to (with the one-time flash message).
-    async fn post(&self, app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
+    async fn post(
+        &self,
+        app: &TestApp,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (u16, String, String) {
         let mut form = vec![("csrf", self.csrf.as_str())];
         form.extend_from_slice(fields);
         let res = post_form(app, &self.http, &self.cookie, path, &form).await;
@@ -126,11 +131,19 @@ async fn the_user_page_lists_adds_and_removes_contact_methods_through_the_apis_r
     // The users page links each user to their page.
     let (s, html) = a.get(&app, "/admin/users").await;
     assert_eq!(s, 200);
-    assert_contains(&html, r#"<a id="user-link-alice" href="/admin/users/alice">"#);
+    assert_contains(
+        &html,
+        r#"<a id="user-link-alice" href="/admin/users/alice">"#,
+    );
     let (s, html) = a.get(&app, "/admin/users/alice").await;
     assert_eq!(s, 200, "{html}");
     assert_contains(&html, "No contact methods yet");
-    for id in ["contact-kind", "contact-label", "contact-target", "contact-submit"] {
+    for id in [
+        "contact-kind",
+        "contact-label",
+        "contact-target",
+        "contact-submit",
+    ] {
         assert_contains(&html, format!("id=\"{id}\""));
     }
     assert_contains(&html, r#"<option value="webhook">"#);
@@ -138,19 +151,39 @@ async fn the_user_page_lists_adds_and_removes_contact_methods_through_the_apis_r
     // Bad input: the error names the field, nothing is stored.
     for (fields, named) in [
         (
-            [("kind", "webhook"), ("label", "pager"), ("target", "not a url"), ("secret", "")],
+            [
+                ("kind", "webhook"),
+                ("label", "pager"),
+                ("target", "not a url"),
+                ("secret", ""),
+            ],
             "Target:",
         ),
         (
-            [("kind", "webhook"), ("label", " "), ("target", "https://pager.example/hook"), ("secret", "")],
+            [
+                ("kind", "webhook"),
+                ("label", " "),
+                ("target", "https://pager.example/hook"),
+                ("secret", ""),
+            ],
             "Label:",
         ),
         (
-            [("kind", "pigeon"), ("label", "pager"), ("target", "https://pager.example/hook"), ("secret", "")],
+            [
+                ("kind", "pigeon"),
+                ("label", "pager"),
+                ("target", "https://pager.example/hook"),
+                ("secret", ""),
+            ],
             "Kind:",
         ),
         (
-            [("kind", "email"), ("label", "mail"), ("target", "alice@example.com"), ("secret", "s3cret")],
+            [
+                ("kind", "email"),
+                ("label", "mail"),
+                ("target", "alice@example.com"),
+                ("secret", "s3cret"),
+            ],
             "Signing secret:",
         ),
     ] {
@@ -189,7 +222,10 @@ async fn the_user_page_lists_adds_and_removes_contact_methods_through_the_apis_r
         &[
             ("kind", "slack"),
             ("label", "team channel"),
-            ("target", "https://hooks.slack.com/services/T0/B0/secretpath"),
+            (
+                "target",
+                "https://hooks.slack.com/services/T0/B0/secretpath",
+            ),
             ("secret", ""),
         ],
     )
@@ -200,7 +236,11 @@ async fn the_user_page_lists_adds_and_removes_contact_methods_through_the_apis_r
 
     // Removing one leaves the other, and is audited.
     let (s, _, html) = a
-        .post(&app, &format!("/admin/users/alice/contacts/{id}/remove"), &[])
+        .post(
+            &app,
+            &format!("/admin/users/alice/contacts/{id}/remove"),
+            &[],
+        )
         .await;
     assert_eq!(s, 303);
     assert_contains(&html, "Contact method “phone pager” removed");
@@ -218,7 +258,11 @@ async fn the_user_page_lists_adds_and_removes_contact_methods_through_the_apis_r
     );
     // Removing it again: not found, nothing changes.
     let (_, _, html) = a
-        .post(&app, &format!("/admin/users/alice/contacts/{id}/remove"), &[])
+        .post(
+            &app,
+            &format!("/admin/users/alice/contacts/{id}/remove"),
+            &[],
+        )
         .await;
     assert_contains(&html, "not found");
 
@@ -227,7 +271,11 @@ async fn the_user_page_lists_adds_and_removes_contact_methods_through_the_apis_r
         .post(
             &app,
             "/admin/users/alice",
-            &[("change", "role"), ("role", "lead"), ("back", "/admin/users/alice")],
+            &[
+                ("change", "role"),
+                ("role", "lead"),
+                ("back", "/admin/users/alice"),
+            ],
         )
         .await;
     assert_eq!((s, location.as_str()), (303, "/admin/users/alice"));
@@ -236,7 +284,11 @@ async fn the_user_page_lists_adds_and_removes_contact_methods_through_the_apis_r
         .post(
             &app,
             "/admin/users/alice",
-            &[("change", "role"), ("role", "lead"), ("back", "https://evil.example/")],
+            &[
+                ("change", "role"),
+                ("role", "lead"),
+                ("back", "https://evil.example/"),
+            ],
         )
         .await;
     assert_eq!(location, "/admin/users");
@@ -257,7 +309,11 @@ async fn resetting_a_password_ends_the_users_sessions_and_only_the_new_one_signs
 
     // Too short: refused naming the field; the old password still works.
     let (s, _, html) = a
-        .post(&app, "/admin/users/alice/password", &[("password", "short")])
+        .post(
+            &app,
+            "/admin/users/alice/password",
+            &[("password", "short")],
+        )
         .await;
     assert_eq!(s, 303);
     assert_contains(&html, "New password:");
@@ -278,8 +334,14 @@ async fn resetting_a_password_ends_the_users_sessions_and_only_the_new_one_signs
         .await
         .unwrap();
     assert_eq!(res.status(), 303, "her session ended");
-    assert!(sign_in(&app, "alice", old).await.is_none(), "the old password fails");
-    assert!(sign_in(&app, "alice", new).await.is_some(), "the new one signs in");
+    assert!(
+        sign_in(&app, "alice", old).await.is_none(),
+        "the old password fails"
+    );
+    assert!(
+        sign_in(&app, "alice", new).await.is_some(),
+        "the new one signs in"
+    );
     let audit = app
         .get_list(&app.admin_token, "/api/v1/audit?limit=50")
         .await;
@@ -324,10 +386,18 @@ async fn anyone_who_may_not_manage_users_gets_403_on_every_route_of_the_user_pag
             assert_eq!(s.get(&app, &path).await.0, 403, "{who} GET {path}");
         }
         for (path, fields) in [
-            ("/admin/users/alice/password".to_owned(), vec![("password", "another long password")]),
+            (
+                "/admin/users/alice/password".to_owned(),
+                vec![("password", "another long password")],
+            ),
             (
                 "/admin/users/alice/contacts".to_owned(),
-                vec![("kind", "webhook"), ("label", "x"), ("target", "https://x.example/"), ("secret", "")],
+                vec![
+                    ("kind", "webhook"),
+                    ("label", "x"),
+                    ("target", "https://x.example/"),
+                    ("secret", ""),
+                ],
             ),
             (format!("/admin/users/alice/contacts/{id}/remove"), vec![]),
             (format!("/admin/users/alice/contacts/{id}/test"), vec![]),
@@ -338,12 +408,19 @@ async fn anyone_who_may_not_manage_users_gets_403_on_every_route_of_the_user_pag
     }
     // Nothing changed: one contact method, one test page, the old password.
     assert_eq!(contacts_of(&app, "alice").await.len(), 1);
-    assert!(sign_in(&app, "alice", "a long enough password").await.is_some());
+    assert!(
+        sign_in(&app, "alice", "a long enough password")
+            .await
+            .is_some()
+    );
     let audit = app
         .get_list(&app.admin_token, "/api/v1/audit?limit=100")
         .await;
     assert_eq!(
-        audit.iter().filter(|e| e["action"] == "test_page.send").count(),
+        audit
+            .iter()
+            .filter(|e| e["action"] == "test_page.send")
+            .count(),
         1
     );
 }
@@ -358,18 +435,38 @@ async fn a_test_page_is_delivered_through_the_outbox_and_its_page_says_so() {
     a.post(
         &app,
         "/admin/users/alice/contacts",
-        &[("kind", "webhook"), ("label", "pager"), ("target", &hook.url), ("secret", "")],
+        &[
+            ("kind", "webhook"),
+            ("label", "pager"),
+            ("target", &hook.url),
+            ("secret", ""),
+        ],
     )
     .await;
     a.post(
         &app,
         "/admin/users/alice/contacts",
-        &[("kind", "webhook"), ("label", "dead"), ("target", "http://127.0.0.1:9/"), ("secret", "")],
+        &[
+            ("kind", "webhook"),
+            ("label", "dead"),
+            ("target", "http://127.0.0.1:9/"),
+            ("secret", ""),
+        ],
     )
     .await;
     let list = contacts_of(&app, "alice").await;
-    let (good, dead) = (list[0]["id"].as_i64().unwrap(), list[1]["id"].as_i64().unwrap());
-    assert_eq!(app.store.first_run_facts().await.unwrap().test_pages_delivered, 0);
+    let (good, dead) = (
+        list[0]["id"].as_i64().unwrap(),
+        list[1]["id"].as_i64().unwrap(),
+    );
+    assert_eq!(
+        app.store
+            .first_run_facts()
+            .await
+            .unwrap()
+            .test_pages_delivered,
+        0
+    );
 
     let res = post_form(
         &app,
@@ -381,22 +478,40 @@ async fn a_test_page_is_delivered_through_the_outbox_and_its_page_says_so() {
     .await;
     assert_eq!(res.status(), 303);
     let result = res.headers()["location"].to_str().unwrap().to_owned();
-    assert!(result.starts_with("/admin/users/alice/test-pages/"), "{result}");
-    let html = eventually(Duration::from_secs(10), "the test page's result", || async {
-        let (_, html) = a.get(&app, &result).await;
-        (!html.contains(r#"data-state="pending""#)).then_some(html)
-    })
+    assert!(
+        result.starts_with("/admin/users/alice/test-pages/"),
+        "{result}"
+    );
+    let html = eventually(
+        Duration::from_secs(10),
+        "the test page's result",
+        || async {
+            let (_, html) = a.get(&app, &result).await;
+            (!html.contains(r#"data-state="pending""#)).then_some(html)
+        },
+    )
     .await;
     assert_contains(&html, r#"data-state="delivered""#);
     hook.wait_for(Duration::from_secs(10), "the test page", |all| {
         all.iter().any(|d| d.recipient() == "alice")
     });
-    let d = hook.all().into_iter().find(|d| d.recipient() == "alice").unwrap();
+    let d = hook
+        .all()
+        .into_iter()
+        .find(|d| d.recipient() == "alice")
+        .unwrap();
     assert_eq!(d.body["event"], "test");
     assert!(d.incident().is_empty(), "{:#?}", d.body);
     assert_contains(&html, r#"id="test-result""#);
     assert_contains(&html, "Delivered.");
-    assert_eq!(app.store.first_run_facts().await.unwrap().test_pages_delivered, 1);
+    assert_eq!(
+        app.store
+            .first_run_facts()
+            .await
+            .unwrap()
+            .test_pages_delivered,
+        1
+    );
 
     // An unreachable target fails, once, with the error shown; the
     // checklist does not count it.
@@ -418,7 +533,14 @@ async fn a_test_page_is_delivered_through_the_outbox_and_its_page_says_so() {
     assert_contains(&html, "Failed.");
     assert_contains(&html, r#"id="test-error""#);
     assert_lacks(&html, "Error: <code id=\"test-error\">unknown");
-    assert_eq!(app.store.first_run_facts().await.unwrap().test_pages_delivered, 1);
+    assert_eq!(
+        app.store
+            .first_run_facts()
+            .await
+            .unwrap()
+            .test_pages_delivered,
+        1
+    );
     // The user page lists both results.
     let (_, html) = a.get(&app, "/admin/users/alice").await;
     assert_contains(&html, "delivered");
@@ -458,19 +580,35 @@ async fn people_api(app: TestApp) {
     assert_eq!((s, ct.as_str()), (422, "application/problem+json"));
     assert_eq!(p["field"], "password");
     let (s, p) = app
-        .post(&alice, "/api/v1/users/bob/reset-password", json!({"password": "a brand new password"}))
+        .post(
+            &alice,
+            "/api/v1/users/bob/reset-password",
+            json!({"password": "a brand new password"}),
+        )
         .await;
     assert_eq!(s, 403, "{p}");
     let (s, _) = app
-        .post(&t, "/api/v1/users/nobody/reset-password", json!({"password": "a brand new password"}))
+        .post(
+            &t,
+            "/api/v1/users/nobody/reset-password",
+            json!({"password": "a brand new password"}),
+        )
         .await;
     assert_eq!(s, 404);
     let (s, p) = app
-        .post(&t, "/api/v1/users/bob/reset-password", json!({"password": "a brand new password", "extra": 1}))
+        .post(
+            &t,
+            "/api/v1/users/bob/reset-password",
+            json!({"password": "a brand new password", "extra": 1}),
+        )
         .await;
     assert_eq!(s, 400, "{p}");
     let (s, _) = app
-        .post(&t, "/api/v1/users/bob/reset-password", json!({"password": "a brand new password"}))
+        .post(
+            &t,
+            "/api/v1/users/bob/reset-password",
+            json!({"password": "a brand new password"}),
+        )
         .await;
     assert_eq!(s, 204);
     assert!(sign_in(&app, "bob", "a brand new password").await.is_some());
@@ -496,25 +634,46 @@ async fn people_api(app: TestApp) {
         .await;
     let bobs = bobs["id"].as_i64().unwrap();
     let (s, _) = app
-        .post(&alice, &format!("/api/v1/users/bob/contact-methods/{bobs}/test"), json!({}))
+        .post(
+            &alice,
+            &format!("/api/v1/users/bob/contact-methods/{bobs}/test"),
+            json!({}),
+        )
         .await;
     assert_eq!(s, 403);
     let (s, _) = app
-        .send(reqwest::Method::DELETE, &alice, &format!("/api/v1/users/bob/contact-methods/{bobs}"), None)
+        .send(
+            reqwest::Method::DELETE,
+            &alice,
+            &format!("/api/v1/users/bob/contact-methods/{bobs}"),
+            None,
+        )
         .await;
     assert_eq!(s, 403);
     // bob's method is not alice's: 404 through her path.
     let (s, _) = app
-        .post(&t, &format!("/api/v1/users/alice/contact-methods/{bobs}/test"), json!({}))
+        .post(
+            &t,
+            &format!("/api/v1/users/alice/contact-methods/{bobs}/test"),
+            json!({}),
+        )
         .await;
     assert_eq!(s, 404);
     let (s, _) = app
-        .post(&t, "/api/v1/users/alice/contact-methods/abc/test", json!({}))
+        .post(
+            &t,
+            "/api/v1/users/alice/contact-methods/abc/test",
+            json!({}),
+        )
         .await;
     assert_eq!(s, 404);
 
     let (s, tp) = app
-        .post(&alice, &format!("/api/v1/users/alice/contact-methods/{id}/test"), json!({}))
+        .post(
+            &alice,
+            &format!("/api/v1/users/alice/contact-methods/{id}/test"),
+            json!({}),
+        )
         .await;
     assert_eq!(s, 202, "{tp}");
     assert_eq!(tp["state"], "pending");
@@ -534,7 +693,14 @@ async fn people_api(app: TestApp) {
     let got = app.get_expect(&alice, &tp_path, 200).await;
     assert_eq!(got["state"], "delivered", "{got}");
     assert!(got["delivered_at"].is_string());
-    assert_eq!(app.store.first_run_facts().await.unwrap().test_pages_delivered, 1);
+    assert_eq!(
+        app.store
+            .first_run_facts()
+            .await
+            .unwrap()
+            .test_pages_delivered,
+        1
+    );
     // Through bob's path, or by bob: not there / not allowed.
     let (s, _) = app
         .get(&t, &format!("/api/v1/users/bob/test-pages/{}", tp["id"]))
@@ -557,7 +723,10 @@ async fn people_api(app: TestApp) {
         .unwrap();
     let (s, ct, _) = problem(res).await;
     assert_eq!((s, ct.as_str()), (404, "application/problem+json"));
-    assert_eq!(app.get_expect(&alice, &tp_path, 200).await["state"], "delivered");
+    assert_eq!(
+        app.get_expect(&alice, &tp_path, 200).await["state"],
+        "delivered"
+    );
 
     // The four routes are in the OpenAPI document.
     let doc = app.get_expect(&t, "/api/v1/openapi.json", 200).await;
@@ -567,6 +736,9 @@ async fn people_api(app: TestApp) {
         "/api/v1/users/{name}/contact-methods/{id}/test",
         "/api/v1/users/{name}/test-pages/{id}",
     ] {
-        assert!(doc["paths"][p].is_object(), "{p} missing from the OpenAPI document");
+        assert!(
+            doc["paths"][p].is_object(),
+            "{p} missing from the OpenAPI document"
+        );
     }
 }

@@ -183,8 +183,8 @@ impl Store {
                 let uid: i64 = r.try_get("user_id")?;
                 let error: Option<String> = col(r, "last_error")?;
                 let page = from_row! { r, TestPage { id, user: "user_name", contact_method_id,
-                    contact_label, channel = kind, requested_by, created_at, state = state,
-                    attempts, error = error, delivered_at: "sent_at" } }?;
+                contact_label, channel = kind, requested_by, created_at, state = state,
+                attempts, error = error, delivered_at: "sent_at" } }?;
                 Ok((uid, page))
             })
             .collect()
