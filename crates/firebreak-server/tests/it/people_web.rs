@@ -728,17 +728,32 @@ async fn people_api(app: TestApp) {
         "delivered"
     );
 
-    // The four routes are in the OpenAPI document.
+    // The four routes are in the OpenAPI document, with the test page's
+    // schema.
     let doc = app.get_expect(&t, "/api/v1/openapi.json", 200).await;
-    for p in [
-        "/api/v1/users/{name}/reset-password",
-        "/api/v1/users/{name}/contact-methods/{id}",
-        "/api/v1/users/{name}/contact-methods/{id}/test",
-        "/api/v1/users/{name}/test-pages/{id}",
+    for (p, method) in [
+        ("/api/v1/users/{name}/reset-password", "post"),
+        ("/api/v1/users/{name}/contact-methods/{id}", "delete"),
+        ("/api/v1/users/{name}/contact-methods/{id}/test", "post"),
+        ("/api/v1/users/{name}/test-pages/{id}", "get"),
     ] {
         assert!(
-            doc["paths"][p].is_object(),
-            "{p} missing from the OpenAPI document"
+            doc["paths"][p][method].is_object(),
+            "{method} {p} missing from the OpenAPI document"
         );
     }
+    let props = doc["components"]["schemas"]["TestPage"]["properties"]
+        .as_object()
+        .expect("the TestPage schema");
+    for f in [
+        "id",
+        "user",
+        "contact_method_id",
+        "state",
+        "error",
+        "delivered_at",
+    ] {
+        assert!(props.contains_key(f), "TestPage lacks {f}");
+    }
+    assert!(doc["components"]["schemas"]["ResetPassword"].is_object());
 }
