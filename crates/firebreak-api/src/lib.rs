@@ -107,6 +107,38 @@ pub struct UpdateUser {
     pub disabled: Option<bool>,
 }
 
+/// Sets a user's password (admins only). The same rules as a new user's
+/// password; the user's browser sessions end.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPassword {
+    pub password: String,
+}
+
+/// A test page: one message through one contact method, with no incident,
+/// to see that it arrives. Its state is its outbox message's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TestPage {
+    pub id: i64,
+    /// The user whose contact method it went to.
+    pub user: String,
+    pub contact_method_id: i64,
+    /// The contact method's label when the test page was sent.
+    pub contact_label: String,
+    /// The channel's kind: `email`, `webhook`, `slack`, `teams` or `http`.
+    pub channel: String,
+    /// Who asked for it.
+    pub requested_by: String,
+    pub created_at: DateTime<Utc>,
+    /// `pending` (queued, being sent or to be retried), `delivered` or
+    /// `failed`.
+    pub state: String,
+    pub attempts: i64,
+    /// Why the last attempt failed.
+    pub error: Option<String>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
 /// A service from the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Service {

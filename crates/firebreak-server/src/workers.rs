@@ -216,7 +216,12 @@ impl Workers {
         after: Option<Duration>,
         now: DateTime<Utc>,
     ) -> DeliveryOutcome {
-        let retry_at = (retryable && item.attempts < self.config.max_attempts)
+        // A test page is tried once: whoever sent it is waiting for the
+        // result, and sends another after fixing the contact method.
+        let test_page = item
+            .idempotency_key
+            .starts_with(firebreak_store::escalations::testpages::TEST_PAGE_KEY_PREFIX);
+        let retry_at = (retryable && !test_page && item.attempts < self.config.max_attempts)
             .then(|| now + after.unwrap_or_else(|| backoff(&self.config, item.attempts)));
         tracing::warn!(id = item.id, attempts = item.attempts, retry = retry_at.is_some(), error = %error, "delivery failed");
         DeliveryOutcome::Failed { error, retry_at }
@@ -226,9 +231,13 @@ impl Workers {
     async fn message(&self, item: &OutboxItem) -> Result<Message, StoreError> {
         let stored: OutboxMessage = serde_json::from_value(item.message.clone())
             .map_err(|e| StoreError::Other(format!("stored message: {e}")))?;
-        let incident_id = item
-            .incident_id
-            .ok_or_else(|| StoreError::Other("message without incident".into()))?;
+        let base = self.state.config.public_url.trim_end_matches('/');
+        let Some(incident_id) = item.incident_id else {
+            if stored.event == "test" {
+                return Ok(test_message(item, stored, base, self.state.now()));
+            }
+            return Err(StoreError::Other("message without incident".into()));
+        };
         let everything = Reader {
             user_id: 0,
             sees_all_confidential: true,
@@ -239,7 +248,6 @@ impl Workers {
             .incident(incident_id, &everything)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("incident {incident_id}")))?;
-        let base = self.state.config.public_url.trim_end_matches('/');
         let incident_url = format!("{base}/incidents/{}", incident.id);
         let ack_url = stored.ack_key.as_ref().map(|k| {
             format!(
@@ -330,6 +338,31 @@ impl Workers {
                 _ = shutdown.changed() => return,
             }
         }
+    }
+}
+
+/// A test page's message: no incident (its reference is empty), the
+/// recipient's user name, and a link to the server.
+fn test_message(
+    item: &OutboxItem,
+    stored: OutboxMessage,
+    base: &str,
+    now: DateTime<Utc>,
+) -> Message {
+    Message {
+        idempotency_key: item.idempotency_key.clone(),
+        event: stored.event,
+        incident_ref: String::new(),
+        incident_title: "Test page from Firebreak".into(),
+        severity: None,
+        kind: "test".into(),
+        phase: String::new(),
+        reason: stored.reason,
+        ack_url: None,
+        runbook_url: None,
+        incident_url: format!("{base}/"),
+        recipient_name: stored.recipient,
+        created_at: now,
     }
 }
 

@@ -303,3 +303,13 @@ firebreak.on(() => {
   form.addEventListener("input", soon);
   form.addEventListener("change", soon);
 });
+
+// --- test page result: look again every 2 s while it is pending ---
+// The result page (/admin/users/{name}/test-pages/{id}) says pending until
+// the worker has tried the message; without JavaScript its "Refresh" link
+// does the same. Stops once the state is delivered or failed.
+firebreak.on(() => {
+  const el = document.getElementById("test-result");
+  if (!el || el.dataset.state !== "pending") return;
+  setTimeout(() => window.location.reload(), 2000);
+});

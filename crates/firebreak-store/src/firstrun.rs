@@ -9,7 +9,7 @@ use crate::{Result, Store};
 /// The first-run checklist's facts the directory does not hold.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FirstRunFacts {
-    /// Test pages (outbox messages keyed `test-page:…`) delivered.
+    /// Test pages (`test_pages` rows) whose message was delivered.
     pub test_pages_delivered: i64,
     /// Intake integrations not disabled.
     pub integrations: i64,
@@ -20,8 +20,8 @@ impl Store {
     pub async fn first_run_facts(&self) -> Result<FirstRunFacts> {
         let row = sqlx::query(
             "SELECT \
-               (SELECT COUNT(*) FROM outbox \
-                 WHERE idempotency_key LIKE 'test-page:%' AND state = 'sent') AS delivered, \
+               (SELECT COUNT(*) FROM test_pages t JOIN outbox o ON o.id = t.outbox_id \
+                 WHERE o.state = 'sent') AS delivered, \
                (SELECT COUNT(*) FROM intake_integrations WHERE disabled_at IS NULL) AS integrations",
         )
         .fetch_one(&self.read)

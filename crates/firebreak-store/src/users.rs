@@ -104,6 +104,41 @@ impl Store {
         .await
     }
 
+    /// Resets a user's password (argon2id hash) and ends their browser
+    /// sessions in the same transaction, as disabling does; answers how
+    /// many ended. Audited as `user.password_reset`.
+    pub async fn reset_password(
+        &self,
+        name: &str,
+        password_hash: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let row = sqlx::query("UPDATE users SET password_hash = $1 WHERE name = $2 RETURNING id")
+            .bind(password_hash)
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("user `{name}`")))?;
+        let id = returned_id(&row)?;
+        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        self.commit_audited(
+            tx,
+            actor,
+            "user.password_reset",
+            &format!("user:{name}"),
+            serde_json::json!({"sessions_ended": ended}),
+            now,
+        )
+        .await?;
+        Ok(ended)
+    }
+
     pub async fn user_count(&self) -> Result<i64> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM users")
             .fetch_one(&self.read)

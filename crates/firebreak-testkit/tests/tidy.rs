@@ -218,7 +218,15 @@ fn nothing_a_responder_recorded_is_deleted() {
     // Invariant 6: the only rows ever deleted are sign-in sessions, a
     // checklist mark when its gate reopens (the timeline keeps the mark)
     // and a routing rule (its audit entry keeps it).
-    let allowed = ["sessions", "checklist_items", "intake_rules"];
+    // A contact method removed by its user or an admin (with its
+    // notification rule; the audit entry keeps its label and kind).
+    let allowed = [
+        "sessions",
+        "checklist_items",
+        "intake_rules",
+        "contact_methods",
+        "notification_rules",
+    ];
     let mut wrong = Vec::new();
     for p in sources() {
         let text = read(&p);

@@ -12,7 +12,9 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use firebreak_api::{CreateToken, CreateUser, Problem, TokenCreated, TokenInfo, UpdateUser, User};
+use firebreak_api::{
+    CreateToken, CreateUser, Problem, ResetPassword, TokenCreated, TokenInfo, UpdateUser, User,
+};
 use firebreak_core::auth::{Action, allowed};
 use firebreak_store::{NewUser, secrets};
 
@@ -26,6 +28,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(me))
         .routes(routes!(list_users, create_user))
         .routes(routes!(update_user))
+        .routes(routes!(reset_password_api))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
 }
@@ -218,5 +221,42 @@ pub async fn change_user(c: &Ctx<'_>, name: &str, req: &UpdateUser) -> Result<Us
     }
     Ok(c.store
         .update_user(name, req.role, req.disabled, &c.actor(), c.now)
+        .await?)
+}
+
+/// Sets a user's password (admins), under the rules of a new user's
+/// password. The user's browser sessions end; their API tokens stay.
+#[utoipa::path(post, path = "/api/v1/users/{name}/reset-password", params(("name" = String, Path)),
+    request_body = ResetPassword,
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn reset_password_api(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(name): Path<String>,
+    ApiJson(req): ApiJson<ResetPassword>,
+) -> Result<StatusCode, ApiError> {
+    reset_password(&state.ctx(&user), &name, &req.password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The one password-reset rule: admins only, the password rules of a new
+/// user, sessions ended. Answers how many sessions ended.
+pub(crate) async fn reset_password(
+    c: &Ctx<'_>,
+    name: &str,
+    password: &str,
+) -> Result<u64, ApiError> {
+    c.require(Action::ManageUsers)?;
+    c.store.user_ref(name).await?;
+    firebreak_core::password::check_password(password)
+        .map_err(|e| ApiError::invalid("password", e.to_string()))?;
+    let hash = crate::signin::hash_password(password)
+        .await
+        .map_err(|e| match e {
+            crate::signin::PasswordError::Busy => ApiError::Unavailable(e.to_string()),
+            e => ApiError::Internal(e.to_string()),
+        })?;
+    Ok(c.store
+        .reset_password(name, &hash, &c.actor(), c.now)
         .await?)
 }

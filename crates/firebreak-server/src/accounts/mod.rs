@@ -1,5 +1,7 @@
 //! Accounts: users, their roles and API tokens, over the JSON API
-//! ([`api`]) and the admin users page ([`web`]).
+//! ([`api`]), the admin users page ([`web`]) and one user's page
+//! ([`user_page`]: password, contact methods, test pages).
 
 pub mod api;
+pub mod user_page;
 pub mod web;

@@ -89,6 +89,10 @@ struct UserChangeForm {
     change: String,
     #[serde(default)]
     role: String,
+    /// Where to go afterwards: `/admin/users` (the default) or this user's
+    /// page; anything else is ignored.
+    #[serde(default)]
+    back: String,
 }
 
 /// Sets a user's role, or disables / enables them (admins; the rule is
@@ -125,7 +129,13 @@ async fn change_user(
             })
     }
     .await;
-    back("/admin/users", result)
+    let user_page = format!("/admin/users/{name}");
+    let to = if f.back == user_page && firebreak_store::users::valid_user_name(&name) {
+        user_page.as_str()
+    } else {
+        "/admin/users"
+    };
+    back(to, result)
 }
 
 url_encoded_forms!(UserForm, UserChangeForm);

@@ -46,6 +46,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_templates))
         .routes(routes!(put_template))
         .routes(routes!(doctor))
+        .merge(super::contacts::routes())
 }
 
 /// Follows every paging path now (admins): each service's policy (or the
@@ -488,10 +489,7 @@ pub async fn list_contacts(
     AuthUser(user): AuthUser,
     Path(name): Path<String>,
 ) -> Result<Json<Vec<ContactMethod>>, ApiError> {
-    let c = state.ctx(&user);
-    if name != user.name {
-        c.require(Action::ManageUsers)?;
-    }
+    may_manage_contacts_of(&state.ctx(&user), &name)?;
     let target = state.store.user_ref(&name).await?;
     let mut list = state.store.contact_methods(Some(target.id)).await?;
     for cm in &mut list {
@@ -504,7 +502,7 @@ pub async fn list_contacts(
 /// lists show `"<hidden>"` for webhook and HTTP secrets and the password of
 /// basic authentication, and only the site of Slack and Teams webhook URLs
 /// (their path is the credential).
-fn hide_secrets(channel: &mut serde_json::Value) {
+pub(crate) fn hide_secrets(channel: &mut serde_json::Value) {
     const HIDDEN: &str = "<hidden>";
     let Some(obj) = channel.as_object_mut() else {
         return;
@@ -545,11 +543,23 @@ pub async fn add_contact(
     Path(name): Path<String>,
     ApiJson(req): ApiJson<NewContactMethod>,
 ) -> Result<(StatusCode, Json<ContactMethod>), ApiError> {
-    let c = state.ctx(&user);
-    if name != user.name {
-        c.require(Action::ManageUsers)?;
-    }
-    let target = state.store.user_ref(&name).await?;
+    let cm = add_contact_checked(&state, &state.ctx(&user), &name, &req).await?;
+    Ok((StatusCode::CREATED, Json(cm)))
+}
+
+/// Adds a contact method to user `name` (yourself, or anyone for admins)
+/// after every check: the label, the channel (with the outgoing-request
+/// policy for targets users set for themselves), the delay. The API and the
+/// web user page add through here.
+pub(crate) async fn add_contact_checked(
+    state: &AppState,
+    c: &Ctx<'_>,
+    name: &str,
+    req: &NewContactMethod,
+) -> Result<ContactMethod, ApiError> {
+    may_manage_contacts_of(c, name)?;
+    let user = c.user;
+    let target = state.store.user_ref(name).await?;
     let label = actions::title("label", &req.label)?;
     let channel: Channel = serde_json::from_value(req.channel.clone())
         .map_err(|e| ApiError::bad("channel", e.to_string()))?;
@@ -587,7 +597,16 @@ pub async fn add_contact(
             c.now,
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(cm)))
+    Ok(cm)
+}
+
+/// The one rule for a user's contact methods and test pages: your own, or
+/// (admins) anyone's.
+pub(crate) fn may_manage_contacts_of(c: &Ctx<'_>, name: &str) -> Result<(), ApiError> {
+    if name != c.user.name {
+        c.require(Action::ManageUsers)?;
+    }
+    Ok(())
 }
 
 /// Every escalation of an incident: from, to, level, rule, reason, time.

@@ -51,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::oncall::setup::routes())
         .merge(crate::reports::web::routes())
         .merge(crate::accounts::web::routes())
+        .merge(crate::accounts::user_page::routes())
         .merge(crate::settings::web::routes())
         .merge(crate::setup::web::routes())
         .merge(crate::intake::rules_web::routes())

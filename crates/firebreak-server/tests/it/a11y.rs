@@ -77,6 +77,12 @@ pub(crate) fn pages(d: &Seeded) -> Vec<Page> {
         page("report-new", "/reports/new", Some("/reports/new")),
         page("oncall", "/oncall", Some("/oncall")),
         page("users", "/admin/users", Some("/admin/users")),
+        page("user", "/admin/users/newhire", Some("/admin/users")),
+        page(
+            "user-test-page",
+            d.test_page_path.clone(),
+            Some("/admin/users"),
+        ),
         page("home-getting-started", "/", None),
         page("setup", "/admin", Some("/admin")),
         page("settings", "/admin/settings", Some("/admin")),
@@ -400,6 +406,8 @@ pub(crate) struct Seeded {
     security: i64,
     /// The acknowledgment link of the critical incident's page.
     ack_path: String,
+    /// The result page of a failed test page to newhire's old pager.
+    test_page_path: String,
 }
 
 /// Data an on-call team would have after a morning: users with contact
@@ -424,6 +432,34 @@ pub(crate) async fn seed(app: &TestApp, hook: &WebhookReceiver) -> Seeded {
         )
         .await;
     }
+    // A new hire on no schedule, with two contact methods and a test page
+    // to the one that answers nothing: it fails when the workers run below
+    // (a delivered one would tick the home page's checklist off).
+    app.user("newhire", "responder").await;
+    let dead = app
+        .post_expect(
+            &t,
+            "/api/v1/users/newhire/contact-methods",
+            json!({"label": "old pager", "channel": {"kind": "webhook", "url": "http://127.0.0.1:9/hook", "secret": "whsec_a11y"}}),
+            201,
+        )
+        .await;
+    app.post_expect(
+        &t,
+        "/api/v1/users/newhire/contact-methods",
+        json!({"label": "team channel", "channel": {"kind": "slack", "webhook_url": "https://hooks.slack.com/services/T0/B0/xyz"}}),
+        201,
+    )
+    .await;
+    let test_page = app
+        .post_expect(
+            &t,
+            &format!("/api/v1/users/newhire/contact-methods/{}/test", dead["id"]),
+            json!({}),
+            202,
+        )
+        .await;
+    let test_page_path = format!("/admin/users/newhire/test-pages/{}", test_page["id"]);
     app.put_expect(
         &t,
         "/api/v1/schedules/primary",
@@ -577,5 +613,6 @@ pub(crate) async fn seed(app: &TestApp, hook: &WebhookReceiver) -> Seeded {
         critical,
         security,
         ack_path: ack_url.path().to_owned(),
+        test_page_path,
     }
 }

@@ -24,6 +24,7 @@ mod oncall_page;
 mod oncall_setup_web;
 mod outgoing;
 mod paging;
+mod people_web;
 mod setup_web;
 mod smaller;
 mod triage_web;

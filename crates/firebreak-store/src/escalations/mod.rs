@@ -12,12 +12,14 @@
 //! The rooms: [`directory`] (what decisions read and admins configure),
 //! [`pages`] (writing escalations, acknowledging), [`timers`] (deadlines
 //! that fire once), [`outbox`] (messages and their delivery) and
-//! [`settings`] (escalation settings changed in the web).
+//! [`settings`] (escalation settings changed in the web) and [`testpages`]
+//! (test pages, and removing contact methods).
 
 pub mod directory;
 pub mod outbox;
 pub mod pages;
 pub mod settings;
+pub mod testpages;
 pub mod timers;
 
 pub use directory::Directory;
