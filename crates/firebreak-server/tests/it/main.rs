@@ -12,6 +12,7 @@ mod accounts;
 mod api;
 mod doctor;
 mod escalation;
+mod first_run;
 mod forms;
 mod harness;
 mod incident_page;
