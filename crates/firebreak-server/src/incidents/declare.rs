@@ -8,6 +8,8 @@ use axum::response::{IntoResponse, Response};
 
 use firebreak_api::{DeclareIncident, ImpactFacts, Kind, Role, Severity, User};
 
+use firebreak_core::auth::Action;
+
 use crate::AppState;
 use crate::actions;
 use crate::error::ApiError;
@@ -39,6 +41,9 @@ pub async fn declare_page(
     WebUser(s): WebUser,
     f: Flash,
 ) -> Response {
+    if let Err(e) = state.ctx(&s.user).require(Action::Triage) {
+        return error_page(&s, e);
+    }
     let users = match state.store.directory().await {
         Ok(d) => crate::escalate::assignable_users(&d),
         Err(e) => return error_page(&s, e.into()),

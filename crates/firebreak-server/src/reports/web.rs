@@ -16,7 +16,8 @@ use crate::actions;
 use crate::error::ApiError;
 use crate::incidents::declare::{DeclareForm, declare_request};
 use crate::web::csrf::url_encoded_forms;
-use crate::web::{CsrfForm, Flash, Layout, WebUser, back, non_empty, page};
+use crate::web::{CsrfForm, Flash, Layout, WebUser, back, error_page, non_empty, page};
+use firebreak_core::auth::Action;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -35,7 +36,10 @@ struct ReportPage {
     sources: &'static [ReportSource],
 }
 
-async fn report_page(WebUser(s): WebUser, f: Flash) -> Response {
+async fn report_page(State(state): State<AppState>, WebUser(s): WebUser, f: Flash) -> Response {
+    if let Err(e) = state.ctx(&s.user).require(Action::SubmitReport) {
+        return error_page(&s, e);
+    }
     page(&ReportPage {
         layout: Layout::signed_in(&s, f),
         sources: ReportSource::ALL,

@@ -41,6 +41,10 @@ pub struct Nav {
     pub users: bool,
     /// The set-up hub (`Action::ManageServices`).
     pub setup: bool,
+    /// The declare page (`Action::Triage`).
+    pub declare: bool,
+    /// The report page (`Action::SubmitReport`).
+    pub report: bool,
 }
 
 /// A navigation link of the page frame.
@@ -94,6 +98,8 @@ impl Layout {
             nav: Nav {
                 users: allowed(s.user.role, Action::ManageUsers),
                 setup: allowed(s.user.role, Action::ManageServices),
+                declare: allowed(s.user.role, Action::Triage),
+                report: allowed(s.user.role, Action::SubmitReport),
             },
             nav_user: Some(s.user.clone()),
             csrf: s.csrf_token.clone(),
@@ -122,8 +128,13 @@ impl Layout {
             ("/incidents", "Incidents", Section::Incidents, true),
             ("/triage", "Triage queue", Section::Triage, true),
             ("/oncall", "On call", Section::OnCall, true),
-            ("/incidents/new", "Declare", Section::Declare, true),
-            ("/reports/new", "Report", Section::Report, true),
+            (
+                "/incidents/new",
+                "Declare",
+                Section::Declare,
+                self.nav.declare,
+            ),
+            ("/reports/new", "Report", Section::Report, self.nav.report),
             ("/admin/users", "Users", Section::Users, self.nav.users),
             ("/admin", "Set-up", Section::Setup, self.nav.setup),
         ];

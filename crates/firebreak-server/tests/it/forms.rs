@@ -246,3 +246,130 @@ async fn every_form_on_every_page_refuses_a_forged_token_and_changes_nothing() {
         tried.len()
     );
 }
+
+/// `%XX` and `+` decoded, as a form or cookie value is encoded.
+fn decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                Ok(v) => {
+                    out.push(v);
+                    i += 2;
+                }
+                Err(_) => out.push(b'%'),
+            },
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The other half of "the web UI offers nothing the permission table
+/// forbids the signed-in role": each role signs in and opens every page of
+/// the accessibility check; every same-site link on the pages it may open
+/// must not answer 403, and every form it is offered, posted as offered
+/// (with its own valid token), must not be refused for its role (no 403, no
+/// "role `x` may not …" in the answer or its flash message). The forms'
+/// default values are mostly refused as incomplete, which is fine: only a
+/// refusal for the role is a failure. Admins may do everything; the other
+/// six roles are walked.
+#[tokio::test]
+async fn each_role_is_offered_only_links_and_forms_it_may_use() {
+    let hook = WebhookReceiver::start();
+    let app = spawn_with(
+        Db::Sqlite,
+        |c| {
+            c.escalation.incident_lead_policy = Some("incident-lead".into());
+            c.escalation.leadership = vec!["cto".into()];
+        },
+        Arc::new(SystemClock),
+    )
+    .await
+    .expect("SQLite is always there");
+    let seeded = seed(&app, &hook).await;
+    let http = no_redirects();
+    let href = Regex::new(r#"href="(/[^"]*)""#).unwrap();
+    let mut wrong = Vec::new();
+    let mut walked = 0;
+    for role in [
+        "viewer",
+        "support",
+        "leadership",
+        "responder",
+        "security",
+        "lead",
+    ] {
+        let name = format!("as-{role}");
+        app.user(&name, role).await;
+        let res = post_login(&app, &http, &name, "a long enough password", None).await;
+        assert_eq!(res.status(), 303, "{role} signs in");
+        let cookie = first_cookie(&res);
+        let refused = format!("role `{role}` may not");
+        let mut offered = Vec::new();
+        let mut links = std::collections::BTreeSet::new();
+        let mut opened = 0;
+        for p in pages(&seeded) {
+            let (status, html) = page(&app, &http, &cookie, &p.path).await;
+            if status == 403 || status == 404 {
+                continue;
+            }
+            opened += 1;
+            offered.extend(forms(&p.path, &html));
+            for l in href.captures_iter(&html) {
+                let l = unescape(&l[1]);
+                let l = l.split('#').next().unwrap_or("").to_owned();
+                if l.starts_with("//") || l.starts_with("/static/") || l == "/events" {
+                    continue;
+                }
+                links.insert(l);
+            }
+        }
+        assert!(opened > 3, "{role} opened only {opened} pages");
+        for l in &links {
+            let (status, _) = page(&app, &http, &cookie, l).await;
+            if status == 403 {
+                wrong.push(format!("{role}: a link to {l} answers 403"));
+            }
+        }
+        for f in &offered {
+            if f.action == "/logout" || !f.fields.iter().any(|(k, _)| k == "csrf") {
+                continue;
+            }
+            walked += 1;
+            let res = http
+                .post(format!("{}{}", app.url, f.action))
+                .header("cookie", &cookie)
+                .form(&f.fields)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let flash: String = res
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .map(decode)
+                .collect();
+            let body = res.text().await.unwrap_or_default();
+            if status == 403 || flash.contains(&refused) || body.contains(&refused) {
+                wrong.push(format!(
+                    "{role}: {} on {} is offered but refused ({status})",
+                    f.action, f.on_page
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "offered but forbidden:\n{}",
+        wrong.join("\n")
+    );
+    assert!(walked > 20, "only {walked} forms walked");
+    eprintln!("{walked} offered forms posted by six roles, none refused for the role");
+}
