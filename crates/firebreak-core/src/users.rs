@@ -11,6 +11,8 @@ pub const NAME_RULE: &str = "1–64 of letters, digits and . _ - @";
 pub fn valid_user_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
+        // `.` and `..` would be path segments in every URL that names them.
+        && !name.chars().all(|c| c == '.')
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
@@ -43,7 +45,7 @@ mod tests {
         for good in ["alice", "a.b_c-d@e", "A1", &"x".repeat(64)] {
             assert!(valid_user_name(good), "{good}");
         }
-        for bad in ["", "a b", "ä", "a/b", &"x".repeat(65)] {
+        for bad in ["", "a b", "ä", "a/b", ".", "..", "...", &"x".repeat(65)] {
             assert!(!valid_user_name(bad), "{bad}");
         }
     }

@@ -113,6 +113,18 @@ impl Matcher {
         }
     }
 
+    /// Whether this matcher narrows what it matches: a non-empty equality,
+    /// or a regex that does not match every one of a few unrelated probe
+    /// values (a catch-all such as `.+` or `.*` matches them all).
+    pub fn narrows(&self) -> bool {
+        const PROBES: [&str; 3] = ["x", "0", "firebreak-probe/7f3a Z"];
+        match self.op {
+            MatchOp::Eq => !self.value.is_empty(),
+            MatchOp::Regex => !PROBES.iter().all(|p| self.matches_value(p)),
+            MatchOp::NotEq | MatchOp::NotRegex => false,
+        }
+    }
+
     /// Whether the labels satisfy the matcher; a missing label is empty.
     pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
         self.matches_value(labels.get(&self.name).map_or("", String::as_str))
@@ -334,10 +346,13 @@ pub struct Silence {
 }
 
 impl Silence {
-    /// Alertmanager's rules for a silence: it ends after it starts, has at
-    /// least one matcher, and not every matcher matches the empty value
-    /// (such a silence would mute alerts that lack the labels, which is
-    /// almost always a mistake that silences everything).
+    /// Alertmanager's rules for a silence (it ends after it starts, has at
+    /// least one matcher, and not every matcher matches the empty value),
+    /// and one more: at least one matcher must *narrow* the silence, an
+    /// equality (`name="value"`) or a regex that does not match any value
+    /// at all. Negative matchers never narrow: `alertname!~"^$"` or
+    /// `severity=~".+"` would otherwise mute every alert, critical ones
+    /// included, for as long as the silence lasts.
     pub fn validate(&self) -> Result<(), RuleError> {
         if self.ends_at <= self.starts_at {
             return Err(RuleError::BadSilence(
@@ -352,6 +367,14 @@ impl Silence {
         if self.matchers.iter().all(|m| m.matches_value("")) {
             return Err(RuleError::BadSilence(
                 "at least one matcher must not match the empty value".to_owned(),
+            ));
+        }
+        if !self.matchers.iter().any(Matcher::narrows) {
+            return Err(RuleError::BadSilence(
+                "at least one matcher must name what to silence: an equality \
+                 (alertname=\"DiskFull\") or a regex that does not match every value; \
+                 negative matchers and catch-alls like =~\".+\" would mute every alert"
+                    .to_owned(),
             ));
         }
         Ok(())
@@ -656,6 +679,17 @@ mod tests {
             (silence(r#"a=~".*""#, from, to), false),
             (silence(r#"a!="x""#, from, to), false),
             (silence(r#"a!="x", b="y""#, from, to), true),
+            // Muting everything by other means is refused too.
+            (silence(r#"alertname!~"^$""#, from, to), false),
+            (silence(r#"severity=~".+""#, from, to), false),
+            (silence(r#"severity=~".+", a!="x""#, from, to), false),
+            (silence(r#"a=~"(?s).+|""#, from, to), false),
+            // A regex that names something narrows.
+            (silence(r#"instance=~"db-.*""#, from, to), true),
+            (
+                silence(r#"severity=~"warning|info", a!="x""#, from, to),
+                true,
+            ),
         ];
         for (s, ok) in cases {
             assert_eq!(s.validate().is_ok(), *ok, "{:?}", s.matchers);

@@ -70,6 +70,12 @@ pub async fn create_user_checked(c: &Ctx<'_>, req: &CreateUser) -> Result<User, 
             "a user name is 1–64 of letters, digits and . _ - @",
         ));
     }
+    if crate::escalate::is_service_account(&req.name) {
+        return Err(ApiError::invalid(
+            "name",
+            "names starting with `intake.` belong to integrations' service users",
+        ));
+    }
     let password_hash = match req.password.as_deref() {
         Some(p) => {
             firebreak_core::password::check_password(p)
@@ -219,9 +225,33 @@ pub async fn change_user(c: &Ctx<'_>, name: &str, req: &UpdateUser) -> Result<Us
     if req.role.is_none() && req.disabled.is_none() {
         return Err(ApiError::invalid("role", "set `role` and/or `disabled`"));
     }
+    refuse_service_account(
+        name,
+        if req.role.is_some() {
+            "role"
+        } else {
+            "disabled"
+        },
+    )?;
     Ok(c.store
         .update_user(name, req.role, req.disabled, &c.actor(), c.now)
         .await?)
+}
+
+/// An integration's service user (`intake.<name>`) never signs in and
+/// keeps the role its integration gave it: it acts only through its
+/// integration's key, and the audit log names it as that integration.
+fn refuse_service_account(name: &str, field: &str) -> Result<(), ApiError> {
+    if crate::escalate::is_service_account(name) {
+        return Err(ApiError::invalid(
+            field,
+            format!(
+                "`{name}` is an integration's service user: it cannot sign in or change role; \
+                 disable or re-key the integration instead"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Sets a user's password (admins), under the rules of a new user's
@@ -248,6 +278,7 @@ pub(crate) async fn reset_password(
 ) -> Result<u64, ApiError> {
     c.require(Action::ManageUsers)?;
     c.store.user_ref(name).await?;
+    refuse_service_account(name, "password")?;
     firebreak_core::password::check_password(password)
         .map_err(|e| ApiError::invalid("password", e.to_string()))?;
     let hash = crate::signin::hash_password(password)

@@ -23,7 +23,7 @@ pub mod session;
 
 use askama::Template;
 use axum::Router;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 
@@ -61,28 +61,48 @@ pub fn routes() -> Router<AppState> {
         .layer(axum::middleware::from_fn(layout::remember_path))
 }
 
-async fn stylesheet() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "max-age=3600"),
-        ],
+async fn stylesheet(headers: HeaderMap) -> Response {
+    static_file(
+        &headers,
+        "text/css; charset=utf-8",
         include_str!("../../static/app.css"),
     )
-        .into_response()
 }
 
 /// The project's own small script: progressive enhancement only (every
 /// page works without it). No framework, nothing vendored or minified.
-async fn script() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "max-age=3600"),
-        ],
+async fn script(headers: HeaderMap) -> Response {
+    static_file(
+        &headers,
+        "text/javascript; charset=utf-8",
         include_str!("../../static/app.js"),
     )
-        .into_response()
+}
+
+/// A static file, revalidated on every use (`no-cache` with an `ETag` of
+/// its content): after an upgrade a browser never keeps the old script or
+/// stylesheet, and otherwise gets a bodiless 304.
+fn static_file(headers: &HeaderMap, content_type: &'static str, body: &'static str) -> Response {
+    // FNV-1a: stable, and enough to tell two versions of a file apart.
+    let hash = body.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let etag = format!("\"{hash:016x}\"");
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let mut res = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, content_type)], body).into_response()
+    };
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    res
 }
 
 /// A page response with the security headers every page carries.

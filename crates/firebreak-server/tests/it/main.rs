@@ -29,4 +29,5 @@ mod people_web;
 mod setup_web;
 mod smaller;
 mod triage_web;
+mod walk_findings;
 mod web;
