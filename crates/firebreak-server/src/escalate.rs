@@ -525,12 +525,12 @@ fn notice(
         "fallback" => "the fallback",
         _ => "the owning team",
     };
-    let l = line(
-        d,
-        format!("Notified {who}: {}", names(&w.recipients)),
-        &w.recipients,
-        0,
-    );
+    let summary = if user_names.is_empty() {
+        format!("Could not notify {who}: {missing}")
+    } else {
+        format!("Notified {who}: {}", names(&w.recipients))
+    };
+    let l = line(d, summary, &w.recipients, 0);
     (w, l)
 }
 
