@@ -8,7 +8,7 @@
 
 use fantoccini::Locator;
 use firebreak_testkit::alertmanager::{am_alert, am_webhook};
-use firebreak_testkit::web::{csrf_in, first_cookie, no_redirects, page, post_form, post_login};
+use firebreak_testkit::web::post_form;
 use firebreak_testkit::{assert_contains, assert_lacks};
 use serde_json::{Value, json};
 
@@ -16,50 +16,10 @@ use crate::harness::{TestApp, spawn};
 use crate::intake::{integration, service};
 use crate::web::{browser, chromedriver, login, select, submit, text};
 
-/// A signed-in web session: the client, its cookie and its form token.
-struct Session {
-    http: reqwest::Client,
-    cookie: String,
-    csrf: String,
-}
+use firebreak_testkit::web::WebSession as Session;
 
 async fn session(app: &TestApp, user: &str, password: &str) -> Session {
-    let http = no_redirects();
-    let res = post_login(app, &http, user, password, None).await;
-    assert_eq!(res.status(), 303);
-    let cookie = first_cookie(&res);
-    let (_, html) = page(app, &http, &cookie, "/incidents").await;
-    Session {
-        csrf: csrf_in(&html),
-        http,
-        cookie,
-    }
-}
-
-impl Session {
-    /// Posts `fields` (and the token) to `path`: the status, where it
-    /// redirects, and the page.
-    async fn post(
-        &self,
-        app: &TestApp,
-        path: &str,
-        fields: &[(&str, &str)],
-    ) -> (u16, String, String) {
-        let mut form = vec![("csrf", self.csrf.as_str())];
-        form.extend_from_slice(fields);
-        let res = post_form(app, &self.http, &self.cookie, path, &form).await;
-        let status = res.status().as_u16();
-        let location = res
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_owned())
-            .unwrap_or_default();
-        (status, location, res.text().await.unwrap())
-    }
-
-    async fn get(&self, app: &TestApp, path: &str) -> (u16, String) {
-        page(app, &self.http, &self.cookie, path).await
-    }
+    Session::sign_in(app, user, password).await
 }
 
 /// A server with services payments and search, and an Alertmanager

@@ -12,80 +12,16 @@ use std::time::Duration;
 
 use firebreak_server::notify::{Notifier, Templates};
 use firebreak_server::workers::{WorkerConfig, Workers};
-use firebreak_testkit::web::{csrf_in, no_redirects, page, post_form, post_login};
+use firebreak_testkit::web::post_form;
 use firebreak_testkit::{WebhookReceiver, assert_contains, assert_lacks, eventually};
 use serde_json::{Value, json};
 
 use crate::harness::{TestApp, on_both_databases, spawn};
 
-/// A signed-in web session.
-struct Session {
-    http: reqwest::Client,
-    cookie: String,
-    csrf: String,
-}
-
-/// The `fb_session` cookie a sign-in set, if any.
-fn session_cookie(res: &reqwest::Response) -> Option<String> {
-    res.headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|c| c.to_str().unwrap())
-        .find(|c| c.starts_with("fb_session="))
-        .map(|c| c.split(';').next().unwrap().to_owned())
-}
+use firebreak_testkit::web::WebSession as Session;
 
 async fn sign_in(app: &TestApp, user: &str, password: &str) -> Option<Session> {
-    let http = no_redirects();
-    let res = post_login(app, &http, user, password, None).await;
-    let cookie = session_cookie(&res)?;
-    let (_, html) = page(app, &http, &cookie, "/incidents").await;
-    Some(Session {
-        csrf: csrf_in(&html),
-        http,
-        cookie,
-    })
-}
-
-impl Session {
-    /// Posts `fields` with the token: the status, the `Location` and the
-    /// page the redirect leads to (with the one-time flash message).
-    async fn post(
-        &self,
-        app: &TestApp,
-        path: &str,
-        fields: &[(&str, &str)],
-    ) -> (u16, String, String) {
-        let mut form = vec![("csrf", self.csrf.as_str())];
-        form.extend_from_slice(fields);
-        let res = post_form(app, &self.http, &self.cookie, path, &form).await;
-        let status = res.status().as_u16();
-        let location = res
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_owned())
-            .unwrap_or_default();
-        let flash = res
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .map(|c| c.to_str().unwrap())
-            .find(|c| c.starts_with("fb_flash="))
-            .map(|c| c.split(';').next().unwrap().to_owned());
-        if status != 303 {
-            return (status, location, res.text().await.unwrap());
-        }
-        let cookie = match flash {
-            Some(f) => format!("{}; {f}", self.cookie),
-            None => self.cookie.clone(),
-        };
-        let (_, html) = page(app, &self.http, &cookie, &location).await;
-        (status, location, html)
-    }
-
-    async fn get(&self, app: &TestApp, path: &str) -> (u16, String) {
-        page(app, &self.http, &self.cookie, path).await
-    }
+    Session::try_sign_in(app, user, password).await
 }
 
 async fn admin(app: &TestApp) -> Session {
@@ -187,7 +123,9 @@ async fn the_user_page_lists_adds_and_removes_contact_methods_through_the_apis_r
             "Signing secret:",
         ),
     ] {
-        let (s, location, html) = a.post(&app, "/admin/users/alice/contacts", &fields).await;
+        let (s, location, html) = a
+            .post_following(&app, "/admin/users/alice/contacts", &fields)
+            .await;
         assert_eq!((s, location.as_str()), (303, "/admin/users/alice"));
         assert_contains(&html, named);
         assert!(contacts_of(&app, "alice").await.is_empty(), "{fields:?}");
@@ -195,7 +133,7 @@ async fn the_user_page_lists_adds_and_removes_contact_methods_through_the_apis_r
 
     // A signed webhook: listed, its secret never shown.
     let (s, _, html) = a
-        .post(
+        .post_following(
             &app,
             "/admin/users/alice/contacts",
             &[
@@ -216,7 +154,7 @@ async fn the_user_page_lists_adds_and_removes_contact_methods_through_the_apis_r
     let id = list[0]["id"].as_i64().unwrap();
     assert_contains(&html, format!("id=\"test-page-{id}\""));
     // Slack's URL is its credential: only its site is shown.
-    a.post(
+    a.post_following(
         &app,
         "/admin/users/alice/contacts",
         &[
@@ -236,7 +174,7 @@ async fn the_user_page_lists_adds_and_removes_contact_methods_through_the_apis_r
 
     // Removing one leaves the other, and is audited.
     let (s, _, html) = a
-        .post(
+        .post_following(
             &app,
             &format!("/admin/users/alice/contacts/{id}/remove"),
             &[],
@@ -258,7 +196,7 @@ async fn the_user_page_lists_adds_and_removes_contact_methods_through_the_apis_r
     );
     // Removing it again: not found, nothing changes.
     let (_, _, html) = a
-        .post(
+        .post_following(
             &app,
             &format!("/admin/users/alice/contacts/{id}/remove"),
             &[],
@@ -268,7 +206,7 @@ async fn the_user_page_lists_adds_and_removes_contact_methods_through_the_apis_r
 
     // The change form comes back to the user page when asked to.
     let (s, location, html) = a
-        .post(
+        .post_following(
             &app,
             "/admin/users/alice",
             &[
@@ -281,7 +219,7 @@ async fn the_user_page_lists_adds_and_removes_contact_methods_through_the_apis_r
     assert_eq!((s, location.as_str()), (303, "/admin/users/alice"));
     assert_contains(&html, "alice is now lead");
     let (_, location, _) = a
-        .post(
+        .post_following(
             &app,
             "/admin/users/alice",
             &[
@@ -309,7 +247,7 @@ async fn resetting_a_password_ends_the_users_sessions_and_only_the_new_one_signs
 
     // Too short: refused naming the field; the old password still works.
     let (s, _, html) = a
-        .post(
+        .post_following(
             &app,
             "/admin/users/alice/password",
             &[("password", "short")],
@@ -321,7 +259,7 @@ async fn resetting_a_password_ends_the_users_sessions_and_only_the_new_one_signs
 
     let new = "correct horse battery staple";
     let (s, _, html) = a
-        .post(&app, "/admin/users/alice/password", &[("password", new)])
+        .post_following(&app, "/admin/users/alice/password", &[("password", new)])
         .await;
     assert_eq!(s, 303);
     assert_contains(&html, "password is reset; their 2 sessions ended");
@@ -402,7 +340,7 @@ async fn anyone_who_may_not_manage_users_gets_403_on_every_route_of_the_user_pag
             (format!("/admin/users/alice/contacts/{id}/remove"), vec![]),
             (format!("/admin/users/alice/contacts/{id}/test"), vec![]),
         ] {
-            let (status, _, _) = s.post(&app, &path, &fields).await;
+            let (status, _, _) = s.post_following(&app, &path, &fields).await;
             assert_eq!(status, 403, "{who} POST {path}");
         }
     }
@@ -432,7 +370,7 @@ async fn a_test_page_is_delivered_through_the_outbox_and_its_page_says_so() {
     let mut hook = WebhookReceiver::start();
     let _workers = run_workers(&app).await;
     let a = admin(&app).await;
-    a.post(
+    a.post_following(
         &app,
         "/admin/users/alice/contacts",
         &[
@@ -443,7 +381,7 @@ async fn a_test_page_is_delivered_through_the_outbox_and_its_page_says_so() {
         ],
     )
     .await;
-    a.post(
+    a.post_following(
         &app,
         "/admin/users/alice/contacts",
         &[
