@@ -66,6 +66,8 @@ struct UserPage {
     roles: &'static [Role],
     contacts: Vec<ContactRow>,
     kinds: &'static [(&'static str, &'static str)],
+    /// Email when the server can send it (`[smtp]`), else a webhook.
+    default_kind: &'static str,
     test_pages: Vec<TestPage>,
 }
 
@@ -141,6 +143,11 @@ async fn user_page(
         roles: Role::ALL,
         contacts,
         kinds: KINDS,
+        default_kind: if state.config.email_configured {
+            "email"
+        } else {
+            "webhook"
+        },
         test_pages,
     })
 }

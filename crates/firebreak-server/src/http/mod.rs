@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -79,8 +80,19 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn not_found(uri: axum::http::Uri) -> ApiError {
-    ApiError::NotFound(format!("route {}", uri.path()))
+/// No route: a problem body for the API and clients that do not ask for
+/// HTML, a page in the site's frame for a browser.
+async fn not_found(uri: axum::http::Uri, headers: axum::http::HeaderMap) -> Response {
+    let path = uri.path();
+    let browser = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if browser && !path.starts_with("/api/") {
+        crate::web::not_found_page(path)
+    } else {
+        ApiError::NotFound(format!("route {path}")).into_response()
+    }
 }
 
 #[cfg(test)]

@@ -166,14 +166,29 @@ pub fn back_to_incident(id: i64, outcome: Result<String, ApiError>) -> Response 
     back(&format!("/incidents/{id}"), outcome)
 }
 
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Layout,
+    title: String,
+}
+
+/// The page a browser gets for an address no route answers (the API and
+/// other clients get a problem body): a 404 in the site's frame, without
+/// the navigation of a session.
+pub fn not_found_page(path: &str) -> Response {
+    let layout = Layout::anonymous(Flash::error(Some(format!("Nothing lives at {path}."))));
+    page_with_status(
+        StatusCode::NOT_FOUND,
+        &ErrorPage {
+            layout,
+            title: "Not found".to_owned(),
+        },
+    )
+}
+
 /// The error page for a signed-in user, answered with the error's status.
 pub fn error_page(user: &SessionInfo, e: ApiError) -> Response {
-    #[derive(Template)]
-    #[template(path = "error.html")]
-    struct ErrorPage {
-        layout: Layout,
-        title: String,
-    }
     let (status, title) = e.status();
     let detail = match &e {
         ApiError::Internal(_) => None,

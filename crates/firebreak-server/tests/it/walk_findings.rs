@@ -155,3 +155,45 @@ async fn static_files_are_revalidated_by_etag() {
         assert_eq!(other.status(), 200, "{path}");
     }
 }
+
+/// An address no route answers: a page for a browser, a problem body for
+/// the API.
+#[tokio::test]
+async fn an_unknown_address_is_a_page_for_a_browser() {
+    let app = spawn().await;
+    let http = no_redirects();
+    let res = http
+        .get(format!("{}/nonexistent", app.url))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert_contains(res.text().await.unwrap(), "Nothing lives at /nonexistent.");
+    let res = http
+        .get(format!("{}/api/v1/nonexistent", app.url))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+}
+
+/// Without `[smtp]` the contact form starts on a webhook, the kind that
+/// can be sent; the settings page calls an unset value the default.
+#[tokio::test]
+async fn a_new_install_offers_what_it_can_send() {
+    let app = spawn().await;
+    let s = firebreak_testkit::web::WebSession::admin(&app).await;
+    let (_, html) = s.get(&app, "/admin/users/admin").await;
+    assert_contains(&html, "<option value=\"webhook\" selected>");
+    let (_, html) = s.get(&app, "/admin/settings").await;
+    assert_contains(&html, "<span class=\"tag\">default</span>");
+}
