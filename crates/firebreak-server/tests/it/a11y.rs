@@ -86,6 +86,7 @@ pub(crate) fn pages(d: &Seeded) -> Vec<Page> {
         page("home-getting-started", "/", None),
         page("setup", "/admin", Some("/admin")),
         page("settings", "/admin/settings", Some("/admin")),
+        page("not-found", "/no/such/page", None),
         page("setup-schedules", "/admin/schedules", Some("/admin")),
         page("setup-schedule", "/admin/schedules/primary", Some("/admin")),
         page("setup-policies", "/admin/policies", Some("/admin")),
