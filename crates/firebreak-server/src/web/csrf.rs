@@ -1,5 +1,6 @@
-//! The CSRF check of every web form: a form is read as before, then
-//! refused with 403 unless it carries the session's token.
+//! The CSRF check of every web form: a form body is refused with 403
+//! unless it carries the session's token (checked before the form itself
+//! is read, so a missing token is a 403 too), then read as before.
 
 use axum::extract::{Form, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
@@ -73,7 +74,27 @@ impl<T: WebForm> FromRequest<AppState> for CsrfForm<T> {
                     .0
             }
         };
-        let form = T::read(Request::from_parts(parts, body), state).await?;
+        // The token is checked before the form is read, so a body without
+        // it (or one that is not this form at all) is refused with 403
+        // rather than answered with the form's own parse error.
+        let bytes = axum::body::to_bytes(body, state.config.body_limit)
+            .await
+            .map_err(|_| {
+                super::with_headers(
+                    (StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.").into_response(),
+                )
+            })?;
+        let carried = form_urlencoded::parse(&bytes)
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.into_owned());
+        if !carried.is_some_and(|t| same_token(&session, &t)) {
+            return Err(refused());
+        }
+        let form = T::read(
+            Request::from_parts(parts, axum::body::Body::from(bytes)),
+            state,
+        )
+        .await?;
         match form.csrf() {
             Some(token) if !same_token(&session, token) => Err(refused()),
             _ => Ok(CsrfForm(form)),

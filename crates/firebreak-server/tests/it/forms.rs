@@ -1,5 +1,5 @@
-//! Every form of every page: posted with a forged CSRF token it is refused
-//! with 403 and changes nothing (the audit log, which every write goes
+//! Every form of every page: posted with a forged CSRF token, or none, it
+//! is refused with 403 and changes nothing (the audit log, which every write goes
 //! into, does not move). The forms are read from the pages themselves, as
 //! an admin sees them over the accessibility check's data, so a form added
 //! later is covered without a line here; a form without the session's
@@ -220,6 +220,24 @@ async fn every_form_on_every_page_refuses_a_forged_token_and_changes_nothing() {
                 f.on_page,
                 res.status(),
                 f.fields
+            ));
+        }
+        // Without any token at all: the same 403, not a parse error.
+        let without: Vec<&(String, String)> =
+            f.fields.iter().filter(|(k, _)| k != "csrf").collect();
+        let res = http
+            .post(format!("{}{}", app.url, f.action))
+            .header("cookie", &cookie)
+            .form(&without)
+            .send()
+            .await
+            .unwrap();
+        if res.status() != 403 {
+            wrong.push(format!(
+                "{} on {} without a token answered {}",
+                f.action,
+                f.on_page,
+                res.status()
             ));
         }
     }

@@ -82,7 +82,7 @@ async fn the_user_page_lists_adds_and_removes_contact_methods_through_the_apis_r
     ] {
         assert_contains(&html, format!("id=\"{id}\""));
     }
-    assert_contains(&html, r#"<option value="webhook">"#);
+    assert_contains(&html, r#"<option value="webhook""#);
 
     // Bad input: the error names the field, nothing is stored.
     for (fields, named) in [
