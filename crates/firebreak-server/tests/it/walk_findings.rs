@@ -197,3 +197,67 @@ async fn a_new_install_offers_what_it_can_send() {
     let (_, html) = s.get(&app, "/admin/settings").await;
     assert_contains(&html, "<span class=\"tag\">default</span>");
 }
+
+/// Test pages share the outbox with real pages: one on its way per contact
+/// method, at most 20 an hour per user (a review finding: any user could
+/// queue thousands ahead of real pages).
+#[tokio::test]
+async fn test_pages_cannot_flood_the_outbox() {
+    let app = spawn().await;
+    let viewer = app.user("vera", "viewer").await;
+    let mut ids = Vec::new();
+    for n in 0..21 {
+        let (s, c) = app
+            .post(
+                &viewer,
+                "/api/v1/users/vera/contact-methods",
+                json!({"label": format!("hook {n}"), "channel": {"kind": "webhook", "url": format!("https://pager.example/{n}")}}),
+            )
+            .await;
+        assert_eq!(s, 201, "{c}");
+        ids.push(c["id"].as_i64().unwrap());
+    }
+    // No workers run here: every test page stays on its way.
+    let test = |id: i64| format!("/api/v1/users/vera/contact-methods/{id}/test");
+    let (s, p) = app.post(&viewer, &test(ids[0]), json!({})).await;
+    assert_eq!(s, 202, "{p}");
+    let (s, p) = app.post(&viewer, &test(ids[0]), json!({})).await;
+    assert_eq!(s, 409, "{p}");
+    assert_contains(p["detail"].as_str().unwrap_or(""), "still on its way");
+    for id in &ids[1..20] {
+        let (s, p) = app.post(&viewer, &test(*id), json!({})).await;
+        assert_eq!(s, 202, "{p}");
+    }
+    let (s, p) = app.post(&viewer, &test(ids[20]), json!({})).await;
+    assert_eq!(s, 409, "{p}");
+    assert_contains(
+        p["detail"].as_str().unwrap_or(""),
+        "20 test pages in the last hour",
+    );
+}
+
+/// A start near chrono's last year plus a duration is refused, not a panic
+/// (a review finding).
+#[tokio::test]
+async fn a_silence_ending_past_the_calendar_is_refused() {
+    let app = spawn().await;
+    let s = firebreak_testkit::web::WebSession::admin(&app).await;
+    let (status, _, html) = s
+        .post_following(
+            &app,
+            "/admin/silences",
+            &[
+                ("matchers", "alertname=\"DiskFull\""),
+                ("starts", "+262142-12-31 23:00"),
+                ("duration", "2d"),
+                ("reason", "far"),
+            ],
+        )
+        .await;
+    assert_ne!(status, 500);
+    assert_contains(&html, "262143");
+    let silences = app
+        .get_list(&app.admin_token, "/api/v1/intake/silences")
+        .await;
+    assert!(silences.is_empty(), "{silences:?}");
+}

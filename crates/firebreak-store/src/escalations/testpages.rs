@@ -19,6 +19,9 @@ use crate::{Actor, Result, Store, StoreError, ms};
 /// The outbox idempotency keys of test pages start with this.
 pub const TEST_PAGE_KEY_PREFIX: &str = "test-page:";
 
+/// The most test pages one user gets in an hour.
+pub const TEST_PAGES_PER_HOUR: i64 = 20;
+
 impl Store {
     /// Contact method `id` of `user`; `NotFound` when it is not theirs.
     async fn contact_of(
@@ -78,6 +81,8 @@ impl Store {
 
     /// Queues a test page to contact method `contact_id` of `user`: an
     /// outbox message with no incident, due now. Audited as `test_page.send`.
+    /// Refused (conflict) while one to the same contact method is on its
+    /// way, or after [`TEST_PAGES_PER_HOUR`] to the user in the last hour.
     pub async fn queue_test_page(
         &self,
         user: &UserRef,
@@ -87,6 +92,35 @@ impl Store {
     ) -> Result<TestPage> {
         let mut tx = self.begin().await?;
         let cm = self.contact_of(&mut tx, user, contact_id).await?;
+        // Test pages share the outbox with real pages: one on its way per
+        // contact method, and a bounded number an hour per user, so nobody
+        // can flood the outbox ahead of real pages.
+        let row = sqlx::query(
+            "SELECT \
+               COALESCE(SUM(CASE WHEN t.contact_method_id = $2 AND o.state IN ('pending', 'sending') \
+                                 THEN 1 ELSE 0 END), 0) AS on_its_way, \
+               COALESCE(SUM(CASE WHEN t.created_at > $3 THEN 1 ELSE 0 END), 0) AS last_hour \
+             FROM test_pages t JOIN outbox o ON o.id = t.outbox_id WHERE t.user_id = $1",
+        )
+        .bind(user.id)
+        .bind(cm.id)
+        .bind(ms(now - chrono::Duration::hours(1)))
+        .fetch_one(&mut *tx)
+        .await?;
+        let on_its_way: i64 = row.try_get("on_its_way")?;
+        let last_hour: i64 = row.try_get("last_hour")?;
+        if on_its_way > 0 {
+            return Err(StoreError::Conflict(format!(
+                "a test page to `{}` is still on its way: wait for its result",
+                cm.label
+            )));
+        }
+        if last_hour >= TEST_PAGES_PER_HOUR {
+            return Err(StoreError::Conflict(format!(
+                "{} has had {TEST_PAGES_PER_HOUR} test pages in the last hour, the most allowed",
+                user.name
+            )));
+        }
         let key = format!("{TEST_PAGE_KEY_PREFIX}{:016x}", rand::random::<u64>());
         // The shape of the server's `OutboxMessage`.
         let message = serde_json::json!({

@@ -60,7 +60,12 @@ impl Span {
                 ));
             }
             (Some(t), None) => parse_utc("ends_at", &t)?,
-            (None, Some(d)) => starts.unwrap_or(now) + parse_duration("duration", &d)?,
+            (None, Some(d)) => starts
+                .unwrap_or(now)
+                .checked_add_signed(parse_duration("duration", &d)?)
+                .ok_or_else(|| {
+                    ApiError::bad("duration", "the end would be past the year 262143")
+                })?,
             (None, None) => {
                 return Err(ApiError::bad(
                     "ends_at",
