@@ -13,6 +13,7 @@
 //! names, e-mail addresses ([`users`]) and passwords ([`password`]).
 
 pub mod auth;
+pub mod comms;
 pub mod escalation;
 pub mod facts;
 pub mod integration;
