@@ -264,6 +264,21 @@ fn form_error(e: &ApiError) -> String {
     }
 }
 
+/// The list with a new key shown once, answering the form itself (200):
+/// the key never travels in the flash cookie.
+async fn key_once_page(
+    state: &AppState,
+    s: &SessionInfo,
+    created: IntegrationCreated,
+    what: &'static str,
+) -> Response {
+    let extra = Extra {
+        shown: Some(shown(state, created, what)),
+        ..Extra::default()
+    };
+    list_page(state, s, Flash::default(), extra).await
+}
+
 fn shown(state: &AppState, c: IntegrationCreated, what: &'static str) -> Shown {
     let kind = kind_of(&c.integration.kind).unwrap_or(IntegrationKind::Alertmanager);
     Shown {
@@ -301,19 +316,7 @@ pub(super) async fn create(
     }
     .await;
     match result {
-        Ok(created) => {
-            let shown = shown(&state, created, "created");
-            list_page(
-                &state,
-                &s,
-                Flash::default(),
-                Extra {
-                    shown: Some(shown),
-                    ..Extra::default()
-                },
-            )
-            .await
-        }
+        Ok(created) => key_once_page(&state, &s, created, "created").await,
         Err(e) => {
             list_page(
                 &state,
@@ -348,19 +351,7 @@ pub(super) async fn rotate(
     }
     .await;
     match result {
-        Ok(created) => {
-            let shown = shown(&state, created, "given a new key");
-            list_page(
-                &state,
-                &s,
-                Flash::default(),
-                Extra {
-                    shown: Some(shown),
-                    ..Extra::default()
-                },
-            )
-            .await
-        }
+        Ok(created) => key_once_page(&state, &s, created, "given a new key").await,
         Err(e) => error_page(&s, e),
     }
 }

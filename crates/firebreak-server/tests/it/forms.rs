@@ -13,8 +13,8 @@ use firebreak_testkit::WebhookReceiver;
 use firebreak_testkit::web::{first_cookie, no_redirects, page, post_login};
 use regex::Regex;
 
-use crate::a11y::{pages, seed};
-use crate::harness::{Db, spawn_with};
+use crate::a11y::{Seeded, pages, seed};
+use crate::harness::{Db, TestApp, spawn_with};
 
 /// A form as the page offers it: where it posts and the fields a browser
 /// would send (the first named button's value among them).
@@ -149,8 +149,10 @@ fn forms_are_read_as_a_browser_sends_them() {
     );
 }
 
-#[tokio::test]
-async fn every_form_on_every_page_refuses_a_forged_token_and_changes_nothing() {
+/// The accessibility check's seeded install, on SQLite with the
+/// incident-lead policy and leadership set; the receiver must live as long
+/// as the app.
+async fn seeded_app() -> (TestApp, Seeded, WebhookReceiver) {
     let hook = WebhookReceiver::start();
     let app = spawn_with(
         Db::Sqlite,
@@ -163,6 +165,12 @@ async fn every_form_on_every_page_refuses_a_forged_token_and_changes_nothing() {
     .await
     .expect("SQLite is always there");
     let seeded = seed(&app, &hook).await;
+    (app, seeded, hook)
+}
+
+#[tokio::test]
+async fn every_form_on_every_page_refuses_a_forged_token_and_changes_nothing() {
+    let (app, seeded, _hook) = seeded_app().await;
     let http = no_redirects();
     let res = post_login(&app, &http, "admin", &app.admin_password, None).await;
     assert_eq!(res.status(), 303);
@@ -265,28 +273,6 @@ async fn every_form_on_every_page_refuses_a_forged_token_and_changes_nothing() {
     );
 }
 
-/// `%XX` and `+` decoded, as a form or cookie value is encoded.
-fn decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                Ok(v) => {
-                    out.push(v);
-                    i += 2;
-                }
-                Err(_) => out.push(b'%'),
-            },
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// The other half of "the web UI offers nothing the permission table
 /// forbids the signed-in role": each role signs in and opens every page of
 /// the accessibility check; every same-site link on the pages it may open
@@ -298,18 +284,7 @@ fn decode(s: &str) -> String {
 /// six roles are walked.
 #[tokio::test]
 async fn each_role_is_offered_only_links_and_forms_it_may_use() {
-    let hook = WebhookReceiver::start();
-    let app = spawn_with(
-        Db::Sqlite,
-        |c| {
-            c.escalation.incident_lead_policy = Some("incident-lead".into());
-            c.escalation.leadership = vec!["cto".into()];
-        },
-        Arc::new(SystemClock),
-    )
-    .await
-    .expect("SQLite is always there");
-    let seeded = seed(&app, &hook).await;
+    let (app, seeded, _hook) = seeded_app().await;
     let http = no_redirects();
     let href = Regex::new(r#"href="(/[^"]*)""#).unwrap();
     let mut wrong = Vec::new();
@@ -372,7 +347,8 @@ async fn each_role_is_offered_only_links_and_forms_it_may_use() {
                 .get_all("set-cookie")
                 .iter()
                 .filter_map(|v| v.to_str().ok())
-                .map(decode)
+                .flat_map(|v| form_urlencoded::parse(v.as_bytes()))
+                .map(|(_, v)| v.into_owned())
                 .collect();
             let body = res.text().await.unwrap_or_default();
             if status == 403 || flash.contains(&refused) || body.contains(&refused) {
