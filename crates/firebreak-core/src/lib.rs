@@ -22,6 +22,7 @@ pub mod password;
 pub mod phase;
 pub mod report;
 pub mod severity;
+pub mod status;
 pub mod users;
 
 pub use auth::{Action, Role};

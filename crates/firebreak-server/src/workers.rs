@@ -21,7 +21,7 @@ use firebreak_store::{Backend, DeliveryOutcome, OutboxItem, Reader, StoreError};
 
 use crate::AppState;
 use crate::escalate::{self, OutboxMessage};
-use crate::notify::{Channel, Message, Notifier, SetBy, Templates};
+use crate::notify::{Channel, Message, Notifier, SetBy, Templates, Verbatim};
 
 /// Settings of the workers.
 #[derive(Debug, Clone)]
@@ -177,6 +177,40 @@ impl Workers {
                 );
             }
         };
+        // A customer notice or status-page mail: its exact words, stored
+        // with the row (`{"verbatim": {...}}`), never rendered from the
+        // incident.
+        if let Some(v) = item.message.get("verbatim") {
+            let verbatim: Verbatim = match serde_json::from_value(v.clone()) {
+                Ok(v) => v,
+                Err(e) => {
+                    return self.failed(
+                        item,
+                        format!("the stored message is not valid: {e}"),
+                        false,
+                        None,
+                        now,
+                    );
+                }
+            };
+            return match self
+                .notifier
+                .deliver_verbatim(
+                    &channel,
+                    &item.idempotency_key,
+                    &verbatim,
+                    now,
+                    SetBy::from_admin_set(item.admin_set),
+                )
+                .await
+            {
+                Ok(_) => DeliveryOutcome::Sent,
+                Err(e) => {
+                    let after = e.retry_after.and_then(|d| Duration::from_std(d).ok());
+                    self.failed(item, e.message, e.retryable, after, now)
+                }
+            };
+        }
         let message = match self.message(item).await {
             Ok(m) => m,
             Err(e) => {

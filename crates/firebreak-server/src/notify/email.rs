@@ -177,6 +177,44 @@ impl Mailer {
                     .body(rendered.text.clone()),
             )
             .map_err(|e| DeliveryError::permanent(format!("building the email: {e}")))?;
+        self.transmit(email).await
+    }
+
+    /// Sends a customer notice or status-page mail with its exact subject
+    /// and text, and for a subscriber the RFC 8058 one-click unsubscribe
+    /// headers (`List-Unsubscribe` with the URL, `List-Unsubscribe-Post`).
+    pub(crate) async fn send_verbatim(
+        &self,
+        to: &str,
+        idempotency_key: &str,
+        verbatim: &crate::notify::Verbatim,
+        now: DateTime<Utc>,
+    ) -> Result<Delivered, DeliveryError> {
+        let to = parse_mailbox("to", to)?;
+        let mut builder = lettre::Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(verbatim.subject.replace(['\r', '\n'], " "))
+            .date(SystemTime::from(now))
+            .message_id(Some(message_id(idempotency_key, &self.id_domain)))
+            .header(XFirebreakEvent(verbatim.event.clone()))
+            .header(AutoSubmitted("auto-generated".to_owned()));
+        if let Some(url) = &verbatim.unsubscribe_url {
+            builder = builder
+                .header(ListUnsubscribe(format!("<{url}>")))
+                .header(ListUnsubscribePost("List-Unsubscribe=One-Click".to_owned()));
+        }
+        let email = builder
+            .singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(verbatim.text.clone()),
+            )
+            .map_err(|e| DeliveryError::permanent(format!("building the email: {e}")))?;
+        self.transmit(email).await
+    }
+
+    async fn transmit(&self, email: lettre::Message) -> Result<Delivered, DeliveryError> {
         match tokio::time::timeout(self.total_timeout, self.transport.send(email)).await {
             Err(_) => Err(DeliveryError::retryable(format!(
                 "SMTP: no answer within {} s",
@@ -275,6 +313,8 @@ macro_rules! text_header {
 text_header!(XFirebreakIncident, "X-Firebreak-Incident");
 text_header!(XFirebreakEvent, "X-Firebreak-Event");
 text_header!(AutoSubmitted, "Auto-Submitted");
+text_header!(ListUnsubscribe, "List-Unsubscribe");
+text_header!(ListUnsubscribePost, "List-Unsubscribe-Post");
 
 #[cfg(test)]
 mod tests {

@@ -98,6 +98,29 @@ pub struct Message {
     pub created_at: DateTime<Utc>,
 }
 
+/// A message whose words were written by a person (or drawn from their
+/// public wording) and must go out exactly as they are: a customer notice,
+/// a status-page update, a subscription confirmation. No template renders
+/// it and nothing is read from the incident at delivery time, so no
+/// internal field can reach a customer. Goes by email (subject and text,
+/// with one-click unsubscribe headers when `unsubscribe_url` is set) or by
+/// signed webhook (`payload`); other channels refuse it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verbatim {
+    /// `customer_notice`, `status_update`, `subscription_confirm`, …; the
+    /// email's `X-Firebreak-Event`.
+    pub event: String,
+    pub subject: String,
+    pub text: String,
+    /// The JSON body a webhook receives.
+    #[serde(default)]
+    pub payload: serde_json::Value,
+    /// RFC 8058: `List-Unsubscribe: <url>` and
+    /// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` on the email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsubscribe_url: Option<String>,
+}
+
 /// Where to send a message. Stored as JSON, e.g.
 /// `{"kind":"webhook","url":"https://…","secret":"…"}`.
 ///
@@ -424,6 +447,66 @@ impl Notifier {
                 error = %e.message,
                 "notification not delivered"
             ),
+        }
+        result
+    }
+}
+
+impl Notifier {
+    /// Delivers a [`Verbatim`] message once, by email or signed webhook.
+    pub async fn deliver_verbatim(
+        &self,
+        channel: &Channel,
+        idempotency_key: &str,
+        verbatim: &Verbatim,
+        now: DateTime<Utc>,
+        set_by: SetBy,
+    ) -> Result<Delivered, DeliveryError> {
+        let out = match set_by {
+            SetBy::Admin => send::Outbound {
+                client: &self.http,
+                policy: None,
+            },
+            SetBy::User => send::Outbound {
+                client: &self.http_user,
+                policy: Some(&self.outgoing),
+            },
+        };
+        let result = match channel {
+            Channel::Email { to } => match &self.smtp {
+                Some(mailer) => {
+                    mailer
+                        .send_verbatim(to, idempotency_key, verbatim, now)
+                        .await
+                }
+                None => Err(DeliveryError::permanent(
+                    "email channel, but no SMTP server is configured",
+                )),
+            },
+            Channel::Webhook { url, secret } => {
+                send::signed_json(
+                    &out,
+                    url,
+                    secret.as_deref(),
+                    idempotency_key,
+                    &verbatim.payload,
+                    now,
+                )
+                .await
+            }
+            other => Err(DeliveryError::permanent(format!(
+                "a {} goes by email or webhook, not {}",
+                verbatim.event.replace('_', " "),
+                other.kind()
+            ))),
+        };
+        match &result {
+            Ok(d) => {
+                tracing::debug!(channel = channel.kind(), key = %idempotency_key, detail = %d.detail, "verbatim message delivered")
+            }
+            Err(e) => {
+                tracing::warn!(channel = channel.kind(), key = %idempotency_key, retryable = e.retryable, error = %e.message, "verbatim message not delivered")
+            }
         }
         result
     }

@@ -78,6 +78,34 @@ pub(crate) async fn webhook(
     finish(request.body(body).send().await, now).await
 }
 
+/// A signed JSON POST of a body built by the caller: a customer notice or
+/// a status-page update to a webhook (see [`crate::notify::Verbatim`]).
+pub(crate) async fn signed_json(
+    client: &Outbound<'_>,
+    url: &str,
+    secret: Option<&str>,
+    idempotency_key: &str,
+    body: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<Delivered, DeliveryError> {
+    let url = check_url("url", url)?;
+    let body = serde_json::to_vec(body)
+        .map_err(|e| DeliveryError::permanent(format!("encoding the webhook body: {e}")))?;
+    let timestamp = now.timestamp();
+    let mut request = client
+        .request(Method::POST, url)?
+        .header(CONTENT_TYPE, "application/json")
+        .header("Idempotency-Key", header_value(idempotency_key)?)
+        .header(TIMESTAMP_HEADER, timestamp.to_string());
+    if let Some(secret) = secret {
+        request = request.header(
+            SIGNATURE_HEADER,
+            format!("v1={}", sign(secret, timestamp, &body)),
+        );
+    }
+    finish(request.body(body).send().await, now).await
+}
+
 /// A JSON POST without signature: Slack and Teams, whose secret is the URL.
 pub(crate) async fn post_json(
     client: &Outbound<'_>,
