@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::comms::CommsGate;
 use crate::named_enum;
 use crate::severity::{ImpactFacts, Kind, Severity};
 
@@ -171,6 +172,10 @@ pub struct GateState {
     pub facts: ImpactFacts,
     /// Marked items; an item not here is open.
     pub items: BTreeMap<GateItem, ItemStatus>,
+    /// The incident's customer communication, when known: where it makes a
+    /// notice required, `customer_communication_sent` is derived from the
+    /// notices sent. `None`: the item is a manual one, as before issue 11.
+    pub comms: Option<CommsGate>,
 }
 
 /// How a permitted move goes.
@@ -197,7 +202,9 @@ pub enum TransitionError {
 /// Why a checklist mark is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChecklistError {
-    #[error("`{0}` follows the incident's own fields and cannot be marked")]
+    #[error(
+        "`{0}` follows the incident's own fields or records (the notices sent) and cannot be marked"
+    )]
     Derived(GateItem),
     #[error("`{0}` does not apply to this incident")]
     NotApplicable(GateItem),
@@ -230,7 +237,33 @@ impl GateState {
             phase: Phase::Triage,
             facts: ImpactFacts::default(),
             items: BTreeMap::new(),
+            comms: None,
         }
+    }
+
+    /// `(notice_required, blocks_close)` by the communication rules, when
+    /// the incident's communication is known and it has a severity.
+    fn comms_outcome(&self) -> Option<(bool, bool)> {
+        let (comms, severity) = (self.comms.as_ref()?, self.severity?);
+        Some(comms.outcome(
+            severity,
+            self.facts.customer_data_accessed,
+            self.facts.sla_affected,
+        ))
+    }
+
+    /// Whether `customer_communication_sent` follows the notices sent (a
+    /// notice is required) rather than a hand mark.
+    pub fn communication_derived(&self) -> bool {
+        self.comms_outcome().is_some_and(|(required, _)| required)
+    }
+
+    /// Whether `item` follows the incident's own fields or records and
+    /// cannot be marked: severity and owner set always, customer
+    /// communication where a notice is required.
+    pub fn derived(&self, item: GateItem) -> bool {
+        item.is_derived()
+            || (item == GateItem::CustomerCommunicationSent && self.communication_derived())
     }
 
     /// Customer communication is required for critical and high incidents,
@@ -245,7 +278,9 @@ impl GateState {
     /// Whether `item` is part of this incident's gates.
     pub fn applies(&self, item: GateItem) -> bool {
         match item {
-            GateItem::CustomerCommunicationSent => self.communication_required(),
+            GateItem::CustomerCommunicationSent => {
+                self.communication_required() || self.communication_derived()
+            }
             _ => true,
         }
     }
@@ -274,6 +309,9 @@ impl GateState {
         match item {
             GateItem::SeveritySet => flag(self.severity.is_some()),
             GateItem::OwnerSet => flag(self.owner_set),
+            GateItem::CustomerCommunicationSent if self.communication_derived() => {
+                flag(self.comms_outcome().is_some_and(|(_, blocks)| !blocks))
+            }
             _ => self.items.get(&item).copied().unwrap_or_default(),
         }
     }
@@ -375,7 +413,7 @@ impl GateState {
         action: ItemAction,
         reason: Option<&str>,
     ) -> Result<(), ChecklistError> {
-        if item.is_derived() {
+        if self.derived(item) {
             return Err(ChecklistError::Derived(item));
         }
         if !self.applies(item) {
@@ -583,6 +621,7 @@ mod tests {
         Owner(bool),
         Kind(Kind),
         Facts(ImpactFacts),
+        Comms(Option<CommsGate>),
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -602,6 +641,14 @@ mod tests {
                 full_outage: c,
                 ..ImpactFacts::default()
             })),
+            1 => prop::option::of((any::<bool>(), prop::collection::vec(prop::sample::select(&[
+                crate::comms::NoticeKind::CustomerNotice,
+                crate::comms::NoticeKind::FormalNotice,
+                crate::comms::NoticeKind::StatusPost,
+            ][..]), 0..2))).prop_map(|c| Op::Comms(c.map(|(anyone_affected, sent)| CommsGate {
+                anyone_affected,
+                sent,
+            }))),
         ]
     }
 
@@ -629,6 +676,7 @@ mod tests {
             Op::Owner(v) => change(s, |c| c.owner_set = *v),
             Op::Kind(v) => change(s, |c| c.kind = *v),
             Op::Facts(v) => change(s, |c| c.facts = *v),
+            Op::Comms(v) => change(s, |c| c.comms = v.clone()),
         }
     }
 
@@ -658,6 +706,144 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn customer_communication_follows_the_notices_where_one_is_required() {
+        use crate::comms::NoticeKind::*;
+        let mut rows = Vec::new();
+        let facts = |data: bool, sla: bool| ImpactFacts {
+            customer_data_accessed: data,
+            sla_affected: sla,
+            ..ImpactFacts::default()
+        };
+        let cases = [
+            (Severity::Critical, facts(false, false), None, "unknown"),
+            (
+                Severity::Critical,
+                facts(false, false),
+                Some((false, vec![])),
+                "nobody",
+            ),
+            (
+                Severity::Critical,
+                facts(false, false),
+                Some((true, vec![])),
+                "unsent",
+            ),
+            (
+                Severity::High,
+                facts(false, false),
+                Some((true, vec![StatusPost])),
+                "status post",
+            ),
+            (
+                Severity::High,
+                facts(false, false),
+                Some((true, vec![CustomerNotice])),
+                "sent",
+            ),
+            (
+                Severity::Medium,
+                facts(false, false),
+                Some((true, vec![])),
+                "unsent",
+            ),
+            (
+                Severity::Medium,
+                facts(false, true),
+                Some((true, vec![])),
+                "unsent",
+            ),
+            (
+                Severity::Medium,
+                facts(false, true),
+                Some((false, vec![])),
+                "nobody",
+            ),
+            (
+                Severity::Low,
+                facts(true, false),
+                Some((true, vec![FormalNotice])),
+                "sent",
+            ),
+        ];
+        for (sev, f, comms, label) in cases {
+            let mut s = ready(Kind::Availability, sev);
+            s.facts = f;
+            s.comms = comms.map(|(anyone_affected, sent)| CommsGate {
+                anyone_affected,
+                sent,
+            });
+            let mark = s.check_item(GateItem::CustomerCommunicationSent, ItemAction::Done, None);
+            let line = if s.applies(GateItem::CustomerCommunicationSent) {
+                format!(
+                    "{:?} derived={} mark={}",
+                    s.status(GateItem::CustomerCommunicationSent),
+                    s.derived(GateItem::CustomerCommunicationSent),
+                    match mark {
+                        Ok(()) => "ok".to_owned(),
+                        Err(e) => format!("{e:?}"),
+                    }
+                )
+            } else {
+                "not applicable".to_owned()
+            };
+            let sla = if f.sla_affected {
+                "+sla"
+            } else if f.customer_data_accessed {
+                "+data"
+            } else {
+                ""
+            };
+            rows.push(format!("{sev}{sla} {label}: {line}"));
+        }
+        expect_test::expect![[r#"
+            critical unknown: Open derived=false mark=ok
+            critical nobody: Open derived=false mark=ok
+            critical unsent: Open derived=true mark=Derived(CustomerCommunicationSent)
+            high status post: Open derived=true mark=Derived(CustomerCommunicationSent)
+            high sent: Done derived=true mark=Derived(CustomerCommunicationSent)
+            medium unsent: not applicable
+            medium+sla unsent: Open derived=true mark=Derived(CustomerCommunicationSent)
+            medium+sla nobody: Open derived=false mark=ok
+            low+data sent: Done derived=true mark=Derived(CustomerCommunicationSent)"#]]
+        .assert_eq(&rows.join("\n"));
+    }
+
+    #[test]
+    fn closing_is_refused_while_a_required_notice_is_unsent() {
+        let mut s = ready(Kind::Availability, Severity::Medium);
+        s.facts.sla_affected = true;
+        s.comms = Some(CommsGate {
+            anyone_affected: true,
+            sent: vec![],
+        });
+        let manual: Vec<GateItem> = GateItem::ALL
+            .iter()
+            .copied()
+            .filter(|i| !s.derived(*i))
+            .collect();
+        for item in manual {
+            s.apply_item(item, ItemAction::Done);
+        }
+        let k = s.check_transition(Phase::PostIncident, None).unwrap();
+        s.apply_transition(Phase::PostIncident, &k);
+        assert_eq!(
+            s.check_transition(Phase::Closed, None),
+            Err(TransitionError::GateOpen {
+                phase: Phase::PostIncident,
+                item: GateItem::CustomerCommunicationSent
+            })
+        );
+        s.comms = Some(CommsGate {
+            anyone_affected: true,
+            sent: vec![crate::comms::NoticeKind::FormalNotice],
+        });
+        assert_eq!(
+            s.check_transition(Phase::Closed, None),
+            Ok(TransitionKind::Forward)
+        );
     }
 
     #[test]
