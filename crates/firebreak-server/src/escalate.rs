@@ -333,6 +333,27 @@ fn messages(
     out
 }
 
+/// The outbox rows that reach user `user_id` with `message`, as a page to
+/// them would (their notification rules, or every contact method).
+pub(crate) fn user_messages(
+    dir: &Directory,
+    user_id: i64,
+    message: &OutboxMessage,
+    key_prefix: &str,
+) -> Vec<OutboxWrite> {
+    let name = dir
+        .users
+        .iter()
+        .find(|u| u.id == user_id)
+        .map(|u| u.name.clone())
+        .unwrap_or_default();
+    let who = [Recipient {
+        user_id: Some(user_id),
+        name,
+    }];
+    messages(dir, &who, message, key_prefix)
+}
+
 /// Says on the timeline line who was reached by nothing: a recipient
 /// without contact methods gets no message, and silence would hide it.
 fn warn_unreached(w: &EscalationWrite, line: &mut TimelineEntry) {

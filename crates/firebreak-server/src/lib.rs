@@ -16,6 +16,7 @@ pub mod ack;
 pub mod actions;
 pub mod audit;
 pub mod checkpoint;
+pub mod comms;
 pub mod doctor;
 pub mod error;
 pub mod escalate;
@@ -82,6 +83,8 @@ pub struct ServerConfig {
     /// When set, `/metrics` needs `Authorization: Bearer <token>` and counts
     /// confidential records too; when not, it is open and leaves them out.
     pub metrics_token: Option<notify::Secret>,
+    /// `[comms]`: when customer notices are due and updates follow.
+    pub comms: firebreak_core::comms::CommsPolicy,
 }
 
 impl Default for ServerConfig {
@@ -96,6 +99,7 @@ impl Default for ServerConfig {
             email_configured: false,
             intake: intake::IntakeConfig::default(),
             metrics_token: None,
+            comms: firebreak_core::comms::CommsPolicy::default(),
         }
     }
 }

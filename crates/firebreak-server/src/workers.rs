@@ -54,6 +54,8 @@ impl Default for WorkerConfig {
 pub struct Outcome {
     pub timers_fired: usize,
     pub messages_attempted: usize,
+    /// Reminders of overdue customer notices queued to incident leads.
+    pub comms_reminders: usize,
     pub next_due: Option<DateTime<Utc>>,
 }
 
@@ -137,11 +139,14 @@ impl Workers {
     /// One step: fire due timers, then deliver due messages.
     pub async fn run_once(&self, now: DateTime<Utc>) -> Result<Outcome, StoreError> {
         let timers_fired = self.fire_timers(now).await?;
+        let comms_reminders =
+            crate::comms::remind::step(&self.state.store, &self.state.config.comms, now).await?;
         let messages_attempted = self.deliver_due(now).await?;
         let next_due = self.state.store.next_due().await?;
         Ok(Outcome {
             timers_fired,
             messages_attempted,
+            comms_reminders,
             next_due,
         })
     }

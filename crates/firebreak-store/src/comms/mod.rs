@@ -25,7 +25,7 @@ use crate::incidents::load::placeholders;
 use crate::row::col;
 use crate::{Result, Store, StoreError};
 
-pub use notices::{NOTICE_KEY_PREFIX, NoticeWrite};
+pub use notices::{NOTICE_KEY_PREFIX, NoticeWrite, notice_payload};
 
 /// A contact a notice goes to, with the channel its outbox row uses.
 #[derive(Debug, Clone)]
