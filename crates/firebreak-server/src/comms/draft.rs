@@ -99,6 +99,15 @@ pub fn checked(f: Fields) -> Result<NoticeWrite, ApiError> {
             "a status page post is not sent to customers: choose another kind",
         ));
     }
+    if f.kind != NoticeKind::StatusPost && !f.to_customers {
+        return Err(ApiError::invalid(
+            "to_customers",
+            format!(
+                "a {} goes to the affected customers; for the status page alone choose a status page post",
+                f.kind.label().to_lowercase()
+            ),
+        ));
+    }
     Ok(Fields {
         title,
         impact,
