@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 pub mod comms;
+pub mod customers;
 pub mod intake;
 
 pub use firebreak_core::{

@@ -24,6 +24,7 @@ mod row;
 pub mod audit;
 mod backend;
 pub mod comms;
+pub mod customers;
 pub mod escalations;
 mod filter;
 pub mod firstrun;

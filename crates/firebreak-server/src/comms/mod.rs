@@ -97,14 +97,28 @@ pub async fn communication(cx: &Ctx<'_>, id: i64, policy: &CommsPolicy) -> Resul
     })
 }
 
-/// The kind a new draft takes: the first communication due, else a
-/// customer notice (critical, high) or a status post (medium, low).
+/// The kind a new draft takes: the first communication due, else what
+/// the rules will ask for next (the first customer notice, then updates,
+/// for critical and high; a formal notice where required, else a status
+/// post, for medium and low).
 fn default_kind(c: &Comms) -> NoticeKind {
     if let Some(d) = c.obligations.due.first() {
         return d.kind;
     }
+    let sent = |k: NoticeKind| {
+        c.record
+            .notices
+            .iter()
+            .any(|n| n.kind == k && n.sent_at.is_some())
+    };
     match c.incident.severity {
-        Some(Severity::Critical | Severity::High) => NoticeKind::Update,
+        Some(Severity::Critical | Severity::High) if sent(NoticeKind::CustomerNotice) => {
+            NoticeKind::Update
+        }
+        Some(Severity::Critical | Severity::High) => NoticeKind::CustomerNotice,
+        _ if c.obligations.notice_required && !sent(NoticeKind::FormalNotice) => {
+            NoticeKind::FormalNotice
+        }
         _ => NoticeKind::StatusPost,
     }
 }
