@@ -290,7 +290,7 @@ fn user(dir: &Directory, name: &str) -> Recipient {
 
 /// One outbox row per notification rule of each recipient (or per contact
 /// method at once, for users without rules).
-fn messages(
+pub(crate) fn messages(
     dir: &Directory,
     recipients: &[Recipient],
     message: &OutboxMessage,
@@ -331,27 +331,6 @@ fn messages(
         }
     }
     out
-}
-
-/// The outbox rows that reach user `user_id` with `message`, as a page to
-/// them would (their notification rules, or every contact method).
-pub(crate) fn user_messages(
-    dir: &Directory,
-    user_id: i64,
-    message: &OutboxMessage,
-    key_prefix: &str,
-) -> Vec<OutboxWrite> {
-    let name = dir
-        .users
-        .iter()
-        .find(|u| u.id == user_id)
-        .map(|u| u.name.clone())
-        .unwrap_or_default();
-    let who = [Recipient {
-        user_id: Some(user_id),
-        name,
-    }];
-    messages(dir, &who, message, key_prefix)
 }
 
 /// Says on the timeline line who was reached by nothing: a recipient

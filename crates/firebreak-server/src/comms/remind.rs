@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use firebreak_core::comms::{CommsPolicy, remind};
-use firebreak_store::{Directory, Store, StoreError, TimelineEntry};
+use firebreak_store::{Directory, Recipient, Store, StoreError, TimelineEntry};
 
 use crate::escalate::{self, OutboxMessage};
 
@@ -69,7 +69,11 @@ pub async fn step(
                 due.kind,
                 now.timestamp_millis()
             );
-            let messages = escalate::user_messages(dir, lead, &message, &prefix);
+            let who = [Recipient {
+                user_id: Some(lead),
+                name: name.clone(),
+            }];
+            let messages = escalate::messages(dir, &who, &message, &prefix);
             let entry = TimelineEntry {
                 kind: "comms.reminder",
                 summary: format!(
