@@ -16,6 +16,7 @@ pub mod ack;
 pub mod actions;
 pub mod audit;
 pub mod checkpoint;
+pub mod customers;
 pub mod doctor;
 pub mod error;
 pub mod escalate;

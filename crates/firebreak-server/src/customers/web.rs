@@ -1,0 +1,1 @@
+//! The admin pages of customers and components.
