@@ -292,6 +292,8 @@ struct IncidentPage {
     /// fallback was told.
     unrouted: Vec<String>,
     fallback_told: bool,
+    /// Whom it affects (the "Affected customers" panel).
+    affected: crate::customers::web::AffectedPanel,
 }
 
 /// The incident page's query: which timeline events, in which order.
@@ -346,6 +348,10 @@ async fn incident_page(
         Ok(x) => x,
         Err(e) => return error_page(&s, e.into()),
     };
+    let affected = match crate::customers::web::affected_panel(&state, &s.user, id).await {
+        Ok(a) => a,
+        Err(e) => return error_page(&s, e),
+    };
     let glance = Glance::new(&incident, &escalations, &deadlines, state.now());
     let gates = Phase::ALL
         .iter()
@@ -383,6 +389,7 @@ async fn incident_page(
         timeline.reverse();
     }
     page(&IncidentPage {
+        affected,
         unrouted,
         fallback_told,
         layout: Layout::signed_in(&s, f),
