@@ -546,3 +546,222 @@ async fn a_security_incidents_affected_set_exists_only_for_the_security_team() {
     let web_now = app.store.component(web).await.unwrap().unwrap();
     assert_eq!(web_now.status.as_str(), "operational");
 }
+
+/// The accessibility check's customers: components of `checkout`, two
+/// customers with contacts, and whom `incident` affects; the first
+/// customer's and component's ids.
+pub(crate) async fn seed_customers(app: &TestApp, incident: i64) -> (i64, i64) {
+    let t = &app.admin_token;
+    let mut components = Vec::new();
+    for (name, public) in [
+        ("Checkout API", true),
+        ("Payments dashboard", true),
+        ("Internal batch", false),
+    ] {
+        components.push(
+            app.post_expect(
+                t,
+                "/api/v1/components",
+                json!({"name": name, "service": "checkout", "public": public,
+                    "description": format!("{name} of the checkout service")}),
+                201,
+            )
+            .await["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    let mut customers = Vec::new();
+    for name in ["Acme Corporation", "Globex", "Initech"] {
+        let id = app
+            .post_expect(
+                t,
+                "/api/v1/customers",
+                json!({"name": name, "description": "enterprise plan"}),
+                201,
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        app.put_expect(
+            t,
+            &format!("/api/v1/customers/{id}/components"),
+            json!({"component_ids": [components[0], components[1]]}),
+            200,
+        )
+        .await;
+        customers.push(id);
+    }
+    app.post_expect(
+        t,
+        &format!("/api/v1/customers/{}/contacts", customers[0]),
+        json!({"label": "ops desk", "kind": "email", "target": "ops@acme.example"}),
+        201,
+    )
+    .await;
+    app.post_expect(
+        t,
+        &format!("/api/v1/customers/{}/contacts", customers[0]),
+        json!({"label": "status webhook", "kind": "webhook", "target": "https://hooks.acme.example/firebreak"}),
+        201,
+    )
+    .await;
+    app.post_expect(
+        t,
+        &format!("/api/v1/customers/{}/status-link", customers[0]),
+        json!(null),
+        201,
+    )
+    .await;
+    app.put_expect(
+        t,
+        &format!("/api/v1/incidents/{incident}/components"),
+        json!({"components": [{"component_id": components[0], "status": "major_outage"}]}),
+        200,
+    )
+    .await;
+    app.put_expect(
+        t,
+        &format!("/api/v1/incidents/{incident}/affected"),
+        json!({"mode": "customers", "customer_ids": [customers[0], customers[1]]}),
+        200,
+    )
+    .await;
+    (customers[0], components[0])
+}
+
+/// In Chromium: an admin adds a customer, a webhook contact (its secret
+/// shown once), its components and a private link (shown once), then sets
+/// whom an incident affects from the incident page's panel.
+#[tokio::test]
+async fn customers_and_the_affected_panel_in_the_browser() {
+    use crate::web::{browser, chromedriver, click, fill, login, select, submit, text};
+    let app = crate::harness::spawn().await;
+    let (web, mail, _acme, _globex) = seed(&app).await;
+    let inc = app
+        .post_expect(
+            &app.admin_token,
+            "/api/v1/incidents",
+            json!({"title": "web down", "kind": "availability"}),
+            201,
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let driver = chromedriver();
+    let c = browser(&driver).await;
+    login(&c, &app, "admin", &app.admin_password).await;
+
+    c.goto(&format!("{}/admin", app.url)).await.unwrap();
+    submit(&c, "a[href='/admin/customers']").await;
+    fill(&c, "#customer-name", "Initech").await;
+    submit(&c, "#customer-submit").await;
+    assert!(text(&c, "h1").await.contains("Initech"));
+    let id: i64 = c
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    select(&c, "#contact-kind", "webhook").await;
+    fill(&c, "#contact-label", "status hook").await;
+    fill(&c, "#contact-target", "https://hooks.initech.example/in").await;
+    submit(&c, "#contact-submit").await;
+    let secret = c
+        .find(fantoccini::Locator::Css("#shown-once-value"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(secret.len() >= 32, "{secret}");
+    let stored = app.store.customer_contact_channels(&[id]).await.unwrap();
+    assert_eq!(stored[0].channel["secret"], secret.as_str());
+    // Shown once: the customer's page again does not have it.
+    c.goto(&format!("{}/admin/customers/{id}", app.url))
+        .await
+        .unwrap();
+    let html = c.source().await.unwrap();
+    assert!(!html.contains(&secret));
+
+    // A contact to the server's own network is refused, with the field named.
+    fill(&c, "#contact-label", "local").await;
+    fill(&c, "#contact-target", "http://127.0.0.1:9/in").await;
+    select(&c, "#contact-kind", "webhook").await;
+    submit(&c, "#contact-submit").await;
+    assert!(
+        text(&c, ".error").await.contains("target"),
+        "{}",
+        text(&c, ".error").await
+    );
+
+    click(&c, &format!("#uses-{mail}")).await;
+    submit(&c, "#customer-components-submit").await;
+    assert_eq!(
+        app.store.customer(id).await.unwrap().unwrap().component_ids,
+        vec![mail]
+    );
+    submit(&c, "#status-link-submit").await;
+    let link = c
+        .find(fantoccini::Locator::Css("#shown-once-value"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    let token = link.rsplit('/').next().unwrap();
+    assert_eq!(
+        app.store
+            .customer_by_status_token(token)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        id
+    );
+
+    // The incident's panel: components first, then "from components".
+    c.goto(&format!("{}/incidents/{inc}", app.url))
+        .await
+        .unwrap();
+    assert_eq!(text(&c, "#affected-summary").await, "Not set yet.");
+    select(&c, &format!("#affected-status-{mail}"), "partial_outage").await;
+    submit(&c, "#affected-components-submit").await;
+    assert!(
+        text(&c, "#affected-components-now")
+            .await
+            .contains("Mail (partial outage)")
+    );
+    // Still not set: the form stays open.
+    click(&c, "#affected-mode-components").await;
+    submit(&c, "#affected-submit").await;
+    let summary = text(&c, "#affected-summary").await;
+    assert!(
+        summary.contains("Globex") && summary.contains("Initech"),
+        "{summary}"
+    );
+    assert!(!summary.contains("Acme"), "{summary}");
+    // These customers, picked from the list.
+    click(&c, "#affected-edit-open").await;
+    click(&c, "#affected-mode-customers").await;
+    select(&c, "#affected-customers", &id.to_string()).await;
+    submit(&c, "#affected-submit").await;
+    assert_eq!(
+        text(&c, "#affected-summary").await,
+        "These customers: Initech."
+    );
+    assert!(
+        text(&c, "#timeline")
+            .await
+            .contains("Affected customers set to: Initech")
+    );
+    let _ = web;
+    c.close().await.unwrap();
+}
