@@ -601,6 +601,8 @@ pub struct AffectedPanel {
     pub summary: String,
     pub customers: Vec<CustomerChoice>,
     pub components: Vec<AffectedChoice>,
+    /// The affected components in words: `Web (major outage)`.
+    pub components_now: Vec<String>,
     pub statuses: &'static [ComponentStatus],
     pub modes: &'static [(&'static str, &'static str)],
     /// May change the incident (the forms are shown).
@@ -657,7 +659,13 @@ pub async fn affected_panel(
         Some(AffectedMode::Customers) => a.customer_ids.clone(),
         _ => Vec::new(),
     };
+    let components_now = a
+        .components
+        .iter()
+        .map(|c| format!("{} ({})", c.name, c.status.label().to_lowercase()))
+        .collect();
     Ok(AffectedPanel {
+        components_now,
         mode: a.mode.map(|m| m.as_str().to_owned()).unwrap_or_default(),
         summary,
         customers: all

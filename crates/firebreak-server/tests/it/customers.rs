@@ -732,6 +732,10 @@ async fn customers_and_the_affected_panel_in_the_browser() {
         .await
         .unwrap();
     assert_eq!(text(&c, "#affected-summary").await, "Not set yet.");
+    // The open panel, photographed at both widths (target/screenshots/).
+    for width in [375, 1440] {
+        crate::a11y::screenshot(&c, &format!("customers-affected-panel-{width}"), width).await;
+    }
     select(&c, &format!("#affected-status-{mail}"), "partial_outage").await;
     submit(&c, "#affected-components-submit").await;
     assert!(
