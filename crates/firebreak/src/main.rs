@@ -10,6 +10,7 @@
 
 mod cli;
 mod config;
+mod customers;
 mod escalation;
 mod intake;
 mod local;
@@ -97,6 +98,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Silence(cmd) => intake::silence(cmd).await,
         Command::Maintenance(cmd) => intake::maintenance(cmd).await,
         Command::Alert(cmd) => intake::alert(cmd).await,
+        Command::Customer(cmd) => customers::customer(cmd).await,
+        Command::Component(cmd) => customers::component(cmd).await,
     }
 }
 

@@ -296,6 +296,8 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
             )
             .await
         }
+        IncidentCommand::Affected(a) => crate::customers::affected(a).await,
+        IncidentCommand::Components(a) => crate::customers::incident_components(a).await,
     }
 }
 

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+mod customers;
 mod escalation;
 mod incidents;
 mod intake;
@@ -18,6 +19,7 @@ mod local;
 mod reports;
 mod values;
 
+pub use customers::*;
 pub use escalation::*;
 pub use incidents::*;
 pub use intake::*;
@@ -52,7 +54,7 @@ pub enum Command {
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Incidents, over the API.
-    #[command(subcommand)]
+    #[command(subcommand, visible_alias = "incidents")]
     Incident(IncidentCommand),
     /// Reports and the triage queue, over the API.
     #[command(subcommand)]
@@ -90,6 +92,12 @@ pub enum Command {
     /// Alerts received by intake.
     #[command(subcommand)]
     Alert(AlertCommand),
+    /// Customers: their contacts, the components they use, private status links.
+    #[command(subcommand, visible_alias = "customers")]
+    Customer(CustomerCommand),
+    /// Components: the parts of services customers use, and their state.
+    #[command(subcommand, visible_alias = "components")]
+    Component(ComponentCommand),
 }
 
 /// Where the database is. Each setting may also come from the config file
