@@ -336,6 +336,8 @@ async fn a_critical_incident_tells_exactly_its_affected_customers(db: Db) {
     w.advance(Duration::minutes(31));
     assert_eq!(w.step().await.comms_reminders, 1);
     assert_eq!(w.step().await.comms_reminders, 0, "once, not every tick");
+    w.advance(Duration::minutes(1));
+    assert_eq!(w.step().await.comms_reminders, 0, "once, not every tick");
     w.advance(Duration::minutes(20));
     assert_eq!(w.step().await.comms_reminders, 0, "within the cadence");
     assert_eq!(w.reminders(), 1, "{:?}", w.lead_hook.all());
@@ -627,5 +629,35 @@ async fn a_security_incidents_notice_needs_approval_and_hides_internal_words() {
         !mails
             .iter()
             .any(|m| m.contains(MARKER) || m.contains("Token leak"))
+    );
+}
+
+#[tokio::test]
+async fn two_workers_on_one_postgres_database_remind_the_lead_once() {
+    let Some(w) = world(Db::Postgres).await else {
+        return;
+    };
+    let other = Workers::new(
+        w.app.state.clone(),
+        Notifier::new(None, Templates::default()).unwrap(),
+        WorkerConfig::default(),
+    )
+    .await
+    .unwrap();
+    let id = w
+        .declare(
+            json!({"title": "Login errors", "kind": "availability", "severity": "high",
+            "owner": "admin", "lead": "lead1"}),
+        )
+        .await;
+    w.affected(id, AffectedMode::All, &[]).await;
+    w.walk(id, "remediation").await;
+    w.advance(Duration::minutes(31));
+    let now = w.now();
+    let (a, b) = tokio::join!(w.workers.run_once(now), other.run_once(now));
+    assert_eq!(
+        a.unwrap().comms_reminders + b.unwrap().comms_reminders,
+        1,
+        "one reminder between two servers"
     );
 }
