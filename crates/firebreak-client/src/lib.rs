@@ -16,6 +16,7 @@ use std::time::Duration;
 use url::Url;
 
 mod admin;
+mod comms;
 mod escalation;
 mod incidents;
 mod intake;

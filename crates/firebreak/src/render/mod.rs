@@ -12,11 +12,13 @@ use chrono::{DateTime, Utc};
 
 use firebreak_api::UserRef;
 
+mod comms;
 mod escalation;
 mod incidents;
 mod intake;
 mod reports;
 
+pub use comms::*;
 pub use escalation::*;
 pub use incidents::*;
 pub use intake::*;
