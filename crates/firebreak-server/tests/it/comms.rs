@@ -586,6 +586,23 @@ async fn a_medium_incident_needs_a_formal_notice_only_with_an_sla_affected() {
     assert_eq!(c["notice_required"], false, "{c}");
     assert_eq!(kinds(&c), ["status_post"]);
     assert_eq!(c["due"][0]["need"], "offered");
+    let post = w
+        .draft(
+            plain,
+            json!({"kind": "status_post", "title": "Search is slow",
+            "impact": "Searches take seconds.", "actions": "We added capacity."}),
+        )
+        .await;
+    assert_eq!(
+        (&post["to_customers"], &post["on_status_page"]),
+        (&json!(false), &json!(true))
+    );
+    let (s, b) = w.send(plain, post["id"].as_i64().unwrap(), json!({})).await;
+    assert_eq!(s, 200, "{b}");
+    assert!(
+        kinds(&w.comms(plain).await).is_empty(),
+        "the offered post was made"
+    );
     w.walk(plain, "post_incident").await;
     for item in ["postmortem_done", "follow_ups_tracked"] {
         w.mark(plain, item).await;
