@@ -17,7 +17,7 @@ use firebreak_server::workers::{Outcome, WorkerConfig, Workers};
 use firebreak_store::Actor;
 use firebreak_testkit::WebhookReceiver as Receiver;
 use firebreak_testkit::smtp::{Mails, Rcpt, SmtpSink};
-use firebreak_testkit::web::{first_cookie, no_redirects, page, post_login};
+use firebreak_testkit::web::{csrf_in, first_cookie, no_redirects, page, post_form, post_login};
 
 use crate::harness::{Db, ManualClock, TestApp, spawn_with};
 
@@ -677,4 +677,62 @@ async fn two_workers_on_one_postgres_database_remind_the_lead_once() {
         1,
         "one reminder between two servers"
     );
+}
+
+#[tokio::test]
+async fn a_draft_is_edited_and_previewed_on_the_communication_page() {
+    let w = world(Db::Sqlite).await.unwrap();
+    let id = w
+        .declare(
+            json!({"title": "Queue delays", "kind": "availability", "severity": "high",
+            "owner": "admin"}),
+        )
+        .await;
+    w.affected(id, AffectedMode::Customers, &[w.globex]).await;
+    let n = w.draft(id, json!({"internal_note": MARKER})).await;
+    let nid = n["id"].as_i64().unwrap();
+    let (http, cookie) = w.session().await;
+    let path = format!("/incidents/{id}/communication");
+    let (_, html) = page(&w.app, &http, &cookie, &path).await;
+    assert!(html.contains(&format!("id=\"edit-{nid}-title\"")), "{html}");
+    let csrf = csrf_in(&html);
+    let res = post_form(
+        &w.app,
+        &http,
+        &cookie,
+        &format!("{path}/notices/{nid}"),
+        &[
+            ("csrf", csrf.as_str()),
+            ("kind", "customer_notice"),
+            ("title", "Queued jobs are late"),
+            ("impact", "Jobs start minutes late."),
+            ("actions", "We are draining the queue."),
+            ("next_update_at", "2026-03-02T15:00"),
+            ("public_status", "identified"),
+            ("to_customers", "1"),
+            ("internal_note", MARKER),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let (_, html) = page(&w.app, &http, &cookie, &path).await;
+    assert!(
+        html.contains("[Identified] Queued jobs are late"),
+        "the preview shows the change"
+    );
+    assert!(
+        html.contains("Next update: by 2026-03-02 15:00 UTC"),
+        "{html}"
+    );
+    assert!(html.contains("ops@globex.example"));
+    let (_, p) = w
+        .app
+        .post(
+            w.token(),
+            &format!("/api/v1/incidents/{id}/notices/{nid}/preview"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(p["subject"], "[Identified] Queued jobs are late");
+    assert!(!p.to_string().contains(MARKER));
 }
