@@ -17,6 +17,7 @@ use url::Url;
 
 mod admin;
 mod customers;
+mod comms;
 mod escalation;
 mod incidents;
 mod intake;

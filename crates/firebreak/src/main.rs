@@ -87,6 +87,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(AuditCommand::Checkpoint(db)) => local::audit_checkpoint(&db).await,
         Command::Incident(cmd) => remote::incident(cmd).await,
         Command::Report(cmd) => remote::report(cmd).await,
+        Command::Notices(cmd) => remote::notices(cmd).await,
         Command::Oncall(args) => escalation::oncall(args).await,
         Command::Doctor(args) => escalation::doctor(args).await,
         Command::Schedule(cmd) => escalation::schedule(cmd).await,

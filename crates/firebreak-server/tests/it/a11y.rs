@@ -72,6 +72,16 @@ pub(crate) fn pages(d: &Seeded) -> Vec<Page> {
             format!("/incidents/{}", d.security),
             Some("/incidents"),
         ),
+        page(
+            "communication-critical",
+            format!("/incidents/{}/communication", d.critical),
+            Some("/incidents"),
+        ),
+        page(
+            "communication-security",
+            format!("/incidents/{}/communication", d.security),
+            Some("/incidents"),
+        ),
         page("declare", "/incidents/new", Some("/incidents/new")),
         page("triage", "/triage", Some("/triage")),
         page("report-new", "/reports/new", Some("/reports/new")),

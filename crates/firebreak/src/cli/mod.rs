@@ -16,6 +16,7 @@ mod escalation;
 mod incidents;
 mod intake;
 mod local;
+mod notices;
 mod reports;
 mod values;
 
@@ -24,6 +25,7 @@ pub use escalation::*;
 pub use incidents::*;
 pub use intake::*;
 pub use local::*;
+pub use notices::*;
 pub use reports::*;
 
 #[derive(Debug, Parser)]
@@ -59,6 +61,10 @@ pub enum Command {
     /// Reports and the triage queue, over the API.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// An incident's customer communication: what is owed, drafting and
+    /// sending notices, over the API.
+    #[command(subcommand)]
+    Notices(NoticesCommand),
     /// Who is on call, now or at a given time, and who is next.
     Oncall(OncallArgs),
     /// Check that every paging path reaches someone now (admins): policy →
