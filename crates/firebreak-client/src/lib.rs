@@ -16,8 +16,8 @@ use std::time::Duration;
 use url::Url;
 
 mod admin;
-mod customers;
 mod comms;
+mod customers;
 mod escalation;
 mod incidents;
 mod intake;

@@ -300,3 +300,52 @@ impl Store {
             .collect()
     }
 }
+
+/// When incident `incident_id` is resolved (it leaves recovery for
+/// post-incident or closes) the components it affects return to the worst
+/// state another unresolved incident gives them, or operational; when it is
+/// moved back to an unresolved phase they take its states again. Each
+/// change goes on the component's history with the incident's id. Returns
+/// the names and states of the components that changed, for the timeline.
+pub(crate) async fn settle_for_phase(
+    tx: &mut Tx,
+    incident_id: i64,
+    resolved: bool,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, ComponentStatus)>> {
+    let mine = sqlx::query(
+        "SELECT component_id, status FROM incident_components WHERE incident_id = $1 \
+         ORDER BY component_id",
+    )
+    .bind(incident_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut changed = Vec::new();
+    for row in &mine {
+        let component_id: i64 = col(row, "component_id")?;
+        let others = sqlx::query(
+            "SELECT ic.status FROM incident_components ic \
+             JOIN incidents i ON i.id = ic.incident_id \
+             WHERE ic.component_id = $1 AND ic.incident_id <> $2 \
+               AND i.phase NOT IN ('post_incident', 'closed')",
+        )
+        .bind(component_id)
+        .bind(incident_id)
+        .fetch_all(&mut **tx)
+        .await?;
+        let mut status = if resolved {
+            ComponentStatus::Operational
+        } else {
+            status_word(row, "status")?
+        };
+        for r in &others {
+            status = status.max(status_word(r, "status")?);
+        }
+        let component = component_in(tx, component_id).await?;
+        if change_status(tx, &component, status, Some(incident_id), false, actor, now).await? {
+            changed.push((component.name.clone(), status));
+        }
+    }
+    Ok(changed)
+}

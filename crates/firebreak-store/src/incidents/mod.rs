@@ -318,6 +318,37 @@ impl Store {
         .await?;
         if f.phase != state.fields.phase {
             enter_phase(&mut tx, id, f.phase, now).await?;
+            let resolved = |p: Phase| matches!(p, Phase::PostIncident | Phase::Closed);
+            if resolved(f.phase) != resolved(state.fields.phase) {
+                // Resolving gives the incident's components back (the
+                // status page shows them operational again); moving back
+                // takes them again.
+                let settled = crate::customers::components::settle_for_phase(
+                    &mut tx,
+                    id,
+                    resolved(f.phase),
+                    actor,
+                    now,
+                )
+                .await?;
+                if !settled.is_empty() {
+                    let words: Vec<String> = settled
+                        .iter()
+                        .map(|(name, s)| format!("{name} ({})", s.label().to_lowercase()))
+                        .collect();
+                    let entry = TimelineEntry {
+                        kind: "components.settled",
+                        summary: format!("Components now: {}", words.join(", ")),
+                        reason: None,
+                        details: serde_json::json!({
+                            "components": settled.iter()
+                                .map(|(name, s)| serde_json::json!({"name": name, "status": s}))
+                                .collect::<Vec<_>>(),
+                        }),
+                    };
+                    timeline(&mut tx, id, actor, &entry, now).await?;
+                }
+            }
         }
         for w in &change.items {
             sqlx::query("DELETE FROM checklist_items WHERE incident_id = $1 AND item = $2")

@@ -9,7 +9,8 @@ use crate::harness::{Db, admin, at};
 
 contract_tests!(
     customers_have_contacts_components_and_a_status_link,
-    an_incidents_affected_set_is_resolved_and_on_its_timeline
+    an_incidents_affected_set_is_resolved_and_on_its_timeline,
+    resolving_an_incident_gives_its_components_back
 );
 
 async fn customers_have_contacts_components_and_a_status_link(db: Db) {
@@ -375,4 +376,90 @@ async fn an_incidents_affected_set_is_resolved_and_on_its_timeline(db: Db) {
             .count(),
         4
     );
+}
+
+/// Resolving an incident (post-incident or closed) returns its components
+/// to the worst state another unresolved incident gives them, or
+/// operational, on their history and the incident's timeline; moving it
+/// back takes them again.
+async fn resolving_an_incident_gives_its_components_back(db: Db) {
+    use firebreak_api::Phase;
+    let s = &db.store;
+    let svc = s
+        .create_service("shop", "web", "", &admin(), at(0))
+        .await
+        .unwrap();
+    let web = s
+        .create_component("Web", "", svc.id, true, &admin(), at(0))
+        .await
+        .unwrap();
+    let api = s
+        .create_component("API", "", svc.id, true, &admin(), at(0))
+        .await
+        .unwrap();
+    let first = db
+        .declare("first", Kind::Availability, &admin(), at(1))
+        .await;
+    let second = db
+        .declare("second", Kind::Availability, &admin(), at(2))
+        .await;
+    s.set_incident_components(
+        first.id,
+        &[
+            (web.id, ComponentStatus::MajorOutage),
+            (api.id, ComponentStatus::PartialOutage),
+        ],
+        &admin(),
+        at(3),
+    )
+    .await
+    .unwrap();
+    s.set_incident_components(
+        second.id,
+        &[(api.id, ComponentStatus::DegradedPerformance)],
+        &admin(),
+        at(4),
+    )
+    .await
+    .unwrap();
+    let status = |id| async move { s.component(id).await.unwrap().unwrap().status };
+    assert_eq!(status(web.id).await, ComponentStatus::MajorOutage);
+    assert_eq!(status(api.id).await, ComponentStatus::DegradedPerformance);
+
+    db.change(first.id, &admin(), at(10), |_, c| {
+        c.fields.phase = Phase::PostIncident
+    })
+    .await;
+    assert_eq!(status(web.id).await, ComponentStatus::Operational);
+    // The second incident still gives the API its state.
+    assert_eq!(status(api.id).await, ComponentStatus::DegradedPerformance);
+    let timeline = s.timeline(first.id).await.unwrap();
+    let settled = timeline
+        .iter()
+        .find(|e| e.kind == "components.settled")
+        .expect("a components.settled event");
+    assert!(
+        settled.summary.contains("Web (operational)"),
+        "{}",
+        settled.summary
+    );
+    let history = s.component_status_history(web.id, at(0)).await.unwrap();
+    assert_eq!(
+        history.last().map(|h| (h.0, h.1)),
+        Some((ComponentStatus::Operational, Some(first.id)))
+    );
+
+    // Moved back to recovery: the incident takes its components again.
+    db.change(first.id, &admin(), at(20), |_, c| {
+        c.fields.phase = Phase::Recovery
+    })
+    .await;
+    assert_eq!(status(web.id).await, ComponentStatus::MajorOutage);
+    assert_eq!(status(api.id).await, ComponentStatus::PartialOutage);
+
+    db.change(second.id, &admin(), at(30), |_, c| {
+        c.fields.phase = Phase::Closed
+    })
+    .await;
+    assert_eq!(status(api.id).await, ComponentStatus::PartialOutage);
 }
