@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 pub mod intake;
+pub mod status;
 
 pub use firebreak_core::{
     GateItem, ImpactFacts, ItemStatus, Kind, Phase, ReportSource, ReportStatus, Role, Severity,
