@@ -30,6 +30,7 @@ pub mod services;
 pub mod settings;
 pub mod setup;
 pub mod signin;
+pub mod status;
 pub mod web;
 pub mod workers;
 
@@ -82,6 +83,8 @@ pub struct ServerConfig {
     /// When set, `/metrics` needs `Authorization: Bearer <token>` and counts
     /// confidential records too; when not, it is open and leaves them out.
     pub metrics_token: Option<notify::Secret>,
+    /// `[status_page]`: the public status page's name.
+    pub status_page: status::StatusPageConfig,
 }
 
 impl Default for ServerConfig {
@@ -96,6 +99,7 @@ impl Default for ServerConfig {
             email_configured: false,
             intake: intake::IntakeConfig::default(),
             metrics_token: None,
+            status_page: status::StatusPageConfig::default(),
         }
     }
 }
@@ -136,6 +140,8 @@ pub struct AppState {
     pub ack_secret: Arc<tokio::sync::OnceCell<String>>,
     /// The change marker live pages watch ([`web::live`]).
     pub live: Arc<web::live::Live>,
+    /// The public status page, rendered in memory ([`status`]).
+    pub status: Arc<status::StatusCache>,
 }
 
 impl AppState {
@@ -148,6 +154,7 @@ impl AppState {
             signin: Arc::new(signin::Throttle::default()),
             ack_secret: Arc::new(tokio::sync::OnceCell::new()),
             live: Arc::new(web::live::Live::default()),
+            status: Arc::new(status::StatusCache::default()),
         }
     }
 
@@ -183,9 +190,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let live = Arc::clone(&state.live);
+    // The status page renders in the background, once per change.
+    let status = status::spawn_refresher(state.clone());
     let app = http::router(state);
     // The client's address feeds the sign-in throttle.
-    axum::serve(
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
@@ -194,7 +203,9 @@ pub async fn serve(
         // Live pages' streams would hold the shutdown until they end.
         live.close();
     })
-    .await
+    .await;
+    status.abort();
+    served
 }
 
 /// What the config file names that does not exist, or leaves unset so

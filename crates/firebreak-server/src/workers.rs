@@ -137,6 +137,8 @@ impl Workers {
     /// One step: fire due timers, then deliver due messages.
     pub async fn run_once(&self, now: DateTime<Utc>) -> Result<Outcome, StoreError> {
         let timers_fired = self.fire_timers(now).await?;
+        // Status page subscribers: one message per public update each.
+        crate::status::subscribe::fanout(&self.state, now).await?;
         let messages_attempted = self.deliver_due(now).await?;
         let next_due = self.state.store.next_due().await?;
         Ok(Outcome {

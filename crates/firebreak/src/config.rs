@@ -70,6 +70,15 @@ pub struct FileConfig {
     pub metrics_token: Option<Secret>,
     /// A file holding the metrics token (its first line).
     pub metrics_token_file: Option<PathBuf>,
+    /// `[status_page]`: the public status page.
+    pub status_page: Option<StatusPageFile>,
+}
+
+/// `[status_page]`: `name` is the page's title (default: "<host> status").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusPageFile {
+    pub name: Option<String>,
 }
 
 /// `[outgoing]`: the notifier's outgoing request policy. `allow` lists CIDR
@@ -117,6 +126,8 @@ pub struct Settings {
     pub audit_key_file: Option<PathBuf>,
     pub intake: IntakeConfig,
     pub metrics_token: Option<Secret>,
+    /// `[status_page] name`.
+    pub status_page_name: Option<String>,
 }
 
 impl Default for Settings {
@@ -136,6 +147,7 @@ impl Default for Settings {
             audit_key_file: None,
             intake: IntakeConfig::default(),
             metrics_token: None,
+            status_page_name: None,
         }
     }
 }
@@ -189,6 +201,9 @@ impl Settings {
             }
             if let Some(path) = f.metrics_token_file {
                 s.metrics_token = Some(read_secret_file(&path, "metrics_token_file")?);
+            }
+            if let Some(p) = f.status_page {
+                s.status_page_name = p.name.filter(|n| !n.trim().is_empty());
             }
         }
 

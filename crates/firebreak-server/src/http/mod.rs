@@ -58,6 +58,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/metrics", get(ops::metrics_page))
         .merge(crate::web::routes())
+        // Public, no session: served from memory.
+        .merge(crate::status::routes())
         .fallback(not_found)
         // One intake runtime (writer, key and routing caches) for the API
         // and the web pages of this router.
