@@ -28,6 +28,7 @@ macro_rules! contract_tests {
 
 mod audit;
 mod concurrency;
+mod customers;
 mod incidents;
 mod intake;
 mod reports;
