@@ -361,7 +361,14 @@ fn component(
         status,
         position: c.position,
         created_at: c.created_at,
-        updated_at: c.updated_at,
+        // The last change the page shows of it: set by hand, or by an
+        // incident that may show starting or ending.
+        updated_at: spans
+            .iter()
+            .flat_map(|s| [Some(s.from), s.until])
+            .flatten()
+            .filter(|t| *t <= now)
+            .fold(c.updated_at, DateTime::max),
         days,
         uptime,
     }

@@ -50,7 +50,10 @@ macro_rules! incident_public {
     };
 }
 
+mod fixtures;
 mod subscribers;
+
+pub use fixtures::SentNotice;
 
 pub use subscribers::{
     BuiltMessage, CONFIRM_KEY_PREFIX, NewSubscriber, StatusSubscriber, SubscribeOutcome,
@@ -71,7 +74,10 @@ pub struct StatusComponent {
     pub name: String,
     pub description: String,
     pub service_id: i64,
-    /// The component's own status (set by hand), a `ComponentStatus` word.
+    /// The component's own status: the last one set outside any incident
+    /// (a `ComponentStatus` word). What incidents give it comes from the
+    /// spans of those that may show, so a confidential incident's effect
+    /// on `components.status` never reaches the page.
     pub status: String,
     pub position: i64,
     pub created_at: DateTime<Utc>,
@@ -139,8 +145,8 @@ pub struct StatusMaintenance {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StatusSnapshot {
     pub components: Vec<StatusComponent>,
-    /// Changes since the history began, and each component's last change
-    /// before it (its status when the history begins).
+    /// Changes made outside incidents since the history began, and each
+    /// component's last one before it (its status when the history begins).
     pub changes: Vec<StatusChange>,
     pub spans: Vec<IncidentSpan>,
     pub incidents: Vec<StatusIncident>,
@@ -217,8 +223,12 @@ impl Store {
     pub async fn status_snapshot(&self, now: DateTime<Utc>) -> Result<StatusSnapshot> {
         let since = ms(now - Duration::days(HISTORY_DAYS));
         let components = sqlx::query(
-            "SELECT id, name, description, service_id, status, position, created_at, updated_at \
-             FROM components WHERE public = 1 ORDER BY position, id",
+            "SELECT c.id, c.name, c.description, c.service_id, c.position, c.created_at, \
+             COALESCE((SELECT s.status FROM component_status_changes s WHERE s.component_id = c.id \
+               AND s.incident_id IS NULL ORDER BY s.at DESC, s.id DESC LIMIT 1), 'operational') AS status, \
+             COALESCE((SELECT MAX(s.at) FROM component_status_changes s WHERE s.component_id = c.id \
+               AND s.incident_id IS NULL), c.created_at) AS updated_at \
+             FROM components c WHERE c.public = 1 ORDER BY c.position, c.id",
         )
         .fetch_all(&self.read)
         .await?
@@ -240,8 +250,9 @@ impl Store {
         let changes = sqlx::query(
             "SELECT s.component_id, s.status, s.at FROM component_status_changes s \
              JOIN components c ON c.id = s.component_id AND c.public = 1 \
-             WHERE s.at >= $1 OR s.id = (SELECT MAX(d.id) FROM component_status_changes d \
-               WHERE d.component_id = s.component_id AND d.at < $1) \
+             WHERE s.incident_id IS NULL AND (s.at >= $1 OR s.id = (SELECT MAX(d.id) \
+               FROM component_status_changes d WHERE d.component_id = s.component_id \
+               AND d.incident_id IS NULL AND d.at < $1)) \
              ORDER BY s.at, s.id",
         )
         .bind(since)
