@@ -70,6 +70,8 @@ struct World {
 
 /// A service with two public components and a hidden one.
 async fn world(app: &TestApp) -> World {
+    // Incidents are owned by the admin, who must be reachable.
+    app.reachable("admin").await;
     let s = &app.store;
     let a = Actor::local("test");
     let svc = s
@@ -785,7 +787,7 @@ async fn subscriptions_confirm_once_fan_out_once_and_are_rate_limited() {
         (st, a["outcome"].as_str()),
         (200, Some("confirmation_sent"))
     );
-    let (_, again) = sub(json!({"email": "ann@example.net"})).await;
+    let (_, again) = sub(json!({"email": "ann@example.net", "components": [w.billing]})).await;
     assert_eq!(again["outcome"], "confirmation_pending");
     workers.run_once(Utc::now()).await.unwrap();
     let mails = sink.mails();
@@ -1028,6 +1030,9 @@ async fn in_the_browser_before_during_after_and_a_subscription() {
         .unwrap();
     assert_eq!(outage_days.len(), 1, "today keeps the outage");
 
+    workers.run_once(Utc::now()).await.unwrap();
+    assert_eq!(sink.mails().len(), 3, "the resolution");
+
     // One plain POST, no cookie, no CSRF token: unsubscribed.
     let res = reqwest::Client::new()
         .post(&unsubscribe)
@@ -1037,8 +1042,6 @@ async fn in_the_browser_before_during_after_and_a_subscription() {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 200);
-    workers.run_once(Utc::now()).await.unwrap();
-    assert_eq!(sink.mails().len(), 3, "the resolution went out before");
     // Nothing more after unsubscribing.
     notice(&app, id, "Postmortem", "Published.", "resolved").await;
     workers.run_once(Utc::now()).await.unwrap();
