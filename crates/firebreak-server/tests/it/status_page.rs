@@ -1079,3 +1079,57 @@ async fn screenshots(app: &TestApp) {
         assert!(out.exists());
     }
 }
+
+/// A maintenance window given public wording shows as scheduled
+/// maintenance, in that wording only; one without stays internal.
+#[tokio::test]
+async fn maintenance_windows_with_public_wording_are_scheduled_maintenance() {
+    let app = spawn(Db::Sqlite).await.unwrap();
+    let _w = world(&app).await;
+    let t = &app.admin_token;
+    let from = (Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let until = (Utc::now() + chrono::Duration::hours(3)).to_rfc3339();
+    let p = app
+        .post_expect(
+            t,
+            "/api/v1/intake/maintenance",
+            json!({"service": "web", "starts_at": from, "ends_at": until, "reason": "x",
+                   "public_body": "text without a title"}),
+            422,
+        )
+        .await;
+    assert_eq!(p["field"], "public_title");
+    let m = app
+        .post_expect(
+            t,
+            "/api/v1/intake/maintenance",
+            json!({"service": "web", "starts_at": from, "ends_at": until,
+                   "reason": format!("reindex {MARKER}"),
+                   "public_title": "Database upgrade", "public_body": "Read-only for ten minutes."}),
+            201,
+        )
+        .await;
+    assert_eq!(m["public_title"], "Database upgrade");
+    app.post_expect(
+        t,
+        "/api/v1/intake/maintenance",
+        json!({"service": "web", "starts_at": from, "ends_at": until, "reason": "quiet one"}),
+        201,
+    )
+    .await;
+    refresh(&app).await;
+    let s = json_of(&app, "/status.json").await;
+    check_summary_shape(&s);
+    let list = s["scheduled_maintenances"].as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["name"], "Database upgrade");
+    assert_eq!(list[0]["status"], "scheduled");
+    assert_eq!(list[0]["impact"], "maintenance");
+    assert_eq!(list[0]["components"].as_array().unwrap().len(), 2);
+    assert_eq!(s["status"]["indicator"], "none", "not started yet");
+    let (_, _, html) = fetch(&app, "/status").await;
+    assert_contains(&html, "Scheduled maintenance");
+    assert_contains(&html, "Read-only for ten minutes.");
+    assert_lacks(&html, "quiet one");
+    nothing_internal_is_public(&app).await;
+}
