@@ -35,6 +35,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(crate::oncall::api::routes())
         .merge(crate::intake::routes())
         .merge(crate::settings::api::routes())
+        .merge(crate::status::api_routes())
         .merge(ops::routes())
 }
 

@@ -425,15 +425,74 @@ macro_rules! file_route {
             }
         }
     };
+    ($name:ident, $field:ident, $path:literal, $body:ident, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(get, path = $path, tag = "status", security(()),
+            responses(
+                (status = 200, description = "Success (served from memory, with `ETag` and `Last-Modified`).", body = $body),
+                (status = 304, description = "Not modified (`If-None-Match` or `If-Modified-Since`)."),
+            ))]
+        async fn $name(State(state): State<AppState>, headers: HeaderMap) -> Response {
+            match files(&state).await {
+                Ok(f) => respond(&f.$field, &headers, "public, no-cache"),
+                Err(res) => res,
+            }
+        }
+    };
 }
 
+use firebreak_api::status::{SpComponents, SpIncidents, SpMaintenances, SpStatusDoc, SpSummary};
+
 file_route!(status_page, html);
-file_route!(summary_json, summary);
-file_route!(status_json, status);
-file_route!(components_json, components);
-file_route!(incidents_json, incidents);
-file_route!(unresolved_json, unresolved);
-file_route!(maintenances_json, maintenances);
+file_route!(
+    summary_json,
+    summary,
+    "/api/v2/summary.json",
+    SpSummary,
+    "The page in the shape of Statuspage's `summary.json`."
+);
+file_route!(
+    status_dot_json,
+    summary,
+    "/status.json",
+    SpSummary,
+    "The same document as `/api/v2/summary.json`."
+);
+file_route!(
+    status_json,
+    status,
+    "/api/v2/status.json",
+    SpStatusDoc,
+    "The page's overall state (Statuspage's `status.json`)."
+);
+file_route!(
+    components_json,
+    components,
+    "/api/v2/components.json",
+    SpComponents,
+    "The public components and their state now."
+);
+file_route!(
+    incidents_json,
+    incidents,
+    "/api/v2/incidents.json",
+    SpIncidents,
+    "The last 50 incidents with public updates, unresolved first."
+);
+file_route!(
+    unresolved_json,
+    unresolved,
+    "/api/v2/incidents/unresolved.json",
+    SpIncidents,
+    "The unresolved incidents with public updates."
+);
+file_route!(
+    maintenances_json,
+    maintenances,
+    "/api/v2/scheduled-maintenances.json",
+    SpMaintenances,
+    "Maintenance windows given public wording, newest first."
+);
 file_route!(feed_atom, atom);
 file_route!(feed_rss, rss);
 
@@ -509,20 +568,25 @@ fn private(mut res: Response) -> Response {
     res
 }
 
-/// The public routes: no sign-in, no session, served from memory.
+/// The status page's JSON documents and the subscription API, with their
+/// OpenAPI operations (no sign-in; served from memory).
+pub fn api_routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(summary_json))
+        .routes(routes!(status_dot_json))
+        .routes(routes!(status_json))
+        .routes(routes!(components_json))
+        .routes(routes!(incidents_json))
+        .routes(routes!(unresolved_json))
+        .routes(routes!(maintenances_json))
+        .routes(routes!(subscribe::subscribe_json))
+}
+
+/// The page, its feeds and its forms: no sign-in, no session.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/status", get(status_page))
-        .route("/status.json", get(summary_json))
-        .route("/api/v2/summary.json", get(summary_json))
-        .route("/api/v2/status.json", get(status_json))
-        .route("/api/v2/components.json", get(components_json))
-        .route("/api/v2/incidents.json", get(incidents_json))
-        .route("/api/v2/incidents/unresolved.json", get(unresolved_json))
-        .route(
-            "/api/v2/scheduled-maintenances.json",
-            get(maintenances_json),
-        )
         .route("/status/feed.atom", get(feed_atom))
         .route("/status/feed.rss", get(feed_rss))
         .route("/static/status.css", get(stylesheet))

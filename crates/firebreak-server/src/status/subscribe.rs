@@ -469,8 +469,19 @@ async fn subscribe_form(
     }
 }
 
-/// `POST /api/v1/status/subscribers`: subscribe by JSON.
-async fn subscribe_json(
+/// Subscribes an email address (a confirmation link is mailed) or a
+/// webhook URL (its signing secret is in the answer, once; a signed ping
+/// carries the confirmation link). No sign-in; rate limited per client
+/// address.
+#[utoipa::path(post, path = "/api/v1/status/subscribers", tag = "status", security(()),
+    request_body = Subscribe,
+    responses(
+        (status = 200, description = "Subscribed, or already: see `outcome`.", body = Subscribed),
+        (status = 400, description = "Malformed JSON or an unknown field.", body = firebreak_api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad address, a private or loopback webhook URL, or an unknown component, named in `field`.", body = firebreak_api::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many subscription requests from this address (`Retry-After`).", body = firebreak_api::Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn subscribe_json(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
     body: Bytes,
@@ -650,7 +661,6 @@ async fn unsubscribe_post(
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/status/subscribe", post(subscribe_form))
-        .route("/api/v1/status/subscribers", post(subscribe_json))
         .route(
             "/status/confirm/{token}",
             get(confirm_get).post(confirm_post),

@@ -1133,3 +1133,31 @@ async fn maintenance_windows_with_public_wording_are_scheduled_maintenance() {
     assert_lacks(&html, "quiet one");
     nothing_internal_is_public(&app).await;
 }
+
+/// The JSON documents and the subscription API are in the OpenAPI document.
+#[tokio::test]
+async fn the_status_api_is_in_the_openapi_document() {
+    let app = spawn(Db::Sqlite).await.unwrap();
+    let doc = app.get_expect("", "/api/v1/openapi.json", 200).await;
+    for (path, method) in [
+        ("/status.json", "get"),
+        ("/api/v2/summary.json", "get"),
+        ("/api/v2/status.json", "get"),
+        ("/api/v2/components.json", "get"),
+        ("/api/v2/incidents.json", "get"),
+        ("/api/v2/incidents/unresolved.json", "get"),
+        ("/api/v2/scheduled-maintenances.json", "get"),
+        ("/api/v1/status/subscribers", "post"),
+    ] {
+        assert!(
+            doc["paths"][path].get(method).is_some(),
+            "openapi lacks {method} {path}"
+        );
+    }
+    for schema in ["SpSummary", "SpIncident", "Subscribe", "Subscribed"] {
+        assert!(
+            doc["components"]["schemas"].get(schema).is_some(),
+            "{schema}"
+        );
+    }
+}
