@@ -50,11 +50,15 @@ pub const LINKS_PER_WINDOW: u32 = 60;
 pub const WINDOW: Duration = Duration::minutes(10);
 const MAX_KEYS: usize = 50_000;
 
+/// A window's start and the requests counted in it, per address and
+/// purpose.
+type Windows = HashMap<(IpAddr, &'static str), (DateTime<Utc>, u32)>;
+
 /// Requests per client address and purpose in fixed windows, in memory
 /// (per server, like the sign-in throttle).
 #[derive(Debug, Default)]
 pub struct Limiter {
-    entries: Mutex<HashMap<(IpAddr, &'static str), (DateTime<Utc>, u32)>>,
+    entries: Mutex<Windows>,
 }
 
 impl Limiter {

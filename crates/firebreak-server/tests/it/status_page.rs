@@ -900,7 +900,7 @@ async fn subscriptions_confirm_once_fan_out_once_and_are_rate_limited() {
         .unwrap();
     assert_eq!(res.status().as_u16(), 429);
     assert!(res.headers().contains_key("retry-after"));
-    assert_contains(&res.text().await.unwrap(), "Too many");
+    assert_contains(res.text().await.unwrap(), "Too many");
 }
 
 /// In Chromium: the page before (all operational), during (a major outage
