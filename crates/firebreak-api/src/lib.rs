@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+pub mod comms;
 pub mod customers;
 pub mod intake;
 pub mod status;
@@ -178,7 +179,8 @@ pub struct ChecklistEntry {
     pub status: ItemStatus,
     /// Whether the item may be waived for this incident.
     pub waivable: bool,
-    /// Derived items follow the incident's fields (severity, owner).
+    /// Derived items follow the incident's fields (severity, owner) or, where
+    /// a notice is required, the notices sent (customer communication).
     pub derived: bool,
     /// The note (when done) or reason (when waived).
     pub note: Option<String>,

@@ -22,8 +22,9 @@
 //! Who the affected customers' contacts are, and the text, are the
 //! server's; this module only says *what kind of notice, when, and why*.
 //!
-//! Not wired yet: issue 11 adds customers, notices and the gate that
-//! derives `customer_communication_sent` from [`Obligations::blocks_close`].
+//! The gate: where a notice is required, `customer_communication_sent` is
+//! derived from [`Obligations::blocks_close`] ([`CommsGate`], read by
+//! [`crate::GateState`]) and cannot be ticked by hand.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -31,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use crate::severity::Severity;
 
 /// The kinds of communication the process names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NoticeKind {
     /// The first notice to affected customers after containment.
@@ -45,6 +46,27 @@ pub enum NoticeKind {
     StatusPost,
     /// A summary or post-incident report, offered at close.
     PostIncidentReport,
+}
+
+crate::named_enum!(NoticeKind, "notice kind", {
+    CustomerNotice => "customer_notice",
+    Update => "update",
+    FormalNotice => "formal_notice",
+    StatusPost => "status_post",
+    PostIncidentReport => "post_incident_report",
+});
+
+impl NoticeKind {
+    /// Words for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            NoticeKind::CustomerNotice => "Customer notice",
+            NoticeKind::Update => "Update",
+            NoticeKind::FormalNotice => "Formal notice",
+            NoticeKind::StatusPost => "Status page post",
+            NoticeKind::PostIncidentReport => "Post-incident report",
+        }
+    }
 }
 
 /// Which customers an incident affects, as far as anyone has said.
@@ -140,7 +162,7 @@ pub struct CommsFacts {
 }
 
 /// Whether a communication is owed or only offered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Need {
     /// The process requires it: unsent, it blocks closing.
@@ -292,6 +314,57 @@ fn routine(f: &CommsFacts, p: &CommsPolicy, out: &mut Obligations) {
             overdue_at: f.declared_at,
             why: "a post on the status page, as needed".to_owned(),
         });
+    }
+}
+
+/// What the checklist reads of an incident's communication: whom it
+/// affects and which kinds of notice were sent. The times do not matter to
+/// whether a notice is required or blocks closing, only to when it is due.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CommsGate {
+    /// Someone may be affected (not set, all, or a non-empty set).
+    pub anyone_affected: bool,
+    /// The kinds of notice sent so far.
+    pub sent: Vec<NoticeKind>,
+}
+
+impl CommsGate {
+    /// `(notice_required, blocks_close)` for an incident of `severity` with
+    /// these facts, by [`obligations`] itself (so the gate and the
+    /// communication page cannot disagree).
+    pub fn outcome(
+        &self,
+        severity: Severity,
+        customer_data_accessed: bool,
+        sla_affected: bool,
+    ) -> (bool, bool) {
+        let epoch = DateTime::<Utc>::UNIX_EPOCH;
+        let facts = CommsFacts {
+            severity,
+            declared_at: epoch,
+            // The gate is read when leaving post-incident, long after
+            // containment: a notice sent is a notice sent.
+            contained_at: Some(epoch),
+            recovered_at: Some(epoch),
+            closed: false,
+            customer_data_accessed_at: customer_data_accessed.then_some(epoch),
+            sla_affected_at: sla_affected.then_some(epoch),
+            affected: if self.anyone_affected {
+                Affected::All
+            } else {
+                Affected::Nobody
+            },
+            sent: self
+                .sent
+                .iter()
+                .map(|k| Sent {
+                    kind: *k,
+                    at: epoch,
+                })
+                .collect(),
+        };
+        let o = obligations(&facts, &CommsPolicy::default());
+        (o.notice_required, o.blocks_close)
     }
 }
 

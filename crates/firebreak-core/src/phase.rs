@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::comms::CommsGate;
 use crate::named_enum;
 use crate::severity::{ImpactFacts, Kind, Severity};
 
@@ -171,6 +172,10 @@ pub struct GateState {
     pub facts: ImpactFacts,
     /// Marked items; an item not here is open.
     pub items: BTreeMap<GateItem, ItemStatus>,
+    /// The incident's customer communication, when known: where it makes a
+    /// notice required, `customer_communication_sent` is derived from the
+    /// notices sent. `None`: the item is a manual one, as before issue 11.
+    pub comms: Option<CommsGate>,
 }
 
 /// How a permitted move goes.
@@ -197,7 +202,9 @@ pub enum TransitionError {
 /// Why a checklist mark is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChecklistError {
-    #[error("`{0}` follows the incident's own fields and cannot be marked")]
+    #[error(
+        "`{0}` follows the incident's own fields or records (the notices sent) and cannot be marked"
+    )]
     Derived(GateItem),
     #[error("`{0}` does not apply to this incident")]
     NotApplicable(GateItem),
@@ -230,7 +237,33 @@ impl GateState {
             phase: Phase::Triage,
             facts: ImpactFacts::default(),
             items: BTreeMap::new(),
+            comms: None,
         }
+    }
+
+    /// `(notice_required, blocks_close)` by the communication rules, when
+    /// the incident's communication is known and it has a severity.
+    fn comms_outcome(&self) -> Option<(bool, bool)> {
+        let (comms, severity) = (self.comms.as_ref()?, self.severity?);
+        Some(comms.outcome(
+            severity,
+            self.facts.customer_data_accessed,
+            self.facts.sla_affected,
+        ))
+    }
+
+    /// Whether `customer_communication_sent` follows the notices sent (a
+    /// notice is required) rather than a hand mark.
+    pub fn communication_derived(&self) -> bool {
+        self.comms_outcome().is_some_and(|(required, _)| required)
+    }
+
+    /// Whether `item` follows the incident's own fields or records and
+    /// cannot be marked: severity and owner set always, customer
+    /// communication where a notice is required.
+    pub fn derived(&self, item: GateItem) -> bool {
+        item.is_derived()
+            || (item == GateItem::CustomerCommunicationSent && self.communication_derived())
     }
 
     /// Customer communication is required for critical and high incidents,
@@ -245,7 +278,9 @@ impl GateState {
     /// Whether `item` is part of this incident's gates.
     pub fn applies(&self, item: GateItem) -> bool {
         match item {
-            GateItem::CustomerCommunicationSent => self.communication_required(),
+            GateItem::CustomerCommunicationSent => {
+                self.communication_required() || self.communication_derived()
+            }
             _ => true,
         }
     }
@@ -274,6 +309,9 @@ impl GateState {
         match item {
             GateItem::SeveritySet => flag(self.severity.is_some()),
             GateItem::OwnerSet => flag(self.owner_set),
+            GateItem::CustomerCommunicationSent if self.communication_derived() => {
+                flag(self.comms_outcome().is_some_and(|(_, blocks)| !blocks))
+            }
             _ => self.items.get(&item).copied().unwrap_or_default(),
         }
     }
@@ -375,7 +413,7 @@ impl GateState {
         action: ItemAction,
         reason: Option<&str>,
     ) -> Result<(), ChecklistError> {
-        if item.is_derived() {
+        if self.derived(item) {
             return Err(ChecklistError::Derived(item));
         }
         if !self.applies(item) {
@@ -414,261 +452,4 @@ fn flag(set: bool) -> ItemStatus {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    fn ready(kind: Kind, severity: Severity) -> GateState {
-        GateState::new(kind, Some(severity), true)
-    }
-
-    #[test]
-    fn leaving_triage_needs_severity_and_owner() {
-        let s = GateState::new(Kind::Availability, None, false);
-        assert_eq!(
-            s.check_transition(Phase::Containment, None),
-            Err(TransitionError::GateOpen {
-                phase: Phase::Triage,
-                item: GateItem::SeveritySet
-            })
-        );
-        let s = GateState::new(Kind::Availability, Some(Severity::Low), false);
-        assert_eq!(
-            s.check_transition(Phase::Containment, None),
-            Err(TransitionError::GateOpen {
-                phase: Phase::Triage,
-                item: GateItem::OwnerSet
-            })
-        );
-        assert_eq!(
-            ready(Kind::Availability, Severity::Low).check_transition(Phase::Containment, None),
-            Ok(TransitionKind::Forward)
-        );
-    }
-
-    #[test]
-    fn gates_per_phase_follow_kind_and_severity() {
-        let mut rows = Vec::new();
-        for kind in Kind::ALL {
-            for sev in Severity::ALL {
-                let s = ready(*kind, *sev);
-                let gates: Vec<String> = Phase::ALL
-                    .iter()
-                    .map(|p| {
-                        let items: Vec<String> = s
-                            .gate(*p)
-                            .iter()
-                            .map(|(i, _)| {
-                                let w = if s.waiver_refused(*i).is_some() {
-                                    "!"
-                                } else {
-                                    ""
-                                };
-                                format!("{i}{w}")
-                            })
-                            .collect();
-                        format!("{}=[{}]", p, items.join(","))
-                    })
-                    .collect();
-                rows.push(format!("{kind}/{sev}: {}", gates.join(" ")));
-            }
-        }
-        expect_test::expect![[r#"
-            security/low: triage=[severity_set!,owner_set!] containment=[impact_contained,evidence_preserved!] remediation=[fix_deployed,deployment_verified] recovery=[service_restored,data_integrity_confirmed,access_confirmed] post_incident=[postmortem_done,follow_ups_tracked] closed=[]
-            security/medium: triage=[severity_set!,owner_set!] containment=[impact_contained,evidence_preserved!] remediation=[fix_deployed,deployment_verified] recovery=[service_restored,data_integrity_confirmed,access_confirmed] post_incident=[postmortem_done,follow_ups_tracked] closed=[]
-            security/high: triage=[severity_set!,owner_set!] containment=[impact_contained,evidence_preserved!] remediation=[fix_deployed,deployment_verified] recovery=[service_restored,data_integrity_confirmed,access_confirmed] post_incident=[postmortem_done!,customer_communication_sent!,follow_ups_tracked] closed=[]
-            security/critical: triage=[severity_set!,owner_set!] containment=[impact_contained,evidence_preserved!] remediation=[fix_deployed,deployment_verified] recovery=[service_restored,data_integrity_confirmed,access_confirmed] post_incident=[postmortem_done!,customer_communication_sent!,follow_ups_tracked] closed=[]
-            availability/low: triage=[severity_set!,owner_set!] containment=[impact_contained,evidence_preserved] remediation=[fix_deployed,deployment_verified] recovery=[service_restored,data_integrity_confirmed,access_confirmed] post_incident=[postmortem_done,follow_ups_tracked] closed=[]
-            availability/medium: triage=[severity_set!,owner_set!] containment=[impact_contained,evidence_preserved] remediation=[fix_deployed,deployment_verified] recovery=[service_restored,data_integrity_confirmed,access_confirmed] post_incident=[postmortem_done,follow_ups_tracked] closed=[]
-            availability/high: triage=[severity_set!,owner_set!] containment=[impact_contained,evidence_preserved] remediation=[fix_deployed,deployment_verified] recovery=[service_restored,data_integrity_confirmed,access_confirmed] post_incident=[postmortem_done!,customer_communication_sent!,follow_ups_tracked] closed=[]
-            availability/critical: triage=[severity_set!,owner_set!] containment=[impact_contained,evidence_preserved] remediation=[fix_deployed,deployment_verified] recovery=[service_restored,data_integrity_confirmed,access_confirmed] post_incident=[postmortem_done!,customer_communication_sent!,follow_ups_tracked] closed=[]"#]]
-        .assert_eq(&rows.join("\n"));
-    }
-
-    #[test]
-    fn evidence_waiver_is_refused_for_security_and_allowed_for_availability() {
-        let sec = ready(Kind::Security, Severity::Critical);
-        assert!(matches!(
-            sec.check_item(GateItem::EvidencePreserved, ItemAction::Waive, Some("n/a")),
-            Err(ChecklistError::NotWaivable { .. })
-        ));
-        let avail = ready(Kind::Availability, Severity::Critical);
-        assert_eq!(
-            avail.check_item(GateItem::EvidencePreserved, ItemAction::Waive, Some("n/a")),
-            Ok(())
-        );
-        assert_eq!(
-            avail.check_item(GateItem::EvidencePreserved, ItemAction::Waive, Some("  ")),
-            Err(ChecklistError::ReasonRequired(GateItem::EvidencePreserved))
-        );
-    }
-
-    #[test]
-    fn postmortem_waiver_only_for_medium_and_low() {
-        for (sev, ok) in [
-            (Severity::Low, true),
-            (Severity::Medium, true),
-            (Severity::High, false),
-            (Severity::Critical, false),
-        ] {
-            let s = ready(Kind::Availability, sev);
-            let r = s.check_item(GateItem::PostmortemDone, ItemAction::Waive, Some("small"));
-            assert_eq!(r.is_ok(), ok, "{sev}");
-        }
-    }
-
-    #[test]
-    fn moving_back_needs_a_reason_and_reopens_later_gates() {
-        let mut s = ready(Kind::Availability, Severity::High);
-        for item in [
-            GateItem::ImpactContained,
-            GateItem::EvidencePreserved,
-            GateItem::FixDeployed,
-            GateItem::DeploymentVerified,
-        ] {
-            s.apply_item(item, ItemAction::Done);
-        }
-        let k = s.check_transition(Phase::Recovery, None).unwrap();
-        s.apply_transition(Phase::Recovery, &k);
-        assert_eq!(
-            s.check_transition(Phase::Containment, None),
-            Err(TransitionError::ReasonRequired {
-                from: Phase::Recovery,
-                to: Phase::Containment
-            })
-        );
-        let k = s
-            .check_transition(Phase::Containment, Some("recurred"))
-            .unwrap();
-        assert_eq!(
-            k,
-            TransitionKind::Backward {
-                reopened: vec![
-                    GateItem::ImpactContained,
-                    GateItem::EvidencePreserved,
-                    GateItem::FixDeployed,
-                    GateItem::DeploymentVerified
-                ]
-            }
-        );
-        s.apply_transition(Phase::Containment, &k);
-        assert_eq!(s.status(GateItem::ImpactContained), ItemStatus::Open);
-        assert_eq!(s.check_invariant(), Ok(()));
-    }
-
-    #[test]
-    fn a_kind_change_can_invalidate_an_earlier_waiver() {
-        let mut s = ready(Kind::Availability, Severity::Medium);
-        s.apply_item(GateItem::ImpactContained, ItemAction::Done);
-        s.apply_item(GateItem::EvidencePreserved, ItemAction::Waive);
-        let k = s.check_transition(Phase::Remediation, None).unwrap();
-        s.apply_transition(Phase::Remediation, &k);
-        let mut candidate = s.clone();
-        candidate.kind = Kind::Security;
-        assert_eq!(
-            candidate.check_invariant(),
-            Err(OpenGate {
-                phase: Phase::Containment,
-                item: GateItem::EvidencePreserved,
-                current: Phase::Remediation
-            })
-        );
-    }
-
-    #[derive(Debug, Clone)]
-    enum Op {
-        Move(Phase, bool),
-        Mark(GateItem, bool),
-        Severity(Option<Severity>),
-        Owner(bool),
-        Kind(Kind),
-        Facts(ImpactFacts),
-    }
-
-    fn op() -> impl Strategy<Value = Op> {
-        let phase = prop::sample::select(Phase::ALL);
-        let item = prop::sample::select(GateItem::ALL);
-        let sev = prop::option::of(prop::sample::select(Severity::ALL));
-        let kind = prop::sample::select(Kind::ALL);
-        prop_oneof![
-            4 => (phase, any::<bool>()).prop_map(|(p, r)| Op::Move(p, r)),
-            6 => (item, any::<bool>()).prop_map(|(i, w)| Op::Mark(i, w)),
-            1 => sev.prop_map(Op::Severity),
-            1 => any::<bool>().prop_map(Op::Owner),
-            1 => kind.prop_map(Op::Kind),
-            1 => (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(a, b, c)| Op::Facts(ImpactFacts {
-                customer_data_accessed: a,
-                sla_affected: b,
-                full_outage: c,
-                ..ImpactFacts::default()
-            })),
-        ]
-    }
-
-    /// Applies an operation the way the server does: ask, then write only
-    /// what was allowed.
-    fn step(s: &mut GateState, op: &Op) {
-        match op {
-            Op::Move(to, with_reason) => {
-                let reason = with_reason.then_some("because");
-                if let Ok(k) = s.check_transition(*to, reason) {
-                    s.apply_transition(*to, &k);
-                }
-            }
-            Op::Mark(item, waive) => {
-                let action = if *waive {
-                    ItemAction::Waive
-                } else {
-                    ItemAction::Done
-                };
-                if s.check_item(*item, action, Some("noted")).is_ok() {
-                    s.apply_item(*item, action);
-                }
-            }
-            Op::Severity(v) => change(s, |c| c.severity = *v),
-            Op::Owner(v) => change(s, |c| c.owner_set = *v),
-            Op::Kind(v) => change(s, |c| c.kind = *v),
-            Op::Facts(v) => change(s, |c| c.facts = *v),
-        }
-    }
-
-    fn change(s: &mut GateState, f: impl FnOnce(&mut GateState)) {
-        let mut candidate = s.clone();
-        f(&mut candidate);
-        if candidate.check_invariant().is_ok() {
-            *s = candidate;
-        }
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(2000))]
-        #[test]
-        fn no_sequence_reaches_a_phase_past_an_open_gate(
-            kind in prop::sample::select(Kind::ALL),
-            ops in prop::collection::vec(op(), 0..80),
-        ) {
-            let mut s = GateState::new(kind, None, false);
-            for op in &ops {
-                step(&mut s, op);
-                prop_assert_eq!(s.check_invariant(), Ok(()));
-                for phase in Phase::ALL.iter().filter(|p| **p < s.phase) {
-                    for (item, _) in s.gate(*phase) {
-                        prop_assert!(s.satisfied(item), "{item} open behind {}", s.phase);
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn the_whole_path_to_closed_is_reachable() {
-        let mut s = ready(Kind::Security, Severity::Critical);
-        for item in GateItem::ALL.iter().filter(|i| !i.is_derived()) {
-            s.apply_item(*item, ItemAction::Done);
-        }
-        let k = s.check_transition(Phase::Closed, None).unwrap();
-        s.apply_transition(Phase::Closed, &k);
-        assert_eq!(s.phase, Phase::Closed);
-        assert_eq!(s.check_invariant(), Ok(()));
-    }
-}
+mod tests;

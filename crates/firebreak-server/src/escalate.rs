@@ -290,7 +290,7 @@ fn user(dir: &Directory, name: &str) -> Recipient {
 
 /// One outbox row per notification rule of each recipient (or per contact
 /// method at once, for users without rules).
-fn messages(
+pub(crate) fn messages(
     dir: &Directory,
     recipients: &[Recipient],
     message: &OutboxMessage,

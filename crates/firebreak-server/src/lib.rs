@@ -16,6 +16,7 @@ pub mod ack;
 pub mod actions;
 pub mod audit;
 pub mod checkpoint;
+pub mod comms;
 pub mod doctor;
 pub mod error;
 pub mod escalate;
@@ -83,6 +84,8 @@ pub struct ServerConfig {
     /// When set, `/metrics` needs `Authorization: Bearer <token>` and counts
     /// confidential records too; when not, it is open and leaves them out.
     pub metrics_token: Option<notify::Secret>,
+    /// `[comms]`: when customer notices are due and updates follow.
+    pub comms: firebreak_core::comms::CommsPolicy,
     /// `[status_page]`: the public status page's name.
     pub status_page: status::StatusPageConfig,
 }
@@ -99,6 +102,7 @@ impl Default for ServerConfig {
             email_configured: false,
             intake: intake::IntakeConfig::default(),
             metrics_token: None,
+            comms: firebreak_core::comms::CommsPolicy::default(),
             status_page: status::StatusPageConfig::default(),
         }
     }

@@ -54,6 +54,8 @@ impl Default for WorkerConfig {
 pub struct Outcome {
     pub timers_fired: usize,
     pub messages_attempted: usize,
+    /// Reminders of overdue customer notices queued to incident leads.
+    pub comms_reminders: usize,
     pub next_due: Option<DateTime<Utc>>,
 }
 
@@ -139,11 +141,14 @@ impl Workers {
         let timers_fired = self.fire_timers(now).await?;
         // Status page subscribers: one message per public update each.
         crate::status::subscribe::fanout(&self.state, now).await?;
+        let comms_reminders =
+            crate::comms::remind::step(&self.state.store, &self.state.config.comms, now).await?;
         let messages_attempted = self.deliver_due(now).await?;
         let next_due = self.state.store.next_due().await?;
         Ok(Outcome {
             timers_fired,
             messages_attempted,
+            comms_reminders,
             next_due,
         })
     }

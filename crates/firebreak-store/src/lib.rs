@@ -23,6 +23,7 @@ mod visibility;
 mod row;
 pub mod audit;
 mod backend;
+pub mod comms;
 pub mod customers;
 pub mod escalations;
 mod filter;

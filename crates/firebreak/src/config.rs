@@ -15,6 +15,7 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 use crate::cli::{DbArgs, ServeArgs};
+use firebreak_core::comms::CommsPolicy;
 use firebreak_server::escalate::EscalationConfig;
 use firebreak_server::intake::IntakeConfig;
 use firebreak_server::notify::{OutgoingPolicy, SmtpConfig};
@@ -70,6 +71,10 @@ pub struct FileConfig {
     pub metrics_token: Option<Secret>,
     /// A file holding the metrics token (its first line).
     pub metrics_token_file: Option<PathBuf>,
+    /// `[comms]`: when customer notices fall due (`notice_within_secs`,
+    /// `update_every_critical_secs`, `update_every_high_secs`,
+    /// `formal_within_secs`).
+    pub comms: Option<CommsPolicy>,
     /// `[status_page]`: the public status page.
     pub status_page: Option<StatusPageFile>,
 }
@@ -126,6 +131,7 @@ pub struct Settings {
     pub audit_key_file: Option<PathBuf>,
     pub intake: IntakeConfig,
     pub metrics_token: Option<Secret>,
+    pub comms: CommsPolicy,
     /// `[status_page] name`.
     pub status_page_name: Option<String>,
 }
@@ -147,6 +153,7 @@ impl Default for Settings {
             audit_key_file: None,
             intake: IntakeConfig::default(),
             metrics_token: None,
+            comms: CommsPolicy::default(),
             status_page_name: None,
         }
     }
@@ -204,6 +211,21 @@ impl Settings {
             }
             if let Some(p) = f.status_page {
                 s.status_page_name = p.name.filter(|n| !n.trim().is_empty());
+            }
+            if let Some(c) = f.comms {
+                for (key, secs) in [
+                    ("notice_within_secs", c.notice_within_secs),
+                    ("update_every_critical_secs", c.update_every_critical_secs),
+                    ("update_every_high_secs", c.update_every_high_secs),
+                    ("formal_within_secs", c.formal_within_secs),
+                ] {
+                    if !(60..=90 * 24 * 3600).contains(&secs) {
+                        bail!(
+                            "[comms] {key} = {secs}: between 60 (a minute) and 7776000 (90 days)"
+                        );
+                    }
+                }
+                s.comms = c;
             }
         }
 
@@ -462,6 +484,37 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("max_silence"), "{err}");
+    }
+
+    #[test]
+    fn the_comms_policy_comes_from_the_file_with_the_process_defaults() {
+        let s = Settings::resolve(None, &|_| None, &DbArgs::default(), None).unwrap();
+        assert_eq!(s.comms, CommsPolicy::default());
+        assert_eq!(s.comms.update_every_critical_secs, 3600);
+        assert_eq!(s.comms.update_every_high_secs, 4 * 3600);
+        let f = FileConfig::parse(
+            "[comms]\nnotice_within_secs = 600\nupdate_every_critical_secs = 1800\n",
+            Path::new("f.toml"),
+        )
+        .unwrap();
+        let s = Settings::resolve(Some(f), &|_| None, &DbArgs::default(), None).unwrap();
+        assert_eq!(s.comms.notice_within_secs, 600);
+        assert_eq!(s.comms.update_every_critical_secs, 1800);
+        assert_eq!(
+            s.comms.update_every_high_secs,
+            4 * 3600,
+            "the rest keep their defaults"
+        );
+        let err = FileConfig::parse("[comms]\nnotice_within = 1\n", Path::new("f.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("notice_within"), "{err}");
+        let f =
+            FileConfig::parse("[comms]\nnotice_within_secs = 0\n", Path::new("f.toml")).unwrap();
+        let err = Settings::resolve(Some(f), &|_| None, &DbArgs::default(), None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("notice_within_secs"), "{err}");
     }
 
     #[test]

@@ -97,6 +97,7 @@ pub async fn serve(args: &ServeArgs) -> Result<ExitCode> {
         outgoing: settings.outgoing_policy()?,
         email_configured: settings.smtp.is_some(),
         intake: settings.intake.clone(),
+        comms: settings.comms.clone(),
         metrics_token: settings
             .metrics_token
             .as_ref()

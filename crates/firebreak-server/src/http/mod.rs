@@ -30,6 +30,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(crate::accounts::api::routes())
         .merge(crate::services::routes())
         .merge(crate::incidents::api::routes())
+        .merge(crate::comms::api::routes())
         .merge(crate::reports::api::routes())
         .merge(crate::audit::routes())
         .merge(crate::oncall::api::routes())

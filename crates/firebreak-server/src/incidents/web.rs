@@ -292,6 +292,8 @@ struct IncidentPage {
     /// fallback was told.
     unrouted: Vec<String>,
     fallback_told: bool,
+    /// What the incident owes its customers (issue 11).
+    comms: Option<crate::comms::web::CommsBox>,
 }
 
 /// The incident page's query: which timeline events, in which order.
@@ -382,7 +384,9 @@ async fn incident_page(
     if !oldest_first {
         timeline.reverse();
     }
+    let comms = crate::comms::web::comms_box(&state, &c, id).await;
     page(&IncidentPage {
+        comms,
         unrouted,
         fallback_told,
         layout: Layout::signed_in(&s, f),

@@ -269,6 +269,7 @@ pub(crate) fn event_label(event: &str) -> String {
         "resolved" => "Resolved".to_owned(),
         "test" => "Test notification".to_owned(),
         "unrouted" => "Nobody was paged".to_owned(),
+        "comms_reminder" => "Customer notice overdue".to_owned(),
         other => {
             let mut chars = other.chars();
             match chars.next() {

@@ -47,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/static/app.js", get(script))
         .merge(crate::signin::web::routes())
         .merge(crate::incidents::web::routes())
+        .merge(crate::comms::web::routes())
         .merge(crate::oncall::web::routes())
         .merge(crate::oncall::setup::routes())
         .merge(crate::reports::web::routes())

@@ -123,16 +123,57 @@ async fn run_incident_to_closed(app: &TestApp) {
                     json!({"status": "done", "note": "PM-12"}),
                 ),
                 (
-                    "customer_communication_sent",
-                    json!({"status": "done", "note": "emailed affected tenant"}),
-                ),
-                (
                     "follow_ups_tracked",
                     json!({"status": "done", "note": "JIRA SEC-1..4"}),
                 ),
             ],
         ),
     ];
+    // The affected tenant is told, in wording the sender approved (a
+    // security incident): that is what `customer_communication_sent` now
+    // follows (issue 11), so it is not ticked by hand.
+    let actor = firebreak_store::Actor::local("test");
+    let tenant = app
+        .store
+        .create_customer("tenant-4411", "the tenant", &actor, chrono::Utc::now())
+        .await
+        .unwrap();
+    app.store
+        .add_customer_contact(
+            tenant.id,
+            "security contact",
+            json!({"kind": "webhook", "url": "https://tenant.example/hook"}),
+            &actor,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    app.store
+        .set_incident_affected(
+            inc["id"].as_i64().unwrap(),
+            firebreak_api::comms::AffectedMode::Customers,
+            &[tenant.id],
+            &actor,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let notice = app
+        .post_expect(
+            &admin,
+            &format!("/api/v1/incidents/{id}/notices"),
+            json!({"kind": "customer_notice", "title": "Invoice display issue",
+                "impact": "Invoices of another account could be seen.", "actions": "The view is fixed."}),
+            201,
+        )
+        .await;
+    app.post_expect(
+        &admin,
+        &format!("/api/v1/incidents/{id}/notices/{}/send", notice["id"]),
+        json!({"approved": true}),
+        200,
+    )
+    .await;
     for (to, items) in steps {
         for (item, body) in *items {
             app.post_expect(
@@ -179,7 +220,12 @@ async fn run_incident_to_closed(app: &TestApp) {
     );
     assert_eq!(
         kinds.iter().filter(|k| **k == "checklist").count(),
-        10,
+        9,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "notice.sent").count(),
+        1,
         "{kinds:?}"
     );
     assert_eq!(kinds[0], "declared");

@@ -10,6 +10,7 @@
 mod a11y;
 mod accounts;
 mod api;
+mod comms;
 mod doctor;
 mod escalation;
 mod first_run;

@@ -583,6 +583,18 @@ async fn closed_incident(app: &TestApp, severity: &str) -> i64 {
         .await;
     assert_eq!(st, 201, "{inc}");
     let id = inc["id"].as_i64().unwrap();
+    // A blip no customer saw: nothing is owed to customers, so the
+    // communication item is ticked by hand (issue 11).
+    app.store
+        .set_incident_affected(
+            id,
+            firebreak_api::comms::AffectedMode::Nobody,
+            &[],
+            &firebreak_store::Actor::local("test"),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
     let steps: &[(&str, &[&str])] = &[
         ("containment", &[]),
         ("remediation", &["impact_contained", "evidence_preserved"]),

@@ -20,6 +20,7 @@ struct Related {
     phase_entries: Vec<PhaseEntry>,
     members: Vec<UserRef>,
     report_ids: Vec<i64>,
+    comms: Option<firebreak_core::comms::CommsGate>,
 }
 
 /// `$1, $2, …, $n`, for an `IN` list of `n` ids.
@@ -111,6 +112,9 @@ pub(super) async fn complete_all(
             .report_ids
             .push(r.try_get::<i64, _>("id")?);
     }
+    for (id, gate) in crate::comms::comms_gates(conn, &ids).await? {
+        entry(&mut related, id)?.comms = Some(gate);
+    }
     rows.iter()
         .map(|row| {
             let id: i64 = row.try_get("id")?;
@@ -136,6 +140,7 @@ fn build(row: &sqlx::any::AnyRow, related: Related) -> Result<Incident> {
         phase_entries,
         members,
         report_ids,
+        comms,
     } = related;
     let state = IncidentState {
         id,
@@ -143,20 +148,24 @@ fn build(row: &sqlx::any::AnyRow, related: Related) -> Result<Incident> {
         checklist: marks.iter().map(|(k, v)| (*k, v.0)).collect(),
         members: Vec::new(),
         history: Default::default(),
+        comms,
     };
     let gate = state.gate();
     let checklist = GateItem::ALL
         .iter()
         .filter(|i| gate.applies(**i))
         .map(|item| {
-            let mark = marks.get(item);
+            let derived = gate.derived(*item);
+            // A derived item's status is the incident's; a hand mark from
+            // before it was derived says nothing.
+            let mark = marks.get(item).filter(|_| !derived);
             ChecklistEntry {
                 item: *item,
                 phase: item.phase(),
                 label: item.label().to_owned(),
                 status: gate.status(*item),
                 waivable: gate.waiver_refused(*item).is_none(),
-                derived: item.is_derived(),
+                derived,
                 note: mark.and_then(|m| m.1.clone()),
                 by: mark.and_then(|m| m.2.clone()),
                 at: mark.map(|m| m.3),

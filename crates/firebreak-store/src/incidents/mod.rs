@@ -60,6 +60,9 @@ pub struct IncidentState {
     pub members: Vec<i64>,
     /// What was already escalated, so each escalation rule fires once.
     pub history: firebreak_core::escalation::History,
+    /// Whom it affects and the notices sent: what derives
+    /// `customer_communication_sent` where a notice is required.
+    pub comms: Option<firebreak_core::comms::CommsGate>,
 }
 
 impl IncidentState {
@@ -72,6 +75,7 @@ impl IncidentState {
             phase: self.fields.phase,
             facts: self.fields.facts,
             items: self.checklist.clone(),
+            comms: self.comms.clone(),
         }
     }
 }
@@ -286,12 +290,14 @@ impl Store {
             .map(|r| r.try_get::<i64, _>("user_id"))
             .collect::<Result<Vec<_>, _>>()?;
         let history = self.escalation_history(&mut tx, id).await?;
+        let comms = crate::comms::comms_gates(&mut tx, &[id]).await?.remove(&id);
         let state = IncidentState {
             id,
             fields,
             checklist,
             members,
             history,
+            comms,
         };
         let change = match decide(&state) {
             Ok(change) => change,
