@@ -575,6 +575,26 @@ mod tests {
     }
 
     #[test]
+    fn the_status_page_name_comes_from_the_file() {
+        let f = FileConfig::parse(
+            "[status_page]\nname = \"Acme status\"\n",
+            Path::new("f.toml"),
+        )
+        .unwrap();
+        let s = Settings::resolve(Some(f), &|_| None, &DbArgs::default(), None).unwrap();
+        assert_eq!(s.status_page_name.as_deref(), Some("Acme status"));
+        let s = Settings::resolve(None, &|_| None, &DbArgs::default(), None).unwrap();
+        assert_eq!(
+            s.status_page_name, None,
+            "the server names it after public_url"
+        );
+        let err = FileConfig::parse("[status_page]\ntitle = \"x\"\n", Path::new("f.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("title"), "{err}");
+    }
+
+    #[test]
     fn unknown_keys_are_named() {
         let err = FileConfig::parse(
             "listen = \"x\"\nlisten_adress = \"y\"\n",
