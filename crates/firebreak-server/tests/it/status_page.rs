@@ -1192,3 +1192,80 @@ async fn the_status_api_is_in_the_openapi_document() {
         );
     }
 }
+
+/// A webhook subscriber: the URL passes the outgoing policy (here opened
+/// for loopback), a ping carries the confirmation link, the receiver
+/// confirms with one POST, and updates arrive as `status_update` bodies
+/// with nothing internal.
+#[tokio::test]
+async fn a_webhook_subscriber_confirms_from_the_ping_and_receives_updates() {
+    let mut hook = firebreak_testkit::WebhookReceiver::start();
+    let app = spawn_with(
+        Db::Sqlite,
+        |c| {
+            configure(c);
+            c.outgoing = firebreak_server::notify::OutgoingPolicy::new(&["127.0.0.1/8"]).unwrap();
+        },
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
+    let w = world(&app).await;
+    let sink = SmtpSink::start(Rcpt::Accept).await;
+    let workers = workers(&app, sink.port).await;
+    let res = app
+        .http
+        .post(format!("{}/api/v1/status/subscribers", app.url))
+        .json(&json!({"webhook_url": hook.url, "components": [w.login]}))
+        .send()
+        .await
+        .unwrap();
+    let (st, sub) = firebreak_testkit::app::decode(res).await;
+    assert_eq!(st, 200, "{sub}");
+    assert!(sub["secret"].is_string());
+    workers.run_once(Utc::now()).await.unwrap();
+    let ping = hook.drain();
+    assert_eq!(ping.len(), 1);
+    assert_eq!(ping[0].body["type"], "subscription_confirm");
+    let confirm = ping[0].body["confirm_url"].as_str().unwrap().to_owned();
+    let res = reqwest::Client::new().post(&confirm).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+
+    let id = declare(&app, "availability").await;
+    app.store
+        .set_incident_components(
+            id,
+            &[(w.login, ComponentStatus::PartialOutage)],
+            &Actor::local("test"),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    notice(
+        &app,
+        id,
+        "Slow sign-in",
+        "Sign-in takes a minute.",
+        "identified",
+    )
+    .await;
+    workers.run_once(Utc::now()).await.unwrap();
+    let got: Vec<_> = hook
+        .drain()
+        .into_iter()
+        .filter(|d| d.body["type"] != "subscription_confirm")
+        .collect();
+    assert_eq!(got.len(), 1, "{got:#?}");
+    let body = &got[0].body;
+    assert_eq!(body["type"], "status_update");
+    assert_eq!(body["update"]["title"], "Slow sign-in");
+    assert_eq!(body["update"]["status"], "identified");
+    assert!(
+        body["unsubscribe_url"]
+            .as_str()
+            .unwrap()
+            .contains("/status/unsubscribe/")
+    );
+    assert_lacks(&body.to_string(), MARKER);
+    assert!(got[0].idempotency_key.starts_with("status-update:"));
+}
