@@ -1266,6 +1266,6 @@ async fn a_webhook_subscriber_confirms_from_the_ping_and_receives_updates() {
             .unwrap()
             .contains("/status/unsubscribe/")
     );
-    assert_lacks(&body.to_string(), MARKER);
+    assert_lacks(body.to_string(), MARKER);
     assert!(got[0].idempotency_key.starts_with("status-update:"));
 }
