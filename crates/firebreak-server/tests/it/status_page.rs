@@ -795,8 +795,19 @@ fn link_in(text: &str, path: &str) -> String {
 /// and a private webhook are refused naming the field; too many requests
 /// get a 429 problem.
 #[tokio::test]
-async fn subscriptions_confirm_once_fan_out_once_and_are_rate_limited() {
-    let app = spawn(Db::Sqlite).await.unwrap();
+async fn subscriptions_confirm_once_fan_out_once_and_are_rate_limited_sqlite() {
+    subscriptions_confirm_once_fan_out_once_and_are_rate_limited(spawn(Db::Sqlite).await.unwrap())
+        .await;
+}
+
+#[tokio::test]
+async fn subscriptions_confirm_once_fan_out_once_and_are_rate_limited_postgres() {
+    if let Some(app) = spawn(Db::Postgres).await {
+        subscriptions_confirm_once_fan_out_once_and_are_rate_limited(app).await;
+    }
+}
+
+async fn subscriptions_confirm_once_fan_out_once_and_are_rate_limited(app: TestApp) {
     let w = world(&app).await;
     let sink = SmtpSink::start(Rcpt::Accept).await;
     let workers = workers(&app, sink.port).await;
