@@ -299,10 +299,13 @@ impl Store {
         let ids: std::collections::HashSet<i64> = incidents.iter().map(|i| i.id).collect();
         let sql = format!(
             "SELECT n.id, n.incident_id, n.kind, n.title, n.body, n.public_status, n.sent_at \
-             FROM notices n WHERE {} ORDER BY n.sent_at DESC, n.id DESC",
+             FROM notices n JOIN incidents i ON i.id = n.incident_id WHERE {} \
+             AND (i.phase IN {UNRESOLVED} OR {RESOLVED_AT} >= $1) \
+             ORDER BY n.sent_at DESC, n.id DESC",
             public_notice!()
         );
         let updates = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(since)
             .fetch_all(&self.read)
             .await?
             .iter()
