@@ -277,14 +277,9 @@ pub async fn refresh(state: &AppState) -> Result<Arc<Files>, StoreError> {
         atom,
         rss,
     ] = made;
-    let changed = old.is_none_or(|o| {
-        o.html.etag != html.etag || o.summary.etag != summary.etag || o.atom.etag != atom.etag
-    });
-    let generation = if changed {
-        cache.generation.fetch_add(1, Ordering::AcqRel) + 1
-    } else {
-        cache.generation.load(Ordering::Acquire)
-    };
+    // Every render is a new generation: a customer's page may change when
+    // the public one does not (a notice sent to customers only).
+    let generation = cache.generation.fetch_add(1, Ordering::AcqRel) + 1;
     let files = Arc::new(Files {
         html: Rendered::keep(old.map(|o| &o.html), html),
         summary: Rendered::keep(old.map(|o| &o.summary), summary),

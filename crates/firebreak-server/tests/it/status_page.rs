@@ -601,6 +601,11 @@ async fn revalidation_answers_304_until_something_changes() {
     }
     let (_, h, _) = fetch(&app, "/status").await;
     let before = h["etag"].to_str().unwrap().to_owned();
+    // Nothing changed: a new render keeps the bytes and their validators.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    refresh(&app).await;
+    let (_, h, _) = fetch(&app, "/status").await;
+    assert_eq!(h["etag"].to_str().unwrap(), before);
     app.store
         .set_component_status(
             w.login,
@@ -732,6 +737,11 @@ async fn a_customers_private_page_shows_their_incidents() {
         .new_customer_status_link(other.id, &a, Utc::now())
         .await
         .unwrap();
+    // Seen before the incident: kept in memory until the next render.
+    refresh(&app).await;
+    let (st, _, early) = fetch(&app, &format!("/status/c/{token}")).await;
+    assert_eq!(st, 200);
+    assert_contains(&early, "No incident has affected Acme Corp");
     let id = declare(&app, "availability").await;
     app.store
         .set_incident_affected(
