@@ -16,6 +16,8 @@ use std::time::Duration;
 use url::Url;
 
 mod admin;
+mod customers;
+mod comms;
 mod escalation;
 mod incidents;
 mod intake;

@@ -56,6 +56,11 @@ pub enum Action {
     ManageUsers,
     /// Read and verify the audit log.
     Audit,
+    /// Read customers, their contacts and the components they use.
+    ReadCustomers,
+    /// Create, change and delete customers, their contacts and components;
+    /// make a customer's private status link.
+    ManageCustomers,
     /// Change a security incident's kind to another kind, which makes it
     /// visible to everyone who may read incidents (with `respond` and a
     /// reason, like every change of kind).
@@ -71,6 +76,8 @@ named_enum!(Action, "action", {
     ManageServices => "manage_services",
     ManageUsers => "manage_users",
     Audit => "audit",
+    ReadCustomers => "read_customers",
+    ManageCustomers => "manage_customers",
     Declassify => "declassify",
 });
 
@@ -97,6 +104,11 @@ pub const PERMISSIONS: &[(Action, &[Role])] = {
         (Action::ManageServices, &[Admin, Lead]),
         (Action::ManageUsers, &[Admin]),
         (Action::Audit, &[Admin]),
+        (
+            Action::ReadCustomers,
+            &[Admin, Lead, Responder, Security, Leadership, Support],
+        ),
+        (Action::ManageCustomers, &[Admin, Lead]),
         (Action::Declassify, &[Admin, Security]),
     ]
 };

@@ -310,7 +310,12 @@ impl GateState {
             GateItem::SeveritySet => flag(self.severity.is_some()),
             GateItem::OwnerSet => flag(self.owner_set),
             GateItem::CustomerCommunicationSent if self.communication_derived() => {
-                flag(self.comms_outcome().is_some_and(|(_, blocks)| !blocks))
+                // A closed incident keeps a hand mark made while the item
+                // was a manual one (before issue 11, or while nobody was
+                // affected): it closed on it, and closed it stays.
+                let kept =
+                    self.phase == Phase::Closed && self.items.get(&item) == Some(&ItemStatus::Done);
+                flag(kept || self.comms_outcome().is_some_and(|(_, blocks)| !blocks))
             }
             _ => self.items.get(&item).copied().unwrap_or_default(),
         }

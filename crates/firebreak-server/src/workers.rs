@@ -66,7 +66,13 @@ pub struct Workers {
     notifier: Arc<Notifier>,
     config: WorkerConfig,
     ack_secret: Arc<String>,
+    /// When the reminder step last looked at open incidents' notices.
+    comms_checked: Arc<std::sync::Mutex<Option<DateTime<Utc>>>>,
 }
+
+/// How often the reminder step reads the open incidents (reminders fall
+/// due at minutes' granularity; the loop may step every 2 s).
+const COMMS_EVERY_SECS: i64 = 30;
 
 impl Workers {
     pub async fn new(
@@ -84,6 +90,7 @@ impl Workers {
             notifier: Arc::new(notifier),
             config,
             ack_secret: Arc::new(ack_secret),
+            comms_checked: Arc::default(),
         })
     }
 
@@ -141,8 +148,11 @@ impl Workers {
         let timers_fired = self.fire_timers(now).await?;
         // Status page subscribers: one message per public update each.
         crate::status::subscribe::fanout(&self.state, now).await?;
-        let comms_reminders =
-            crate::comms::remind::step(&self.state.store, &self.state.config.comms, now).await?;
+        let comms_reminders = if self.comms_due(now) {
+            crate::comms::remind::step(&self.state.store, &self.state.config.comms, now).await?
+        } else {
+            0
+        };
         let messages_attempted = self.deliver_due(now).await?;
         let next_due = self.state.store.next_due().await?;
         Ok(Outcome {
@@ -151,6 +161,19 @@ impl Workers {
             comms_reminders,
             next_due,
         })
+    }
+
+    /// Whether the reminder step runs at `now`: at most every
+    /// [`COMMS_EVERY_SECS`] (or when the clock went back).
+    fn comms_due(&self, now: DateTime<Utc>) -> bool {
+        let Ok(mut last) = self.comms_checked.lock() else {
+            return true;
+        };
+        let due = last.is_none_or(|at| now < at || now - at >= Duration::seconds(COMMS_EVERY_SECS));
+        if due {
+            *last = Some(now);
+        }
+        due
     }
 
     /// The message templates: the defaults, with what an admin saved.

@@ -10,6 +10,7 @@
 
 mod cli;
 mod config;
+mod customers;
 mod escalation;
 mod intake;
 mod local;
@@ -86,6 +87,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(AuditCommand::Checkpoint(db)) => local::audit_checkpoint(&db).await,
         Command::Incident(cmd) => remote::incident(cmd).await,
         Command::Report(cmd) => remote::report(cmd).await,
+        Command::Notices(cmd) => remote::notices(cmd).await,
         Command::Oncall(args) => escalation::oncall(args).await,
         Command::Doctor(args) => escalation::doctor(args).await,
         Command::Schedule(cmd) => escalation::schedule(cmd).await,
@@ -97,6 +99,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Silence(cmd) => intake::silence(cmd).await,
         Command::Maintenance(cmd) => intake::maintenance(cmd).await,
         Command::Alert(cmd) => intake::alert(cmd).await,
+        Command::Customer(cmd) => customers::customer(cmd).await,
+        Command::Component(cmd) => customers::component(cmd).await,
     }
 }
 

@@ -15,7 +15,7 @@ use firebreak_api::{
 };
 use firebreak_client::Client;
 
-use crate::cli::{ClientArgs, IncidentCommand, ReportCommand};
+use crate::cli::{ClientArgs, IncidentCommand, NoticesCommand, ReportCommand};
 use crate::render;
 
 pub(crate) fn client(args: &ClientArgs) -> Result<Client> {
@@ -296,6 +296,8 @@ pub async fn incident(cmd: IncidentCommand) -> Result<ExitCode> {
             )
             .await
         }
+        IncidentCommand::Affected(a) => crate::customers::affected(a).await,
+        IncidentCommand::Components(a) => crate::customers::incident_components(a).await,
     }
 }
 
@@ -391,6 +393,79 @@ pub async fn report(cmd: ReportCommand) -> Result<ExitCode> {
                         .await
                 },
                 |r| format!("report {} dismissed", r.id),
+            )
+            .await
+        }
+    }
+}
+
+/// `notices …`: an incident's customer communication.
+pub async fn notices(cmd: NoticesCommand) -> Result<ExitCode> {
+    use firebreak_api::comms::{DraftNotice, NoticeKind, PublicStatus, SendNotice};
+    match cmd {
+        NoticesCommand::List(a) => {
+            call(
+                &a.client,
+                async |c| c.communication(&a.incident).await,
+                render::communication,
+            )
+            .await
+        }
+        NoticesCommand::Draft(a) => {
+            let kind = a
+                .kind
+                .as_deref()
+                .map(str::parse::<NoticeKind>)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--kind: {e}"))?;
+            let public_status = a
+                .public_status
+                .as_deref()
+                .map(str::parse::<PublicStatus>)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--public-status: {e}"))?;
+            let req = DraftNotice {
+                kind,
+                title: a.title,
+                impact: a.impact,
+                actions: a.actions,
+                next_update_at: None,
+                internal_note: a.internal_note,
+                public_status,
+                on_status_page: a.status_page.then_some(true),
+                to_customers: None,
+            };
+            call(
+                &a.client,
+                async |c| c.draft_notice(&a.incident, &req).await,
+                |n| {
+                    format!(
+                        "draft {} ({})\nSubject: {}\n\n{}",
+                        n.id, n.kind, n.subject, n.body
+                    )
+                },
+            )
+            .await
+        }
+        NoticesCommand::Send(a) => {
+            let req = SendNotice {
+                approved: a.approve,
+            };
+            call(
+                &a.client,
+                async |c| c.send_notice(&a.incident, a.notice, &req).await,
+                |n| {
+                    format!(
+                        "notice {} sent to {} contact(s){}",
+                        n.id,
+                        n.recipients.len(),
+                        if n.on_status_page {
+                            " and posted on the status page"
+                        } else {
+                            ""
+                        }
+                    )
+                },
             )
             .await
         }

@@ -392,6 +392,43 @@ fn closing_is_refused_while_a_required_notice_is_unsent() {
 }
 
 #[test]
+fn a_closed_incident_keeps_the_hand_mark_it_closed_on() {
+    let mut s = ready(Kind::Availability, Severity::Critical);
+    s.comms = Some(CommsGate {
+        anyone_affected: false,
+        sent: vec![],
+    });
+    let manual: Vec<GateItem> = GateItem::ALL
+        .iter()
+        .copied()
+        .filter(|i| !s.derived(*i))
+        .collect();
+    assert!(manual.contains(&GateItem::CustomerCommunicationSent));
+    for item in manual {
+        s.apply_item(item, ItemAction::Done);
+    }
+    let k = s.check_transition(Phase::Closed, None).unwrap();
+    s.apply_transition(Phase::Closed, &k);
+    // Customers are said to be affected after it closed: the item becomes
+    // derived, and the mark it closed on still counts.
+    s.comms = Some(CommsGate {
+        anyone_affected: true,
+        sent: vec![],
+    });
+    assert!(s.derived(GateItem::CustomerCommunicationSent));
+    assert_eq!(s.check_invariant(), Ok(()));
+    // Moved back, the mark is reopened and a notice is owed again.
+    let k = s
+        .check_transition(Phase::PostIncident, Some("reopened"))
+        .unwrap();
+    s.apply_transition(Phase::PostIncident, &k);
+    assert_eq!(
+        s.status(GateItem::CustomerCommunicationSent),
+        ItemStatus::Open
+    );
+}
+
+#[test]
 fn the_whole_path_to_closed_is_reachable() {
     let mut s = ready(Kind::Security, Severity::Critical);
     for item in GateItem::ALL.iter().filter(|i| !i.is_derived()) {

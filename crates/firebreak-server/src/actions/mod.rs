@@ -16,6 +16,7 @@ use firebreak_store::{Actor, Reader, Store};
 use crate::error::ApiError;
 use crate::escalate::{self, EscalationConfig};
 
+pub mod affected;
 mod incident;
 mod paging;
 mod reports;

@@ -157,8 +157,9 @@ pub async fn draft_notice(
     cx.require(Action::Respond)?;
     let c = communication(cx, id, policy).await?;
     let t = template(&c, policy);
+    let kind = req.kind.or(t.kind).unwrap_or(NoticeKind::CustomerNotice);
     let fields = draft::Fields {
-        kind: req.kind.or(t.kind).unwrap_or(NoticeKind::CustomerNotice),
+        kind,
         title: req.title.clone().or(t.title).unwrap_or_default(),
         impact: req.impact.clone().or(t.impact).unwrap_or_default(),
         actions: req.actions.clone().or(t.actions).unwrap_or_default(),
@@ -169,7 +170,8 @@ pub async fn draft_notice(
             .or(t.public_status)
             .unwrap_or(PublicStatus::Investigating),
         on_status_page: req.on_status_page.or(t.on_status_page).unwrap_or(false),
-        to_customers: req.to_customers.or(t.to_customers).unwrap_or(true),
+        // Every kind but a status post goes to customers.
+        to_customers: req.to_customers.unwrap_or(kind != NoticeKind::StatusPost),
     };
     let w = draft::checked(fields)?;
     Ok(cx.store.create_notice(id, &w, &cx.actor(), cx.now).await?)
@@ -204,7 +206,10 @@ pub async fn update_notice(
         internal_note: req.internal_note.clone().unwrap_or(n.internal_note),
         public_status: req.public_status.unwrap_or(n.public_status),
         on_status_page: req.on_status_page.unwrap_or(n.on_status_page),
-        to_customers: req.to_customers.unwrap_or(n.to_customers),
+        to_customers: req
+            .to_customers
+            .or(req.kind.map(|k| k != NoticeKind::StatusPost))
+            .unwrap_or(n.to_customers),
     };
     let w = draft::checked(fields)?;
     Ok(cx

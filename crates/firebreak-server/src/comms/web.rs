@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use firebreak_api::comms::{
     DraftNotice, DueNotice, Need, Notice, NoticeKind, NoticePreview, NoticeRecipient, PublicStatus,
-    SendNotice,
+    SendNotice, UpdateNotice,
 };
 use firebreak_api::{Incident, Kind};
 use firebreak_core::auth::{Action, allowed};
@@ -33,6 +33,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/incidents/{id}/communication", get(comms_page))
         .route("/incidents/{id}/communication/notices", post(draft))
+        .route(
+            "/incidents/{id}/communication/notices/{notice_id}",
+            post(edit),
+        )
         .route(
             "/incidents/{id}/communication/notices/{notice_id}/send",
             post(send),
@@ -263,6 +267,38 @@ async fn draft(
                     n.id
                 )
             })
+    }
+    .await;
+    back(&page_path(id), result)
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    WebUser(s): WebUser,
+    Path((id, notice_id)): Path<(String, i64)>,
+    CsrfForm(f): CsrfForm<DraftForm>,
+) -> Response {
+    let cx = state.ctx(&s.user);
+    let id = match incident_id(&id) {
+        Ok(id) => id,
+        Err(e) => return error_page(&s, e),
+    };
+    let result = async {
+        let d = draft_request(&f)?;
+        let req = UpdateNotice {
+            kind: d.kind,
+            title: d.title,
+            impact: d.impact,
+            actions: d.actions,
+            next_update_at: Some(d.next_update_at),
+            internal_note: d.internal_note,
+            public_status: d.public_status,
+            on_status_page: d.on_status_page,
+            to_customers: d.to_customers,
+        };
+        super::update_notice(&cx, id, notice_id, &req)
+            .await
+            .map(|n| format!("Draft {} changed: check its preview, then send it", n.id))
     }
     .await;
     back(&page_path(id), result)

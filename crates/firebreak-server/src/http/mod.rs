@@ -29,6 +29,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(crate::accounts::api::routes())
         .merge(crate::services::routes())
+        .merge(crate::customers::api::routes())
         .merge(crate::incidents::api::routes())
         .merge(crate::comms::api::routes())
         .merge(crate::reports::api::routes())

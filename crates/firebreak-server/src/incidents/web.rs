@@ -294,6 +294,8 @@ struct IncidentPage {
     fallback_told: bool,
     /// What the incident owes its customers (issue 11).
     comms: Option<crate::comms::web::CommsBox>,
+    /// Whom it affects (the "Affected customers" panel).
+    affected: crate::customers::web::AffectedPanel,
 }
 
 /// The incident page's query: which timeline events, in which order.
@@ -348,6 +350,10 @@ async fn incident_page(
         Ok(x) => x,
         Err(e) => return error_page(&s, e.into()),
     };
+    let affected = match crate::customers::web::affected_panel(&state, &s.user, id).await {
+        Ok(a) => a,
+        Err(e) => return error_page(&s, e),
+    };
     let glance = Glance::new(&incident, &escalations, &deadlines, state.now());
     let gates = Phase::ALL
         .iter()
@@ -387,6 +393,7 @@ async fn incident_page(
     let comms = crate::comms::web::comms_box(&state, &c, id).await;
     page(&IncidentPage {
         comms,
+        affected,
         unrouted,
         fallback_told,
         layout: Layout::signed_in(&s, f),

@@ -74,6 +74,18 @@ const AREAS: &[(&str, &str, &str, Action)] = &[
         Action::ManageServices,
     ),
     (
+        "/admin/customers",
+        "Customers",
+        "Contacts, the components each uses, private status links.",
+        Action::ManageCustomers,
+    ),
+    (
+        "/admin/components",
+        "Components",
+        "The parts of services customers use, and their state.",
+        Action::ManageCustomers,
+    ),
+    (
         "/admin/settings",
         "Escalation settings",
         "The incident-lead policy, leadership and the fallback.",

@@ -57,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::setup::web::routes())
         .merge(crate::intake::rules_web::routes())
         .merge(crate::intake::setup_web::routes())
+        .merge(crate::customers::web::routes())
         .merge(live::routes())
         .layer(axum::middleware::from_fn(session::clear_flash))
         .layer(axum::middleware::from_fn(layout::remember_path))

@@ -72,6 +72,16 @@ pub(crate) fn pages(d: &Seeded) -> Vec<Page> {
             format!("/incidents/{}", d.security),
             Some("/incidents"),
         ),
+        page(
+            "communication-critical",
+            format!("/incidents/{}/communication", d.critical),
+            Some("/incidents"),
+        ),
+        page(
+            "communication-security",
+            format!("/incidents/{}/communication", d.security),
+            Some("/incidents"),
+        ),
         page("declare", "/incidents/new", Some("/incidents/new")),
         page("triage", "/triage", Some("/triage")),
         page("report-new", "/reports/new", Some("/reports/new")),
@@ -102,6 +112,18 @@ pub(crate) fn pages(d: &Seeded) -> Vec<Page> {
         page("routing-rule", "/admin/routing/1", Some("/admin")),
         page("silences", "/admin/silences", Some("/admin")),
         page("maintenance", "/admin/maintenance", Some("/admin")),
+        page("customers", "/admin/customers", Some("/admin")),
+        page(
+            "customer",
+            format!("/admin/customers/{}", d.customer),
+            Some("/admin"),
+        ),
+        page("components", "/admin/components", Some("/admin")),
+        page(
+            "component",
+            format!("/admin/components/{}", d.component),
+            Some("/admin"),
+        ),
         page("ack", d.ack_path.clone(), None),
         page("ack-invalid", "/ack/not-a-valid-link", None),
         page("error-not-found", "/incidents/999999", Some("/incidents")),
@@ -411,6 +433,10 @@ pub(crate) struct Seeded {
     ack_path: String,
     /// The result page of a failed test page to newhire's old pager.
     test_page_path: String,
+    /// A customer with contacts and components, affected by the critical
+    /// incident, and one of its components.
+    pub(crate) customer: i64,
+    pub(crate) component: i64,
 }
 
 /// Data an on-call team would have after a morning: users with contact
@@ -612,10 +638,13 @@ pub(crate) async fn seed(app: &TestApp, hook: &WebhookReceiver) -> Seeded {
         201,
     )
     .await;
+    let (customer, component) = crate::customers::seed_customers(app, critical).await;
     Seeded {
         critical,
         security,
         ack_path: ack_url.path().to_owned(),
         test_page_path,
+        customer,
+        component,
     }
 }

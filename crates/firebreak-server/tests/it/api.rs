@@ -667,6 +667,15 @@ async fn permission_table_holds_over_http_row_by_row() {
                     .await
                 }
                 Action::Audit => app.get(&token, "/api/v1/audit/verify").await,
+                Action::ReadCustomers => app.get(&token, "/api/v1/customers").await,
+                Action::ManageCustomers => {
+                    app.post(
+                        &token,
+                        "/api/v1/customers",
+                        json!({"name": format!("customer of {role}")}),
+                    )
+                    .await
+                }
                 Action::Declassify => {
                     // A security incident this user is a member of, so that
                     // it exists for them: only the kind change is refused.

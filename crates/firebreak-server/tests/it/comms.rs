@@ -17,7 +17,7 @@ use firebreak_server::workers::{Outcome, WorkerConfig, Workers};
 use firebreak_store::Actor;
 use firebreak_testkit::WebhookReceiver as Receiver;
 use firebreak_testkit::smtp::{Mails, Rcpt, SmtpSink};
-use firebreak_testkit::web::{first_cookie, no_redirects, page, post_login};
+use firebreak_testkit::web::{csrf_in, first_cookie, no_redirects, page, post_form, post_login};
 
 use crate::harness::{Db, ManualClock, TestApp, spawn_with};
 
@@ -336,6 +336,8 @@ async fn a_critical_incident_tells_exactly_its_affected_customers(db: Db) {
     w.advance(Duration::minutes(31));
     assert_eq!(w.step().await.comms_reminders, 1);
     assert_eq!(w.step().await.comms_reminders, 0, "once, not every tick");
+    w.advance(Duration::minutes(1));
+    assert_eq!(w.step().await.comms_reminders, 0, "once, not every tick");
     w.advance(Duration::minutes(20));
     assert_eq!(w.step().await.comms_reminders, 0, "within the cadence");
     assert_eq!(w.reminders(), 1, "{:?}", w.lead_hook.all());
@@ -584,6 +586,23 @@ async fn a_medium_incident_needs_a_formal_notice_only_with_an_sla_affected() {
     assert_eq!(c["notice_required"], false, "{c}");
     assert_eq!(kinds(&c), ["status_post"]);
     assert_eq!(c["due"][0]["need"], "offered");
+    let post = w
+        .draft(
+            plain,
+            json!({"kind": "status_post", "title": "Search is slow",
+            "impact": "Searches take seconds.", "actions": "We added capacity."}),
+        )
+        .await;
+    assert_eq!(
+        (&post["to_customers"], &post["on_status_page"]),
+        (&json!(false), &json!(true))
+    );
+    let (s, b) = w.send(plain, post["id"].as_i64().unwrap(), json!({})).await;
+    assert_eq!(s, 200, "{b}");
+    assert!(
+        kinds(&w.comms(plain).await).is_empty(),
+        "the offered post was made"
+    );
     w.walk(plain, "post_incident").await;
     for item in ["postmortem_done", "follow_ups_tracked"] {
         w.mark(plain, item).await;
@@ -628,4 +647,92 @@ async fn a_security_incidents_notice_needs_approval_and_hides_internal_words() {
             .iter()
             .any(|m| m.contains(MARKER) || m.contains("Token leak"))
     );
+}
+
+#[tokio::test]
+async fn two_workers_on_one_postgres_database_remind_the_lead_once() {
+    let Some(w) = world(Db::Postgres).await else {
+        return;
+    };
+    let other = Workers::new(
+        w.app.state.clone(),
+        Notifier::new(None, Templates::default()).unwrap(),
+        WorkerConfig::default(),
+    )
+    .await
+    .unwrap();
+    let id = w
+        .declare(
+            json!({"title": "Login errors", "kind": "availability", "severity": "high",
+            "owner": "admin", "lead": "lead1"}),
+        )
+        .await;
+    w.affected(id, AffectedMode::All, &[]).await;
+    w.walk(id, "remediation").await;
+    w.advance(Duration::minutes(31));
+    let now = w.now();
+    let (a, b) = tokio::join!(w.workers.run_once(now), other.run_once(now));
+    assert_eq!(
+        a.unwrap().comms_reminders + b.unwrap().comms_reminders,
+        1,
+        "one reminder between two servers"
+    );
+}
+
+#[tokio::test]
+async fn a_draft_is_edited_and_previewed_on_the_communication_page() {
+    let w = world(Db::Sqlite).await.unwrap();
+    let id = w
+        .declare(
+            json!({"title": "Queue delays", "kind": "availability", "severity": "high",
+            "owner": "admin"}),
+        )
+        .await;
+    w.affected(id, AffectedMode::Customers, &[w.globex]).await;
+    let n = w.draft(id, json!({"internal_note": MARKER})).await;
+    let nid = n["id"].as_i64().unwrap();
+    let (http, cookie) = w.session().await;
+    let path = format!("/incidents/{id}/communication");
+    let (_, html) = page(&w.app, &http, &cookie, &path).await;
+    assert!(html.contains(&format!("id=\"edit-{nid}-title\"")), "{html}");
+    let csrf = csrf_in(&html);
+    let res = post_form(
+        &w.app,
+        &http,
+        &cookie,
+        &format!("{path}/notices/{nid}"),
+        &[
+            ("csrf", csrf.as_str()),
+            ("kind", "customer_notice"),
+            ("title", "Queued jobs are late"),
+            ("impact", "Jobs start minutes late."),
+            ("actions", "We are draining the queue."),
+            ("next_update_at", "2026-03-02T15:00"),
+            ("public_status", "identified"),
+            ("to_customers", "1"),
+            ("internal_note", MARKER),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let (_, html) = page(&w.app, &http, &cookie, &path).await;
+    assert!(
+        html.contains("[Identified] Queued jobs are late"),
+        "the preview shows the change"
+    );
+    assert!(
+        html.contains("Next update: by 2026-03-02 15:00 UTC"),
+        "{html}"
+    );
+    assert!(html.contains("ops@globex.example"));
+    let (_, p) = w
+        .app
+        .post(
+            w.token(),
+            &format!("/api/v1/incidents/{id}/notices/{nid}/preview"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(p["subject"], "[Identified] Queued jobs are late");
+    assert!(!p.to_string().contains(MARKER));
 }

@@ -11,6 +11,7 @@ mod a11y;
 mod accounts;
 mod api;
 mod comms;
+mod customers;
 mod doctor;
 mod escalation;
 mod first_run;

@@ -76,7 +76,8 @@ fn parse_mode(word: &str) -> Result<AffectedMode> {
 }
 
 /// What the checklist reads of incidents `ids`: whether anyone is affected
-/// and the kinds of notice sent, in two queries on `conn`.
+/// and the kinds of notice sent, in one query on `conn` (a row per
+/// incident, then a row per notice sent, with `kind` set).
 pub(crate) async fn comms_gates(
     conn: &mut sqlx::AnyConnection,
     ids: &[i64],
@@ -85,20 +86,35 @@ pub(crate) async fn comms_gates(
     if ids.is_empty() {
         return Ok(out);
     }
-    let list = placeholders(ids.len());
+    let n = ids.len();
+    let first = placeholders(n);
+    let second = (n + 1..=2 * n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let sql = format!(
-        "SELECT i.id, a.mode, \
+        "SELECT i.id AS incident_id, a.mode AS mode, \
          CAST((SELECT COUNT(*) FROM incident_customers c WHERE c.incident_id = i.id) AS BIGINT) AS listed, \
          CAST((SELECT COUNT(*) FROM incident_components ic JOIN customer_components cc \
-               ON cc.component_id = ic.component_id WHERE ic.incident_id = i.id) AS BIGINT) AS using_components \
-         FROM incidents i LEFT JOIN incident_affected a ON a.incident_id = i.id WHERE i.id IN ({list})"
+               ON cc.component_id = ic.component_id WHERE ic.incident_id = i.id) AS BIGINT) AS using_components, \
+         CAST(NULL AS TEXT) AS kind \
+         FROM incidents i LEFT JOIN incident_affected a ON a.incident_id = i.id WHERE i.id IN ({first}) \
+         UNION ALL \
+         SELECT n.incident_id, CAST(NULL AS TEXT), CAST(0 AS BIGINT), CAST(0 AS BIGINT), n.kind \
+         FROM notices n WHERE n.sent_at IS NOT NULL AND n.incident_id IN ({second})"
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for id in ids {
+    for id in ids.iter().chain(ids) {
         q = q.bind(*id);
     }
-    for r in q.fetch_all(&mut *conn).await? {
-        let id: i64 = r.try_get("id")?;
+    let rows = q.fetch_all(&mut *conn).await?;
+    let mut sent = Vec::new();
+    for r in rows {
+        let id: i64 = r.try_get("incident_id")?;
+        if let Some(kind) = r.try_get::<Option<String>, _>("kind")? {
+            sent.push((id, kind));
+            continue;
+        }
         let mode: Option<String> = r.try_get("mode")?;
         let listed: i64 = r.try_get("listed")?;
         let using: i64 = r.try_get("using_components")?;
@@ -116,16 +132,7 @@ pub(crate) async fn comms_gates(
             },
         );
     }
-    let sql = format!(
-        "SELECT incident_id, kind FROM notices WHERE sent_at IS NOT NULL AND incident_id IN ({list})"
-    );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for id in ids {
-        q = q.bind(*id);
-    }
-    for r in q.fetch_all(&mut *conn).await? {
-        let id: i64 = r.try_get("incident_id")?;
-        let kind: String = r.try_get("kind")?;
+    for (id, kind) in sent {
         if let (Some(g), Ok(kind)) = (out.get_mut(&id), kind.parse::<NoticeKind>()) {
             g.sent.push(kind);
         }

@@ -264,8 +264,15 @@ impl Store {
             .bind(status.as_str())
             .execute(&mut *tx)
             .await?;
+            // New to this incident, or a new state for it: on the record
+            // with the incident's id even when the component was already in
+            // that state.
+            let record = !before
+                .components
+                .iter()
+                .any(|b| b.component_id == *id && b.status == *status);
             if let Some(c) = current.get(id) {
-                change_status(&mut tx, c, *status, Some(incident_id), actor, now).await?;
+                change_status(&mut tx, c, *status, Some(incident_id), record, actor, now).await?;
             }
         }
         for gone in before
@@ -286,7 +293,7 @@ impl Store {
                 status = status.max(status_word(r, "status")?);
             }
             let c = component_in(&mut tx, gone.component_id).await?;
-            change_status(&mut tx, &c, status, Some(incident_id), actor, now).await?;
+            change_status(&mut tx, &c, status, Some(incident_id), false, actor, now).await?;
         }
         let after = affected_on(&mut tx, incident_id).await?;
         let listed: Vec<String> = after

@@ -69,24 +69,30 @@ async fn service_exists(tx: &mut Tx, id: i64) -> Result<()> {
 }
 
 /// Sets a component's state now and appends the change to its history,
-/// when the state changes. Returns whether it changed.
+/// when the state changes, or (`record`) in any case: an incident that
+/// gives a component the state it already has still records that it did.
+/// Returns whether the state changed.
 pub(crate) async fn change_status(
     tx: &mut Tx,
     component: &Component,
     status: ComponentStatus,
     incident_id: Option<i64>,
+    record: bool,
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    if component.status == status {
+    let changed = component.status != status;
+    if !changed && !record {
         return Ok(false);
     }
-    sqlx::query("UPDATE components SET status = $2, updated_at = $3 WHERE id = $1")
-        .bind(component.id)
-        .bind(status.as_str())
-        .bind(ms(now))
-        .execute(&mut **tx)
-        .await?;
+    if changed {
+        sqlx::query("UPDATE components SET status = $2, updated_at = $3 WHERE id = $1")
+            .bind(component.id)
+            .bind(status.as_str())
+            .bind(ms(now))
+            .execute(&mut **tx)
+            .await?;
+    }
     sqlx::query(
         "INSERT INTO component_status_changes (component_id, status, incident_id, actor, at) \
          VALUES ($1, $2, $3, $4, $5)",
@@ -98,7 +104,7 @@ pub(crate) async fn change_status(
     .bind(ms(now))
     .execute(&mut **tx)
     .await?;
-    Ok(true)
+    Ok(changed)
 }
 
 fn target(c: &Component) -> String {
@@ -250,7 +256,7 @@ impl Store {
     ) -> Result<Component> {
         let mut tx = self.begin().await?;
         let old = component_in(&mut tx, component_id).await?;
-        change_status(&mut tx, &old, status, None, actor, now).await?;
+        change_status(&mut tx, &old, status, None, false, actor, now).await?;
         let c = component_in(&mut tx, component_id).await?;
         self.audit(
             &mut tx,

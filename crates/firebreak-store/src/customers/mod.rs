@@ -147,7 +147,7 @@ async fn customers_on(
 
 /// Customer `id` in the transaction; `NotFound` names it.
 pub(crate) async fn customer_in(tx: &mut Tx, id: i64) -> Result<Customer> {
-    customers_on(&mut **tx, "WHERE id = $1", Some(id))
+    customers_on(tx, "WHERE id = $1", Some(id))
         .await?
         .into_iter()
         .next()

@@ -38,6 +38,11 @@ pub enum IncidentCommand {
     Escalations(IncidentIdArgs),
     /// The notifications sent (or being sent) for the incident.
     Notifications(IncidentIdArgs),
+    /// Whom the incident affects: show, or set with --all, --nobody,
+    /// --from-components or --customer.
+    Affected(super::AffectedArgs),
+    /// The components the incident affects: show, or set with --component NAME=STATUS.
+    Components(super::IncidentComponentsArgs),
 }
 
 #[derive(Debug, Args)]

@@ -11,17 +11,21 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+mod customers;
 mod escalation;
 mod incidents;
 mod intake;
 mod local;
+mod notices;
 mod reports;
 mod values;
 
+pub use customers::*;
 pub use escalation::*;
 pub use incidents::*;
 pub use intake::*;
 pub use local::*;
+pub use notices::*;
 pub use reports::*;
 
 #[derive(Debug, Parser)]
@@ -52,11 +56,15 @@ pub enum Command {
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Incidents, over the API.
-    #[command(subcommand)]
+    #[command(subcommand, visible_alias = "incidents")]
     Incident(IncidentCommand),
     /// Reports and the triage queue, over the API.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// An incident's customer communication: what is owed, drafting and
+    /// sending notices, over the API.
+    #[command(subcommand)]
+    Notices(NoticesCommand),
     /// Who is on call, now or at a given time, and who is next.
     Oncall(OncallArgs),
     /// Check that every paging path reaches someone now (admins): policy →
@@ -90,6 +98,12 @@ pub enum Command {
     /// Alerts received by intake.
     #[command(subcommand)]
     Alert(AlertCommand),
+    /// Customers: their contacts, the components they use, private status links.
+    #[command(subcommand, visible_alias = "customers")]
+    Customer(CustomerCommand),
+    /// Components: the parts of services customers use, and their state.
+    #[command(subcommand, visible_alias = "components")]
+    Component(ComponentCommand),
 }
 
 /// Where the database is. Each setting may also come from the config file

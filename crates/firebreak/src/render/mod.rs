@@ -12,11 +12,15 @@ use chrono::{DateTime, Utc};
 
 use firebreak_api::UserRef;
 
+mod customers;
+mod comms;
 mod escalation;
 mod incidents;
 mod intake;
 mod reports;
 
+pub use customers::*;
+pub use comms::*;
 pub use escalation::*;
 pub use incidents::*;
 pub use intake::*;

@@ -236,35 +236,33 @@ fn a_security_incident_from_report_to_closed() {
         &db,
         "INSERT INTO incident_customers (incident_id, customer_id) VALUES (1, 1)",
     );
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let api = |path: String, body: serde_json::Value| {
-        let url = format!("{}{path}", server.url);
-        firebreak_testkit::block_on(async {
-            let res = reqwest::Client::new()
-                .post(url)
-                .bearer_auth(token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            (res.status().as_u16(), res.json::<Value>().await.unwrap())
-        })
-    };
-    let (s, notice) = api(
-        format!("/api/v1/incidents/{inc}/notices"),
-        serde_json::json!({"kind": "customer_notice", "title": "Invoice export issue",
-            "impact": "Another account could download your invoices.", "actions": "The export is fixed."}),
-    );
-    assert_eq!(s, 201, "{notice}");
-    let send = format!("/api/v1/incidents/{inc}/notices/{}/send", notice["id"]);
-    let (s, b) = api(send.clone(), serde_json::json!({}));
-    assert_eq!(
-        (s, &b["field"]),
-        (422, &serde_json::json!("approved")),
-        "{b}"
-    );
-    let (s, b) = api(send, serde_json::json!({"approved": true}));
-    assert_eq!(s, 200, "{b}");
+    let owed = me.run(&["notices", "list", inc]).ok();
+    assert_contains(&owed, "Affected customers (customers): customer-b");
+    let notice = me
+        .run(&[
+            "notices",
+            "draft",
+            inc,
+            "--kind",
+            "customer_notice",
+            "--title",
+            "Invoice export issue",
+            "--impact",
+            "Another account could download your invoices.",
+            "--actions",
+            "The export is fixed.",
+            "--json",
+        ])
+        .json();
+    let notice_id = notice["id"].as_i64().unwrap().to_string();
+    let err = me.run(&["notices", "send", inc, &notice_id]).fails(1);
+    assert!(err.contains("(field: approved)"), "{err}");
+    let out = me
+        .run(&["notices", "send", inc, &notice_id, "--approve"])
+        .ok();
+    assert_contains(&out, "sent to 1 contact(s)");
+    let owed = me.run(&["notices", "list", inc]).ok();
+    assert_contains(&owed, "[Identified] Invoice export issue");
     for (phase, items, next) in GATES {
         let shown = me.run(&["incident", "show", inc, "--json"]).json();
         assert_eq!(str_of(&shown, "phase"), *phase);

@@ -7,6 +7,7 @@ mod accounts;
 mod ack;
 mod audit;
 mod config;
+mod customers;
 mod doctor;
 mod intake;
 mod lifecycle;

@@ -316,6 +316,35 @@ async fn an_incidents_affected_set_is_resolved_and_on_its_timeline(db: Db) {
         ]
     );
 
+    // A component already in the state the incident gives it: the
+    // incident's row is still recorded; saving the same set again is not.
+    s.set_component_status(mail.id, ComponentStatus::PartialOutage, &admin(), at(8))
+        .await
+        .unwrap();
+    for t in [9, 10] {
+        s.set_incident_components(
+            inc.id,
+            &[
+                (web.id, ComponentStatus::DegradedPerformance),
+                (mail.id, ComponentStatus::PartialOutage),
+            ],
+            &admin(),
+            at(t),
+        )
+        .await
+        .unwrap();
+    }
+    let history = s.component_status_history(mail.id, at(8)).await.unwrap();
+    assert_eq!(
+        history,
+        vec![
+            // The state the period starts in, then its changes.
+            (ComponentStatus::Operational, Some(inc.id), at(7)),
+            (ComponentStatus::PartialOutage, None, at(8)),
+            (ComponentStatus::PartialOutage, Some(inc.id), at(9)),
+        ]
+    );
+
     let timeline = s.timeline(inc.id).await.unwrap();
     let kinds: Vec<&str> = timeline.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(
@@ -325,7 +354,7 @@ async fn an_incidents_affected_set_is_resolved_and_on_its_timeline(db: Db) {
     );
     assert_eq!(
         kinds.iter().filter(|k| **k == "components.set").count(),
-        2,
+        4,
         "{kinds:?}"
     );
     assert!(
@@ -344,6 +373,6 @@ async fn an_incidents_affected_set_is_resolved_and_on_its_timeline(db: Db) {
             .iter()
             .filter(|a| *a == "incident.components")
             .count(),
-        2
+        4
     );
 }
