@@ -475,7 +475,8 @@ pub fn page(meta: PageMeta, snap: &StatusSnapshot, now: DateTime<Utc>) -> Page {
         .chain(incidents.iter().map(|i| i.updated_at))
         .chain(maintenances.iter().map(|m| m.created_at))
         .max()
-        .unwrap_or(now);
+        // Nothing to show yet: today, so the bytes stay put all day.
+        .unwrap_or_else(|| day_start(now.date_naive()));
     Page {
         meta,
         now,
