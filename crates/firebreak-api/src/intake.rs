@@ -197,6 +197,13 @@ pub struct MaintenanceBody {
     pub starts_at: Option<DateTime<Utc>>,
     pub ends_at: DateTime<Utc>,
     pub reason: String,
+    /// The status page's title for it: set, the window shows on `/status`
+    /// as scheduled maintenance (the `reason` stays internal).
+    #[serde(default)]
+    pub public_title: Option<String>,
+    /// The status page's text for it.
+    #[serde(default)]
+    pub public_body: Option<String>,
 }
 
 /// A maintenance window: the service's alerts are logged and visible, never
@@ -211,6 +218,11 @@ pub struct MaintenanceView {
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub active: bool,
+    /// Shown on the status page when set.
+    #[serde(default)]
+    pub public_title: Option<String>,
+    #[serde(default)]
+    pub public_body: Option<String>,
 }
 
 /// `GET /api/v1/intake/alerts`.

@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 pub mod comms;
 pub mod customers;
 pub mod intake;
+pub mod status;
 
 pub use firebreak_core::{
     GateItem, ImpactFacts, ItemStatus, Kind, Phase, ReportSource, ReportStatus, Role, Severity,

@@ -32,6 +32,7 @@ pub mod services;
 pub mod settings;
 pub mod setup;
 pub mod signin;
+pub mod status;
 pub mod web;
 pub mod workers;
 
@@ -86,6 +87,8 @@ pub struct ServerConfig {
     pub metrics_token: Option<notify::Secret>,
     /// `[comms]`: when customer notices are due and updates follow.
     pub comms: firebreak_core::comms::CommsPolicy,
+    /// `[status_page]`: the public status page's name.
+    pub status_page: status::StatusPageConfig,
 }
 
 impl Default for ServerConfig {
@@ -101,6 +104,7 @@ impl Default for ServerConfig {
             intake: intake::IntakeConfig::default(),
             metrics_token: None,
             comms: firebreak_core::comms::CommsPolicy::default(),
+            status_page: status::StatusPageConfig::default(),
         }
     }
 }
@@ -141,6 +145,8 @@ pub struct AppState {
     pub ack_secret: Arc<tokio::sync::OnceCell<String>>,
     /// The change marker live pages watch ([`web::live`]).
     pub live: Arc<web::live::Live>,
+    /// The public status page, rendered in memory ([`status`]).
+    pub status: Arc<status::StatusCache>,
 }
 
 impl AppState {
@@ -153,6 +159,7 @@ impl AppState {
             signin: Arc::new(signin::Throttle::default()),
             ack_secret: Arc::new(tokio::sync::OnceCell::new()),
             live: Arc::new(web::live::Live::default()),
+            status: Arc::new(status::StatusCache::default()),
         }
     }
 
@@ -188,9 +195,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let live = Arc::clone(&state.live);
+    // The status page renders in the background, once per change.
+    let status = status::spawn_refresher(state.clone());
     let app = http::router(state);
     // The client's address feeds the sign-in throttle.
-    axum::serve(
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
@@ -199,7 +208,9 @@ pub async fn serve(
         // Live pages' streams would hold the shutdown until they end.
         live.close();
     })
-    .await
+    .await;
+    status.abort();
+    served
 }
 
 /// What the config file names that does not exist, or leaves unset so

@@ -146,6 +146,8 @@ impl Workers {
     /// One step: fire due timers, then deliver due messages.
     pub async fn run_once(&self, now: DateTime<Utc>) -> Result<Outcome, StoreError> {
         let timers_fired = self.fire_timers(now).await?;
+        // Status page subscribers: one message per public update each.
+        crate::status::subscribe::fanout(&self.state, now).await?;
         let comms_reminders = if self.comms_due(now) {
             crate::comms::remind::step(&self.state.store, &self.state.config.comms, now).await?
         } else {

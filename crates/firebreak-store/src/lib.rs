@@ -35,6 +35,7 @@ mod record;
 pub mod reports;
 pub mod secrets;
 pub mod services;
+pub mod status;
 pub mod users;
 
 use chrono::{DateTime, TimeZone, Utc};

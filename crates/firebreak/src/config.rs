@@ -75,6 +75,15 @@ pub struct FileConfig {
     /// `update_every_critical_secs`, `update_every_high_secs`,
     /// `formal_within_secs`).
     pub comms: Option<CommsPolicy>,
+    /// `[status_page]`: the public status page.
+    pub status_page: Option<StatusPageFile>,
+}
+
+/// `[status_page]`: `name` is the page's title (default: "<host> status").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusPageFile {
+    pub name: Option<String>,
 }
 
 /// `[outgoing]`: the notifier's outgoing request policy. `allow` lists CIDR
@@ -123,6 +132,8 @@ pub struct Settings {
     pub intake: IntakeConfig,
     pub metrics_token: Option<Secret>,
     pub comms: CommsPolicy,
+    /// `[status_page] name`.
+    pub status_page_name: Option<String>,
 }
 
 impl Default for Settings {
@@ -143,6 +154,7 @@ impl Default for Settings {
             intake: IntakeConfig::default(),
             metrics_token: None,
             comms: CommsPolicy::default(),
+            status_page_name: None,
         }
     }
 }
@@ -196,6 +208,9 @@ impl Settings {
             }
             if let Some(path) = f.metrics_token_file {
                 s.metrics_token = Some(read_secret_file(&path, "metrics_token_file")?);
+            }
+            if let Some(p) = f.status_page {
+                s.status_page_name = p.name.filter(|n| !n.trim().is_empty());
             }
             if let Some(c) = f.comms {
                 for (key, secs) in [
@@ -557,6 +572,26 @@ mod tests {
             "{err}"
         );
         assert!(FileConfig::parse("[outgoing]\nalow = []\n", Path::new("f.toml")).is_err());
+    }
+
+    #[test]
+    fn the_status_page_name_comes_from_the_file() {
+        let f = FileConfig::parse(
+            "[status_page]\nname = \"Acme status\"\n",
+            Path::new("f.toml"),
+        )
+        .unwrap();
+        let s = Settings::resolve(Some(f), &|_| None, &DbArgs::default(), None).unwrap();
+        assert_eq!(s.status_page_name.as_deref(), Some("Acme status"));
+        let s = Settings::resolve(None, &|_| None, &DbArgs::default(), None).unwrap();
+        assert_eq!(
+            s.status_page_name, None,
+            "the server names it after public_url"
+        );
+        let err = FileConfig::parse("[status_page]\ntitle = \"x\"\n", Path::new("f.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("title"), "{err}");
     }
 
     #[test]

@@ -199,6 +199,8 @@ pub async fn maintenance(cmd: MaintenanceCommand) -> Result<ExitCode> {
                 starts_at: a.period.from,
                 ends_at: a.period.until,
                 reason: a.reason,
+                public_title: a.public_title,
+                public_body: a.public_body,
             };
             call(
                 &a.client,

@@ -102,6 +102,9 @@ pub async fn serve(args: &ServeArgs) -> Result<ExitCode> {
             .metrics_token
             .as_ref()
             .map(|t| firebreak_server::notify::Secret::new(t.expose())),
+        status_page: firebreak_server::status::StatusPageConfig {
+            name: settings.status_page_name.clone(),
+        },
     };
     let state = AppState::new(store.clone(), config);
     // What the config file names that does not exist pages nobody: say so

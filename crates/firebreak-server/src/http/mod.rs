@@ -37,6 +37,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(crate::oncall::api::routes())
         .merge(crate::intake::routes())
         .merge(crate::settings::api::routes())
+        .merge(crate::status::api_routes())
         .merge(ops::routes())
 }
 
@@ -60,6 +61,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/metrics", get(ops::metrics_page))
         .merge(crate::web::routes())
+        // Public, no session: served from memory.
+        .merge(crate::status::routes())
         .fallback(not_found)
         // One intake runtime (writer, key and routing caches) for the API
         // and the web pages of this router.

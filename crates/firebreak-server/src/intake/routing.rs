@@ -340,6 +340,22 @@ pub(crate) async fn create_maintenance(
     cx.require(Action::ManageServices)?;
     let service_id = service_id(&cx, "service", &req.service).await?;
     let reason = actions::text("reason", Some(&req.reason), true)?.unwrap_or_default();
+    // The status page's wording: optional, and kept apart from the reason.
+    let public_title = actions::text("public_title", req.public_title.as_deref(), false)?;
+    let public_body = match &public_title {
+        Some(_) => actions::text("public_body", req.public_body.as_deref(), false)?,
+        None if req
+            .public_body
+            .as_deref()
+            .is_some_and(|b| !b.trim().is_empty()) =>
+        {
+            return Err(ApiError::invalid(
+                "public_title",
+                "a public text needs a public title",
+            ));
+        }
+        None => None,
+    };
     let starts_at = req.starts_at.unwrap_or(cx.now);
     if req.ends_at <= starts_at {
         return Err(ApiError::invalid(
@@ -355,6 +371,8 @@ pub(crate) async fn create_maintenance(
                 starts_at,
                 ends_at: req.ends_at,
                 reason,
+                public_title,
+                public_body,
             },
             &cx.actor(),
             cx.now,

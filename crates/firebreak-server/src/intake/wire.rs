@@ -103,6 +103,8 @@ pub fn maintenance_view(m: &MaintenanceRecord, now: DateTime<Utc>) -> Maintenanc
         created_by: m.created_by.clone(),
         created_at: m.created_at,
         active: m.starts_at <= now && now < m.ends_at,
+        public_title: m.public_title.clone(),
+        public_body: m.public_body.clone(),
     }
 }
 

@@ -127,6 +127,8 @@ pub(crate) fn pages(d: &Seeded) -> Vec<Page> {
         page("ack", d.ack_path.clone(), None),
         page("ack-invalid", "/ack/not-a-valid-link", None),
         page("error-not-found", "/incidents/999999", Some("/incidents")),
+        page("status", "/status", None),
+        page("status-link-invalid", "/status/unsubscribe/1.bad", None),
     ]
 }
 

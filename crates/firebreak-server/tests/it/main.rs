@@ -30,6 +30,7 @@ mod paging;
 mod people_web;
 mod setup_web;
 mod smaller;
+mod status_page;
 mod triage_web;
 mod walk_findings;
 mod web;

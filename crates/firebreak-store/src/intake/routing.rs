@@ -68,6 +68,9 @@ pub struct MaintenanceRecord {
     pub reason: String,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
+    /// The status page's wording (None: not shown publicly).
+    pub public_title: Option<String>,
+    pub public_body: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -76,6 +79,9 @@ pub struct MaintenanceWrite {
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub reason: String,
+    /// Shown on the status page as scheduled maintenance when set.
+    pub public_title: Option<String>,
+    pub public_body: Option<String>,
 }
 
 /// Everything routing needs, read at once: enabled rules in order, silences
@@ -126,7 +132,8 @@ impl Window for SilenceRecord {
 
 impl Record for MaintenanceRecord {
     const SELECT: &'static str = "SELECT m.id, m.service_id, s.name AS service_name, \
-        m.starts_at, m.ends_at, m.reason, m.created_by, m.created_at FROM intake_maintenance m \
+        m.starts_at, m.ends_at, m.reason, m.created_by, m.created_at, m.public_title, \
+        m.public_body FROM intake_maintenance m \
         JOIN services s ON s.id = m.service_id";
     const TABLE: &'static str = "intake_maintenance";
     const ID: &'static str = "m.id";
@@ -135,7 +142,7 @@ impl Record for MaintenanceRecord {
 
     fn from_row(row: &sqlx::any::AnyRow) -> Result<MaintenanceRecord> {
         from_row! { row, MaintenanceRecord { id, service_id, service: "service_name", starts_at,
-        ends_at, reason, created_by, created_at } }
+        ends_at, reason, created_by, created_at, public_title, public_body } }
     }
 }
 
@@ -351,8 +358,8 @@ impl Store {
     ) -> Result<MaintenanceRecord> {
         let mut tx = self.begin().await?;
         let row = sqlx::query(
-            "INSERT INTO intake_maintenance (service_id, starts_at, ends_at, reason, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO intake_maintenance (service_id, starts_at, ends_at, reason, created_by, \
+             created_at, public_title, public_body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(window.service_id)
         .bind(ms(window.starts_at))
@@ -360,11 +367,14 @@ impl Store {
         .bind(&window.reason)
         .bind(&actor.name)
         .bind(ms(now))
+        .bind(window.public_title.clone())
+        .bind(window.public_body.clone())
         .fetch_one(&mut *tx)
         .await?;
         let details = serde_json::json!({
             "service_id": window.service_id, "starts_at": ms(window.starts_at),
             "ends_at": ms(window.ends_at), "reason": window.reason,
+            "public_title": window.public_title, "public_body": window.public_body,
         });
         let id = returned_id(&row)?;
         self.commit_record(tx, id, "maintenance.create", details, actor, now)

@@ -187,6 +187,12 @@ pub struct MaintenanceAddArgs {
     /// Why; recorded with the window.
     #[arg(long)]
     pub reason: String,
+    /// Show the window on the public status page under this title.
+    #[arg(long, value_name = "TITLE")]
+    pub public_title: Option<String>,
+    /// The status page's text for the window (with --public-title).
+    #[arg(long, value_name = "TEXT", requires = "public_title")]
+    pub public_body: Option<String>,
     #[command(flatten)]
     pub client: ClientArgs,
 }

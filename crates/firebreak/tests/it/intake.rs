@@ -346,6 +346,10 @@ fn silences_rules_and_maintenance_windows_are_added_listed_and_ended() {
             &until,
             "--reason",
             "database upgrade",
+            "--public-title",
+            "Payments upgrade",
+            "--public-body",
+            "Payments may be slow for an hour.",
         ])
         .ok();
     let window = id_after(&out, "maintenance window");

@@ -78,6 +78,8 @@ fn routing() -> Routing {
         reason: "reindex".into(),
         created_by: "bob".into(),
         created_at: start,
+        public_title: None,
+        public_body: None,
     };
     Routing {
         rules: vec![(rule_record, rule)],

@@ -416,6 +416,8 @@ pub(super) async fn create_maintenance(
                 starts_at,
                 ends_at,
                 reason: reason.clone(),
+                public_title: Some(f.get("public_title")).filter(|t| !t.trim().is_empty()),
+                public_body: Some(f.get("public_body")).filter(|t| !t.trim().is_empty()),
             }),
         )
         .await

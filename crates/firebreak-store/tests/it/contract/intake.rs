@@ -783,6 +783,8 @@ async fn routing_configuration_is_kept_and_audited(db: Db) {
                 starts_at: at(0),
                 ends_at: at(100),
                 reason: "reindex".into(),
+                public_title: None,
+                public_body: None,
             },
             &admin(),
             at(7),
