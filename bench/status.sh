@@ -62,7 +62,7 @@ api POST /services '{"name":"web","owner_team":"platform","description":"The web
 for c in Website API Dashboard Login Billing Webhooks; do
   api POST /components "{\"name\":\"$c\",\"description\":\"The $c\",\"service\":\"web\",\"public\":true}" >/dev/null
 done
-INC=$(api POST /incidents '{"title":"Slow API","kind":"availability","severity":"medium","service":"web"}' | id_of)
+INC=$(api POST /incidents '{"title":"Slow API","kind":"availability","severity":"medium","severity_reason":"a slow API for many customers","service":"web"}' | id_of)
 COMP=$(api GET /components | tr '{' '\n' | sed -n 's/^"id":\([0-9]*\),"name":"API".*/\1/p' | head -1)
 api PUT "/incidents/$INC/components" "{\"components\":[{\"component_id\":$COMP,\"status\":\"partial_outage\"}]}" >/dev/null
 NOTICE=$(api POST "/incidents/$INC/notices" '{"kind":"status_post","title":"Slow API responses","impact":"Some API requests take several seconds.","actions":"We are adding capacity.","public_status":"identified","on_status_page":true,"to_customers":false}' | id_of)
@@ -75,6 +75,8 @@ BYTES=$(wc -c <"$WORK/status.html")
 log "starting nginx with the same page ($BYTES bytes)"
 mkdir -p "$WORK/nginx/html" "$WORK/nginx/tmp"
 cp "$WORK/status.html" "$WORK/nginx/html/status"
+# Started as root, nginx's workers run as nobody: let them read the page.
+chmod a+x "$WORK" && chmod -R a+rX "$WORK/nginx"
 sed -e "s#@ROOT@#$WORK/nginx#g" -e "s#@PORT@#$NGINX_PORT#g" bench/nginx.conf >"$WORK/nginx/nginx.conf"
 "$NGINX" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" -e "$WORK/nginx/error.log" &
 NG_PID=$!; PIDS+=("$NG_PID")
