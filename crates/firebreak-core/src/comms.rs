@@ -159,6 +159,11 @@ pub struct CommsFacts {
     pub affected: Affected,
     /// Every notice sent, in any order.
     pub sent: Vec<Sent>,
+    /// Affected customers who can be told (they have a contact) and whom
+    /// no notice to customers has reached yet: customers added to the
+    /// affected set after the first notice went out. They are owed a
+    /// notice of their own, and closing waits for it.
+    pub untold: Vec<i64>,
 }
 
 /// Whether a communication is owed or only offered.
@@ -237,7 +242,7 @@ fn urgent(f: &CommsFacts, p: &CommsPolicy, out: &mut Obligations) {
         return;
     };
     let first = last_sent(&f.sent, &[NoticeKind::CustomerNotice]);
-    let Some(_) = first else {
+    let Some(first) = first else {
         out.blocks_close = true;
         out.due.push(Due {
             kind: NoticeKind::CustomerNotice,
@@ -251,6 +256,11 @@ fn urgent(f: &CommsFacts, p: &CommsPolicy, out: &mut Obligations) {
         });
         return;
     };
+    if !f.untold.is_empty() {
+        out.blocks_close = true;
+        out.due
+            .push(untold_due(f, p, NoticeKind::CustomerNotice, first));
+    }
     if let (Some(cadence), None) = (p.cadence(f.severity), f.recovered_at) {
         let last = last_sent(&f.sent, &[NoticeKind::CustomerNotice, NoticeKind::Update])
             .unwrap_or(contained);
@@ -290,12 +300,16 @@ fn routine(f: &CommsFacts, p: &CommsPolicy, out: &mut Obligations) {
     };
     if let Some((since, what)) = trigger {
         out.notice_required = true;
-        if last_sent(
+        let formal = last_sent(
             &f.sent,
             &[NoticeKind::FormalNotice, NoticeKind::CustomerNotice],
-        )
-        .is_none()
-        {
+        );
+        if let (Some(first), false) = (formal, f.untold.is_empty()) {
+            out.blocks_close = true;
+            out.due
+                .push(untold_due(f, p, NoticeKind::FormalNotice, first.max(since)));
+        }
+        if formal.is_none() {
             out.blocks_close = true;
             out.due.push(Due {
                 kind: NoticeKind::FormalNotice,
@@ -326,6 +340,9 @@ pub struct CommsGate {
     pub anyone_affected: bool,
     /// The kinds of notice sent so far.
     pub sent: Vec<NoticeKind>,
+    /// Some affected customer who can be told has not been reached by any
+    /// notice yet (see [`CommsFacts::untold`]).
+    pub untold: bool,
 }
 
 impl CommsGate {
@@ -362,9 +379,28 @@ impl CommsGate {
                     at: epoch,
                 })
                 .collect(),
+            untold: if self.untold { vec![0] } else { Vec::new() },
         };
         let o = obligations(&facts, &CommsPolicy::default());
         (o.notice_required, o.blocks_close)
+    }
+}
+
+/// A notice owed to the customers [`CommsFacts::untold`] names: due since
+/// the first notice went out (when they were added is not known here),
+/// overdue after the notice window.
+fn untold_due(f: &CommsFacts, p: &CommsPolicy, kind: NoticeKind, since: DateTime<Utc>) -> Due {
+    let n = f.untold.len();
+    Due {
+        kind,
+        need: Need::Required,
+        due_at: since,
+        overdue_at: since + Duration::seconds(p.notice_within_secs),
+        why: format!(
+            "{n} affected customer{} added after the first notice {} not been told yet",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "has" } else { "have" },
+        ),
     }
 }
 

@@ -19,6 +19,7 @@ fn facts(severity: Severity) -> CommsFacts {
         sla_affected_at: None,
         affected: Affected::Customers(vec![1, 2]),
         sent: Vec::new(),
+        untold: Vec::new(),
     }
 }
 
@@ -194,4 +195,66 @@ fn the_policy_reads_from_config_with_defaults_and_refuses_unknown_keys() {
     assert_eq!(p.update_every_critical_secs, 1800);
     assert_eq!(p.update_every_high_secs, 4 * 3600);
     assert!(serde_json::from_str::<CommsPolicy>(r#"{"update_every": 1}"#).is_err());
+}
+
+/// A customer added to the affected set after the first notice is owed a
+/// notice of their own, and closing waits for it; once told, only the
+/// cadence's updates remain.
+#[test]
+fn customers_added_after_the_first_notice_are_owed_one() {
+    let p = CommsPolicy::default();
+    let mut f = facts(Severity::Critical);
+    f.contained_at = Some(t("2026-01-01T11:00:00Z"));
+    f.sent = vec![sent(NoticeKind::CustomerNotice, "2026-01-01T11:10:00Z")];
+    let told = obligations(&f, &p);
+    assert!(!told.blocks_close);
+    assert_eq!(kinds(&told), vec![(NoticeKind::Update, Need::Required)]);
+
+    f.untold = vec![3];
+    let o = obligations(&f, &p);
+    assert!(o.blocks_close);
+    let owed = o
+        .due
+        .iter()
+        .find(|d| d.kind == NoticeKind::CustomerNotice)
+        .expect("a notice to the new customer");
+    assert_eq!(owed.need, Need::Required);
+    assert_eq!(owed.overdue_at, t("2026-01-01T11:40:00Z"));
+    assert!(
+        owed.why.contains("1 affected customer added"),
+        "{}",
+        owed.why
+    );
+    assert!(
+        CommsGate {
+            anyone_affected: true,
+            sent: vec![NoticeKind::CustomerNotice],
+            untold: true
+        }
+        .outcome(Severity::Critical, false, false)
+        .1
+    );
+    assert!(
+        !CommsGate {
+            anyone_affected: true,
+            sent: vec![NoticeKind::CustomerNotice],
+            untold: false
+        }
+        .outcome(Severity::Critical, false, false)
+        .1
+    );
+
+    // Medium with an SLA: the formal notice again, for the new customers.
+    let mut m = facts(Severity::Medium);
+    m.sla_affected_at = Some(t("2026-01-01T10:30:00Z"));
+    m.sent = vec![sent(NoticeKind::FormalNotice, "2026-01-01T12:00:00Z")];
+    assert!(!obligations(&m, &p).blocks_close);
+    m.untold = vec![4, 5];
+    let o = obligations(&m, &p);
+    assert!(o.blocks_close);
+    assert!(
+        o.due
+            .iter()
+            .any(|d| d.kind == NoticeKind::FormalNotice && d.why.contains("2 affected customers"))
+    );
 }

@@ -175,26 +175,27 @@ fn op() -> impl Strategy<Value = Op> {
     let sev = prop::option::of(prop::sample::select(Severity::ALL));
     let kind = prop::sample::select(Kind::ALL);
     prop_oneof![
-        4 => (phase, any::<bool>()).prop_map(|(p, r)| Op::Move(p, r)),
-        6 => (item, any::<bool>()).prop_map(|(i, w)| Op::Mark(i, w)),
-        1 => sev.prop_map(Op::Severity),
-        1 => any::<bool>().prop_map(Op::Owner),
-        1 => kind.prop_map(Op::Kind),
-        1 => (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(a, b, c)| Op::Facts(ImpactFacts {
-            customer_data_accessed: a,
-            sla_affected: b,
-            full_outage: c,
-            ..ImpactFacts::default()
-        })),
-        1 => prop::option::of((any::<bool>(), prop::collection::vec(prop::sample::select(&[
-            crate::comms::NoticeKind::CustomerNotice,
-            crate::comms::NoticeKind::FormalNotice,
-            crate::comms::NoticeKind::StatusPost,
-        ][..]), 0..2))).prop_map(|c| Op::Comms(c.map(|(anyone_affected, sent)| CommsGate {
-            anyone_affected,
-            sent,
-        }))),
-    ]
+           4 => (phase, any::<bool>()).prop_map(|(p, r)| Op::Move(p, r)),
+           6 => (item, any::<bool>()).prop_map(|(i, w)| Op::Mark(i, w)),
+           1 => sev.prop_map(Op::Severity),
+           1 => any::<bool>().prop_map(Op::Owner),
+           1 => kind.prop_map(Op::Kind),
+           1 => (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(a, b, c)| Op::Facts(ImpactFacts {
+               customer_data_accessed: a,
+               sla_affected: b,
+               full_outage: c,
+               ..ImpactFacts::default()
+           })),
+           1 => prop::option::of((any::<bool>(), prop::collection::vec(prop::sample::select(&[
+               crate::comms::NoticeKind::CustomerNotice,
+               crate::comms::NoticeKind::FormalNotice,
+               crate::comms::NoticeKind::StatusPost,
+           ][..]), 0..2))).prop_map(|c| Op::Comms(c.map(|(anyone_affected, sent)| CommsGate {
+    untold: false,
+               anyone_affected,
+               sent,
+           }))),
+       ]
 }
 
 /// Applies an operation the way the server does: ask, then write only
@@ -317,6 +318,7 @@ fn customer_communication_follows_the_notices_where_one_is_required() {
         let mut s = ready(Kind::Availability, sev);
         s.facts = f;
         s.comms = comms.map(|(anyone_affected, sent)| CommsGate {
+            untold: false,
             anyone_affected,
             sent,
         });
@@ -361,6 +363,7 @@ fn closing_is_refused_while_a_required_notice_is_unsent() {
     let mut s = ready(Kind::Availability, Severity::Medium);
     s.facts.sla_affected = true;
     s.comms = Some(CommsGate {
+        untold: false,
         anyone_affected: true,
         sent: vec![],
     });
@@ -382,6 +385,7 @@ fn closing_is_refused_while_a_required_notice_is_unsent() {
         })
     );
     s.comms = Some(CommsGate {
+        untold: false,
         anyone_affected: true,
         sent: vec![crate::comms::NoticeKind::FormalNotice],
     });
@@ -395,6 +399,7 @@ fn closing_is_refused_while_a_required_notice_is_unsent() {
 fn a_closed_incident_keeps_the_hand_mark_it_closed_on() {
     let mut s = ready(Kind::Availability, Severity::Critical);
     s.comms = Some(CommsGate {
+        untold: false,
         anyone_affected: false,
         sent: vec![],
     });
@@ -412,6 +417,7 @@ fn a_closed_incident_keeps_the_hand_mark_it_closed_on() {
     // Customers are said to be affected after it closed: the item becomes
     // derived, and the mark it closed on still counts.
     s.comms = Some(CommsGate {
+        untold: false,
         anyone_affected: true,
         sent: vec![],
     });

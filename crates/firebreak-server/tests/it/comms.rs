@@ -736,3 +736,53 @@ async fn a_draft_is_edited_and_previewed_on_the_communication_page() {
     assert_eq!(p["subject"], "[Identified] Queued jobs are late");
     assert!(!p.to_string().contains(MARKER));
 }
+
+/// A customer added to the affected set after the first notice went out is
+/// owed a notice of their own: the communication page says so, closing
+/// waits for it, and the next notice to customers reaches them.
+#[tokio::test]
+async fn customers_added_after_the_first_notice_are_owed_one() {
+    let w = world(Db::Sqlite).await.unwrap();
+    let id = w
+        .declare(
+            json!({"title": "API errors", "kind": "availability", "severity": "critical",
+            "owner": "admin"}),
+        )
+        .await;
+    w.affected(id, AffectedMode::Customers, &[w.acme]).await;
+    w.walk(id, "remediation").await;
+    let n = w
+        .draft(id, json!({"kind": "customer_notice", "to_customers": true}))
+        .await;
+    let (s, b) = w.send(id, n["id"].as_i64().unwrap(), json!({})).await;
+    assert_eq!(s, 200, "{b}");
+    let c = w.comms(id).await;
+    assert_eq!(c["blocks_close"], false, "{c}");
+    assert!(!kinds(&c).iter().any(|k| k == "customer_notice"), "{c}");
+
+    // Globex is affected too: a notice is owed again, and closing waits.
+    w.affected(id, AffectedMode::Customers, &[w.acme, w.globex])
+        .await;
+    let c = w.comms(id).await;
+    assert_eq!(c["blocks_close"], true, "{c}");
+    assert!(kinds(&c).iter().any(|k| k == "customer_notice"), "{c}");
+    w.walk(id, "post_incident").await;
+    for item in ["postmortem_done", "follow_ups_tracked"] {
+        w.mark(id, item).await;
+    }
+    let (s, b) = w.to(id, "closed").await;
+    assert!(s == 409 || s == 422, "{s} {b}");
+    assert_eq!(b["gate"], "customer_communication_sent", "{b}");
+
+    // The next notice to customers reaches Globex: the incident closes.
+    let n = w
+        .draft(id, json!({"kind": "customer_notice", "to_customers": true}))
+        .await;
+    let (s, b) = w.send(id, n["id"].as_i64().unwrap(), json!({})).await;
+    assert_eq!(s, 200, "{b}");
+    assert!(b.to_string().contains("ops@globex.example"), "{b}");
+    let c = w.comms(id).await;
+    assert_eq!(c["blocks_close"], false, "{c}");
+    let (s, b) = w.to(id, "closed").await;
+    assert_eq!(s, 200, "{b}");
+}

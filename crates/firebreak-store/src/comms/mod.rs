@@ -70,6 +70,47 @@ fn describe(channel: &serde_json::Value) -> (String, String) {
     (kind, target)
 }
 
+/// Whether a notice of `kind` goes to the affected customers (rather than
+/// only the status page).
+fn reaches_customers(kind: NoticeKind) -> bool {
+    matches!(
+        kind,
+        NoticeKind::CustomerNotice | NoticeKind::Update | NoticeKind::FormalNotice
+    )
+}
+
+/// The customer ids in a sent notice's stored recipients (JSON).
+fn customers_of(recipients: Option<&str>) -> Vec<i64> {
+    recipients
+        .and_then(|r| serde_json::from_str::<Vec<serde_json::Value>>(r).ok())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| r.get("customer_id").and_then(serde_json::Value::as_i64))
+        .collect()
+}
+
+/// Affected customers with a contact (`contacts`) whom no sent notice to
+/// customers reached, once at least one has gone out (before that, the
+/// first notice is what is owed).
+fn untold(notices: &[Notice], contacts: &[Contact]) -> Vec<i64> {
+    let told: Vec<i64> = notices
+        .iter()
+        .filter(|n| n.sent_at.is_some() && reaches_customers(n.kind))
+        .flat_map(|n| n.recipients.iter().map(|r| r.customer_id))
+        .collect();
+    if told.is_empty() {
+        return Vec::new();
+    }
+    let mut out: Vec<i64> = contacts
+        .iter()
+        .map(|c| c.recipient.customer_id)
+        .filter(|c| !told.contains(c))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 fn parse_mode(word: &str) -> Result<AffectedMode> {
     word.parse()
         .map_err(|_| StoreError::Other(format!("stored affected mode `{word}` is not valid")))
@@ -88,30 +129,65 @@ pub(crate) async fn comms_gates(
     }
     let n = ids.len();
     let first = placeholders(n);
-    let second = (n + 1..=2 * n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let nth = |k: usize| {
+        (k * n + 1..=(k + 1) * n)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (second, third) = (nth(1), nth(2));
+    // Rows: one per incident (its affected mode and counts), one per notice
+    // sent (its kind and recipients), and one per affected customer who has
+    // a contact (`kind` = 'reach', the id in `recipients`): enough to say
+    // whether someone affected has not been told yet.
     let sql = format!(
         "SELECT i.id AS incident_id, a.mode AS mode, \
          CAST((SELECT COUNT(*) FROM incident_customers c WHERE c.incident_id = i.id) AS BIGINT) AS listed, \
          CAST((SELECT COUNT(*) FROM incident_components ic JOIN customer_components cc \
                ON cc.component_id = ic.component_id WHERE ic.incident_id = i.id) AS BIGINT) AS using_components, \
-         CAST(NULL AS TEXT) AS kind \
+         CAST(NULL AS TEXT) AS kind, CAST(NULL AS TEXT) AS recipients \
          FROM incidents i LEFT JOIN incident_affected a ON a.incident_id = i.id WHERE i.id IN ({first}) \
          UNION ALL \
-         SELECT n.incident_id, CAST(NULL AS TEXT), CAST(0 AS BIGINT), CAST(0 AS BIGINT), n.kind \
-         FROM notices n WHERE n.sent_at IS NOT NULL AND n.incident_id IN ({second})"
+         SELECT n.incident_id, CAST(NULL AS TEXT), CAST(0 AS BIGINT), CAST(0 AS BIGINT), n.kind, n.recipients \
+         FROM notices n WHERE n.sent_at IS NOT NULL AND n.incident_id IN ({second}) \
+         UNION ALL \
+         SELECT a.incident_id, CAST(NULL AS TEXT), CAST(0 AS BIGINT), CAST(0 AS BIGINT), \
+                CAST('reach' AS TEXT), CAST(c.id AS TEXT) \
+         FROM incident_affected a JOIN customers c ON \
+           a.mode = 'all' \
+           OR (a.mode = 'customers' AND EXISTS (SELECT 1 FROM incident_customers x \
+               WHERE x.incident_id = a.incident_id AND x.customer_id = c.id)) \
+           OR (a.mode = 'components' AND EXISTS (SELECT 1 FROM incident_components x \
+               JOIN customer_components cc ON cc.component_id = x.component_id \
+               WHERE x.incident_id = a.incident_id AND cc.customer_id = c.id)) \
+         WHERE a.incident_id IN ({third}) \
+           AND EXISTS (SELECT 1 FROM customer_contacts k WHERE k.customer_id = c.id)"
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for id in ids.iter().chain(ids) {
+    for id in ids.iter().chain(ids).chain(ids) {
         q = q.bind(*id);
     }
     let rows = q.fetch_all(&mut *conn).await?;
     let mut sent = Vec::new();
+    let mut reach: HashMap<i64, Vec<i64>> = HashMap::new();
+    let mut told: HashMap<i64, Vec<i64>> = HashMap::new();
     for r in rows {
         let id: i64 = r.try_get("incident_id")?;
         if let Some(kind) = r.try_get::<Option<String>, _>("kind")? {
+            let recipients: Option<String> = r.try_get("recipients")?;
+            if kind == "reach" {
+                if let Some(c) = recipients.and_then(|c| c.parse().ok()) {
+                    reach.entry(id).or_default().push(c);
+                }
+                continue;
+            }
+            if let Ok(k) = kind.parse::<NoticeKind>()
+                && reaches_customers(k)
+            {
+                told.entry(id)
+                    .or_default()
+                    .extend(customers_of(recipients.as_deref()));
+            }
             sent.push((id, kind));
             continue;
         }
@@ -129,6 +205,7 @@ pub(crate) async fn comms_gates(
             CommsGate {
                 anyone_affected: anyone,
                 sent: Vec::new(),
+                untold: false,
             },
         );
     }
@@ -136,6 +213,13 @@ pub(crate) async fn comms_gates(
         if let (Some(g), Ok(kind)) = (out.get_mut(&id), kind.parse::<NoticeKind>()) {
             g.sent.push(kind);
         }
+    }
+    for (id, g) in out.iter_mut() {
+        let told = told.get(id).map(Vec::as_slice).unwrap_or_default();
+        g.untold = !told.is_empty()
+            && reach
+                .get(id)
+                .is_some_and(|r| r.iter().any(|c| !told.contains(c)));
     }
     Ok(out)
 }
@@ -329,6 +413,7 @@ impl Store {
                 .iter()
                 .filter_map(|n| n.sent_at.map(|at| Sent { kind: n.kind, at }))
                 .collect(),
+            untold: untold(&notices, &recipients),
         });
         Ok(CommsRecord {
             incident_id: id,
