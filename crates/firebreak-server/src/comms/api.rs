@@ -52,7 +52,9 @@ async fn list_notices(
     let cx = state.ctx(&user);
     let id = incident_id(&id)?;
     cx.incident(id).await?;
-    Ok(Json(state.store.notices(id).await?))
+    let mut notices = state.store.notices(id).await?;
+    super::redact_notices(user.role, &mut notices);
+    Ok(Json(notices))
 }
 
 /// Drafts a notice from the template; fields given replace the template's.

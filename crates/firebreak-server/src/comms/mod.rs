@@ -21,8 +21,8 @@ use firebreak_api::comms::{
     AffectedCustomer, Communication, DraftNotice, DueNotice, Notice, NoticeKind, NoticePreview,
     NoticeRecipient, SendNotice, UpdateNotice,
 };
-use firebreak_api::{Incident, Kind, Severity};
-use firebreak_core::auth::Action;
+use firebreak_api::{Incident, Kind, Severity, TimelineEvent};
+use firebreak_core::auth::{Action, Role, allowed};
 use firebreak_core::comms::{CommsPolicy, Obligations, obligations};
 use firebreak_core::status::PublicStatus;
 use firebreak_store::comms::{CommsRecord, NoticeWrite, notice_payload};
@@ -75,6 +75,54 @@ fn recipients(r: &CommsRecord) -> Vec<NoticeRecipient> {
     r.recipients.iter().map(|c| c.recipient.clone()).collect()
 }
 
+/// What a reader without `ReadCustomers` sees in place of a contact's
+/// address or URL.
+pub const HIDDEN_TARGET: &str = "hidden";
+
+/// Whether `role` may see customers' contact targets.
+pub fn reads_contacts(role: Role) -> bool {
+    allowed(role, Action::ReadCustomers)
+}
+
+/// Hides each recipient's target from a reader who may not read customers:
+/// the customer, the contact's label and kind stay.
+pub fn redact_recipients(role: Role, list: &mut [NoticeRecipient]) {
+    if !reads_contacts(role) {
+        for r in list {
+            r.target = HIDDEN_TARGET.to_owned();
+        }
+    }
+}
+
+/// [`redact_recipients`] over each notice's recipients.
+pub fn redact_notices(role: Role, notices: &mut [Notice]) {
+    for n in notices {
+        redact_recipients(role, &mut n.recipients);
+    }
+}
+
+/// Hides the contact targets in the `notice.sent` events' details (the
+/// store records whom a notice went to) from a reader who may not read
+/// customers.
+pub fn redact_timeline(role: Role, events: &mut [TimelineEvent]) {
+    if reads_contacts(role) {
+        return;
+    }
+    for e in events.iter_mut().filter(|e| e.kind == "notice.sent") {
+        if let Some(list) = e
+            .details
+            .get_mut("recipients")
+            .and_then(|r| r.as_array_mut())
+        {
+            for r in list {
+                if let Some(t) = r.get_mut("target") {
+                    *t = serde_json::Value::String(HIDDEN_TARGET.to_owned());
+                }
+            }
+        }
+    }
+}
+
 /// What the rules say of `record` under `policy`.
 pub fn owed(record: &CommsRecord, policy: &CommsPolicy) -> Obligations {
     record
@@ -87,7 +135,14 @@ pub fn owed(record: &CommsRecord, policy: &CommsPolicy) -> Obligations {
 /// Incident `id`'s communication, for someone who may read it.
 pub async fn communication(cx: &Ctx<'_>, id: i64, policy: &CommsPolicy) -> Result<Comms, ApiError> {
     let incident = cx.incident(id).await?;
-    let record = cx.store.communication(id).await?;
+    let mut record = cx.store.communication(id).await?;
+    if !reads_contacts(cx.user.role) {
+        for c in &mut record.recipients {
+            c.recipient.target = HIDDEN_TARGET.to_owned();
+            c.channel = serde_json::Value::Null;
+        }
+        redact_notices(cx.user.role, &mut record.notices);
+    }
     let obligations = owed(&record, policy);
     Ok(Comms {
         incident,
@@ -181,7 +236,9 @@ pub async fn draft_notice(
 async fn draft_of(cx: &Ctx<'_>, id: i64, notice_id: i64) -> Result<Notice, ApiError> {
     cx.require(Action::Respond)?;
     cx.incident(id).await?;
-    Ok(cx.store.notice(id, notice_id).await?)
+    let mut n = cx.store.notice(id, notice_id).await?;
+    redact_recipients(cx.user.role, &mut n.recipients);
+    Ok(n)
 }
 
 /// Changes a draft; a sent notice never changes (409).
@@ -285,11 +342,12 @@ pub async fn send_notice(
         }
     }
     let approved_by = req.approved.then_some(cx.user.name.as_str());
-    let sent = cx
+    let mut sent = cx
         .store
         .send_notice(id, notice_id, approved_by, &cx.actor(), cx.now)
         .await?;
     cx.wake.wake();
+    redact_recipients(cx.user.role, &mut sent.recipients);
     Ok(sent)
 }
 

@@ -736,3 +736,62 @@ async fn a_draft_is_edited_and_previewed_on_the_communication_page() {
     assert_eq!(p["subject"], "[Identified] Queued jobs are late");
     assert!(!p.to_string().contains(MARKER));
 }
+
+/// A viewer (no `read_customers`) sees whom a notice went to by customer,
+/// contact label and kind, never the address: not in the communication
+/// answer, the notices, the timeline's `notice.sent` event nor the pages.
+#[tokio::test]
+async fn a_viewer_never_sees_a_customer_contact_address() {
+    let w = world(Db::Sqlite).await.unwrap();
+    const ADDRESS: &str = "zz-marker-contact-91c2@globex.example";
+    w.app
+        .store
+        .add_customer_contact(
+            w.globex,
+            "marker mail",
+            json!({"kind": "email", "to": ADDRESS}),
+            &Actor::local("test"),
+            w.now(),
+        )
+        .await
+        .unwrap();
+    let id = w
+        .declare(
+            json!({"title": "Queue delays", "kind": "availability", "severity": "high",
+            "owner": "admin"}),
+        )
+        .await;
+    w.affected(id, AffectedMode::Customers, &[w.globex]).await;
+    let n = w.draft(id, json!({})).await;
+    let nid = n["id"].as_i64().unwrap();
+    let (s, b) = w.send(id, nid, json!({})).await;
+    assert_eq!(s, 200, "{b}");
+    // The admin sees the address.
+    assert!(w.comms(id).await.to_string().contains(ADDRESS));
+
+    let viewer = w.app.user("viewer1", "viewer").await;
+    for path in [
+        format!("/api/v1/incidents/{id}/communication"),
+        format!("/api/v1/incidents/{id}/notices"),
+        format!("/api/v1/incidents/{id}/timeline"),
+    ] {
+        let b = w.app.get_expect(&viewer, &path, 200).await;
+        let text = b.to_string();
+        assert!(!text.contains(ADDRESS), "{path}: {text}");
+        assert!(!text.contains("ops@globex.example"), "{path}: {text}");
+        assert!(text.contains("marker mail"), "{path}: {text}");
+        assert!(text.contains("\"hidden\""), "{path}: {text}");
+    }
+    let http = no_redirects();
+    let res = post_login(&w.app, &http, "viewer1", "a long enough password", None).await;
+    let cookie = first_cookie(&res);
+    for path in [
+        format!("/incidents/{id}"),
+        format!("/incidents/{id}/communication"),
+    ] {
+        let (status, html) = page(&w.app, &http, &cookie, &path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(!html.contains(ADDRESS), "{path}: {html}");
+        assert!(!html.contains("ops@globex.example"), "{path}");
+    }
+}
