@@ -245,6 +245,10 @@ async fn crud(app: TestApp) {
     .await;
     let (s, p) = delete(&app, &t, &format!("/api/v1/customers/{globex}")).await;
     assert_eq!(s, 409, "{p}");
+    // The refusal names no incident: the caller may not be able to see it.
+    let text = p.to_string();
+    assert!(text.contains("is named by an incident"), "{text}");
+    assert!(!text.contains("INC-"), "{text}");
     let (s, _) = app.get(&t, &format!("/api/v1/customers/{acme}")).await;
     assert_eq!(s, 404);
 }
