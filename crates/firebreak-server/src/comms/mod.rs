@@ -37,6 +37,8 @@ pub struct Comms {
     pub incident: Incident,
     pub record: CommsRecord,
     pub obligations: Obligations,
+    /// The affected components' names: the default public title's words.
+    pub components: Vec<String>,
     pub now: DateTime<Utc>,
 }
 
@@ -144,10 +146,19 @@ pub async fn communication(cx: &Ctx<'_>, id: i64, policy: &CommsPolicy) -> Resul
         redact_notices(cx.user.role, &mut record.notices);
     }
     let obligations = owed(&record, policy);
+    let components = cx
+        .store
+        .incident_affected(id)
+        .await?
+        .components
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
     Ok(Comms {
         incident,
         record,
         obligations,
+        components,
         now: cx.now,
     })
 }
@@ -191,7 +202,7 @@ pub fn template(c: &Comms, policy: &CommsPolicy) -> DraftNotice {
         .map(|every| c.now + every);
     DraftNotice {
         kind: Some(kind),
-        title: Some(draft::default_title(&c.incident)),
+        title: Some(draft::default_title(security, &c.components)),
         impact: Some(draft::default_impact(security).to_owned()),
         actions: Some(draft::default_actions(c.incident.phase).to_owned()),
         next_update_at,

@@ -763,6 +763,9 @@ async fn a_viewer_never_sees_a_customer_contact_address() {
         .await;
     w.affected(id, AffectedMode::Customers, &[w.globex]).await;
     let n = w.draft(id, json!({})).await;
+    // The default title never repeats the internal one.
+    assert_eq!(n["title"], "Service disruption", "{n}");
+    assert!(!n.to_string().contains("Queue delays"), "{n}");
     let nid = n["id"].as_i64().unwrap();
     let (s, b) = w.send(id, nid, json!({})).await;
     assert_eq!(s, 200, "{b}");
