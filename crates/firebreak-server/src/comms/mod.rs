@@ -239,8 +239,20 @@ pub async fn draft_notice(
         // Every kind but a status post goes to customers.
         to_customers: req.to_customers.unwrap_or(kind != NoticeKind::StatusPost),
     };
+    not_past(fields.next_update_at, cx.now)?;
     let w = draft::checked(fields)?;
     Ok(cx.store.create_notice(id, &w, &cx.actor(), cx.now).await?)
+}
+
+/// Refuses a next update time before `now` (422 naming `next_update_at`).
+fn not_past(next_update_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<(), ApiError> {
+    match next_update_at {
+        Some(t) if t < now => Err(ApiError::invalid(
+            "next_update_at",
+            "`next_update_at` is in the past: choose a later time",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// A draft, for someone who may change the incident.
@@ -264,6 +276,9 @@ pub async fn update_notice(
         return Err(ApiError::Conflict(format!(
             "notice {notice_id} was sent and never changes: draft a new one"
         )));
+    }
+    if let Some(given) = req.next_update_at {
+        not_past(given, cx.now)?;
     }
     let fields = draft::Fields {
         kind: req.kind.unwrap_or(n.kind),
@@ -330,6 +345,12 @@ pub async fn send_notice(
         return Err(ApiError::Conflict(format!(
             "notice {notice_id} was already sent"
         )));
+    }
+    if n.next_update_at.is_some_and(|t| t < cx.now) {
+        return Err(ApiError::invalid(
+            "next_update_at",
+            "the next update time has passed: change it",
+        ));
     }
     let c = communication(cx, id, policy).await?;
     if c.incident.kind == Kind::Security && !req.approved {

@@ -275,12 +275,14 @@ async fn draft(
 async fn edit(
     State(state): State<AppState>,
     WebUser(s): WebUser,
-    Path((id, notice_id)): Path<(String, i64)>,
+    Path((id, notice_id)): Path<(String, String)>,
     CsrfForm(f): CsrfForm<DraftForm>,
 ) -> Response {
     let cx = state.ctx(&s.user);
-    let id = match incident_id(&id) {
-        Ok(id) => id,
+    let (id, notice_id) = match incident_id(&id)
+        .and_then(|id| Ok((id, crate::customers::path_id("notice", &notice_id)?)))
+    {
+        Ok(ids) => ids,
         Err(e) => return error_page(&s, e),
     };
     let result = async {
@@ -314,12 +316,14 @@ struct SendForm {
 async fn send(
     State(state): State<AppState>,
     WebUser(s): WebUser,
-    Path((id, notice_id)): Path<(String, i64)>,
+    Path((id, notice_id)): Path<(String, String)>,
     CsrfForm(f): CsrfForm<SendForm>,
 ) -> Response {
     let cx = state.ctx(&s.user);
-    let id = match incident_id(&id) {
-        Ok(id) => id,
+    let (id, notice_id) = match incident_id(&id)
+        .and_then(|id| Ok((id, crate::customers::path_id("notice", &notice_id)?)))
+    {
+        Ok(ids) => ids,
         Err(e) => return error_page(&s, e),
     };
     let req = SendNotice {

@@ -798,3 +798,63 @@ async fn a_viewer_never_sees_a_customer_contact_address() {
         assert!(!html.contains("ops@globex.example"), "{path}");
     }
 }
+
+/// A next update time in the past is refused when drafted, changed or
+/// sent; a notice id that is not a number is a 404 problem, not plain text.
+#[tokio::test]
+async fn a_past_next_update_and_a_bad_notice_id_are_refused() {
+    let w = world(Db::Sqlite).await.unwrap();
+    let id = w
+        .declare(
+            json!({"title": "Queue delays", "kind": "availability", "severity": "high",
+            "owner": "admin"}),
+        )
+        .await;
+    w.affected(id, AffectedMode::Customers, &[w.globex]).await;
+    let past = (w.now() - Duration::hours(1)).to_rfc3339();
+    let (s, p) = w
+        .app
+        .post(
+            w.token(),
+            &format!("/api/v1/incidents/{id}/notices"),
+            json!({"next_update_at": past}),
+        )
+        .await;
+    assert_eq!(s, 422, "{p}");
+    assert!(p.to_string().contains("next_update_at"), "{p}");
+    let soon = (w.now() + Duration::minutes(30)).to_rfc3339();
+    let n = w.draft(id, json!({"next_update_at": soon})).await;
+    let nid = n["id"].as_i64().unwrap();
+    let (s, p) = w
+        .app
+        .send(
+            reqwest::Method::PATCH,
+            w.token(),
+            &format!("/api/v1/incidents/{id}/notices/{nid}"),
+            Some(json!({"next_update_at": past})),
+        )
+        .await;
+    assert_eq!(s, 422, "{p}");
+    assert!(p.to_string().contains("next_update_at"), "{p}");
+    w.advance(Duration::hours(1));
+    let (s, p) = w.send(id, nid, json!({})).await;
+    assert_eq!(s, 422, "{p}");
+    assert!(
+        p.to_string().contains("the next update time has passed"),
+        "{p}"
+    );
+
+    let res = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v1/incidents/{id}/notices/abc/send",
+            w.app.url
+        ))
+        .bearer_auth(w.token())
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let ct = res.headers()["content-type"].to_str().unwrap().to_owned();
+    assert_eq!(ct, "application/problem+json");
+}
