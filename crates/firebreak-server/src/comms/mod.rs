@@ -52,6 +52,7 @@ impl Comms {
             affected_mode: self.record.mode,
             affected: self.record.affected.clone(),
             recipients: recipients(&self.record),
+            unreachable: unreachable(&self.record),
             notices: self.record.notices.clone(),
             needs_approval: self.incident.kind == Kind::Security,
         }
@@ -75,6 +76,15 @@ pub fn due(o: &Obligations, now: DateTime<Utc>) -> Vec<DueNotice> {
 
 fn recipients(r: &CommsRecord) -> Vec<NoticeRecipient> {
     r.recipients.iter().map(|c| c.recipient.clone()).collect()
+}
+
+/// The affected customers no contact of which is a recipient.
+pub fn unreachable(r: &CommsRecord) -> Vec<AffectedCustomer> {
+    r.affected
+        .iter()
+        .filter(|a| !r.recipients.iter().any(|c| c.recipient.customer_id == a.id))
+        .cloned()
+        .collect()
 }
 
 /// What a reader without `ReadCustomers` sees in place of a contact's

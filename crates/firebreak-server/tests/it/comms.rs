@@ -858,3 +858,53 @@ async fn a_past_next_update_and_a_bad_notice_id_are_refused() {
     let ct = res.headers()["content-type"].to_str().unwrap().to_owned();
     assert_eq!(ct, "application/problem+json");
 }
+
+/// An affected customer with no contact is listed as unreachable (API) and
+/// warned of on the communication page and the incident page's box; the
+/// notice still goes to the reachable ones.
+#[tokio::test]
+async fn an_affected_customer_without_contacts_is_named_not_dropped() {
+    let w = world(Db::Sqlite).await.unwrap();
+    let hooli = w
+        .app
+        .store
+        .create_customer("Hooli", "no contacts", &Actor::local("test"), w.now())
+        .await
+        .unwrap()
+        .id;
+    let id = w
+        .declare(
+            json!({"title": "Queue delays", "kind": "availability", "severity": "critical",
+            "owner": "admin"}),
+        )
+        .await;
+    w.affected(id, AffectedMode::Customers, &[w.globex, hooli])
+        .await;
+    let c = w.comms(id).await;
+    assert_eq!(
+        c["unreachable"],
+        json!([{"id": hooli, "name": "Hooli"}]),
+        "{c}"
+    );
+    let (http, cookie) = w.session().await;
+    let (_, html) = page(
+        &w.app,
+        &http,
+        &cookie,
+        &format!("/incidents/{id}/communication"),
+    )
+    .await;
+    assert!(
+        html.contains("Hooli has no contact: add one before sending."),
+        "{html}"
+    );
+    let n = w.draft(id, json!({})).await;
+    let (s, b) = w.send(id, n["id"].as_i64().unwrap(), json!({})).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["recipients"].as_array().unwrap().len(), 1, "{b}");
+    let (_, html) = page(&w.app, &http, &cookie, &format!("/incidents/{id}")).await;
+    assert!(
+        html.contains("Hooli has no contact: add one before sending."),
+        "{html}"
+    );
+}
