@@ -281,7 +281,44 @@ async fn bad_input_names_the_field_and_changes_nothing() {
         .await["id"]
         .as_i64()
         .unwrap();
+    let long_url = format!("https://hooks.example/{}", "a".repeat(2_000));
+    let long_mail = format!("{}@b.example", "a".repeat(2_000));
     let cases = [
+        (
+            Method::POST,
+            format!("/api/v1/customers/{acme}/contacts"),
+            json!({"label": "x", "kind": "webhook", "target": long_url}),
+            422,
+            "target",
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/customers/{acme}/contacts"),
+            json!({"label": "x", "kind": "email", "target": long_mail}),
+            422,
+            "target",
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/components/{web}"),
+            json!({"position": 1_000_001}),
+            422,
+            "position",
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/components/{web}"),
+            json!({"position": -1}),
+            422,
+            "position",
+        ),
+        (
+            Method::POST,
+            "/api/v1/components".to_owned(),
+            json!({"name": "Far", "service": "api", "position": 2_000_000}),
+            422,
+            "position",
+        ),
         (
             Method::POST,
             "/api/v1/customers".to_owned(),
