@@ -262,10 +262,10 @@ fn variables(msg: &Message) -> BTreeMap<&'static str, Value> {
 /// [`event_label`] of a message: a customer communication reminder names
 /// the kind due (its reason starts "Update overdue since …").
 pub(crate) fn message_label(msg: &Message) -> String {
-    if msg.event == "comms_reminder" {
-        if let Some((due, _)) = msg.reason.split_once(" overdue since ") {
-            return format!("{due} overdue");
-        }
+    if msg.event == "comms_reminder"
+        && let Some((due, _)) = msg.reason.split_once(" overdue since ")
+    {
+        return format!("{due} overdue");
     }
     event_label(&msg.event)
 }
