@@ -711,7 +711,13 @@ async fn customers_and_the_affected_panel_in_the_browser() {
 
     select(&c, "#contact-kind", "webhook").await;
     fill(&c, "#contact-label", "status hook").await;
-    fill(&c, "#contact-target", "https://hooks.initech.example/in").await;
+    // Long enough to overflow a phone screen unless it wraps.
+    fill(
+        &c,
+        "#contact-target",
+        "https://hooks.initech.example/in/a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9",
+    )
+    .await;
     submit(&c, "#contact-submit").await;
     let secret = c
         .find(fantoccini::Locator::Css("#shown-once-value"))
@@ -730,6 +736,9 @@ async fn customers_and_the_affected_panel_in_the_browser() {
         .unwrap();
     let html = c.source().await.unwrap();
     assert!(!html.contains(&secret));
+    for width in [375, 1440] {
+        crate::a11y::screenshot(&c, &format!("customer-contacts-{width}"), width).await;
+    }
 
     // A contact to the server's own network is refused, with the field named.
     fill(&c, "#contact-label", "local").await;
