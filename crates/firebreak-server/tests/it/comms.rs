@@ -908,3 +908,31 @@ async fn an_affected_customer_without_contacts_is_named_not_dropped() {
         "{html}"
     );
 }
+
+/// The incident page's communication box, photographed at both widths
+/// (target/screenshots/): right after the header, sized to its content.
+#[tokio::test]
+async fn the_incident_pages_communication_box_in_the_browser() {
+    use crate::web::{browser, chromedriver, login};
+    let w = world(Db::Sqlite).await.unwrap();
+    let id = w
+        .declare(
+            json!({"title": "Queue delays", "kind": "availability", "severity": "critical",
+            "owner": "admin"}),
+        )
+        .await;
+    w.affected(id, AffectedMode::Customers, &[w.globex]).await;
+    let driver = chromedriver();
+    let c = browser(&driver).await;
+    login(&c, &w.app, "admin", &w.app.admin_password).await;
+    c.goto(&format!("{}/incidents/{id}", w.app.url))
+        .await
+        .unwrap();
+    let html = c.source().await.unwrap();
+    let box_at = html.find("id=\"comms-box\"").expect("the box");
+    let details_at = html.find("id=\"details\"").expect("the details");
+    assert!(box_at < details_at, "the box comes before the details");
+    for width in [375, 1440] {
+        crate::a11y::screenshot(&c, &format!("incident-comms-box-{width}"), width).await;
+    }
+}
