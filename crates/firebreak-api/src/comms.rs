@@ -99,6 +99,10 @@ pub struct Communication {
     pub affected: Vec<AffectedCustomer>,
     /// The contacts of the affected customers: where a notice goes.
     pub recipients: Vec<NoticeRecipient>,
+    /// The affected customers with no contact: a notice does not reach
+    /// them (sending still goes to the others).
+    #[serde(default)]
+    pub unreachable: Vec<AffectedCustomer>,
     /// Drafts and sent notices, newest first.
     pub notices: Vec<Notice>,
     /// A security incident: its notices need explicit approval to be sent.

@@ -17,6 +17,12 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, AuthUser};
 use crate::incidents::incident_id;
 
+/// A notice's id from the path: anything but a positive number is a 404
+/// problem, as every other id.
+fn notice_ref(raw: &str) -> Result<i64, ApiError> {
+    crate::customers::path_id("notice", raw)
+}
+
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_communication))
@@ -52,7 +58,9 @@ async fn list_notices(
     let cx = state.ctx(&user);
     let id = incident_id(&id)?;
     cx.incident(id).await?;
-    Ok(Json(state.store.notices(id).await?))
+    let mut notices = state.store.notices(id).await?;
+    super::redact_notices(user.role, &mut notices);
+    Ok(Json(notices))
 }
 
 /// Drafts a notice from the template; fields given replace the template's.
@@ -78,12 +86,12 @@ async fn draft_notice(
 async fn update_notice(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path((id, notice_id)): Path<(String, i64)>,
+    Path((id, notice_id)): Path<(String, String)>,
     ApiJson(req): ApiJson<UpdateNotice>,
 ) -> Result<Json<Notice>, ApiError> {
     let cx = state.ctx(&user);
     Ok(Json(
-        super::update_notice(&cx, incident_id(&id)?, notice_id, &req).await?,
+        super::update_notice(&cx, incident_id(&id)?, notice_ref(&notice_id)?, &req).await?,
     ))
 }
 
@@ -95,11 +103,17 @@ async fn update_notice(
 async fn preview_notice(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path((id, notice_id)): Path<(String, i64)>,
+    Path((id, notice_id)): Path<(String, String)>,
 ) -> Result<Json<NoticePreview>, ApiError> {
     let cx = state.ctx(&user);
     Ok(Json(
-        super::preview_notice(&cx, incident_id(&id)?, notice_id, &state.config.comms).await?,
+        super::preview_notice(
+            &cx,
+            incident_id(&id)?,
+            notice_ref(&notice_id)?,
+            &state.config.comms,
+        )
+        .await?,
     ))
 }
 
@@ -112,11 +126,18 @@ async fn preview_notice(
 async fn send_notice(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path((id, notice_id)): Path<(String, i64)>,
+    Path((id, notice_id)): Path<(String, String)>,
     ApiJson(req): ApiJson<SendNotice>,
 ) -> Result<Json<Notice>, ApiError> {
     let cx = state.ctx(&user);
     Ok(Json(
-        super::send_notice(&cx, incident_id(&id)?, notice_id, &req, &state.config.comms).await?,
+        super::send_notice(
+            &cx,
+            incident_id(&id)?,
+            notice_ref(&notice_id)?,
+            &req,
+            &state.config.comms,
+        )
+        .await?,
     ))
 }

@@ -5,8 +5,8 @@
 
 use chrono::{DateTime, Utc};
 
+use firebreak_api::Phase;
 use firebreak_api::comms::{MAX_NOTICE_TEXT, MAX_NOTICE_TITLE, NoticeKind, PublicStatus};
-use firebreak_api::{Incident, Kind, Phase};
 use firebreak_store::comms::NoticeWrite;
 
 use crate::error::ApiError;
@@ -27,11 +27,15 @@ pub struct Fields {
 
 /// The title a draft starts with: the incident's for most incidents; never
 /// a security incident's internal title.
-pub fn default_title(incident: &Incident) -> String {
-    if incident.kind == Kind::Security {
+/// The default public title: never drawn from the incident's internal
+/// title or summary, only from the affected components' (public) names.
+pub fn default_title(security: bool, components: &[String]) -> String {
+    if security {
         "Security incident".to_owned()
+    } else if components.is_empty() {
+        "Service disruption".to_owned()
     } else {
-        incident.title.clone()
+        format!("Service disruption: {}", components.join(", "))
     }
 }
 

@@ -21,8 +21,8 @@ use firebreak_api::comms::{
     AffectedCustomer, Communication, DraftNotice, DueNotice, Notice, NoticeKind, NoticePreview,
     NoticeRecipient, SendNotice, UpdateNotice,
 };
-use firebreak_api::{Incident, Kind, Severity};
-use firebreak_core::auth::Action;
+use firebreak_api::{Incident, Kind, Severity, TimelineEvent};
+use firebreak_core::auth::{Action, Role, allowed};
 use firebreak_core::comms::{CommsPolicy, Obligations, obligations};
 use firebreak_core::status::PublicStatus;
 use firebreak_store::comms::{CommsRecord, NoticeWrite, notice_payload};
@@ -37,6 +37,8 @@ pub struct Comms {
     pub incident: Incident,
     pub record: CommsRecord,
     pub obligations: Obligations,
+    /// The affected components' names: the default public title's words.
+    pub components: Vec<String>,
     pub now: DateTime<Utc>,
 }
 
@@ -50,6 +52,7 @@ impl Comms {
             affected_mode: self.record.mode,
             affected: self.record.affected.clone(),
             recipients: recipients(&self.record),
+            unreachable: unreachable(&self.record),
             notices: self.record.notices.clone(),
             needs_approval: self.incident.kind == Kind::Security,
         }
@@ -75,6 +78,63 @@ fn recipients(r: &CommsRecord) -> Vec<NoticeRecipient> {
     r.recipients.iter().map(|c| c.recipient.clone()).collect()
 }
 
+/// The affected customers no contact of which is a recipient.
+pub fn unreachable(r: &CommsRecord) -> Vec<AffectedCustomer> {
+    r.affected
+        .iter()
+        .filter(|a| !r.recipients.iter().any(|c| c.recipient.customer_id == a.id))
+        .cloned()
+        .collect()
+}
+
+/// What a reader without `ReadCustomers` sees in place of a contact's
+/// address or URL.
+pub const HIDDEN_TARGET: &str = "hidden";
+
+/// Whether `role` may see customers' contact targets.
+pub fn reads_contacts(role: Role) -> bool {
+    allowed(role, Action::ReadCustomers)
+}
+
+/// Hides each recipient's target from a reader who may not read customers:
+/// the customer, the contact's label and kind stay.
+pub fn redact_recipients(role: Role, list: &mut [NoticeRecipient]) {
+    if !reads_contacts(role) {
+        for r in list {
+            r.target = HIDDEN_TARGET.to_owned();
+        }
+    }
+}
+
+/// [`redact_recipients`] over each notice's recipients.
+pub fn redact_notices(role: Role, notices: &mut [Notice]) {
+    for n in notices {
+        redact_recipients(role, &mut n.recipients);
+    }
+}
+
+/// Hides the contact targets in the `notice.sent` events' details (the
+/// store records whom a notice went to) from a reader who may not read
+/// customers.
+pub fn redact_timeline(role: Role, events: &mut [TimelineEvent]) {
+    if reads_contacts(role) {
+        return;
+    }
+    for e in events.iter_mut().filter(|e| e.kind == "notice.sent") {
+        if let Some(list) = e
+            .details
+            .get_mut("recipients")
+            .and_then(|r| r.as_array_mut())
+        {
+            for r in list {
+                if let Some(t) = r.get_mut("target") {
+                    *t = serde_json::Value::String(HIDDEN_TARGET.to_owned());
+                }
+            }
+        }
+    }
+}
+
 /// What the rules say of `record` under `policy`.
 pub fn owed(record: &CommsRecord, policy: &CommsPolicy) -> Obligations {
     record
@@ -87,12 +147,28 @@ pub fn owed(record: &CommsRecord, policy: &CommsPolicy) -> Obligations {
 /// Incident `id`'s communication, for someone who may read it.
 pub async fn communication(cx: &Ctx<'_>, id: i64, policy: &CommsPolicy) -> Result<Comms, ApiError> {
     let incident = cx.incident(id).await?;
-    let record = cx.store.communication(id).await?;
+    let mut record = cx.store.communication(id).await?;
+    if !reads_contacts(cx.user.role) {
+        for c in &mut record.recipients {
+            c.recipient.target = HIDDEN_TARGET.to_owned();
+            c.channel = serde_json::Value::Null;
+        }
+        redact_notices(cx.user.role, &mut record.notices);
+    }
     let obligations = owed(&record, policy);
+    let components = cx
+        .store
+        .incident_affected(id)
+        .await?
+        .components
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
     Ok(Comms {
         incident,
         record,
         obligations,
+        components,
         now: cx.now,
     })
 }
@@ -136,7 +212,7 @@ pub fn template(c: &Comms, policy: &CommsPolicy) -> DraftNotice {
         .map(|every| c.now + every);
     DraftNotice {
         kind: Some(kind),
-        title: Some(draft::default_title(&c.incident)),
+        title: Some(draft::default_title(security, &c.components)),
         impact: Some(draft::default_impact(security).to_owned()),
         actions: Some(draft::default_actions(c.incident.phase).to_owned()),
         next_update_at,
@@ -173,15 +249,29 @@ pub async fn draft_notice(
         // Every kind but a status post goes to customers.
         to_customers: req.to_customers.unwrap_or(kind != NoticeKind::StatusPost),
     };
+    not_past(fields.next_update_at, cx.now)?;
     let w = draft::checked(fields)?;
     Ok(cx.store.create_notice(id, &w, &cx.actor(), cx.now).await?)
+}
+
+/// Refuses a next update time before `now` (422 naming `next_update_at`).
+fn not_past(next_update_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<(), ApiError> {
+    match next_update_at {
+        Some(t) if t < now => Err(ApiError::invalid(
+            "next_update_at",
+            "`next_update_at` is in the past: choose a later time",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// A draft, for someone who may change the incident.
 async fn draft_of(cx: &Ctx<'_>, id: i64, notice_id: i64) -> Result<Notice, ApiError> {
     cx.require(Action::Respond)?;
     cx.incident(id).await?;
-    Ok(cx.store.notice(id, notice_id).await?)
+    let mut n = cx.store.notice(id, notice_id).await?;
+    redact_recipients(cx.user.role, &mut n.recipients);
+    Ok(n)
 }
 
 /// Changes a draft; a sent notice never changes (409).
@@ -196,6 +286,9 @@ pub async fn update_notice(
         return Err(ApiError::Conflict(format!(
             "notice {notice_id} was sent and never changes: draft a new one"
         )));
+    }
+    if let Some(given) = req.next_update_at {
+        not_past(given, cx.now)?;
     }
     let fields = draft::Fields {
         kind: req.kind.unwrap_or(n.kind),
@@ -263,6 +356,12 @@ pub async fn send_notice(
             "notice {notice_id} was already sent"
         )));
     }
+    if n.next_update_at.is_some_and(|t| t < cx.now) {
+        return Err(ApiError::invalid(
+            "next_update_at",
+            "the next update time has passed: change it",
+        ));
+    }
     let c = communication(cx, id, policy).await?;
     if c.incident.kind == Kind::Security && !req.approved {
         return Err(ApiError::invalid(
@@ -285,11 +384,12 @@ pub async fn send_notice(
         }
     }
     let approved_by = req.approved.then_some(cx.user.name.as_str());
-    let sent = cx
+    let mut sent = cx
         .store
         .send_notice(id, notice_id, approved_by, &cx.actor(), cx.now)
         .await?;
     cx.wake.wake();
+    redact_recipients(cx.user.role, &mut sent.recipients);
     Ok(sent)
 }
 

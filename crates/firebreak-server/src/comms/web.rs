@@ -53,6 +53,8 @@ pub struct CommsBox {
     pub sent: usize,
     /// A required notice is overdue and there is no lead to remind.
     pub nobody_reminded: bool,
+    /// The affected customers' names that have no contact.
+    pub unreachable: Vec<String>,
 }
 
 impl CommsBox {
@@ -70,6 +72,10 @@ impl CommsBox {
                 .filter(|n| n.sent_at.is_some())
                 .count(),
             nobody_reminded: overdue && c.incident.lead.is_none(),
+            unreachable: super::unreachable(&c.record)
+                .into_iter()
+                .map(|a| a.name)
+                .collect(),
             due,
         }
     }
@@ -104,6 +110,7 @@ struct CommsPage {
     mode: Option<String>,
     affected: Vec<firebreak_api::comms::AffectedCustomer>,
     recipients: Vec<NoticeRecipient>,
+    unreachable: Vec<firebreak_api::comms::AffectedCustomer>,
     drafts: Vec<DraftView>,
     sent: Vec<Notice>,
     template: DraftNotice,
@@ -171,6 +178,7 @@ async fn comms_page(
         mode: wire.affected_mode.map(|m| m.as_str().to_owned()),
         affected: wire.affected,
         recipients: wire.recipients,
+        unreachable: wire.unreachable,
         drafts,
         sent,
         template,
@@ -275,12 +283,14 @@ async fn draft(
 async fn edit(
     State(state): State<AppState>,
     WebUser(s): WebUser,
-    Path((id, notice_id)): Path<(String, i64)>,
+    Path((id, notice_id)): Path<(String, String)>,
     CsrfForm(f): CsrfForm<DraftForm>,
 ) -> Response {
     let cx = state.ctx(&s.user);
-    let id = match incident_id(&id) {
-        Ok(id) => id,
+    let (id, notice_id) = match incident_id(&id)
+        .and_then(|id| Ok((id, crate::customers::path_id("notice", &notice_id)?)))
+    {
+        Ok(ids) => ids,
         Err(e) => return error_page(&s, e),
     };
     let result = async {
@@ -314,12 +324,14 @@ struct SendForm {
 async fn send(
     State(state): State<AppState>,
     WebUser(s): WebUser,
-    Path((id, notice_id)): Path<(String, i64)>,
+    Path((id, notice_id)): Path<(String, String)>,
     CsrfForm(f): CsrfForm<SendForm>,
 ) -> Response {
     let cx = state.ctx(&s.user);
-    let id = match incident_id(&id) {
-        Ok(id) => id,
+    let (id, notice_id) = match incident_id(&id)
+        .and_then(|id| Ok((id, crate::customers::path_id("notice", &notice_id)?)))
+    {
+        Ok(ids) => ids,
         Err(e) => return error_page(&s, e),
     };
     let req = SendNotice {

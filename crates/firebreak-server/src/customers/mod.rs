@@ -110,6 +110,22 @@ pub async fn delete_customer(c: &Ctx<'_>, id: i64) -> Result<(), ApiError> {
     Ok(c.store.delete_customer(id, &c.actor(), c.now).await?)
 }
 
+/// Longest contact target (address or URL) accepted, in characters.
+pub const MAX_TARGET: usize = 2_000;
+
+/// Highest component position accepted (the lowest is 0).
+pub const MAX_POSITION: i64 = 1_000_000;
+
+fn position(p: Option<i64>) -> Result<Option<i64>, ApiError> {
+    match p {
+        Some(p) if !(0..=MAX_POSITION).contains(&p) => Err(ApiError::invalid(
+            "position",
+            format!("`position` is from 0 to {MAX_POSITION}"),
+        )),
+        p => Ok(p),
+    }
+}
+
 /// Longest webhook secret accepted, in characters.
 const MAX_SECRET: usize = 200;
 
@@ -128,6 +144,12 @@ pub async fn add_contact(
     let target = req.target.trim().to_owned();
     if target.is_empty() {
         return Err(ApiError::invalid("target", "`target` must not be empty"));
+    }
+    if target.chars().count() > MAX_TARGET {
+        return Err(ApiError::invalid(
+            "target",
+            format!("`target` is longer than {MAX_TARGET} characters"),
+        ));
     }
     let (channel, generated) = match req.kind {
         CustomerContactKind::Email => {
@@ -253,6 +275,7 @@ pub async fn create_component(c: &Ctx<'_>, req: &CreateComponent) -> Result<Comp
     let name = name("name", &req.name)?;
     let description = description(req.description.as_deref())?;
     let service = service_id(c, &req.service).await?;
+    let req_position = position(req.position)?;
     let mut made = c
         .store
         .create_component(
@@ -264,7 +287,7 @@ pub async fn create_component(c: &Ctx<'_>, req: &CreateComponent) -> Result<Comp
             c.now,
         )
         .await?;
-    if let Some(position) = req.position {
+    if let Some(position) = req_position.and(req.position) {
         made = c
             .store
             .update_component(
@@ -299,6 +322,7 @@ pub async fn update_component(
     if req.status.is_some() {
         c.require(Action::Respond)?;
     }
+    position(req.position)?;
     let mut current = component(c, id).await?;
     if other {
         let changes = ComponentChanges {

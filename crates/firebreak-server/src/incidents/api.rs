@@ -179,7 +179,9 @@ async fn timeline(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<TimelineEvent>>, ApiError> {
     let incident = state.ctx(&user).incident(incident_id(&id)?).await?;
-    Ok(Json(state.store.timeline(incident.id).await?))
+    let mut events = state.store.timeline(incident.id).await?;
+    crate::comms::redact_timeline(user.role, &mut events);
+    Ok(Json(events))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{id}/notes", params(("id" = String, Path)), responses((status = 200, body = [Note])))]

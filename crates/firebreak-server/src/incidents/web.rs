@@ -322,7 +322,8 @@ async fn incident_page(
         Err(e) => return error_page(&s, e),
     };
     let loaded = async {
-        let timeline = state.store.timeline(id).await?;
+        let mut timeline = state.store.timeline(id).await?;
+        crate::comms::redact_timeline(s.user.role, &mut timeline);
         let users = crate::escalate::assignable_users(&state.store.directory().await?);
         let escalations = state.store.escalations(id).await?;
         let deadlines = state.store.pending_deadlines(id).await?;

@@ -5,7 +5,7 @@ use chrono::SecondsFormat;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::notify::templates::event_label;
+use crate::notify::templates::message_label;
 use crate::notify::{Message, Rendered};
 
 /// The JSON body of a [`crate::notify::Channel::Webhook`] delivery. Public
@@ -121,7 +121,7 @@ pub(crate) fn slack(msg: &Message, rendered: &Rendered) -> Value {
             "type": "mrkdwn",
             "text": slack_escape(&format!(
                 "Firebreak · {} · {} · {}",
-                event_label(&msg.event),
+                message_label(msg),
                 msg.created_at.to_rfc3339_opts(SecondsFormat::AutoSi, true),
                 msg.idempotency_key,
             )),

@@ -206,7 +206,7 @@ impl std::io::Write for CappedWriter {
 /// The variables of a message, as templates see them.
 pub(crate) fn context(msg: &Message) -> Value {
     let mut vars = variables(msg);
-    vars.insert("event_label", Value::from(event_label(&msg.event)));
+    vars.insert("event_label", Value::from(message_label(msg)));
     Value::from(vars)
 }
 
@@ -214,7 +214,7 @@ pub(crate) fn context(msg: &Message) -> Value {
 /// channel's secret: what the Http channel's templates see.
 pub(crate) fn http_context(msg: &Message, rendered: &Rendered, secret: Option<&str>) -> Value {
     let mut vars = variables(msg);
-    vars.insert("event_label", Value::from(event_label(&msg.event)));
+    vars.insert("event_label", Value::from(message_label(msg)));
     vars.insert("subject", Value::from(rendered.subject.clone()));
     vars.insert("text", Value::from(rendered.text.clone()));
     if let Some(secret) = secret {
@@ -259,6 +259,17 @@ fn variables(msg: &Message) -> BTreeMap<&'static str, Value> {
     ])
 }
 
+/// [`event_label`] of a message: a customer communication reminder names
+/// the kind due (its reason starts "Update overdue since …").
+pub(crate) fn message_label(msg: &Message) -> String {
+    if msg.event == "comms_reminder"
+        && let Some((due, _)) = msg.reason.split_once(" overdue since ")
+    {
+        return format!("{due} overdue");
+    }
+    event_label(&msg.event)
+}
+
 /// A readable word for the event, for subjects and headlines.
 pub(crate) fn event_label(event: &str) -> String {
     match event {
@@ -269,7 +280,7 @@ pub(crate) fn event_label(event: &str) -> String {
         "resolved" => "Resolved".to_owned(),
         "test" => "Test notification".to_owned(),
         "unrouted" => "Nobody was paged".to_owned(),
-        "comms_reminder" => "Customer notice overdue".to_owned(),
+        "comms_reminder" => "Customer communication overdue".to_owned(),
         other => {
             let mut chars = other.chars();
             match chars.next() {
@@ -337,6 +348,16 @@ mod tests {
     fn check(templates: &Templates, msg: &Message, expect: Expect) {
         let r = templates.render(msg).unwrap();
         expect.assert_eq(&format!("subject: {}\n---\n{}", r.subject, r.text));
+    }
+
+    #[test]
+    fn a_comms_reminders_subject_names_the_kind_due() {
+        let mut msg = sample_message();
+        msg.event = "comms_reminder".into();
+        msg.reason = "Update overdue since 2026-03-02 10:30 UTC: the cadence.".into();
+        let r = Templates::default().render(&msg).unwrap();
+        assert!(r.subject.contains("Update overdue"), "{}", r.subject);
+        assert!(!r.subject.contains("Customer notice"), "{}", r.subject);
     }
 
     #[test]

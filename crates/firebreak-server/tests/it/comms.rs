@@ -786,3 +786,203 @@ async fn customers_added_after_the_first_notice_are_owed_one() {
     let (s, b) = w.to(id, "closed").await;
     assert_eq!(s, 200, "{b}");
 }
+
+/// A viewer (no `read_customers`) sees whom a notice went to by customer,
+/// contact label and kind, never the address: not in the communication
+/// answer, the notices, the timeline's `notice.sent` event nor the pages.
+#[tokio::test]
+async fn a_viewer_never_sees_a_customer_contact_address() {
+    let w = world(Db::Sqlite).await.unwrap();
+    const ADDRESS: &str = "zz-marker-contact-91c2@globex.example";
+    w.app
+        .store
+        .add_customer_contact(
+            w.globex,
+            "marker mail",
+            json!({"kind": "email", "to": ADDRESS}),
+            &Actor::local("test"),
+            w.now(),
+        )
+        .await
+        .unwrap();
+    let id = w
+        .declare(
+            json!({"title": "Queue delays", "kind": "availability", "severity": "high",
+            "owner": "admin"}),
+        )
+        .await;
+    w.affected(id, AffectedMode::Customers, &[w.globex]).await;
+    let n = w.draft(id, json!({})).await;
+    // The default title never repeats the internal one.
+    assert_eq!(n["title"], "Service disruption", "{n}");
+    assert!(!n.to_string().contains("Queue delays"), "{n}");
+    let nid = n["id"].as_i64().unwrap();
+    let (s, b) = w.send(id, nid, json!({})).await;
+    assert_eq!(s, 200, "{b}");
+    // The admin sees the address.
+    assert!(w.comms(id).await.to_string().contains(ADDRESS));
+
+    let viewer = w.app.user("viewer1", "viewer").await;
+    for path in [
+        format!("/api/v1/incidents/{id}/communication"),
+        format!("/api/v1/incidents/{id}/notices"),
+        format!("/api/v1/incidents/{id}/timeline"),
+    ] {
+        let b = w.app.get_expect(&viewer, &path, 200).await;
+        let text = b.to_string();
+        assert!(!text.contains(ADDRESS), "{path}: {text}");
+        assert!(!text.contains("ops@globex.example"), "{path}: {text}");
+        assert!(text.contains("marker mail"), "{path}: {text}");
+        assert!(text.contains("\"hidden\""), "{path}: {text}");
+    }
+    let http = no_redirects();
+    let res = post_login(&w.app, &http, "viewer1", "a long enough password", None).await;
+    let cookie = first_cookie(&res);
+    for path in [
+        format!("/incidents/{id}"),
+        format!("/incidents/{id}/communication"),
+    ] {
+        let (status, html) = page(&w.app, &http, &cookie, &path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(!html.contains(ADDRESS), "{path}: {html}");
+        assert!(!html.contains("ops@globex.example"), "{path}");
+    }
+}
+
+/// A next update time in the past is refused when drafted, changed or
+/// sent; a notice id that is not a number is a 404 problem, not plain text.
+#[tokio::test]
+async fn a_past_next_update_and_a_bad_notice_id_are_refused() {
+    let w = world(Db::Sqlite).await.unwrap();
+    let id = w
+        .declare(
+            json!({"title": "Queue delays", "kind": "availability", "severity": "high",
+            "owner": "admin"}),
+        )
+        .await;
+    w.affected(id, AffectedMode::Customers, &[w.globex]).await;
+    let past = (w.now() - Duration::hours(1)).to_rfc3339();
+    let (s, p) = w
+        .app
+        .post(
+            w.token(),
+            &format!("/api/v1/incidents/{id}/notices"),
+            json!({"next_update_at": past}),
+        )
+        .await;
+    assert_eq!(s, 422, "{p}");
+    assert!(p.to_string().contains("next_update_at"), "{p}");
+    let soon = (w.now() + Duration::minutes(30)).to_rfc3339();
+    let n = w.draft(id, json!({"next_update_at": soon})).await;
+    let nid = n["id"].as_i64().unwrap();
+    let (s, p) = w
+        .app
+        .send(
+            reqwest::Method::PATCH,
+            w.token(),
+            &format!("/api/v1/incidents/{id}/notices/{nid}"),
+            Some(json!({"next_update_at": past})),
+        )
+        .await;
+    assert_eq!(s, 422, "{p}");
+    assert!(p.to_string().contains("next_update_at"), "{p}");
+    w.advance(Duration::hours(1));
+    let (s, p) = w.send(id, nid, json!({})).await;
+    assert_eq!(s, 422, "{p}");
+    assert!(
+        p.to_string().contains("the next update time has passed"),
+        "{p}"
+    );
+
+    let res = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v1/incidents/{id}/notices/abc/send",
+            w.app.url
+        ))
+        .bearer_auth(w.token())
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let ct = res.headers()["content-type"].to_str().unwrap().to_owned();
+    assert_eq!(ct, "application/problem+json");
+}
+
+/// An affected customer with no contact is listed as unreachable (API) and
+/// warned of on the communication page and the incident page's box; the
+/// notice still goes to the reachable ones.
+#[tokio::test]
+async fn an_affected_customer_without_contacts_is_named_not_dropped() {
+    let w = world(Db::Sqlite).await.unwrap();
+    let hooli = w
+        .app
+        .store
+        .create_customer("Hooli", "no contacts", &Actor::local("test"), w.now())
+        .await
+        .unwrap()
+        .id;
+    let id = w
+        .declare(
+            json!({"title": "Queue delays", "kind": "availability", "severity": "critical",
+            "owner": "admin"}),
+        )
+        .await;
+    w.affected(id, AffectedMode::Customers, &[w.globex, hooli])
+        .await;
+    let c = w.comms(id).await;
+    assert_eq!(
+        c["unreachable"],
+        json!([{"id": hooli, "name": "Hooli"}]),
+        "{c}"
+    );
+    let (http, cookie) = w.session().await;
+    let (_, html) = page(
+        &w.app,
+        &http,
+        &cookie,
+        &format!("/incidents/{id}/communication"),
+    )
+    .await;
+    assert!(
+        html.contains("Hooli has no contact: add one before sending."),
+        "{html}"
+    );
+    let n = w.draft(id, json!({})).await;
+    let (s, b) = w.send(id, n["id"].as_i64().unwrap(), json!({})).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["recipients"].as_array().unwrap().len(), 1, "{b}");
+    let (_, html) = page(&w.app, &http, &cookie, &format!("/incidents/{id}")).await;
+    assert!(
+        html.contains("Hooli has no contact: add one before sending."),
+        "{html}"
+    );
+}
+
+/// The incident page's communication box, photographed at both widths
+/// (target/screenshots/): right after the header, sized to its content.
+#[tokio::test]
+async fn the_incident_pages_communication_box_in_the_browser() {
+    use crate::web::{browser, chromedriver, login};
+    let w = world(Db::Sqlite).await.unwrap();
+    let id = w
+        .declare(
+            json!({"title": "Queue delays", "kind": "availability", "severity": "critical",
+            "owner": "admin"}),
+        )
+        .await;
+    w.affected(id, AffectedMode::Customers, &[w.globex]).await;
+    let driver = chromedriver();
+    let c = browser(&driver).await;
+    login(&c, &w.app, "admin", &w.app.admin_password).await;
+    c.goto(&format!("{}/incidents/{id}", w.app.url))
+        .await
+        .unwrap();
+    let html = c.source().await.unwrap();
+    let box_at = html.find("id=\"comms-box\"").expect("the box");
+    let details_at = html.find("id=\"details\"").expect("the details");
+    assert!(box_at < details_at, "the box comes before the details");
+    for width in [375, 1440] {
+        crate::a11y::screenshot(&c, &format!("incident-comms-box-{width}"), width).await;
+    }
+}

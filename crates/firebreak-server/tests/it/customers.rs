@@ -245,6 +245,10 @@ async fn crud(app: TestApp) {
     .await;
     let (s, p) = delete(&app, &t, &format!("/api/v1/customers/{globex}")).await;
     assert_eq!(s, 409, "{p}");
+    // The refusal names no incident: the caller may not be able to see it.
+    let text = p.to_string();
+    assert!(text.contains("is named by an incident"), "{text}");
+    assert!(!text.contains("INC-"), "{text}");
     let (s, _) = app.get(&t, &format!("/api/v1/customers/{acme}")).await;
     assert_eq!(s, 404);
 }
@@ -277,7 +281,44 @@ async fn bad_input_names_the_field_and_changes_nothing() {
         .await["id"]
         .as_i64()
         .unwrap();
+    let long_url = format!("https://hooks.example/{}", "a".repeat(2_000));
+    let long_mail = format!("{}@b.example", "a".repeat(2_000));
     let cases = [
+        (
+            Method::POST,
+            format!("/api/v1/customers/{acme}/contacts"),
+            json!({"label": "x", "kind": "webhook", "target": long_url}),
+            422,
+            "target",
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/customers/{acme}/contacts"),
+            json!({"label": "x", "kind": "email", "target": long_mail}),
+            422,
+            "target",
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/components/{web}"),
+            json!({"position": 1_000_001}),
+            422,
+            "position",
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/components/{web}"),
+            json!({"position": -1}),
+            422,
+            "position",
+        ),
+        (
+            Method::POST,
+            "/api/v1/components".to_owned(),
+            json!({"name": "Far", "service": "api", "position": 2_000_000}),
+            422,
+            "position",
+        ),
         (
             Method::POST,
             "/api/v1/customers".to_owned(),
@@ -670,7 +711,13 @@ async fn customers_and_the_affected_panel_in_the_browser() {
 
     select(&c, "#contact-kind", "webhook").await;
     fill(&c, "#contact-label", "status hook").await;
-    fill(&c, "#contact-target", "https://hooks.initech.example/in").await;
+    // Long enough to overflow a phone screen unless it wraps.
+    fill(
+        &c,
+        "#contact-target",
+        "https://hooks.initech.example/in/a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9",
+    )
+    .await;
     submit(&c, "#contact-submit").await;
     let secret = c
         .find(fantoccini::Locator::Css("#shown-once-value"))
@@ -689,6 +736,9 @@ async fn customers_and_the_affected_panel_in_the_browser() {
         .unwrap();
     let html = c.source().await.unwrap();
     assert!(!html.contains(&secret));
+    for width in [375, 1440] {
+        crate::a11y::screenshot(&c, &format!("customer-contacts-{width}"), width).await;
+    }
 
     // A contact to the server's own network is refused, with the field named.
     fill(&c, "#contact-label", "local").await;

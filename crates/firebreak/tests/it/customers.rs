@@ -124,7 +124,7 @@ fn customers_components_and_an_incidents_affected_set_through_the_cli() {
         .fails(1);
     assert_contains(&err, "no customer named `Nobody Inc`");
     let err = admin.run(&["customer", "delete", "Globex"]).fails(1);
-    assert_contains(&err, "named by incident");
+    assert_contains(&err, "named by an incident");
     let err = admin.run(&["customer", "create", "Acme Corp"]).fails(1);
     assert_contains(&err, "already exists");
     let err = admin
