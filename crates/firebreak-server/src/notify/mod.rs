@@ -453,6 +453,21 @@ impl Notifier {
 }
 
 impl Notifier {
+    /// The HTTP client for a target set by an admin (no policy) or by a
+    /// user (the outgoing policy's client and checks).
+    fn outbound(&self, set_by: SetBy) -> send::Outbound<'_> {
+        match set_by {
+            SetBy::Admin => send::Outbound {
+                client: &self.http,
+                policy: None,
+            },
+            SetBy::User => send::Outbound {
+                client: &self.http_user,
+                policy: Some(&self.outgoing),
+            },
+        }
+    }
+
     /// Delivers a [`Verbatim`] message once, by email or signed webhook.
     pub async fn deliver_verbatim(
         &self,
@@ -462,16 +477,7 @@ impl Notifier {
         now: DateTime<Utc>,
         set_by: SetBy,
     ) -> Result<Delivered, DeliveryError> {
-        let out = match set_by {
-            SetBy::Admin => send::Outbound {
-                client: &self.http,
-                policy: None,
-            },
-            SetBy::User => send::Outbound {
-                client: &self.http_user,
-                policy: Some(&self.outgoing),
-            },
-        };
+        let out = self.outbound(set_by);
         let result = match channel {
             Channel::Email { to } => match &self.smtp {
                 Some(mailer) => {
@@ -552,16 +558,7 @@ impl Notifier {
         now: DateTime<Utc>,
         set_by: SetBy,
     ) -> Result<Delivered, DeliveryError> {
-        let out = match set_by {
-            SetBy::Admin => send::Outbound {
-                client: &self.http,
-                policy: None,
-            },
-            SetBy::User => send::Outbound {
-                client: &self.http_user,
-                policy: Some(&self.outgoing),
-            },
-        };
+        let out = self.outbound(set_by);
         match (prepared, channel) {
             (Prepared::Email(rendered), Channel::Email { to }) => match &self.smtp {
                 Some(mailer) => mailer.send(to, msg, &rendered, now).await,
