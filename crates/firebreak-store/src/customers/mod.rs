@@ -46,17 +46,22 @@ pub(crate) async fn name_free(
     name: &str,
     except: Option<i64>,
 ) -> Result<()> {
-    let sql = format!("SELECT id FROM {table} WHERE name = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    // Names differing only in case would be two customers people cannot
+    // tell apart (and the CLI's name lookup could pick the wrong one).
+    let sql = format!("SELECT id, name FROM {table} WHERE LOWER(name) = LOWER($1)");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(name)
-        .fetch_optional(&mut **tx)
+        .fetch_all(&mut **tx)
         .await?;
-    match row {
-        Some(row) if Some(row.try_get::<i64, _>("id")?) != except => Err(StoreError::Conflict(
-            format!("{noun} `{name}` already exists"),
-        )),
-        _ => Ok(()),
+    for row in rows {
+        if Some(row.try_get::<i64, _>("id")?) != except {
+            let existing: String = row.try_get("name")?;
+            return Err(StoreError::Conflict(format!(
+                "{noun} `{existing}` already exists (names differ from each other in more than case)"
+            )));
+        }
     }
+    Ok(())
 }
 
 /// The contact's kind and target read from its channel JSON.

@@ -26,6 +26,11 @@ async fn customers_have_contacts_components_and_a_status_link(db: Db) {
         Err(StoreError::Conflict(m)) => assert!(m.contains("Acme Corp"), "{m}"),
         other => panic!("expected Conflict, got {other:?}"),
     }
+    // Names that differ only in case are one name.
+    match s.create_customer("ACME corp", "", &admin(), at(1)).await {
+        Err(StoreError::Conflict(m)) => assert!(m.contains("`Acme Corp`"), "{m}"),
+        other => panic!("expected Conflict, got {other:?}"),
+    }
     let globex = s
         .create_customer("Globex", "", &admin(), at(1))
         .await
@@ -106,6 +111,11 @@ async fn customers_have_contacts_components_and_a_status_link(db: Db) {
     assert!(db_c.position > web.position);
     assert!(matches!(
         s.create_component("Web app", "", svc.id, true, &admin(), at(5))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        s.create_component("WEB APP", "", svc.id, true, &admin(), at(5))
             .await,
         Err(StoreError::Conflict(_))
     ));
