@@ -1184,6 +1184,16 @@ async fn maintenance_windows_with_public_wording_are_scheduled_maintenance() {
     assert_contains(&html, "Read-only for ten minutes.");
     assert_lacks(&html, "quiet one");
     nothing_internal_is_public(&app).await;
+    // The maintenance page says which windows show on the status page.
+    let web = firebreak_testkit::web::WebSession::admin(&app).await;
+    let (code, page) = web.get(&app, "/admin/maintenance").await;
+    assert_eq!(code, 200);
+    assert_contains(&page, "On the status page: “Database upgrade”");
+    assert_eq!(
+        page.matches("On the status page:").count(),
+        1,
+        "only the public window"
+    );
 }
 
 /// The JSON documents and the subscription API are in the OpenAPI document.

@@ -85,6 +85,8 @@ pub(super) struct QuietRow {
     pub starts: String,
     pub ends: String,
     pub reason: String,
+    /// A maintenance window's status-page title (silences: none).
+    pub public_title: Option<String>,
     pub created_by: String,
     /// `active`, `scheduled`, `expired early` or `ended`.
     pub state: &'static str,
@@ -180,6 +182,7 @@ async fn silences_page(
                 starts: shown(v.starts_at),
                 ends: shown(v.ends_at),
                 reason: v.reason,
+                public_title: None,
                 created_by: v.created_by,
                 state: label,
                 open,
@@ -343,6 +346,7 @@ async fn maintenance_page(
                 starts: shown(v.starts_at),
                 ends: shown(v.ends_at),
                 reason: v.reason,
+                public_title: v.public_title,
                 created_by: v.created_by,
                 state: label,
                 open,
