@@ -217,25 +217,31 @@ fn a_security_incident_from_report_to_closed() {
 
     // The customer whose invoices were seen is told, in wording the sender
     // approved: `customer_communication_sent` follows the notices sent
-    // (issue 11). The customer and the incident's affected set are written
-    // directly until the CLI manages customers.
-    let db = server.db_path();
-    sql(
-        &db,
-        "INSERT INTO customers (id, name, description, status_token_hash, created_at, updated_at) VALUES (1, 'customer-b', 'whose invoices were seen', NULL, 0, 0)",
-    );
-    sql(
-        &db,
-        "INSERT INTO customer_contacts (customer_id, label, channel, created_at) VALUES (1, 'security', '{\"kind\": \"webhook\", \"url\": \"http://127.0.0.1:9/hook\"}', 0)",
-    );
-    sql(
-        &db,
-        "INSERT INTO incident_affected (incident_id, mode, set_by, at) VALUES (1, 'customers', 'test', 0)",
-    );
-    sql(
-        &db,
-        "INSERT INTO incident_customers (incident_id, customer_id) VALUES (1, 1)",
-    );
+    // (issue 11). An admin adds the customer; the responder says the
+    // incident affects it.
+    let admin = server.as_user(&admin_token);
+    admin
+        .run(&[
+            "customer",
+            "create",
+            "customer-b",
+            "--description",
+            "whose invoices were seen",
+        ])
+        .ok();
+    admin
+        .run(&[
+            "customer",
+            "add-contact",
+            "customer-b",
+            "--label",
+            "security",
+            "--email",
+            "security@customer-b.example",
+        ])
+        .ok();
+    me.run(&["incident", "affected", inc, "--customer", "customer-b"])
+        .ok();
     let owed = me.run(&["notices", "list", inc]).ok();
     assert_contains(&owed, "Affected customers (customers): customer-b");
     let notice = me
