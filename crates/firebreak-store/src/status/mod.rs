@@ -167,35 +167,17 @@ pub struct CustomerStatus {
 }
 
 fn incident(row: &sqlx::any::AnyRow) -> Result<StatusIncident> {
-    Ok(StatusIncident {
-        id: col(row, "id")?,
-        severity: col(row, "severity")?,
-        declared_at: col(row, "declared_at")?,
-        monitoring_at: col(row, "monitoring_at")?,
-        resolved_at: col(row, "resolved_at")?,
-    })
+    from_row! { row, StatusIncident { id, severity, declared_at, monitoring_at, resolved_at } }
 }
 
 fn update(row: &sqlx::any::AnyRow) -> Result<StatusUpdate> {
-    Ok(StatusUpdate {
-        id: col(row, "id")?,
-        incident_id: col(row, "incident_id")?,
-        kind: col(row, "kind")?,
-        title: col(row, "title")?,
-        body: col(row, "body")?,
-        public_status: col(row, "public_status")?,
-        sent_at: col(row, "sent_at")?,
-    })
+    from_row! { row, StatusUpdate { id, incident_id, kind, title, body, public_status, sent_at } }
 }
 
 fn span(row: &sqlx::any::AnyRow) -> Result<IncidentSpan> {
-    Ok(IncidentSpan {
-        incident_id: col(row, "incident_id")?,
-        component_id: col(row, "component_id")?,
-        status: col(row, "status")?,
-        from: col(row, "declared_at")?,
-        until: col(row, "resolved_at")?,
-    })
+    from_row! { row, IncidentSpan {
+        incident_id, component_id, status, from: "declared_at", until: "resolved_at",
+    } }
 }
 
 /// The columns of [`StatusIncident`] from incidents `i`.
