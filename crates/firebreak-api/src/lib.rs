@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 pub mod comms;
 pub mod customers;
+pub mod disclosure;
 pub mod intake;
 pub mod status;
 

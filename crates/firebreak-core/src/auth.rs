@@ -61,6 +61,14 @@ pub enum Action {
     /// Create, change and delete customers, their contacts and components;
     /// make a customer's private status link.
     ManageCustomers,
+    /// Read disclosures, their messages, attachments and timeline, and
+    /// advisory drafts. Only the security team and admins: to anyone else a
+    /// disclosure does not exist.
+    ReadDisclosures,
+    /// Reply to researchers, acknowledge, triage, score, set the embargo,
+    /// declare the security incident, mark fixed and disclosed, and draft
+    /// and publish advisories.
+    ManageDisclosures,
     /// Change a security incident's kind to another kind, which makes it
     /// visible to everyone who may read incidents (with `respond` and a
     /// reason, like every change of kind).
@@ -78,6 +86,8 @@ named_enum!(Action, "action", {
     Audit => "audit",
     ReadCustomers => "read_customers",
     ManageCustomers => "manage_customers",
+    ReadDisclosures => "read_disclosures",
+    ManageDisclosures => "manage_disclosures",
     Declassify => "declassify",
 });
 
@@ -109,6 +119,8 @@ pub const PERMISSIONS: &[(Action, &[Role])] = {
             &[Admin, Lead, Responder, Security, Leadership, Support],
         ),
         (Action::ManageCustomers, &[Admin, Lead]),
+        (Action::ReadDisclosures, &[Admin, Security]),
+        (Action::ManageDisclosures, &[Admin, Security]),
         (Action::Declassify, &[Admin, Security]),
     ]
 };

@@ -14,6 +14,7 @@
 
 pub mod auth;
 pub mod comms;
+pub mod disclosure;
 pub mod escalation;
 pub mod facts;
 pub mod integration;

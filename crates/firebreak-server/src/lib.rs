@@ -89,6 +89,9 @@ pub struct ServerConfig {
     pub comms: firebreak_core::comms::CommsPolicy,
     /// `[status_page]`: the public status page's name.
     pub status_page: status::StatusPageConfig,
+    /// `[disclosure]`: the responsible-disclosure policy (targets, embargo,
+    /// CVSS bands, form limits, security.txt fields).
+    pub disclosure: firebreak_core::disclosure::DisclosurePolicy,
 }
 
 impl Default for ServerConfig {
@@ -105,6 +108,7 @@ impl Default for ServerConfig {
             metrics_token: None,
             comms: firebreak_core::comms::CommsPolicy::default(),
             status_page: status::StatusPageConfig::default(),
+            disclosure: firebreak_core::disclosure::DisclosurePolicy::default(),
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod audit;
 mod backend;
 pub mod comms;
 pub mod customers;
+pub mod disclosures;
 pub mod escalations;
 mod filter;
 pub mod firstrun;

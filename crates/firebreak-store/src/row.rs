@@ -101,7 +101,8 @@ words!(parse: firebreak_api::ReportSource, firebreak_api::ReportStatus,
     firebreak_intake::AlertStatus, firebreak_intake::dedup::Disposition);
 words!(from_str: firebreak_api::Role, firebreak_api::Kind, firebreak_api::Severity,
     firebreak_api::SeverityRule, firebreak_api::Phase, firebreak_api::GateItem,
-    firebreak_api::ItemStatus);
+    firebreak_api::ItemStatus, firebreak_core::disclosure::DisclosureState,
+    firebreak_core::disclosure::TriageOutcome, firebreak_core::disclosure::DisclosureChannel);
 
 /// `Type { field, field: "column", field = expr, … }` read from `row`: a
 /// field alone comes from the column of its name, `field: "column"` from

@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use crate::cli::{DbArgs, ServeArgs};
 use firebreak_core::comms::CommsPolicy;
+use firebreak_core::disclosure::DisclosurePolicy;
 use firebreak_server::escalate::EscalationConfig;
 use firebreak_server::intake::IntakeConfig;
 use firebreak_server::notify::{OutgoingPolicy, SmtpConfig};
@@ -77,6 +78,8 @@ pub struct FileConfig {
     pub comms: Option<CommsPolicy>,
     /// `[status_page]`: the public status page.
     pub status_page: Option<StatusPageFile>,
+    /// `[disclosure]`: the responsible-disclosure policy.
+    pub disclosure: Option<DisclosurePolicy>,
 }
 
 /// `[status_page]`: `name` is the page's title (default: "<host> status").
@@ -134,6 +137,8 @@ pub struct Settings {
     pub comms: CommsPolicy,
     /// `[status_page] name`.
     pub status_page_name: Option<String>,
+    /// `[disclosure]`.
+    pub disclosure: DisclosurePolicy,
 }
 
 impl Default for Settings {
@@ -155,6 +160,7 @@ impl Default for Settings {
             metrics_token: None,
             comms: CommsPolicy::default(),
             status_page_name: None,
+            disclosure: DisclosurePolicy::default(),
         }
     }
 }
@@ -226,6 +232,12 @@ impl Settings {
                     }
                 }
                 s.comms = c;
+            }
+            if let Some(d) = f.disclosure {
+                if let Some(why) = d.invalid() {
+                    bail!("[disclosure] {why}");
+                }
+                s.disclosure = d;
             }
         }
 
@@ -572,6 +584,27 @@ mod tests {
             "{err}"
         );
         assert!(FileConfig::parse("[outgoing]\nalow = []\n", Path::new("f.toml")).is_err());
+    }
+
+    #[test]
+    fn the_disclosure_policy_comes_from_the_file_checked() {
+        let s = Settings::resolve(None, &|_| None, &DbArgs::default(), None).unwrap();
+        assert_eq!(s.disclosure, DisclosurePolicy::default());
+        let f = FileConfig::parse(
+            "[disclosure]\nembargo_days = 45\n[disclosure.critical]\nacknowledge_secs = 3600\ntriage_secs = 7200\nfix_secs = 86400\n",
+            Path::new("f.toml"),
+        )
+        .unwrap();
+        let s = Settings::resolve(Some(f), &|_| None, &DbArgs::default(), None).unwrap();
+        assert_eq!(s.disclosure.embargo_days, 45);
+        assert_eq!(s.disclosure.critical.acknowledge_secs, 3600);
+        assert_eq!(s.disclosure.high, DisclosurePolicy::default().high);
+        let f = FileConfig::parse("[disclosure]\nembargo_days = 0\n", Path::new("f.toml")).unwrap();
+        let err = Settings::resolve(Some(f), &|_| None, &DbArgs::default(), None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("[disclosure] embargo_days"), "{err}");
+        assert!(FileConfig::parse("[disclosure]\nembargo = 1\n", Path::new("f.toml")).is_err());
     }
 
     #[test]

@@ -98,6 +98,7 @@ pub async fn serve(args: &ServeArgs) -> Result<ExitCode> {
         email_configured: settings.smtp.is_some(),
         intake: settings.intake.clone(),
         comms: settings.comms.clone(),
+        disclosure: settings.disclosure.clone(),
         metrics_token: settings
             .metrics_token
             .as_ref()

@@ -676,6 +676,15 @@ async fn permission_table_holds_over_http_row_by_row() {
                     )
                     .await
                 }
+                Action::ReadDisclosures => app.get(&token, "/api/v1/disclosures").await,
+                Action::ManageDisclosures => {
+                    app.post(
+                        &token,
+                        "/api/v1/disclosures",
+                        json!({"title": format!("by {name}"), "description": "found by phone"}),
+                    )
+                    .await
+                }
                 Action::Declassify => {
                     // A security incident this user is a member of, so that
                     // it exists for them: only the kind change is refused.
