@@ -196,6 +196,10 @@ pub struct SeverityBands {
     pub medium: f64,
 }
 
+// Bands are compared as numbers; a NaN band never passes
+// [`SeverityBands::invalid`], so equality is an equivalence on valid ones.
+impl Eq for SeverityBands {}
+
 impl Default for SeverityBands {
     fn default() -> Self {
         SeverityBands {
@@ -238,7 +242,7 @@ impl SeverityBands {
 /// The disclosure policy (`[disclosure]` in the config file). The defaults
 /// are the process's terms read with common practice: acknowledge within
 /// days, fix critical issues within weeks, disclose after 90 days.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DisclosurePolicy {
     /// The policy text shown on `/security` (Markdown). Empty: the default

@@ -523,16 +523,15 @@ impl Store {
         id: i64,
         file_id: i64,
     ) -> Result<Option<(DisclosureAttachment, Option<String>)>> {
-        let sql = format!(
+        let row = sqlx::query(
             "SELECT id, filename, content_type, size, sha256, \
              CASE WHEN content IS NULL THEN 0 ELSE 1 END AS stored, added_by, message_id, \
-             created_at, content FROM disclosure_attachments WHERE disclosure_id = $1 AND id = $2"
-        );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .bind(file_id)
-            .fetch_optional(&self.read)
-            .await?;
+             created_at, content FROM disclosure_attachments WHERE disclosure_id = $1 AND id = $2",
+        )
+        .bind(id)
+        .bind(file_id)
+        .fetch_optional(&self.read)
+        .await?;
         row.map(|r| Ok((attachment(&r)?, col(&r, "content")?)))
             .transpose()
     }
