@@ -17,6 +17,7 @@ pub mod actions;
 pub mod audit;
 pub mod checkpoint;
 pub mod comms;
+pub mod disclosures;
 pub mod customers;
 pub mod doctor;
 pub mod error;
