@@ -30,6 +30,9 @@ use crate::secrets::{random_secret, secret_hash};
 use crate::status::BuiltMessage;
 use crate::{Actor, Result, Store, StoreError, Tx, flag, ms};
 
+mod workflow;
+pub use workflow::{DisclosureChange, Notify};
+
 /// The `author` of a researcher's message.
 pub const RESEARCHER: &str = "researcher";
 /// The `author` of a staff message.
