@@ -291,6 +291,18 @@ impl Store {
         Ok(after)
     }
 
+    /// The disclosure an incident was declared from, if any.
+    pub async fn disclosure_of_incident(&self, incident_id: i64) -> Result<Option<DisclosureRecord>> {
+        let sql = format!("{SELECT} WHERE d.incident_id = $1 ORDER BY d.id LIMIT 1");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(incident_id)
+            .fetch_optional(&self.read)
+            .await?
+            .as_ref()
+            .map(record)
+            .transpose()
+    }
+
     /// The disclosures still open (not yet disclosed), oldest first.
     pub async fn open_disclosures(&self) -> Result<Vec<DisclosureRecord>> {
         let sql = format!("{SELECT} WHERE d.state <> 'disclosed' ORDER BY d.id");
