@@ -7,3 +7,8 @@
 //!
 //! Everything but the public pages needs `read_disclosures` or
 //! `manage_disclosures`; to anyone else a disclosure does not exist.
+
+pub mod api;
+pub mod remind;
+pub mod staff;
+pub mod web;

@@ -131,7 +131,9 @@ fn tell(d: &DisclosureRecord, change: &DisclosureChange) -> Option<BuiltMessage>
                     "Your report was acknowledged",
                     "A member of our security team has read your report and is looking into it.",
                 ),
-                DisclosureState::Fixed => ("The issue is fixed", "The issue you reported is fixed."),
+                DisclosureState::Fixed => {
+                    ("The issue is fixed", "The issue you reported is fixed.")
+                }
                 _ => (
                     "The issue is disclosed",
                     "The issue you reported is now public. Thank you for reporting it responsibly.",
@@ -143,7 +145,9 @@ fn tell(d: &DisclosureRecord, change: &DisclosureChange) -> Option<BuiltMessage>
             };
             researcher_mail(d, &format!("disclosure_{to}"), what, &text)
         }
-        DisclosureChange::Triage { outcome, reason, .. } => {
+        DisclosureChange::Triage {
+            outcome, reason, ..
+        } => {
             let text = match outcome {
                 TriageOutcome::Valid => {
                     "We confirmed the issue you reported and are working on a fix.".to_owned()
@@ -211,8 +215,13 @@ pub async fn reply(
     let notify = if req.internal {
         None
     } else {
-        researcher_mail(&d, "disclosure_reply", "A reply from the security team", &body)
-            .map(|m| (format!("disclosure:{}:reply:{}", d.id, random_secret()), m))
+        researcher_mail(
+            &d,
+            "disclosure_reply",
+            "A reply from the security team",
+            &body,
+        )
+        .map(|m| (format!("disclosure:{}:reply:{}", d.id, random_secret()), m))
     };
     cx.store
         .add_disclosure_message(
@@ -388,7 +397,8 @@ pub async fn set_embargo(
 ) -> Result<DisclosureRecord, ApiError> {
     let d = find_to_change(cx, raw).await?;
     body_text("reason", &req.reason, false)?;
-    if let Some((field, why)) = embargo_change_refused(d.state, req.embargo_until, &req.reason, cx.now)
+    if let Some((field, why)) =
+        embargo_change_refused(d.state, req.embargo_until, &req.reason, cx.now)
     {
         return Err(if d.state == DisclosureState::Disclosed {
             ApiError::Conflict(why)

@@ -292,7 +292,10 @@ impl Store {
     }
 
     /// The disclosure an incident was declared from, if any.
-    pub async fn disclosure_of_incident(&self, incident_id: i64) -> Result<Option<DisclosureRecord>> {
+    pub async fn disclosure_of_incident(
+        &self,
+        incident_id: i64,
+    ) -> Result<Option<DisclosureRecord>> {
         let sql = format!("{SELECT} WHERE d.incident_id = $1 ORDER BY d.id LIMIT 1");
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(incident_id)
