@@ -9,3 +9,7 @@
 //! `manage_disclosures`; to anyone else a disclosure does not exist.
 
 pub mod intake;
+pub mod api;
+pub mod remind;
+pub mod staff;
+pub mod web;

@@ -32,6 +32,8 @@ use crate::{Actor, Result, Store, StoreError, Tx, flag, ms};
 
 mod intake;
 pub use intake::{BuildMessages, RECEIPT_KEY};
+mod workflow;
+pub use workflow::{DisclosureChange, Notify};
 
 /// The `author` of a researcher's message.
 pub const RESEARCHER: &str = "researcher";

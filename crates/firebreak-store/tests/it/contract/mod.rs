@@ -29,6 +29,7 @@ macro_rules! contract_tests {
 mod audit;
 mod concurrency;
 mod customers;
+mod disclosure_workflow;
 mod disclosures;
 mod incidents;
 mod intake;
