@@ -9,6 +9,8 @@
 //! `confidential`, so the triage queue, counts and metrics that follow
 //! [`crate::visibility`] leave it out for everyone else.
 
+pub mod advisories;
+
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::Row;
