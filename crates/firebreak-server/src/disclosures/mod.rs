@@ -9,3 +9,4 @@
 //! `manage_disclosures`; to anyone else a disclosure does not exist.
 
 pub mod intake;
+pub mod public;
