@@ -223,3 +223,344 @@ async fn submit_stores_and_sends_the_receipt(app: TestApp) {
     }
     assert_eq!(app.store.disclosures(None).await.unwrap().len(), before);
 }
+
+/// A client whose connections come from `ip` (any 127.0.0.0/8 address is
+/// the loopback on Linux): a second client address for the rate limit.
+fn client_from(ip: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(Some(ip.parse().unwrap()))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn report_form(marker: &str) -> reqwest::multipart::Form {
+    reqwest::multipart::Form::new()
+        .text(
+            "description",
+            format!("{marker} SQL injection in login\nDetails."),
+        )
+        .text("steps", "POST /login with ' OR 1=1")
+        .text("impact", "Account takeover")
+        .text("asset", "login.example.org")
+        .text("researcher_name", "Rae")
+        .text("researcher_email", "rae@example.net")
+        .text("credit", "1")
+        .part(
+            "attachments",
+            reqwest::multipart::Part::bytes(b"poc bytes".to_vec())
+                .file_name("poc.txt")
+                .mime_str("text/plain")
+                .unwrap(),
+        )
+}
+
+/// The form over real HTTP: the record with its file and hash, the
+/// receipt in the SMTP sink whose link opens the status page; the
+/// honeypot and an over-size file refused naming the field; a wrong
+/// token is the same 404 as any other; the researcher's reply reaches the
+/// messages and the timeline, and a staff reply shows signed "Security
+/// team" while an internal note does not show.
+#[tokio::test]
+async fn form_receipt_status_page_and_reply() {
+    let app = spawn_with(
+        Db::Sqlite,
+        |c| {
+            configure(c);
+            c.disclosure.attachment_max_bytes = 1024;
+        },
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
+    let sink = SmtpSink::start(Rcpt::Accept).await;
+    let workers = workers(&app, sink.port).await;
+    let http = client_from("127.0.0.1");
+    let res = http
+        .post(format!("{}/security", app.url))
+        .multipart(report_form("MARK-1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 201);
+    let created: serde_json::Value = res.json().await.unwrap();
+    let tracking = created["tracking_id"].as_str().unwrap().to_owned();
+    let rec = app
+        .store
+        .disclosure_by_tracking_id(&tracking)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rec.channel, DisclosureChannel::Form);
+    assert_eq!(rec.asset, "login.example.org");
+    assert_eq!(rec.steps, "POST /login with ' OR 1=1");
+    assert_eq!(rec.title, "MARK-1 SQL injection in login");
+    assert_eq!(rec.client_addr.as_deref(), Some("127.0.0.1"));
+    let files = app.store.disclosure_attachments(rec.id).await.unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].filename.as_deref(), Some("poc.txt"));
+    assert_eq!(
+        files[0].sha256,
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b"poc bytes"))
+    );
+
+    workers.run_once(Utc::now()).await.unwrap();
+    let (subject, text) = mail_to(&sink, "rae@example.net").expect("the receipt");
+    assert!(subject.contains(&format!("[{tracking}]")), "{subject}");
+    let link = link_in(&text, "/security/status/");
+    let page = http
+        .get(&link)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+    let body = page.text().await.unwrap();
+    assert!(body.contains(&tracking), "{body}");
+    assert!(body.contains("Received"), "{body}");
+    assert!(body.contains("poc.txt"), "{body}");
+
+    // The file downloads as octet-stream, never rendered.
+    let file = http
+        .get(format!("{link}/files/{}", files[0].id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status().as_u16(), 200);
+    assert_eq!(file.headers()["content-type"], "application/octet-stream");
+    assert!(
+        file.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    assert_eq!(file.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(file.bytes().await.unwrap().as_ref(), b"poc bytes");
+
+    // Wrong tokens: one 404, the same bytes as any other unknown token.
+    let token = link.rsplit('/').next().unwrap();
+    let mut wrong = token.to_owned();
+    let last = if wrong.ends_with('A') { "B" } else { "A" };
+    wrong.replace_range(wrong.len() - 1.., last);
+    let mut bodies = Vec::new();
+    for t in [
+        wrong.as_str(),
+        "nope",
+        "0000000000000000000000000000000000000000",
+    ] {
+        for accept in ["text/html", "application/json"] {
+            let r = http
+                .get(format!("{}/security/status/{t}", app.url))
+                .header("accept", accept)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 404);
+            assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+            bodies.push((accept, r.bytes().await.unwrap()));
+        }
+        let r = http
+            .get(format!(
+                "{}/security/status/{t}/files/{}",
+                app.url, files[0].id
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 404);
+    }
+    for (accept, b) in &bodies {
+        let first = &bodies.iter().find(|(a, _)| a == accept).unwrap().1;
+        assert_eq!(b, first, "every unknown token answers the same");
+        assert!(!String::from_utf8_lossy(b).contains("nope"));
+    }
+
+    // A staff reply and an internal note (through the store).
+    let staff = Actor::user(1, "admin");
+    for (body, internal) in [
+        ("STAFF-REPLY-7 thanks, confirmed", false),
+        ("INTERNAL-NOTE-9", true),
+    ] {
+        app.store
+            .add_disclosure_message(
+                rec.id,
+                &firebreak_store::disclosures::NewDisclosureMessage {
+                    author: firebreak_store::disclosures::STAFF,
+                    body: body.into(),
+                    internal,
+                    email_message_id: None,
+                    attachments: Vec::new(),
+                },
+                None,
+                &staff,
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+    }
+    let body = http.get(&link).send().await.unwrap().text().await.unwrap();
+    assert!(body.contains("STAFF-REPLY-7"), "{body}");
+    assert!(body.contains("Security team"), "{body}");
+    assert!(!body.contains("INTERNAL-NOTE-9"), "{body}");
+    assert!(!body.contains(">admin<"), "no staff name: {body}");
+
+    // The researcher replies with a file.
+    let reply = reqwest::multipart::Form::new()
+        .text("body", "REPLY-FROM-RAE here is more")
+        .part(
+            "attachments",
+            reqwest::multipart::Part::bytes(b"more".to_vec()).file_name("more.txt"),
+        );
+    let r = http
+        .post(&link)
+        .header("accept", "text/html")
+        .multipart(reply)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let msgs = app.store.disclosure_messages(rec.id, true).await.unwrap();
+    let last = msgs.last().unwrap();
+    assert_eq!(last.author, "researcher");
+    assert_eq!(last.body, "REPLY-FROM-RAE here is more");
+    let events = app.store.disclosure_events(rec.id).await.unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == "disclosure.message" && e.detail["author"] == "researcher"),
+        "{events:?}"
+    );
+    let body = http.get(&link).send().await.unwrap().text().await.unwrap();
+    assert!(body.contains("REPLY-FROM-RAE"), "{body}");
+    assert!(body.contains("more.txt"), "{body}");
+    // An empty reply is refused naming the field.
+    let r = http
+        .post(&link)
+        .multipart(reqwest::multipart::Form::new().text("body", "  "))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let p: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(p["field"], "body");
+
+    // The honeypot: refused, saying why, nothing stored.
+    let before = app.store.disclosures(None).await.unwrap().len();
+    let r = http
+        .post(format!("{}/security", app.url))
+        .multipart(report_form("BOT").text("hp_leave_empty", "http://spam.example"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let p: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(p["field"], "hp_leave_empty");
+    // A browser gets the form back with its values and the reason.
+    let r = client_from("127.0.0.3")
+        .post(format!("{}/security", app.url))
+        .header("accept", "text/html")
+        .multipart(report_form("KEEP-ME").text("hp_leave_empty", "x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("KEEP-ME SQL injection"),
+        "values kept: {page}"
+    );
+    assert!(page.contains("was not sent"), "{page}");
+
+    // An over-size file: refused naming the field.
+    let big = reqwest::multipart::Form::new()
+        .text("description", "big file")
+        .part(
+            "attachments",
+            reqwest::multipart::Part::bytes(vec![7u8; 2000]).file_name("big.bin"),
+        );
+    let r = client_from("127.0.0.3")
+        .post(format!("{}/security", app.url))
+        .multipart(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let p: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(p["field"], "attachments", "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("big.bin"), "{p}");
+    assert_eq!(app.store.disclosures(None).await.unwrap().len(), before);
+}
+
+/// A flood of form posts from one address gets 429 with a problem body
+/// (a browser gets a page saying why) while another address is still
+/// served, its form post and its pages.
+#[tokio::test]
+async fn a_flood_from_one_address_is_limited_alone() {
+    let app = spawn_with(
+        Db::Sqlite,
+        |c| {
+            configure(c);
+            c.disclosure.form_per_hour = 3;
+        },
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
+    let flooder = client_from("127.0.0.5");
+    let other = client_from("127.0.0.6");
+    let post = |c: &reqwest::Client, html: bool| {
+        let mut r = c
+            .post(format!("{}/security", app.url))
+            .multipart(reqwest::multipart::Form::new().text("description", "flood"));
+        if html {
+            r = r.header("accept", "text/html");
+        }
+        r.send()
+    };
+    for _ in 0..3 {
+        assert_eq!(post(&flooder, false).await.unwrap().status().as_u16(), 201);
+    }
+    // The flood goes on concurrently while the other address is served.
+    let flood = {
+        let flooder = flooder.clone();
+        let url = format!("{}/security", app.url);
+        tokio::spawn(async move {
+            let mut statuses = Vec::new();
+            for _ in 0..40 {
+                let r = flooder
+                    .post(&url)
+                    .multipart(reqwest::multipart::Form::new().text("description", "flood"))
+                    .send()
+                    .await
+                    .unwrap();
+                statuses.push(r.status().as_u16());
+            }
+            statuses
+        })
+    };
+    let r = post(&flooder, false).await.unwrap();
+    assert_eq!(r.status().as_u16(), 429);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    assert!(r.headers().contains_key("retry-after"));
+    let p: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(p["status"], 429);
+    let r = post(&flooder, true).await.unwrap();
+    assert_eq!(r.status().as_u16(), 429);
+    assert!(r.text().await.unwrap().contains("Too many reports"));
+
+    assert_eq!(post(&other, false).await.unwrap().status().as_u16(), 201);
+    let page = other
+        .get(format!("{}/security", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let (st, _) = app.get(&app.admin_token, "/api/v1/incidents").await;
+    assert_eq!(st, 200);
+    let statuses = flood.await.unwrap();
+    assert!(statuses.iter().all(|s| *s == 429), "{statuses:?}");
+    assert_eq!(app.store.disclosures(None).await.unwrap().len(), 4);
+}
