@@ -8,5 +8,6 @@
 //! Everything but the public pages needs `read_disclosures` or
 //! `manage_disclosures`; to anyone else a disclosure does not exist.
 
+pub mod email;
 pub mod intake;
 pub mod public;

@@ -564,3 +564,224 @@ async fn a_flood_from_one_address_is_limited_alone() {
     assert!(statuses.iter().all(|s| *s == 429), "{statuses:?}");
     assert_eq!(app.store.disclosures(None).await.unwrap().len(), 4);
 }
+
+/// A raw mail with a text part and one attachment.
+fn raw_mail(
+    subject: &str,
+    from: &str,
+    message_id: &str,
+    text: &str,
+    file: (&str, &[u8]),
+) -> Vec<u8> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(file.1);
+    format!(
+        "From: Rae Search <{from}>\r\nTo: security@example.org\r\nSubject: {subject}\r\n\
+         Message-ID: <{message_id}>\r\nDate: Tue, 1 Dec 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"XYZ\"\r\n\r\n--XYZ\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n--XYZ\r\n\
+         Content-Type: text/plain; name=\"{name}\"\r\nContent-Disposition: attachment; filename=\"{name}\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{b64}\r\n--XYZ--\r\n",
+        name = file.0,
+    )
+    .into_bytes()
+}
+
+async fn deliver(app: &TestApp, url: &str, raw: Vec<u8>) -> (u16, serde_json::Value) {
+    let res = app
+        .http
+        .post(url)
+        .header("content-type", "message/rfc822")
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    firebreak_testkit::app::decode(res).await
+}
+
+/// A disclosure email with an attachment is the same record the form
+/// makes (fields and SHA-256), on exactly one report; a reply naming the
+/// tracking id from the researcher's address threads in once; the same
+/// from another address is a new disclosure, not attached.
+#[tokio::test]
+async fn email_makes_the_same_record_and_replies_thread_in_sqlite() {
+    email_makes_the_same_record_and_replies_thread_in(spawn(Db::Sqlite).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn email_makes_the_same_record_and_replies_thread_in_postgres() {
+    if let Some(app) = spawn(Db::Postgres).await {
+        email_makes_the_same_record_and_replies_thread_in(app).await;
+    }
+}
+
+async fn email_makes_the_same_record_and_replies_thread_in(app: TestApp) {
+    let b = app
+        .post_expect(
+            &app.admin_token,
+            "/api/v1/intake/integrations",
+            serde_json::json!({"name": "security-mailbox", "kind": "email"}),
+            201,
+        )
+        .await;
+    let url = b["url"].as_str().unwrap().to_owned();
+    let text = "Open redirect on the login page.\r\nIt sends users anywhere.\r\n\r\n\
+                Steps to reproduce:\r\nGET /login?next=//evil.example\r\n\r\n\
+                Impact:\r\nPhishing\r\n\r\nAffected: login.example.org";
+    let file: (&str, &[u8]) = ("poc.txt", b"redirect proof");
+    let (st, b) = deliver(
+        &app,
+        &url,
+        raw_mail(
+            "Security - Responsible disclosure",
+            "rae@example.net",
+            "d1@example.net",
+            text,
+            file,
+        ),
+    )
+    .await;
+    assert_eq!(st, 201, "{b}");
+    assert_eq!(b["disclosure"], true);
+    let report_id = b["report_id"].as_i64().unwrap();
+    let by_mail = app
+        .store
+        .disclosure_of_report(report_id)
+        .await
+        .unwrap()
+        .expect("a disclosure on the mail's report");
+    assert_eq!(by_mail.channel, DisclosureChannel::Email);
+
+    // The form with the same fields.
+    let form = submit(
+        &app.state,
+        SubmitInput {
+            channel: Some(DisclosureChannel::Form),
+            description: "Open redirect on the login page.\nIt sends users anywhere.".into(),
+            steps: "GET /login?next=//evil.example".into(),
+            impact: "Phishing".into(),
+            asset: "login.example.org".into(),
+            researcher_email: Some("rae@example.net".into()),
+            researcher_name: Some("Rae Search".into()),
+            attachments: vec![attachment(Some("poc.txt"), "text/plain", b"redirect proof")],
+            ..SubmitInput::default()
+        },
+        &researcher(),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let by_form = app.store.disclosure(form.id).await.unwrap().unwrap();
+    let fields = |r: &firebreak_store::disclosures::DisclosureRecord| {
+        (
+            r.title.clone(),
+            r.description.clone(),
+            r.steps.clone(),
+            r.impact.clone(),
+            r.asset.clone(),
+            r.researcher_name.clone(),
+            r.researcher_email.clone(),
+            r.state,
+        )
+    };
+    assert_eq!(fields(&by_mail), fields(&by_form));
+    let hashes = |files: Vec<firebreak_api::disclosure::DisclosureAttachment>| {
+        files
+            .into_iter()
+            .map(|f| (f.filename, f.sha256, f.size, f.stored))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        hashes(app.store.disclosure_attachments(by_mail.id).await.unwrap()),
+        hashes(app.store.disclosure_attachments(by_form.id).await.unwrap())
+    );
+    // Exactly one report per disclosure.
+    let reports: Vec<i64> = app
+        .store
+        .disclosures(None)
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.report_id)
+        .collect();
+    assert_eq!(reports.len(), 2);
+    assert_ne!(reports[0], reports[1]);
+    let (_, list) = app
+        .get(&app.admin_token, "/api/v1/reports?source=disclosure")
+        .await;
+    let n = list
+        .as_array()
+        .map(|a| a.iter().filter(|r| r["source"] == "disclosure").count())
+        .unwrap_or_else(|| {
+            list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["source"] == "disclosure")
+                .count()
+        });
+    assert_eq!(n, 2, "{list}");
+
+    // A reply naming the tracking id from the researcher's address threads
+    // in (its file too); a redelivery is stored once.
+    let subject = format!("Re: [{}] We received your report", by_mail.tracking_id);
+    let reply = raw_mail(
+        &subject,
+        "RAE@example.net",
+        "d2@example.net",
+        "MAIL-REPLY-3 more info",
+        ("more.txt", b"more"),
+    );
+    let (st, b) = deliver(&app, &url, reply.clone()).await;
+    assert_eq!(st, 201, "{b}");
+    assert_eq!(b["threaded"], true);
+    assert_eq!(b["report_id"], report_id);
+    let (st, b) = deliver(&app, &url, reply).await;
+    assert_eq!(st, 200, "{b}");
+    assert_eq!(b["duplicate"], true);
+    let msgs = app
+        .store
+        .disclosure_messages(by_mail.id, true)
+        .await
+        .unwrap();
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+    assert_eq!(msgs[0].author, "researcher");
+    assert!(msgs[0].body.contains("MAIL-REPLY-3"));
+    let files = app.store.disclosure_attachments(by_mail.id).await.unwrap();
+    assert!(
+        files
+            .iter()
+            .any(|f| f.filename.as_deref() == Some("more.txt") && f.message_id == Some(msgs[0].id))
+    );
+    let events = app.store.disclosure_events(by_mail.id).await.unwrap();
+    assert!(events.iter().any(|e| e.kind == "disclosure.message"));
+
+    // From another address: not attached; a disclosure of its own.
+    let before = app.store.disclosures(None).await.unwrap().len();
+    let other = raw_mail(
+        &subject,
+        "mallory@example.com",
+        "d3@example.com",
+        "MALLORY-4 hijack",
+        ("x.txt", b"x"),
+    );
+    let (st, b) = deliver(&app, &url, other).await;
+    assert_eq!(st, 201, "{b}");
+    assert_eq!(b["threaded"], false);
+    assert_ne!(b["report_id"], report_id);
+    assert_eq!(
+        app.store
+            .disclosure_messages(by_mail.id, true)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let all = app.store.disclosures(None).await.unwrap();
+    assert_eq!(all.len(), before + 1);
+    assert_eq!(
+        all[0].researcher_email.as_deref(),
+        Some("mallory@example.com")
+    );
+    assert!(all[0].description.contains("MALLORY-4"));
+}
