@@ -785,3 +785,139 @@ async fn email_makes_the_same_record_and_replies_thread_in(app: TestApp) {
     );
     assert!(all[0].description.contains("MALLORY-4"));
 }
+
+/// Headless Chromium screenshots of `path` at 375 and 1440 px, in
+/// `target/screenshots/{name}-{width}.png`.
+async fn screenshots(url: &str, name: &str) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    for width in [375, 1440] {
+        let out = dir.join(format!("{name}-{width}.png"));
+        let profile = tempfile::tempdir().unwrap();
+        let st = tokio::process::Command::new("/usr/lib/chromium/chromium")
+            .args([
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                &format!("--user-data-dir={}", profile.path().display()),
+                &format!("--window-size={width},2000"),
+                &format!("--screenshot={}", out.display()),
+                url,
+            ])
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            st.status.success(),
+            "{}",
+            String::from_utf8_lossy(&st.stderr)
+        );
+    }
+}
+
+/// The first acceptance line, in Chromium: the researcher fills the form
+/// (with a file), the receipt with the tracking id and link reaches the
+/// SMTP sink, the link shows the state; a staff reply appears signed
+/// "Security team"; the researcher replies in the browser and the reply
+/// is in the staff's view and the timeline. Screenshots of both pages.
+#[tokio::test]
+async fn in_the_browser_a_researcher_reports_follows_and_replies() {
+    use crate::web::{browser, chromedriver, click, fill, submit, text};
+    use fantoccini::Locator;
+    let app = spawn(Db::Sqlite).await.unwrap();
+    let sink = SmtpSink::start(Rcpt::Accept).await;
+    let workers = workers(&app, sink.port).await;
+    let driver = chromedriver();
+    let c = browser(&driver).await;
+    screenshots(&format!("{}/security", app.url), "security").await;
+
+    c.goto(&format!("{}/security", app.url)).await.unwrap();
+    assert!(text(&c, "#policy").await.contains("Safe harbour"));
+    fill(&c, "#title", "CSRF on profile update").await;
+    fill(&c, "#description", "The profile form has no CSRF token.").await;
+    fill(
+        &c,
+        "#steps",
+        "1. Host a form posting to /profile\n2. Visit it signed in",
+    )
+    .await;
+    fill(&c, "#impact", "Email change, account takeover").await;
+    fill(&c, "#asset", "app.example.org").await;
+    fill(&c, "#researcher_name", "Rae").await;
+    fill(&c, "#researcher_email", "rae@example.net").await;
+    click(&c, "input[name=credit]").await;
+    let dir = tempfile::tempdir().unwrap();
+    let poc = dir.path().join("poc.html");
+    std::fs::write(&poc, b"<form action=/profile></form>").unwrap();
+    c.find(Locator::Css("#attachments"))
+        .await
+        .unwrap()
+        .send_keys(poc.to_str().unwrap())
+        .await
+        .unwrap();
+    submit(&c, "#submit-report").await;
+    let tracking = text(&c, "#tracking-id").await;
+    assert!(tracking.starts_with("VULN-"), "{tracking}");
+    let shown = text(&c, "#status-link").await;
+    assert!(text(&c, "#emailed").await.contains("email"));
+
+    workers.run_once(Utc::now()).await.unwrap();
+    let (subject, body) = mail_to(&sink, "rae@example.net").expect("the receipt");
+    assert!(subject.contains(&format!("[{tracking}]")), "{subject}");
+    let link = link_in(&body, "/security/status/");
+    assert_eq!(link, shown);
+    c.goto(&link).await.unwrap();
+    assert_eq!(text(&c, "#tracking-id").await, tracking);
+    assert_eq!(text(&c, "#state").await, "Received");
+    assert!(text(&c, "#files").await.contains("poc.html"));
+
+    // A staff reply (through the store) appears, signed by the team.
+    let rec = app
+        .store
+        .disclosure_by_tracking_id(&tracking)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(rec.credit);
+    assert_eq!(rec.asset, "app.example.org");
+    app.store
+        .add_disclosure_message(
+            rec.id,
+            &firebreak_store::disclosures::NewDisclosureMessage {
+                author: firebreak_store::disclosures::STAFF,
+                body: "Thanks, we can reproduce it.".into(),
+                internal: false,
+                email_message_id: None,
+                attachments: Vec::new(),
+            },
+            None,
+            &Actor::user(1, "admin"),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    c.goto(&link).await.unwrap();
+    let conv = text(&c, "#messages").await;
+    assert!(conv.contains("Thanks, we can reproduce it."), "{conv}");
+    assert!(conv.contains("Security team"), "{conv}");
+    screenshots(&link, "security-status").await;
+
+    // The researcher replies.
+    fill(&c, "#body", "Glad to help. BROWSER-REPLY-5").await;
+    submit(&c, "#send-reply").await;
+    assert!(text(&c, "#messages").await.contains("BROWSER-REPLY-5"));
+    let msgs = app.store.disclosure_messages(rec.id, true).await.unwrap();
+    assert_eq!(msgs.len(), 2);
+    assert_eq!(msgs[1].author, "researcher");
+    assert!(msgs[1].body.contains("BROWSER-REPLY-5"));
+    let events = app.store.disclosure_events(rec.id).await.unwrap();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.kind == "disclosure.message" && e.detail["author"] == "researcher")
+            .count(),
+        1
+    );
+    c.close().await.unwrap();
+}
