@@ -64,6 +64,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::routes())
         // Public, no session: served from memory.
         .merge(crate::status::routes())
+        // Public, no session: the researcher's side of disclosures.
+        .merge(crate::disclosures::public::routes(&state.config.disclosure))
         .fallback(not_found)
         // One intake runtime (writer, key and routing caches) for the API
         // and the web pages of this router.

@@ -59,6 +59,8 @@ const MAX_BODY: usize = 200_000;
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Received {
     pub report_id: i64,
+    /// The stored message (for a researcher's reply threaded into a
+    /// disclosure by its tracking id: the disclosure message).
     pub email_id: i64,
     /// A reply that joined the report of its thread.
     pub threaded: bool,
@@ -163,7 +165,22 @@ pub(crate) async fn deliver(
         .filter(|m| !m.trim().is_empty() && m.len() <= 998)
         .unwrap_or_else(|| format!("sha256-{raw_sha256}@firebreak.invalid"));
     let subject = mail.subject.clone().unwrap_or_default();
-    let disclosure = is_responsible_disclosure(&subject);
+    // A researcher's reply naming its tracking id threads into that
+    // disclosure; naming one from another address is a new disclosure.
+    if let Some(rec) = crate::disclosures::email::replied_to(state, mail).await? {
+        let (email_id, attachments, duplicate) =
+            crate::disclosures::email::thread_in(state, &rec, mail, &message_id).await?;
+        return Ok(Received {
+            report_id: rec.report_id,
+            email_id,
+            threaded: true,
+            duplicate,
+            disclosure: true,
+            attachments,
+        });
+    }
+    let disclosure = is_responsible_disclosure(&subject)
+        || firebreak_core::disclosure::find_tracking_id(&subject).is_some();
     let from = mail.from.as_ref().map(|m| m.address.clone());
     let sender = from.clone().unwrap_or_else(|| "unknown sender".to_owned());
 
@@ -277,6 +294,12 @@ pub(crate) async fn deliver(
         .ingest_email(&write, state.now())
         .await
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    // One disclosure record on the one report (a redelivery makes it only
+    // if an earlier delivery stopped before it).
+    if disclosure && !threaded {
+        crate::disclosures::email::record(state, report_id, mail, &integration.record.actor())
+            .await?;
+    }
     Ok(Received {
         report_id,
         email_id,

@@ -129,6 +129,8 @@ pub(crate) fn pages(d: &Seeded) -> Vec<Page> {
         page("error-not-found", "/incidents/999999", Some("/incidents")),
         page("status", "/status", None),
         page("status-link-invalid", "/status/unsubscribe/1.bad", None),
+        page("security", "/security", None),
+        page("security-status-invalid", "/security/status/not-a-link", None),
     ]
 }
 
