@@ -12,6 +12,7 @@ mod accounts;
 mod api;
 mod comms;
 mod customers;
+mod disclosure_public;
 mod disclosure_staff;
 mod doctor;
 mod escalation;

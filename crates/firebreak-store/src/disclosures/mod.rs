@@ -9,6 +9,8 @@
 //! `confidential`, so the triage queue, counts and metrics that follow
 //! [`crate::visibility`] leave it out for everyone else.
 
+pub mod advisories;
+
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::Row;
@@ -30,6 +32,8 @@ use crate::secrets::{random_secret, secret_hash};
 use crate::status::BuiltMessage;
 use crate::{Actor, Result, Store, StoreError, Tx, flag, ms};
 
+mod intake;
+pub use intake::{BuildMessages, RECEIPT_KEY};
 mod workflow;
 pub use workflow::{DisclosureChange, Notify};
 

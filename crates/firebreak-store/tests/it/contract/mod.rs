@@ -26,6 +26,7 @@ macro_rules! contract_tests {
     };
 }
 
+mod advisories;
 mod audit;
 mod concurrency;
 mod customers;
