@@ -8,8 +8,8 @@
 //! Everything but the public pages needs `read_disclosures` or
 //! `manage_disclosures`; to anyone else a disclosure does not exist.
 
-pub mod intake;
 pub mod api;
+pub mod intake;
 pub mod remind;
 pub mod staff;
 pub mod web;

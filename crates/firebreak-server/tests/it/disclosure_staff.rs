@@ -589,3 +589,53 @@ async fn nobody_else_learns_it_exists_sqlite() {
 async fn nobody_else_learns_it_exists_postgres() {
     nobody_else_learns_it_exists(Db::Postgres).await;
 }
+
+#[tokio::test]
+async fn staff_enter_a_disclosure_reported_by_phone() {
+    let Some(w) = world(Db::Sqlite).await else {
+        return;
+    };
+    let b = w
+        .app
+        .post_expect(
+            &w.sam,
+            "/api/v1/disclosures",
+            json!({"title": "Open redirect", "description": "reported by phone",
+                "researcher_email": "phone@example.org"}),
+            201,
+        )
+        .await;
+    assert_eq!(b["disclosure"]["channel"], "api");
+    assert!(
+        b["disclosure"]["tracking_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("VULN-")
+    );
+    assert!(
+        b["status_url"]
+            .as_str()
+            .unwrap()
+            .contains("/security/status/"),
+        "{b}"
+    );
+    let (s, b) = w
+        .app
+        .post(
+            &w.sam,
+            "/api/v1/disclosures",
+            json!({"title": "x", "description": " "}),
+        )
+        .await;
+    assert_eq!((s, field(&b)), (422, "description"), "{b}");
+    let t = w.app.user("rick", "responder").await;
+    let (s, _) = w
+        .app
+        .post(
+            &t,
+            "/api/v1/disclosures",
+            json!({"title": "x", "description": "y"}),
+        )
+        .await;
+    assert_eq!(s, 403);
+}
