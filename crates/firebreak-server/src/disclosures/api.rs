@@ -14,8 +14,9 @@ use utoipa_axum::routes;
 
 use firebreak_api::Problem;
 use firebreak_api::disclosure::{
-    DeclareFromDisclosure, Disclosure, DisclosureDetail, DisclosureFilter, DisclosureReply,
-    MoveDisclosure, SetCvss, SetEmbargo, TriageDisclosure,
+    CreatedDisclosure, DeclareFromDisclosure, Disclosure, DisclosureChannel, DisclosureDetail,
+    DisclosureFilter, DisclosureReply, MoveDisclosure, NewDisclosure, SetCvss, SetEmbargo,
+    TriageDisclosure,
 };
 
 use crate::AppState;
@@ -26,7 +27,7 @@ use super::staff;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_disclosures))
+        .routes(routes!(list_disclosures, create_disclosure))
         .routes(routes!(get_disclosure))
         .routes(routes!(get_file))
         .routes(routes!(post_message))
@@ -51,6 +52,44 @@ async fn list_disclosures(
     let list = staff::list(&cx, filter.state).await?;
     let policy = &state.config.disclosure;
     Ok(Json(list.iter().map(|d| d.view(policy, cx.now)).collect()))
+}
+
+/// Enters a disclosure reported to staff (e.g. by phone): the same record
+/// as the form's, with its tracking id and status link (shown once) and
+/// the acknowledgment queued to the researcher's email when given.
+#[utoipa::path(post, path = "/api/v1/disclosures", request_body = NewDisclosure,
+    responses((status = 201, body = CreatedDisclosure), (status = 403, body = Problem),
+        (status = 422, body = Problem)))]
+async fn create_disclosure(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ApiJson(req): ApiJson<NewDisclosure>,
+) -> Result<(StatusCode, Json<CreatedDisclosure>), ApiError> {
+    let cx = state.ctx(&user);
+    cx.require(firebreak_core::auth::Action::ManageDisclosures)?;
+    let input = super::intake::SubmitInput {
+        channel: Some(DisclosureChannel::Api),
+        title: req.title,
+        description: req.description,
+        steps: req.steps,
+        impact: req.impact,
+        asset: req.asset,
+        researcher_name: req.researcher_name,
+        researcher_email: req.researcher_email,
+        credit: req.credit,
+        client_addr: None,
+        attachments: Vec::new(),
+        on_report: None,
+    };
+    let done = super::intake::submit(&state, input, &cx.actor(), cx.now).await?;
+    let d = staff::find(&cx, &done.id.to_string()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedDisclosure {
+            disclosure: d.view(&state.config.disclosure, cx.now),
+            status_url: done.status_url,
+        }),
+    ))
 }
 
 /// A disclosure (by id or tracking id) with its messages, internal notes

@@ -11,6 +11,7 @@
 pub mod email;
 pub mod intake;
 pub mod api;
+pub mod intake;
 pub mod remind;
 pub mod staff;
 pub mod web;

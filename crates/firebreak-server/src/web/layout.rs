@@ -45,6 +45,8 @@ pub struct Nav {
     pub declare: bool,
     /// The report page (`Action::SubmitReport`).
     pub report: bool,
+    /// The disclosures pages (`Action::ReadDisclosures`).
+    pub disclosures: bool,
 }
 
 /// A navigation link of the page frame.
@@ -65,6 +67,7 @@ pub enum Section {
     Report,
     Users,
     Setup,
+    Disclosures,
 }
 
 impl Section {
@@ -84,6 +87,7 @@ impl Section {
             _ if under("/incidents") => Section::Incidents,
             _ if under("/triage") => Section::Triage,
             _ if under("/oncall") => Section::OnCall,
+            _ if under("/disclosures") => Section::Disclosures,
             _ if under("/admin/users") => Section::Users,
             _ if under("/admin") => Section::Setup,
             _ => return None,
@@ -100,6 +104,7 @@ impl Layout {
                 setup: allowed(s.user.role, Action::ManageServices),
                 declare: allowed(s.user.role, Action::Triage),
                 report: allowed(s.user.role, Action::SubmitReport),
+                disclosures: allowed(s.user.role, Action::ReadDisclosures),
             },
             nav_user: Some(s.user.clone()),
             csrf: s.csrf_token.clone(),
@@ -135,6 +140,12 @@ impl Layout {
                 self.nav.declare,
             ),
             ("/reports/new", "Report", Section::Report, self.nav.report),
+            (
+                "/disclosures",
+                "Disclosures",
+                Section::Disclosures,
+                self.nav.disclosures,
+            ),
             ("/admin/users", "Users", Section::Users, self.nav.users),
             ("/admin", "Set-up", Section::Setup, self.nav.setup),
         ];

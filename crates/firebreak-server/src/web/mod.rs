@@ -48,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::signin::web::routes())
         .merge(crate::incidents::web::routes())
         .merge(crate::comms::web::routes())
+        .merge(crate::disclosures::web::routes())
         .merge(crate::oncall::web::routes())
         .merge(crate::oncall::setup::routes())
         .merge(crate::reports::web::routes())

@@ -13,6 +13,7 @@ mod api;
 mod comms;
 mod customers;
 mod disclosure_public;
+mod disclosure_staff;
 mod doctor;
 mod escalation;
 mod first_run;

@@ -275,7 +275,12 @@ impl Store {
         };
         let after = read_in(&mut tx, id).await?;
         if let Some(built) = notify(&after, change) {
-            let key = format!("disclosure:{id}:{}:{at}", change.kind());
+            // Unique per change (two changes may share a millisecond).
+            let key = format!(
+                "disclosure:{id}:{}:{at}:{}",
+                change.kind(),
+                crate::secrets::random_secret()
+            );
             queue(&mut tx, &key, &built, now).await?;
         }
         disclosure_event(&mut tx, id, change.kind(), actor, detail.clone(), now).await?;
