@@ -7,3 +7,7 @@
 //!
 //! Everything but the public pages needs `read_disclosures` or
 //! `manage_disclosures`; to anyone else a disclosure does not exist.
+
+pub mod advisories;
+pub mod advisory_web;
+pub mod published;

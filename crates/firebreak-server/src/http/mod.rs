@@ -38,6 +38,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(crate::intake::routes())
         .merge(crate::settings::api::routes())
         .merge(crate::status::api_routes())
+        .merge(crate::disclosures::advisories::routes())
         .merge(ops::routes())
 }
 
@@ -63,6 +64,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::routes())
         // Public, no session: served from memory.
         .merge(crate::status::routes())
+        // Public, no session: published advisories and security.txt.
+        .merge(crate::disclosures::published::routes())
         .fallback(not_found)
         // One intake runtime (writer, key and routing caches) for the API
         // and the web pages of this router.

@@ -12,6 +12,7 @@ mod accounts;
 mod api;
 mod comms;
 mod customers;
+mod disclosure_release;
 mod doctor;
 mod escalation;
 mod first_run;
