@@ -16,3 +16,6 @@ pub mod remind;
 pub mod staff;
 pub mod web;
 pub mod public;
+pub mod advisories;
+pub mod advisory_web;
+pub mod published;

@@ -39,6 +39,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(crate::settings::api::routes())
         .merge(crate::status::api_routes())
         .merge(crate::disclosures::api::routes())
+        .merge(crate::disclosures::advisories::routes())
         .merge(ops::routes())
 }
 
@@ -66,6 +67,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::status::routes())
         // Public, no session: the researcher's side of disclosures.
         .merge(crate::disclosures::public::routes(&state.config.disclosure))
+        // Public, no session: published advisories and security.txt.
+        .merge(crate::disclosures::published::routes())
         .fallback(not_found)
         // One intake runtime (writer, key and routing caches) for the API
         // and the web pages of this router.

@@ -59,6 +59,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::intake::rules_web::routes())
         .merge(crate::intake::setup_web::routes())
         .merge(crate::customers::web::routes())
+        .merge(crate::disclosures::advisory_web::routes())
         .merge(live::routes())
         .layer(axum::middleware::from_fn(session::clear_flash))
         .layer(axum::middleware::from_fn(layout::remember_path))

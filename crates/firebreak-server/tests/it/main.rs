@@ -14,6 +14,7 @@ mod comms;
 mod customers;
 mod disclosure_public;
 mod disclosure_staff;
+mod disclosure_release;
 mod doctor;
 mod escalation;
 mod first_run;
