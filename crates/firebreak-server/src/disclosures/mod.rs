@@ -8,14 +8,13 @@
 //! Everything but the public pages needs `read_disclosures` or
 //! `manage_disclosures`; to anyone else a disclosure does not exist.
 
+pub mod advisories;
+pub mod advisory_web;
+pub mod api;
 pub mod email;
 pub mod intake;
-pub mod api;
-pub mod intake;
+pub mod public;
+pub mod published;
 pub mod remind;
 pub mod staff;
 pub mod web;
-pub mod public;
-pub mod advisories;
-pub mod advisory_web;
-pub mod published;
