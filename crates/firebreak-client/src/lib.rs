@@ -16,6 +16,7 @@ use std::time::Duration;
 use url::Url;
 
 mod admin;
+mod advisories;
 mod comms;
 mod customers;
 mod escalation;

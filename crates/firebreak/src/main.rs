@@ -8,6 +8,7 @@
 //! Exit codes: 0 on success, 1 when the server refuses a request, cannot be
 //! reached, or a check fails, 2 for a usage error (clap's).
 
+mod advisories;
 mod cli;
 mod config;
 mod customers;
@@ -100,6 +101,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Maintenance(cmd) => intake::maintenance(cmd).await,
         Command::Alert(cmd) => intake::alert(cmd).await,
         Command::Customer(cmd) => customers::customer(cmd).await,
+        Command::Advisory(cmd) => advisories::advisory(cmd).await,
         Command::Component(cmd) => customers::component(cmd).await,
     }
 }

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+mod advisories;
 mod customers;
 mod escalation;
 mod incidents;
@@ -20,6 +21,7 @@ mod notices;
 mod reports;
 mod values;
 
+pub use advisories::*;
 pub use customers::*;
 pub use escalation::*;
 pub use incidents::*;
@@ -104,6 +106,10 @@ pub enum Command {
     /// Components: the parts of services customers use, and their state.
     #[command(subcommand, visible_alias = "components")]
     Component(ComponentCommand),
+    /// Security advisories of disclosures: draft, edit, publish (security
+    /// team and admins).
+    #[command(subcommand, visible_alias = "advisories")]
+    Advisory(AdvisoryCommand),
 }
 
 /// Where the database is. Each setting may also come from the config file

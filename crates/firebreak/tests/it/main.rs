@@ -5,6 +5,7 @@
 
 mod accounts;
 mod ack;
+mod advisories;
 mod audit;
 mod config;
 mod customers;
