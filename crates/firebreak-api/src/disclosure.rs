@@ -265,3 +265,24 @@ pub struct AdvisoryEdit {
     #[serde(default)]
     pub credit: Option<String>,
 }
+
+/// Declares the security incident that fixes a valid disclosure.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclareFromDisclosure {
+    /// The incident's severity; default: the disclosure's (from its CVSS
+    /// score), or high when it has none.
+    #[serde(default)]
+    pub severity: Option<Severity>,
+    /// User name of the incident lead.
+    #[serde(default)]
+    pub lead: Option<String>,
+}
+
+/// A disclosure's list filter.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisclosureFilter {
+    #[serde(default)]
+    pub state: Option<DisclosureState>,
+}

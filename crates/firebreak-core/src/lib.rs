@@ -14,6 +14,7 @@
 
 pub mod auth;
 pub mod comms;
+pub mod cvss;
 pub mod disclosure;
 pub mod escalation;
 pub mod facts;

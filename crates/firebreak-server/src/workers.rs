@@ -56,6 +56,8 @@ pub struct Outcome {
     pub messages_attempted: usize,
     /// Reminders of overdue customer notices queued to incident leads.
     pub comms_reminders: usize,
+    /// Disclosure reminders sent to the security team.
+    pub disclosure_reminders: usize,
     pub next_due: Option<DateTime<Utc>>,
 }
 
@@ -148,8 +150,16 @@ impl Workers {
         let timers_fired = self.fire_timers(now).await?;
         // Status page subscribers: one message per public update each.
         crate::status::subscribe::fanout(&self.state, now).await?;
-        let comms_reminders = if self.comms_due(now) {
+        let remind = self.comms_due(now);
+        let comms_reminders = if remind {
             crate::comms::remind::step(&self.state.store, &self.state.config.comms, now).await?
+        } else {
+            0
+        };
+        let disclosure_reminders = if remind {
+            let c = &self.state.config;
+            crate::disclosures::remind::step(&self.state.store, &c.disclosure, &c.escalation, now)
+                .await?
         } else {
             0
         };
@@ -159,6 +169,7 @@ impl Workers {
             timers_fired,
             messages_attempted,
             comms_reminders,
+            disclosure_reminders,
             next_due,
         })
     }

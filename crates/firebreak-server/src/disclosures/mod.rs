@@ -8,6 +8,10 @@
 //! Everything but the public pages needs `read_disclosures` or
 //! `manage_disclosures`; to anyone else a disclosure does not exist.
 
+pub mod api;
 pub mod email;
 pub mod intake;
 pub mod public;
+pub mod remind;
+pub mod staff;
+pub mod web;

@@ -38,6 +38,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(crate::intake::routes())
         .merge(crate::settings::api::routes())
         .merge(crate::status::api_routes())
+        .merge(crate::disclosures::api::routes())
         .merge(ops::routes())
 }
 

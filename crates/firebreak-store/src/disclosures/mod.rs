@@ -9,6 +9,8 @@
 //! `confidential`, so the triage queue, counts and metrics that follow
 //! [`crate::visibility`] leave it out for everyone else.
 
+pub mod advisories;
+
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::Row;
@@ -32,6 +34,8 @@ use crate::{Actor, Result, Store, StoreError, Tx, flag, ms};
 
 mod intake;
 pub use intake::{BuildMessages, RECEIPT_KEY};
+mod workflow;
+pub use workflow::{DisclosureChange, Notify};
 
 /// The `author` of a researcher's message.
 pub const RESEARCHER: &str = "researcher";

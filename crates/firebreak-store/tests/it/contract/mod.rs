@@ -26,9 +26,11 @@ macro_rules! contract_tests {
     };
 }
 
+mod advisories;
 mod audit;
 mod concurrency;
 mod customers;
+mod disclosure_workflow;
 mod disclosures;
 mod incidents;
 mod intake;
