@@ -130,7 +130,11 @@ pub(crate) fn pages(d: &Seeded) -> Vec<Page> {
         page("status", "/status", None),
         page("status-link-invalid", "/status/unsubscribe/1.bad", None),
         page("security", "/security", None),
-        page("security-status-invalid", "/security/status/not-a-link", None),
+        page(
+            "security-status-invalid",
+            "/security/status/not-a-link",
+            None,
+        ),
     ]
 }
 

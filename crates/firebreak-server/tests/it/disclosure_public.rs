@@ -872,7 +872,7 @@ async fn in_the_browser_a_researcher_reports_follows_and_replies() {
     assert_eq!(text(&c, "#state").await, "Received");
     assert!(text(&c, "#files").await.contains("poc.html"));
 
-    // A staff reply (through the store) appears, signed by the team.
+    // A staff reply (through the staff API) appears, signed by the team.
     let rec = app
         .store
         .disclosure_by_tracking_id(&tracking)
@@ -881,22 +881,13 @@ async fn in_the_browser_a_researcher_reports_follows_and_replies() {
         .unwrap();
     assert!(rec.credit);
     assert_eq!(rec.asset, "app.example.org");
-    app.store
-        .add_disclosure_message(
-            rec.id,
-            &firebreak_store::disclosures::NewDisclosureMessage {
-                author: firebreak_store::disclosures::STAFF,
-                body: "Thanks, we can reproduce it.".into(),
-                internal: false,
-                email_message_id: None,
-                attachments: Vec::new(),
-            },
-            None,
-            &Actor::user(1, "admin"),
-            Utc::now(),
-        )
-        .await
-        .unwrap();
+    app.post_expect(
+        &app.admin_token,
+        &format!("/api/v1/disclosures/{tracking}/messages"),
+        serde_json::json!({"body": "Thanks, we can reproduce it."}),
+        201,
+    )
+    .await;
     c.goto(&link).await.unwrap();
     let conv = text(&c, "#messages").await;
     assert!(conv.contains("Thanks, we can reproduce it."), "{conv}");
@@ -919,5 +910,14 @@ async fn in_the_browser_a_researcher_reports_follows_and_replies() {
             .count(),
         1
     );
+    // The staff's view (API) has it too, on the timeline.
+    let detail = app
+        .get_expect(
+            &app.admin_token,
+            &format!("/api/v1/disclosures/{tracking}"),
+            200,
+        )
+        .await;
+    assert!(detail.to_string().contains("BROWSER-REPLY-5"), "{detail}");
     c.close().await.unwrap();
 }
