@@ -18,6 +18,7 @@ use url::Url;
 mod admin;
 mod comms;
 mod customers;
+mod disclosures;
 mod escalation;
 mod incidents;
 mod intake;

@@ -11,6 +11,7 @@
 mod cli;
 mod config;
 mod customers;
+mod disclosures;
 mod escalation;
 mod intake;
 mod local;
@@ -100,6 +101,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Maintenance(cmd) => intake::maintenance(cmd).await,
         Command::Alert(cmd) => intake::alert(cmd).await,
         Command::Customer(cmd) => customers::customer(cmd).await,
+        Command::Disclosure(cmd) => disclosures::disclosure(cmd).await,
         Command::Component(cmd) => customers::component(cmd).await,
     }
 }

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 mod customers;
+mod disclosures;
 mod escalation;
 mod incidents;
 mod intake;
@@ -21,6 +22,7 @@ mod reports;
 mod values;
 
 pub use customers::*;
+pub use disclosures::*;
 pub use escalation::*;
 pub use incidents::*;
 pub use intake::*;
@@ -104,6 +106,10 @@ pub enum Command {
     /// Components: the parts of services customers use, and their state.
     #[command(subcommand, visible_alias = "components")]
     Component(ComponentCommand),
+    /// Responsible disclosures, the security team's side: list, show,
+    /// reply, acknowledge, triage, CVSS, embargo, state, declare.
+    #[command(subcommand, visible_alias = "disclosures")]
+    Disclosure(DisclosureCommand),
 }
 
 /// Where the database is. Each setting may also come from the config file

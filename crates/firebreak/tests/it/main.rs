@@ -8,6 +8,7 @@ mod ack;
 mod audit;
 mod config;
 mod customers;
+mod disclosures;
 mod doctor;
 mod intake;
 mod lifecycle;
