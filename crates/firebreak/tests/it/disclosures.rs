@@ -8,7 +8,8 @@ use firebreak_testkit::assert_contains;
 fn the_security_team_works_a_disclosure_through_the_cli() {
     let server = Server::start();
     let admin = server.as_admin();
-    let sam_token = server.add_user("sam", "security");
+    server.add_user("sam", "security");
+    let sam_token = server.token("sam");
     let sam = server.as_user(&sam_token);
     let out = sam
         .run(&[
@@ -85,7 +86,8 @@ fn the_security_team_works_a_disclosure_through_the_cli() {
     assert_contains(&out, "disclosure.embargo");
 
     // Another role: forbidden list, missing record, non-zero exit.
-    let rick_token = server.add_user("rick", "responder");
+    server.add_user("rick", "responder");
+    let rick_token = server.token("rick");
     let rick = server.as_user(&rick_token);
     let err = rick.run(&["disclosure", "list"]).fails(1);
     assert!(!err.contains("ZZ-CLI-MARKER"), "{err}");
