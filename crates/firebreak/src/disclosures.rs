@@ -40,7 +40,7 @@ fn next_due(d: &Disclosure) -> String {
 }
 
 /// The list as a table.
-pub fn list(ds: &Vec<Disclosure>) -> String {
+pub fn list(ds: &[Disclosure]) -> String {
     if ds.is_empty() {
         return "no disclosures\n".to_owned();
     }
@@ -170,7 +170,12 @@ pub async fn disclosure(cmd: DisclosureCommand) -> Result<ExitCode> {
                 .transpose()
                 .map_err(|e| anyhow!("--state: {e}"))?;
             let filter = DisclosureFilter { state };
-            call(&a.client, async |c| c.disclosures(&filter).await, list).await
+            call(
+                &a.client,
+                async |c| c.disclosures(&filter).await,
+                |v| list(v),
+            )
+            .await
         }
         DisclosureCommand::Create(a) => {
             let req = firebreak_api::disclosure::NewDisclosure {
