@@ -19,6 +19,7 @@ mod admin;
 mod advisories;
 mod comms;
 mod customers;
+mod disclosures;
 mod escalation;
 mod incidents;
 mod intake;

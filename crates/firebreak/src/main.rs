@@ -12,6 +12,7 @@ mod advisories;
 mod cli;
 mod config;
 mod customers;
+mod disclosures;
 mod escalation;
 mod intake;
 mod local;
@@ -102,6 +103,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Alert(cmd) => intake::alert(cmd).await,
         Command::Customer(cmd) => customers::customer(cmd).await,
         Command::Advisory(cmd) => advisories::advisory(cmd).await,
+        Command::Disclosure(cmd) => disclosures::disclosure(cmd).await,
         Command::Component(cmd) => customers::component(cmd).await,
     }
 }

@@ -245,14 +245,6 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-                // The next embargo reminder is counted from the new date.
-                sqlx::query(
-                    "DELETE FROM disclosure_reminders WHERE disclosure_id = $1 AND kind = $2",
-                )
-                .bind(id)
-                .bind(Awaiting::Embargo.as_str())
-                .execute(&mut *tx)
-                .await?;
                 json!({"from": d.embargo_until, "to": until, "reason": reason.trim()})
             }
             DisclosureChange::Incident { incident_id } => {

@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 
 mod advisories;
 mod customers;
+mod disclosures;
 mod escalation;
 mod incidents;
 mod intake;
@@ -23,6 +24,7 @@ mod values;
 
 pub use advisories::*;
 pub use customers::*;
+pub use disclosures::*;
 pub use escalation::*;
 pub use incidents::*;
 pub use intake::*;
@@ -110,6 +112,10 @@ pub enum Command {
     /// team and admins).
     #[command(subcommand, visible_alias = "advisories")]
     Advisory(AdvisoryCommand),
+    /// Responsible disclosures, the security team's side: list, show,
+    /// reply, acknowledge, triage, CVSS, embargo, state, declare.
+    #[command(subcommand, visible_alias = "disclosures")]
+    Disclosure(DisclosureCommand),
 }
 
 /// Where the database is. Each setting may also come from the config file

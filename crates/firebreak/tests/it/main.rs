@@ -9,6 +9,7 @@ mod advisories;
 mod audit;
 mod config;
 mod customers;
+mod disclosures;
 mod doctor;
 mod intake;
 mod lifecycle;
