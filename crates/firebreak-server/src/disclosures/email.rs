@@ -162,9 +162,12 @@ pub async fn thread_in(
         user_id: None,
         name: RESEARCHER.to_owned(),
     };
+    let key = firebreak_store::secrets::secret_hash(message_id);
+    let notify =
+        super::intake::researcher_replied(state, rec.id, &rec.tracking_id, &key[..16]).await?;
     let added = state
         .store
-        .add_disclosure_message(rec.id, &msg, None, &actor, state.now())
+        .add_disclosure_message(rec.id, &msg, notify, &actor, state.now())
         .await?;
     Ok((added.message_id, added.attachment_ids, added.duplicate))
 }

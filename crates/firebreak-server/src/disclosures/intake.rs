@@ -263,6 +263,56 @@ fn team_notice(
     email_message(to, &v)
 }
 
+/// The security team's addresses: every enabled user who may read
+/// disclosures (admins and the security role) with an email address.
+pub async fn team(state: &AppState) -> Result<Vec<String>, ApiError> {
+    Ok(state
+        .store
+        .list_users()
+        .await?
+        .into_iter()
+        .filter(|u| !u.disabled && allowed(u.role, Action::ReadDisclosures))
+        .filter_map(|u| u.email)
+        .filter(|e| !e.trim().is_empty())
+        .collect())
+}
+
+/// The word to each of the security team that the researcher replied to
+/// disclosure `id` (no content: the team reads it in Firebreak), keyed by
+/// `key` (unique per reply) and the member.
+pub async fn researcher_replied(
+    state: &AppState,
+    id: i64,
+    tracking: &str,
+    key: &str,
+) -> Result<Vec<(String, BuiltMessage)>, ApiError> {
+    let base = state.config.public_url.trim_end_matches('/');
+    Ok(team(state)
+        .await?
+        .iter()
+        .enumerate()
+        .map(|(i, to)| {
+            let v = Verbatim {
+                event: "disclosure_researcher_reply".to_owned(),
+                subject: format!("[{tracking}] The researcher replied"),
+                text: format!(
+                    "The researcher replied on {tracking}.\n\n\
+                     Read it in Firebreak: {base}/disclosures/{id}\n"
+                ),
+                payload: serde_json::json!({
+                    "type": "disclosure_researcher_reply",
+                    "tracking_id": tracking,
+                }),
+                unsubscribe_url: None,
+            };
+            (
+                format!("disclosure:{id}:researcher-reply:{key}:{i}"),
+                email_message(to, &v),
+            )
+        })
+        .collect())
+}
+
 /// Checks and stores a new disclosure, queueing its receipt and the
 /// security team's notice in the same transaction.
 pub async fn submit(
@@ -299,15 +349,7 @@ pub async fn submit(
         },
         policy,
     );
-    let team: Vec<String> = state
-        .store
-        .list_users()
-        .await?
-        .into_iter()
-        .filter(|u| !u.disabled && allowed(u.role, Action::ReadDisclosures))
-        .filter_map(|u| u.email)
-        .filter(|e| !e.trim().is_empty())
-        .collect();
+    let team = team(state).await?;
     let new = NewDisclosureRecord {
         channel,
         title: title.clone(),

@@ -648,9 +648,15 @@ async fn status_reply(
         email_message_id: None,
         attachments: parts.files,
     };
+    let key = firebreak_store::secrets::random_secret();
+    let notify =
+        match super::intake::researcher_replied(&state, rec.id, &rec.tracking_id, &key).await {
+            Ok(n) => n,
+            Err(e) => return refuse(body, e).await,
+        };
     match state
         .store
-        .add_disclosure_message(rec.id, &msg, None, &researcher(), state.now())
+        .add_disclosure_message(rec.id, &msg, notify, &researcher(), state.now())
         .await
     {
         Ok(_) if browser => {

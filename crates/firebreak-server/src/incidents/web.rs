@@ -296,6 +296,40 @@ struct IncidentPage {
     comms: Option<crate::comms::web::CommsBox>,
     /// Whom it affects (the "Affected customers" panel).
     affected: crate::customers::web::AffectedPanel,
+    /// The disclosure it was declared from, for readers of disclosures.
+    disclosure: Option<DisclosureBox>,
+}
+
+/// The responsible disclosure an incident was declared from, with its CVSS
+/// vector and score (shown only to roles that may read disclosures).
+struct DisclosureBox {
+    id: i64,
+    tracking_id: String,
+    state: &'static str,
+    cvss_vector: Option<String>,
+    cvss_score: Option<f64>,
+    severity: Option<Severity>,
+    embargo_until: String,
+}
+
+async fn disclosure_box(
+    state: &AppState,
+    role: firebreak_api::Role,
+    id: i64,
+) -> Option<DisclosureBox> {
+    if !allowed(role, Action::ReadDisclosures) {
+        return None;
+    }
+    let d = state.store.disclosure_of_incident(id).await.ok()??;
+    Some(DisclosureBox {
+        id: d.id,
+        tracking_id: d.tracking_id.clone(),
+        state: d.state.label(),
+        cvss_vector: d.cvss_vector.clone(),
+        cvss_score: d.cvss_score(),
+        severity: d.severity,
+        embargo_until: d.embargo_until.format("%Y-%m-%d").to_string(),
+    })
 }
 
 /// The incident page's query: which timeline events, in which order.
@@ -392,8 +426,10 @@ async fn incident_page(
         timeline.reverse();
     }
     let comms = crate::comms::web::comms_box(&state, &c, id).await;
+    let disclosure = disclosure_box(&state, s.user.role, id).await;
     page(&IncidentPage {
         comms,
+        disclosure,
         affected,
         unrouted,
         fallback_told,

@@ -406,6 +406,17 @@ async fn form_receipt_status_page_and_reply() {
     assert!(!body.contains("INTERNAL-NOTE-9"), "{body}");
     assert!(!body.contains(">admin<"), "no staff name: {body}");
 
+    // A member of the security team (made now, so the only mail they get
+    // is the word of the researcher's reply).
+    let (st, _) = app
+        .post(
+            &app.admin_token,
+            "/api/v1/users",
+            serde_json::json!({"name": "sec", "role": "security", "email": "sec@example.org"}),
+        )
+        .await;
+    assert_eq!(st, 201);
+
     // The researcher replies with a file.
     let reply = reqwest::multipart::Form::new()
         .text("body", "REPLY-FROM-RAE here is more")
@@ -435,6 +446,12 @@ async fn form_receipt_status_page_and_reply() {
     let body = http.get(&link).send().await.unwrap().text().await.unwrap();
     assert!(body.contains("REPLY-FROM-RAE"), "{body}");
     assert!(body.contains("more.txt"), "{body}");
+    // The security team is told (without the content).
+    workers.run_once(Utc::now()).await.unwrap();
+    let (subject, text) = mail_to(&sink, "sec@example.org").expect("the team's word");
+    assert!(subject.contains("The researcher replied"), "{subject}");
+    assert!(subject.contains(&rec.tracking_id), "{subject}");
+    assert!(!text.contains("REPLY-FROM-RAE"), "{text}");
     // An empty reply is refused naming the field.
     let r = http
         .post(&link)

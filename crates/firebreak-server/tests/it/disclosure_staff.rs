@@ -578,6 +578,12 @@ async fn nobody_else_learns_it_exists(db: Db) {
     let (s, body) = web.get(app, &format!("/disclosures/{tracking}")).await;
     assert_eq!(s, 200);
     assert!(body.contains(MARKER) && body.contains(NOTE));
+    // The incident declared from it names the disclosure (and its CVSS)
+    // to the security team.
+    let (s, body) = web.get(app, &format!("/incidents/{inc}")).await;
+    assert_eq!(s, 200);
+    assert!(body.contains("id=\"disclosure-box\""), "{body}");
+    assert!(body.contains(&format!("href=\"/disclosures/{id}\"")));
 }
 
 #[tokio::test]

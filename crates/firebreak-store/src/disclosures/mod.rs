@@ -559,14 +559,15 @@ impl Store {
 
     /// Adds a message (with its files) to disclosure `id`, a
     /// `disclosure.message` event and the audit entry; and, in the same
-    /// transaction, `notify` (e.g. the staff reply mailed to the researcher,
-    /// or the security team told of the researcher's reply) under `key`.
+    /// transaction, each of `notify` under its key (e.g. the staff reply
+    /// mailed to the researcher, or the security team told of the
+    /// researcher's reply).
     /// An email already stored (same Message-ID) writes nothing.
     pub async fn add_disclosure_message(
         &self,
         id: i64,
         msg: &NewDisclosureMessage,
-        notify: Option<(String, BuiltMessage)>,
+        notify: impl IntoIterator<Item = (String, BuiltMessage)>,
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<AddedMessage> {
@@ -618,8 +619,8 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        if let Some((key, built)) = &notify {
-            queue(&mut tx, key, built, now).await?;
+        for (key, built) in notify {
+            queue(&mut tx, &key, &built, now).await?;
         }
         disclosure_event(
             &mut tx,
