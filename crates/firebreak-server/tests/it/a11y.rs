@@ -130,6 +130,24 @@ pub(crate) fn pages(d: &Seeded) -> Vec<Page> {
         page("status", "/status", None),
         page("status-link-invalid", "/status/unsubscribe/1.bad", None),
         page("security", "/security", None),
+        page("disclosures", "/disclosures", Some("/disclosures")),
+        page(
+            "disclosure",
+            format!("/disclosures/{}", d.disclosure),
+            Some("/disclosures"),
+        ),
+        page(
+            "disclosure-advisory",
+            format!("/disclosures/{}/advisory", d.disclosure),
+            Some("/disclosures"),
+        ),
+        page(
+            "incident-disclosure",
+            format!("/incidents/{}", d.disclosure_incident),
+            Some("/incidents"),
+        ),
+        page("security-advisories", "/security/advisories", None),
+        page("security-acknowledgments", "/security/acknowledgments", None),
         page(
             "security-status-invalid",
             "/security/status/not-a-link",
@@ -443,6 +461,9 @@ pub(crate) struct Seeded {
     /// incident, and one of its components.
     pub(crate) customer: i64,
     pub(crate) component: i64,
+    /// A scored, triaged disclosure with its incident and a draft advisory.
+    disclosure: i64,
+    disclosure_incident: i64,
 }
 
 /// Data an on-call team would have after a morning: users with contact
@@ -645,7 +666,55 @@ pub(crate) async fn seed(app: &TestApp, hook: &WebhookReceiver) -> Seeded {
     )
     .await;
     let (customer, component) = crate::customers::seed_customers(app, critical).await;
+    // A responsible disclosure, scored, triaged, with its security
+    // incident declared and an advisory drafted.
+    let d = app
+        .post_expect(
+            &t,
+            "/api/v1/disclosures",
+            json!({"title": "Stored XSS in the profile page", "description":
+                "The display name is rendered unescaped.\n\nA second paragraph.",
+                "steps": "Set the display name to <script>alert(1)</script>.",
+                "impact": "Session theft of any viewer.", "asset": "app.example.com",
+                "researcher_name": "Rae Researcher", "researcher_email": "rae@example.net",
+                "credit": true}),
+            201,
+        )
+        .await;
+    let disclosure = d["disclosure"]["id"].as_i64().unwrap();
+    app.put_expect(
+        &t,
+        &format!("/api/v1/disclosures/{disclosure}/cvss"),
+        json!({"vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:H/I:H/A:N"}),
+        200,
+    )
+    .await;
+    app.post_expect(
+        &t,
+        &format!("/api/v1/disclosures/{disclosure}/triage"),
+        json!({"outcome": "valid"}),
+        200,
+    )
+    .await;
+    let declared = app
+        .post_expect(
+            &t,
+            &format!("/api/v1/disclosures/{disclosure}/incident"),
+            json!({}),
+            201,
+        )
+        .await;
+    let disclosure_incident = declared["incident_id"].as_i64().unwrap();
+    app.post_expect(
+        &t,
+        &format!("/api/v1/disclosures/{disclosure}/advisory"),
+        json!({}),
+        201,
+    )
+    .await;
     Seeded {
+        disclosure,
+        disclosure_incident,
         critical,
         security,
         ack_path: ack_url.path().to_owned(),
