@@ -154,19 +154,21 @@ pub fn tracking_year(at: DateTime<Utc>) -> i32 {
     at.year()
 }
 
-/// Whether `s` has the shape of a tracking id (`VULN-2026-0007`), as found
-/// in an email subject.
-pub fn find_tracking_id(s: &str) -> Option<&str> {
-    let bytes = s.as_bytes();
+/// The first tracking id (`VULN-2026-0007`) in `s`, as found in an email
+/// subject, in capitals: mail clients and people write it in any case
+/// (`Re: [vuln-2026-0007]`), and a reply must thread in all the same.
+pub fn find_tracking_id(s: &str) -> Option<String> {
+    let upper = s.to_ascii_uppercase();
+    let bytes = upper.as_bytes();
     let mut from = 0;
-    while let Some(pos) = s[from..].find("VULN-") {
+    while let Some(pos) = upper[from..].find("VULN-") {
         let start = from + pos;
         let rest = &bytes[start + 5..];
         let year = rest.iter().take_while(|b| b.is_ascii_digit()).count();
         if year == 4 && rest.get(4) == Some(&b'-') {
             let seq = rest[5..].iter().take_while(|b| b.is_ascii_digit()).count();
             if seq >= 4 {
-                return Some(&s[start..start + 5 + 5 + seq]);
+                return Some(upper[start..start + 5 + 5 + seq].to_owned());
             }
         }
         from = start + 5;

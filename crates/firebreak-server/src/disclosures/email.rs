@@ -130,7 +130,7 @@ pub async fn replied_to(
     let Some(from) = mail.from.as_ref().map(|m| m.address.as_str()) else {
         return Ok(None);
     };
-    let rec = state.store.disclosure_by_tracking_id(tracking).await?;
+    let rec = state.store.disclosure_by_tracking_id(&tracking).await?;
     Ok(rec.filter(|r| {
         r.researcher_email
             .as_deref()

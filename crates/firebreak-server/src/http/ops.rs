@@ -74,6 +74,29 @@ pub async fn count_requests(req: Request, next: Next) -> Response {
     res
 }
 
+/// Routes whose request counts alone tell that a disclosure exists or is
+/// being worked (the staff's disclosure and advisory routes, the public
+/// form and the researcher's status link).
+const CONFIDENTIAL_ROUTES: &[&str] = &[
+    "route=\"/api/v1/disclosures",
+    "route=\"/api/v1/advisories",
+    "route=\"/disclosures",
+    "route=\"/security",
+];
+
+/// The exposition without the series of [`CONFIDENTIAL_ROUTES`], for the
+/// open `/metrics` page.
+fn without_confidential_routes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        if !CONFIDENTIAL_ROUTES.iter().any(|r| line.contains(r)) {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
 pub async fn healthz() -> axum::Json<Health> {
@@ -143,7 +166,12 @@ pub async fn metrics_page(
         stats.untriaged_reports
     ));
     if let Some(handle) = recorder() {
-        out.push_str(&handle.render());
+        let text = handle.render();
+        if include_confidential {
+            out.push_str(&text);
+        } else {
+            out.push_str(&without_confidential_routes(&text));
+        }
     }
     Ok((
         StatusCode::OK,
@@ -151,4 +179,25 @@ pub async fn metrics_page(
         out,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_confidential_routes;
+
+    #[test]
+    fn the_open_page_drops_the_series_of_disclosure_routes() {
+        let text = "# TYPE firebreak_http_requests_total counter\n\
+            firebreak_http_requests_total{route=\"/api/v1/incidents\",method=\"GET\",status=\"200\"} 2\n\
+            firebreak_http_requests_total{route=\"/api/v1/disclosures/{id}/incident\",method=\"POST\",status=\"201\"} 1\n\
+            firebreak_http_request_duration_seconds_bucket{route=\"/security/status/{token}\",method=\"GET\",le=\"0.005\"} 3\n\
+            firebreak_http_requests_total{route=\"/security\",method=\"POST\",status=\"201\"} 1\n\
+            firebreak_http_requests_total{route=\"/disclosures/{id}\",method=\"GET\",status=\"200\"} 1\n";
+        let open = without_confidential_routes(text);
+        assert!(open.contains("/api/v1/incidents"));
+        assert!(open.contains("# TYPE"));
+        for gone in ["/api/v1/disclosures", "/security", "/disclosures/"] {
+            assert!(!open.contains(gone), "{gone}: {open}");
+        }
+    }
 }

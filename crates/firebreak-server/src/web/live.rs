@@ -101,15 +101,22 @@ pub fn routes() -> Router<AppState> {
 /// The event stream of a signed-in page: a `change` event with the marker
 /// read now (so it is no older than the page that asks), and again
 /// whenever the shared marker moves past what this stream has sent.
-async fn events(State(state): State<AppState>, WebUser(_s): WebUser) -> Response {
+async fn events(State(state): State<AppState>, WebUser(s): WebUser) -> Response {
+    let reader = state.ctx(&s.user).reader();
     let rx = state.live.subscribe(&state.store);
-    let now = match state.store.change_marker().await {
+    let now = match state.store.change_marker_for(&reader).await {
         Ok(m) => m,
         Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
-    Sse::new(stream(rx, state.live.closing.subscribe(), now))
-        .keep_alive(KeepAlive::new().interval(Duration::from_secs(10)))
-        .into_response()
+    Sse::new(stream(
+        rx,
+        state.live.closing.subscribe(),
+        now,
+        state.store.clone(),
+        reader,
+    ))
+    .keep_alive(KeepAlive::new().interval(Duration::from_secs(10)))
+    .into_response()
 }
 
 /// Whether marker `a` has moved past `b`: every part only grows, so `a` is
@@ -127,10 +134,15 @@ fn change(marker: &str) -> Event {
         .retry(Duration::from_millis(1500))
 }
 
+/// The stream: the shared marker wakes it, and it sends the reader's own
+/// marker (see [`Store::change_marker_for`]) when that moved, so a change
+/// the reader may not see sends nothing.
 fn stream(
     rx: watch::Receiver<String>,
     mut closing: watch::Receiver<bool>,
     first: String,
+    store: Store,
+    reader: firebreak_store::Reader,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(STREAM_SECS);
     let ends = async move {
@@ -141,15 +153,25 @@ fn stream(
     };
     let opening =
         futures::stream::once(futures::future::ready(Ok::<_, Infallible>(change(&first))));
-    let updates = futures::stream::unfold((rx, first), move |(mut rx, mut sent)| async move {
-        loop {
-            if rx.changed().await.is_err() {
-                return None;
-            }
-            let marker = rx.borrow_and_update().clone();
-            if moved_past(&marker, &sent) {
-                sent = marker;
-                return Some((Ok(change(&sent)), (rx, sent)));
+    let updates = futures::stream::unfold((rx, first), move |(mut rx, mut sent)| {
+        let store = store.clone();
+        async move {
+            loop {
+                if rx.changed().await.is_err() {
+                    return None;
+                }
+                rx.borrow_and_update();
+                let marker = match store.change_marker_for(&reader).await {
+                    Ok(m) => m,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "live pages: reading a reader's marker");
+                        continue;
+                    }
+                };
+                if moved_past(&marker, &sent) {
+                    sent = marker;
+                    return Some((Ok(change(&sent)), (rx, sent)));
+                }
             }
         }
     });

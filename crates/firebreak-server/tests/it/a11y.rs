@@ -147,7 +147,11 @@ pub(crate) fn pages(d: &Seeded) -> Vec<Page> {
             Some("/incidents"),
         ),
         page("security-advisories", "/security/advisories", None),
-        page("security-acknowledgments", "/security/acknowledgments", None),
+        page(
+            "security-acknowledgments",
+            "/security/acknowledgments",
+            None,
+        ),
         page(
             "security-status-invalid",
             "/security/status/not-a-link",

@@ -773,6 +773,27 @@ async fn email_makes_the_same_record_and_replies_thread_in(app: TestApp) {
     let events = app.store.disclosure_events(by_mail.id).await.unwrap();
     assert!(events.iter().any(|e| e.kind == "disclosure.message"));
 
+    // The tracking id in lower case (as some clients and people write it)
+    // threads in all the same: never an ordinary, visible report.
+    let lower = raw_mail(
+        &subject.to_lowercase(),
+        "rae@example.net",
+        "d2-lower@example.net",
+        "MAIL-REPLY-LOWER",
+        ("lower.txt", b"lower"),
+    );
+    let (st, b) = deliver(&app, &url, lower).await;
+    assert_eq!(st, 201, "{b}");
+    assert_eq!(b["threaded"], true, "{b}");
+    assert_eq!(b["report_id"], report_id);
+    let msgs = app
+        .store
+        .disclosure_messages(by_mail.id, true)
+        .await
+        .unwrap();
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+    assert!(msgs[1].body.contains("MAIL-REPLY-LOWER"));
+
     // From another address: not attached; a disclosure of its own.
     let before = app.store.disclosures(None).await.unwrap().len();
     let other = raw_mail(
@@ -792,7 +813,7 @@ async fn email_makes_the_same_record_and_replies_thread_in(app: TestApp) {
             .await
             .unwrap()
             .len(),
-        1
+        2
     );
     let all = app.store.disclosures(None).await.unwrap();
     assert_eq!(all.len(), before + 1);

@@ -327,6 +327,73 @@ async fn the_team_works_a_disclosure_and_the_researcher_is_told() {
         .await;
     assert_eq!(s, 409, "{b}");
 
+    // A new score reaches the incident's timeline.
+    app.put_expect(
+        sam,
+        &format!("/api/v1/disclosures/{id}/cvss"),
+        json!({"vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:N"}),
+        200,
+    )
+    .await;
+    let tl = app
+        .get_expect(sam, &format!("/api/v1/incidents/{inc}/timeline"), 200)
+        .await;
+    assert!(
+        tl.as_array().unwrap().iter().any(|e| e["kind"] == "disclosure.cvss"
+            && e["summary"].as_str().unwrap().contains("9.1")),
+        "{tl}"
+    );
+
+    // Fixed only once the incident's fix is deployed and verified.
+    let (s, b) = app
+        .post(
+            sam,
+            &st,
+            json!({"state": "fixed", "message": "Fixed in 2.3.1."}),
+        )
+        .await;
+    assert_eq!(s, 409, "{b}");
+    assert!(b["detail"].as_str().unwrap().contains("in triage"), "{b}");
+    let pager = Receiver::start();
+    app.post_expect(
+        &app.admin_token,
+        "/api/v1/users/sam/contact-methods",
+        json!({"label": "hook", "channel": {"kind": "webhook", "url": pager.url}}),
+        201,
+    )
+    .await;
+    app.patch_expect(
+        sam,
+        &format!("/api/v1/incidents/{inc}"),
+        json!({"owner": "sam"}),
+        200,
+    )
+    .await;
+    for (phase, items) in [
+        ("containment", &[][..]),
+        (
+            "remediation",
+            &["impact_contained", "evidence_preserved"][..],
+        ),
+        ("recovery", &["fix_deployed", "deployment_verified"][..]),
+    ] {
+        for item in items {
+            app.post_expect(
+                sam,
+                &format!("/api/v1/incidents/{inc}/checklist/{item}"),
+                json!({"status": "done"}),
+                200,
+            )
+            .await;
+        }
+        app.post_expect(
+            sam,
+            &format!("/api/v1/incidents/{inc}/transition"),
+            json!({"to": phase}),
+            200,
+        )
+        .await;
+    }
     app.post_expect(
         sam,
         &st,

@@ -124,6 +124,24 @@ impl Store {
                 if let Some(why) = transition_refused(d.state, *to, d.triage_outcome) {
                     return Err(refused(why));
                 }
+                if *to == DisclosureState::Fixed
+                    && let Some(incident_id) = d.incident_id
+                {
+                    // The fix is the incident's remediation: the incident
+                    // must have passed that gate (be in recovery or later).
+                    let row = sqlx::query("SELECT phase FROM incidents WHERE id = $1")
+                        .bind(incident_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    let phase: String = row.try_get("phase")?;
+                    if matches!(phase.as_str(), "triage" | "containment" | "remediation") {
+                        return Err(refused(format!(
+                            "INC-{incident_id}, declared from this disclosure, is in {phase}: \
+                             the disclosure is fixed once the incident's fix is deployed and \
+                             verified (the incident in recovery or later)"
+                        )));
+                    }
+                }
                 let column = match to {
                     DisclosureState::Acknowledged => "acknowledged_at",
                     DisclosureState::Fixed => "fixed_at",
@@ -164,21 +182,47 @@ impl Store {
                 }
                 let dup_id = match (outcome, duplicate_of.as_deref()) {
                     (TriageOutcome::Duplicate, Some(t)) => {
-                        let other =
-                            sqlx::query("SELECT id FROM disclosures WHERE tracking_id = $1")
-                                .bind(t)
-                                .fetch_optional(&mut *tx)
-                                .await?
-                                .ok_or_else(|| {
-                                    refused(format!("no disclosure is tracked as {t}"))
-                                })?;
-                        let other: i64 = other.try_get("id")?;
-                        if other == id {
+                        let other = sqlx::query(
+                            "SELECT d.id, d.triage_outcome, o.tracking_id AS original \
+                             FROM disclosures d LEFT JOIN disclosures o ON o.id = d.duplicate_of \
+                             WHERE d.tracking_id = $1",
+                        )
+                        .bind(t.trim().to_ascii_uppercase())
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .ok_or_else(|| refused(format!("no disclosure is tracked as {t}")))?;
+                        let other_id: i64 = other.try_get("id")?;
+                        if other_id == id {
                             return Err(refused(
                                 "a disclosure cannot be a duplicate of itself".to_owned(),
                             ));
                         }
-                        Some(other)
+                        // One record is worked: a duplicate names the
+                        // original, never another duplicate (no chains, no
+                        // cycles).
+                        let other_outcome: Option<String> = other.try_get("triage_outcome")?;
+                        if other_outcome.as_deref() == Some("duplicate") {
+                            let original: Option<String> = other.try_get("original")?;
+                            return Err(refused(format!(
+                                "{t} is itself a duplicate{}: name the original instead",
+                                original.map(|o| format!(" of {o}")).unwrap_or_default()
+                            )));
+                        }
+                        let duplicates_of_this = sqlx::query(
+                            "SELECT COUNT(*) AS n FROM disclosures WHERE duplicate_of = $1 \
+                             AND triage_outcome = 'duplicate'",
+                        )
+                        .bind(id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        let n: i64 = duplicates_of_this.try_get("n")?;
+                        if n > 0 {
+                            return Err(refused(format!(
+                                "{n} other disclosure(s) are duplicates of this one: it is the \
+                                 original and cannot become a duplicate itself"
+                            )));
+                        }
+                        Some(other_id)
                     }
                     (TriageOutcome::Duplicate, None) => {
                         return Err(refused(
@@ -229,6 +273,20 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
+                if let Some(incident_id) = d.incident_id {
+                    let entry = crate::incidents::TimelineEntry {
+                        kind: "disclosure.cvss",
+                        summary: format!(
+                            "{} scored CVSS {:.1} ({severity}): {vector}",
+                            d.tracking_id,
+                            *score_tenths as f64 / 10.0
+                        ),
+                        reason: None,
+                        details: json!({"tracking_id": d.tracking_id, "vector": vector,
+                            "score": *score_tenths as f64 / 10.0, "severity": severity}),
+                    };
+                    crate::incidents::timeline(&mut tx, incident_id, actor, &entry, now).await?;
+                }
                 json!({"vector": vector, "score": *score_tenths as f64 / 10.0,
                     "severity": severity, "previous_vector": d.cvss_vector,
                     "previous_severity": d.severity})

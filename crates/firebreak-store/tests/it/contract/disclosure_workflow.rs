@@ -227,6 +227,41 @@ async fn triage_rules_refuse_bad_verdicts(db: Db) {
         .await
         .unwrap();
     assert_eq!(dup.duplicate_of.as_deref(), Some(a.tracking_id.as_str()));
+    // No chains and no cycles: the original cannot become a duplicate of
+    // its duplicate, and a third report names the original, not b.
+    let c = s
+        .create_disclosure(&new("c"), &|_, _| None, &Actor::system(), at(2))
+        .await
+        .unwrap();
+    for (who, of) in [
+        (a.id, &b.tracking_id),
+        (c.id, &b.tracking_id),
+        (a.id, &c.tracking_id),
+    ] {
+        let e = s
+            .change_disclosure(
+                who,
+                &triage(TriageOutcome::Duplicate, None, Some(of)),
+                &tell,
+                &staff,
+                at(6),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(e, StoreError::Conflict(_)), "{who} of {of}: {e:?}");
+    }
+    let lower = a.tracking_id.to_lowercase();
+    let c_dup = s
+        .change_disclosure(
+            c.id,
+            &triage(TriageOutcome::Duplicate, None, Some(&lower)),
+            &tell,
+            &staff,
+            at(6),
+        )
+        .await
+        .unwrap();
+    assert_eq!(c_dup.duplicate_of.as_deref(), Some(a.tracking_id.as_str()));
     // A duplicate is not fixed, and no incident is linked to it.
     let e = s
         .change_disclosure(

@@ -14,7 +14,8 @@ use crate::harness::{Db, actor, at, reader};
 
 contract_tests!(
     disclosures_get_tracking_ids_secret_links_and_a_receipt,
-    disclosure_messages_and_files_keep_internal_notes_and_hashes
+    disclosure_messages_and_files_keep_internal_notes_and_hashes,
+    the_change_marker_of_a_restricted_reader_ignores_confidential_changes
 );
 
 fn new(title: &str) -> NewDisclosureRecord {
@@ -227,4 +228,60 @@ async fn disclosure_messages_and_files_keep_internal_notes_and_hashes(db: Db) {
             .await
             .is_err()
     );
+}
+
+/// A viewer's change marker (what `/events` sends them) does not move
+/// when a disclosure arrives or is worked, or a security incident changes;
+/// it moves for what they may see. The security team's moves for both.
+async fn the_change_marker_of_a_restricted_reader_ignores_confidential_changes(db: Db) {
+    let s = &db.store;
+    let viewer = db.user("vera", Role::Viewer).await;
+    let sec = db.user("sam", Role::Security).await;
+    let v = reader(&viewer, false);
+    let t = reader(&sec, true);
+    let open = db
+        .declare(
+            "public outage",
+            firebreak_api::Kind::Availability,
+            &actor(&sec),
+            at(0),
+        )
+        .await;
+    let before = (
+        s.change_marker_for(&v).await.unwrap(),
+        s.change_marker_for(&t).await.unwrap(),
+    );
+    let d = s
+        .create_disclosure(&new("MARKER"), &|_, _| None, &Actor::system(), at(1))
+        .await
+        .unwrap();
+    let note = NewDisclosureMessage {
+        author: STAFF,
+        body: "internal".into(),
+        internal: true,
+        email_message_id: None,
+        attachments: Vec::new(),
+    };
+    s.add_disclosure_message(d.id, &note, None, &actor(&sec), at(2))
+        .await
+        .unwrap();
+    db.declare(
+        "secret breach",
+        firebreak_api::Kind::Security,
+        &actor(&sec),
+        at(3),
+    )
+    .await;
+    assert_eq!(s.change_marker_for(&v).await.unwrap(), before.0);
+    assert_ne!(s.change_marker_for(&t).await.unwrap(), before.1);
+    assert_eq!(
+        s.change_marker_for(&t).await.unwrap(),
+        s.change_marker().await.unwrap()
+    );
+    // A change the viewer may see moves their marker.
+    db.report("printer on fire", false, &actor(&sec), at(4))
+        .await;
+    let after_report = s.change_marker_for(&v).await.unwrap();
+    assert_ne!(after_report, before.0);
+    let _ = open;
 }
