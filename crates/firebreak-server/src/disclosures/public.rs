@@ -482,6 +482,13 @@ struct StatusPage {
     base: String,
     tracking_id: String,
     title: String,
+    /// What the researcher reported: (heading, text), the empty left out.
+    report: Vec<(&'static str, String)>,
+    /// The triage verdict in the researcher's words, once triaged.
+    outcome: Option<String>,
+    /// When it was disclosed, and the published advisory's path.
+    disclosed: Option<String>,
+    advisory: Option<String>,
     state: &'static str,
     received: String,
     severity: Option<String>,
@@ -534,10 +541,48 @@ async fn status_view(
             }
         })
         .collect();
+    let outcome = match rec.triage_outcome {
+        Some(firebreak_core::disclosure::TriageOutcome::Valid) => {
+            Some("Confirmed: we are treating it as a vulnerability.".to_owned())
+        }
+        Some(firebreak_core::disclosure::TriageOutcome::Duplicate) => {
+            Some(match &rec.duplicate_of {
+                Some(o) => {
+                    format!("Already reported to us ({o}): we work on it under that report.")
+                }
+                None => "Already reported to us.".to_owned(),
+            })
+        }
+        Some(firebreak_core::disclosure::TriageOutcome::NotApplicable) => Some(format!(
+            "Not applicable: {}",
+            rec.triage_reason
+                .as_deref()
+                .unwrap_or("no reason was given")
+        )),
+        None => None,
+    };
+    let advisory = match state.store.advisory_of_disclosure(rec.id).await? {
+        Some(a) if a.state == "published" => Some(format!("/security/advisories/{}", a.slug)),
+        _ => None,
+    };
+    let report = [
+        ("Description", &rec.description),
+        ("Steps to reproduce", &rec.steps),
+        ("Impact", &rec.impact),
+        ("Affected asset", &rec.asset),
+    ]
+    .into_iter()
+    .filter(|(_, t)| !t.trim().is_empty())
+    .map(|(h, t)| (h, t.clone()))
+    .collect();
     Ok(StatusPage {
         base: format!("/security/status/{token}"),
         tracking_id: rec.tracking_id.clone(),
         title: rec.title.clone(),
+        report,
+        outcome,
+        disclosed: rec.disclosed_at.map(day),
+        advisory,
         state: rec.state.label(),
         received: day(rec.received_at),
         severity: rec.severity.map(|s| s.to_string()),
@@ -719,8 +764,11 @@ async fn download(
     );
     h.insert(
         header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&format!("attachment; filename=\"file-{file_id}.bin\""))
-            .unwrap_or(HeaderValue::from_static("attachment")),
+        HeaderValue::from_str(&format!(
+            "attachment; filename=\"{}\"",
+            safe_filename(meta.filename.as_deref(), file_id)
+        ))
+        .unwrap_or(HeaderValue::from_static("attachment")),
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -732,8 +780,47 @@ async fn download(
     private(res)
 }
 
+/// A download's name: the uploaded name without any path, limited to
+/// letters, digits, `.`, `-` and `_` (others become `_`), at most 100
+/// characters; `file-<id>` when nothing is left.
+fn safe_filename(name: Option<&str>, id: i64) -> String {
+    let base = name
+        .unwrap_or_default()
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default();
+    let cleaned: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(100)
+        .collect();
+    let cleaned = cleaned.trim_start_matches('.').to_owned();
+    if cleaned.chars().all(|c| c == '_' || c == '.') {
+        format!("file-{id}")
+    } else {
+        cleaned
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn download_names_lose_paths_and_odd_characters() {
+        use super::safe_filename;
+        assert_eq!(safe_filename(Some("poc.txt"), 1), "poc.txt");
+        assert_eq!(safe_filename(Some("../../etc/passwd"), 2), "passwd");
+        assert_eq!(safe_filename(Some("C:\\temp\\a b\".html"), 3), "a_b_.html");
+        assert_eq!(safe_filename(Some(".."), 4), "file-4");
+        assert_eq!(safe_filename(None, 5), "file-5");
+        assert_eq!(safe_filename(Some(".hidden"), 6), "hidden");
+    }
+
     use super::*;
 
     #[test]

@@ -321,6 +321,14 @@ async fn form_receipt_status_page_and_reply() {
     assert!(body.contains(&tracking), "{body}");
     assert!(body.contains("Received"), "{body}");
     assert!(body.contains("poc.txt"), "{body}");
+    // The researcher sees what they reported.
+    assert!(body.contains("id=\"report\""), "{body}");
+    assert!(
+        body.contains("POST /login with &#x27; OR 1=1")
+            || body.contains("POST /login with &#39; OR 1=1"),
+        "{body}"
+    );
+    assert!(body.contains("Account takeover"), "{body}");
 
     // The file downloads as octet-stream, never rendered.
     let file = http
@@ -335,6 +343,10 @@ async fn form_receipt_status_page_and_reply() {
             .to_str()
             .unwrap()
             .starts_with("attachment")
+    );
+    assert_eq!(
+        file.headers()["content-disposition"],
+        "attachment; filename=\"poc.txt\""
     );
     assert_eq!(file.headers()["x-content-type-options"], "nosniff");
     assert_eq!(file.bytes().await.unwrap().as_ref(), b"poc bytes");

@@ -339,8 +339,11 @@ async fn the_team_works_a_disclosure_and_the_researcher_is_told() {
         .get_expect(sam, &format!("/api/v1/incidents/{inc}/timeline"), 200)
         .await;
     assert!(
-        tl.as_array().unwrap().iter().any(|e| e["kind"] == "disclosure.cvss"
-            && e["summary"].as_str().unwrap().contains("9.1")),
+        tl.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "disclosure.cvss"
+                && e["summary"].as_str().unwrap().contains("9.1")),
         "{tl}"
     );
 
