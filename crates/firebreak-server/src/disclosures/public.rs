@@ -87,6 +87,36 @@ impl Limiter {
         e.1 += 1;
         Ok(())
     }
+
+    /// `Err(seconds to wait)` when `purpose` is at `limit` in the window,
+    /// without counting anything.
+    pub fn check(
+        &self,
+        addr: Option<IpAddr>,
+        purpose: &'static str,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<(), i64> {
+        let Some(addr) = addr else { return Ok(()) };
+        let map = self
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match map.get(&(addr, purpose)) {
+            Some((start, n)) if now - *start < WINDOW && *n >= limit => {
+                Err((*start + WINDOW - now).num_seconds().max(1))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Posts of the form one address may make per hour, refused ones included
+/// (a researcher correcting a typo is not locked out after a few tries,
+/// but nobody may post without end): this many times the policy's
+/// accepted reports, at least 30.
+pub fn posts_per_hour(policy: &DisclosurePolicy) -> u32 {
+    policy.form_per_hour.saturating_mul(6).max(30)
 }
 
 /// The public pages, with the form's own body limit (the policy's files
@@ -392,7 +422,13 @@ async fn form_post(
 ) -> Response {
     let browser = wants_html(&headers);
     let policy = &state.config.disclosure;
-    if let Err(wait) = limiter.hit(addr, "report", policy.form_per_hour, state.now()) {
+    // Two budgets: accepted reports (`form_per_hour`, counted only when
+    // one is stored) and posts of any kind (refusals included).
+    let now = state.now();
+    if let Err(wait) = limiter
+        .check(addr, "report", policy.form_per_hour, now)
+        .and_then(|()| limiter.hit(addr, "post", posts_per_hour(policy), now))
+    {
         return too_many(wait, browser, "reports");
     }
     let refuse = |v: FormValues, e: ApiError| {
@@ -442,7 +478,13 @@ async fn form_post(
         attachments: parts.files,
         on_report: None,
     };
-    match submit(&state, input, &researcher(), state.now()).await {
+    let submitted = submit(&state, input, &researcher(), state.now()).await;
+    if submitted.is_ok() {
+        // Counted after the fact: a burst of concurrent posts may pass the
+        // check together, by at most the number in flight.
+        let _ = limiter.hit(addr, "report", u32::MAX, now);
+    }
+    match submitted {
         Ok(s) if browser => html(
             StatusCode::OK,
             &SentPage {

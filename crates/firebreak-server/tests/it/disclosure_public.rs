@@ -526,6 +526,52 @@ async fn form_receipt_status_page_and_reply() {
 /// A flood of form posts from one address gets 429 with a problem body
 /// (a browser gets a page saying why) while another address is still
 /// served, its form post and its pages.
+/// A researcher correcting mistakes is not locked out: refused posts count
+/// only against the wider budget of posts, accepted reports against
+/// `form_per_hour`.
+#[tokio::test]
+async fn refused_posts_do_not_use_up_the_report_budget() {
+    let app = spawn_with(
+        Db::Sqlite,
+        |c| {
+            configure(c);
+            c.disclosure.form_per_hour = 2;
+        },
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
+    let me = client_from("127.0.0.7");
+    let post = |description: &str| {
+        me.post(format!("{}/security", app.url))
+            .multipart(reqwest::multipart::Form::new().text("description", description.to_owned()))
+            .send()
+    };
+    for _ in 0..5 {
+        assert_eq!(post("").await.unwrap().status().as_u16(), 422);
+    }
+    assert_eq!(
+        post("the real report").await.unwrap().status().as_u16(),
+        201
+    );
+    assert_eq!(post("a second one").await.unwrap().status().as_u16(), 201);
+    assert_eq!(post("a third one").await.unwrap().status().as_u16(), 429);
+    // The wider budget of posts (30 here) holds too.
+    let other = client_from("127.0.0.8");
+    let mut last = 0;
+    for _ in 0..31 {
+        last = other
+            .post(format!("{}/security", app.url))
+            .multipart(reqwest::multipart::Form::new().text("description", ""))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+    }
+    assert_eq!(last, 429);
+}
+
 #[tokio::test]
 async fn a_flood_from_one_address_is_limited_alone() {
     let app = spawn_with(
