@@ -263,6 +263,46 @@ fn team_notice(
     email_message(to, &v)
 }
 
+/// A report submitted to the triage queue with source `disclosure` (API
+/// or the web's report form): it becomes a disclosure record like any
+/// other, with a tracking id and reminders, on one confidential report
+/// (the reporter given is the researcher's name; no receipt goes out, as
+/// there is no researcher address). Other sources are the caller's.
+pub async fn submit_report(
+    state: &AppState,
+    cx: &crate::actions::Ctx<'_>,
+    req: &firebreak_api::NewReport,
+    default_source: firebreak_api::ReportSource,
+) -> Result<firebreak_api::Report, ApiError> {
+    if req.source.unwrap_or(default_source) != firebreak_api::ReportSource::Disclosure {
+        return crate::actions::submit_report(cx, req, default_source).await;
+    }
+    cx.require(firebreak_core::auth::Action::SubmitReport)?;
+    let title = crate::actions::title("title", &req.title)?;
+    let description = req
+        .description
+        .clone()
+        .filter(|d| !d.trim().is_empty())
+        .unwrap_or_else(|| title.clone());
+    let input = SubmitInput {
+        channel: Some(DisclosureChannel::Api),
+        title,
+        description,
+        steps: String::new(),
+        impact: String::new(),
+        asset: String::new(),
+        researcher_name: req.reporter.clone(),
+        researcher_email: None,
+        credit: false,
+        client_addr: None,
+        attachments: Vec::new(),
+        on_report: None,
+    };
+    let s = submit(state, input, &cx.actor(), cx.now).await?;
+    cx.wake.wake();
+    cx.report(s.report_id).await
+}
+
 /// The security team's addresses: every enabled user who may read
 /// disclosures (admins and the security role) with an email address.
 pub async fn team(state: &AppState) -> Result<Vec<String>, ApiError> {

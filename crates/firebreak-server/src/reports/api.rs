@@ -58,7 +58,13 @@ async fn submit_report(
     AuthUser(user): AuthUser,
     ApiJson(req): ApiJson<NewReport>,
 ) -> Result<(StatusCode, Json<Report>), ApiError> {
-    let report = actions::submit_report(&state.ctx(&user), &req, ReportSource::Api).await?;
+    let report = crate::disclosures::intake::submit_report(
+        &state,
+        &state.ctx(&user),
+        &req,
+        ReportSource::Api,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(report)))
 }
 

@@ -82,7 +82,7 @@ async fn submit_report(
             confidential: Some(f.confidential.is_some()),
             service: None,
         };
-        actions::submit_report(&c, &req, ReportSource::Manual).await
+        crate::disclosures::intake::submit_report(&state, &c, &req, ReportSource::Manual).await
     }
     .await;
     match result {

@@ -934,6 +934,13 @@ async fn confidential_reports_exist_only_for_the_security_team() {
         .await;
     app.get_expect(&support, &format!("/api/v1/reports/{id}"), 200)
         .await;
+    // It is a disclosure like any other: a tracking id on one report.
+    let ds = app.get_expect(&security, "/api/v1/disclosures", 200).await;
+    let ds = ds.as_array().unwrap();
+    assert_eq!(ds.len(), 1, "{ds:?}");
+    assert_eq!(ds[0]["report_id"], id);
+    assert_eq!(ds[0]["title"], "XSS in search");
+    assert!(ds[0]["tracking_id"].as_str().unwrap().starts_with("VULN-"));
     // Dismissing needs a reason, and nothing is deleted.
     let (s, p) = app
         .post(
