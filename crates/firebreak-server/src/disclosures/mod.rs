@@ -13,6 +13,7 @@ pub mod advisory_web;
 pub mod api;
 pub mod email;
 pub mod intake;
+pub mod limits;
 pub mod public;
 pub mod published;
 pub mod remind;
