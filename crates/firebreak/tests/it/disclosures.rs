@@ -71,17 +71,21 @@ fn the_security_team_works_a_disclosure_through_the_cli() {
     .ok();
     let out = sam.run(&["disclosure", "declare", &tracking]).ok();
     assert_contains(&out, "fixing");
-    sam.run(&[
-        "disclosure",
-        "state",
-        &tracking,
-        "fixed",
-        "--message",
-        "2.3.1",
-    ])
-    .ok();
+    // Fixed waits for the incident's fix (the incident in recovery or
+    // later; the server's tests walk it there): a clear refusal, exit 1.
+    let err = sam
+        .run(&[
+            "disclosure",
+            "state",
+            &tracking,
+            "fixed",
+            "--message",
+            "2.3.1",
+        ])
+        .fails(1);
+    assert_contains(&err, "recovery");
     let out = sam.run(&["disclosure", "show", &tracking]).ok();
-    assert_contains(&out, "state: fixed");
+    assert_contains(&out, "state: fixing");
     assert_contains(&out, "ZZ-NOTE");
     assert_contains(&out, "disclosure.embargo");
 
