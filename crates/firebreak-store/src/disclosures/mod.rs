@@ -15,20 +15,18 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::Row;
 
+use firebreak_api::Severity;
 use firebreak_api::disclosure::{
     Disclosure, DisclosureAttachment, DisclosureEvent, DisclosureMessage, DueView,
 };
-use firebreak_api::{ReportSource, Severity};
 use firebreak_core::disclosure::{
-    DisclosureChannel, DisclosureFacts, DisclosurePolicy, DisclosureState, TriageOutcome,
-    due_dates, tracking_id, tracking_year,
+    DisclosureChannel, DisclosureFacts, DisclosurePolicy, DisclosureState, TriageOutcome, due_dates,
 };
 
 use crate::intake::AttachmentWrite;
 use crate::record::returned_id;
-use crate::reports::{NewReportRecord, insert_report};
 use crate::row::col;
-use crate::secrets::{random_secret, secret_hash};
+use crate::secrets::secret_hash;
 use crate::status::BuiltMessage;
 use crate::{Actor, Result, Store, StoreError, Tx, flag, ms};
 
@@ -321,106 +319,14 @@ impl Store {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<CreatedDisclosure> {
-        let mut tx = self.begin().await?;
-        let reporter = match (&new.researcher_name, &new.researcher_email) {
-            (Some(n), Some(e)) => format!("{n} <{e}>"),
-            (Some(n), None) => n.clone(),
-            (None, Some(e)) => e.clone(),
-            (None, None) => "anonymous researcher".to_owned(),
+        let messages = |tracking: &str, token: &str| {
+            receipt(tracking, token)
+                .map(|m| (RECEIPT_KEY.to_owned(), m))
+                .into_iter()
+                .collect()
         };
-        let report_id = insert_report(
-            &mut tx,
-            &NewReportRecord {
-                source: ReportSource::Disclosure,
-                reporter,
-                title: new.title.clone(),
-                description: new.description.clone(),
-                confidential: true,
-                service_id: None,
-            },
-            actor,
-            now,
-        )
-        .await?;
-        let year = tracking_year(now);
-        let row = sqlx::query(
-            "INSERT INTO disclosure_counters (year, last) VALUES ($1, 1) \
-             ON CONFLICT (year) DO UPDATE SET last = disclosure_counters.last + 1 RETURNING last",
-        )
-        .bind(i64::from(year))
-        .fetch_one(&mut *tx)
-        .await?;
-        let seq: i64 = row.try_get("last")?;
-        let tracking = tracking_id(year, seq);
-        let token = random_secret();
-        let row = sqlx::query(
-            "INSERT INTO disclosures (report_id, tracking_id, token_hash, channel, state, title, \
-             description, steps, impact, asset, researcher_name, researcher_email, credit, \
-             embargo_until, received_at, client_addr, updated_at) \
-             VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $14) \
-             RETURNING id",
-        )
-        .bind(report_id)
-        .bind(&tracking)
-        .bind(secret_hash(&token))
-        .bind(new.channel.as_str())
-        .bind(&new.title)
-        .bind(&new.description)
-        .bind(&new.steps)
-        .bind(&new.impact)
-        .bind(&new.asset)
-        .bind(new.researcher_name.as_deref())
-        .bind(new.researcher_email.as_deref())
-        .bind(flag(new.credit))
-        .bind(ms(new.embargo_until))
-        .bind(ms(now))
-        .bind(new.client_addr.as_deref())
-        .fetch_one(&mut *tx)
-        .await?;
-        let id = returned_id(&row)?;
-        let by = if actor.user_id.is_some() {
-            actor.name.as_str()
-        } else {
-            RESEARCHER
-        };
-        let files = insert_attachments(&mut tx, id, None, &new.attachments, by, now).await?;
-        let acknowledged = match receipt(&tracking, &token) {
-            Some(built) => {
-                queue(&mut tx, &format!("disclosure:{id}:receipt"), &built, now).await?;
-                true
-            }
-            None => false,
-        };
-        disclosure_event(
-            &mut tx,
-            id,
-            "disclosure.received",
-            actor,
-            json!({
-                "tracking_id": tracking,
-                "channel": new.channel,
-                "attachments": files.len(),
-                "receipt_sent": acknowledged,
-                "embargo_until": new.embargo_until,
-            }),
-            now,
-        )
-        .await?;
-        self.commit_audited(
-            tx,
-            actor,
-            "disclosure.create",
-            &format!("disclosure:{id}"),
-            json!({"tracking_id": tracking, "channel": new.channel, "report_id": report_id}),
-            now,
-        )
-        .await?;
-        Ok(CreatedDisclosure {
-            id,
-            report_id,
-            tracking_id: tracking,
-            token,
-        })
+        self.create_disclosure_with(new, None, &messages, actor, now)
+            .await
     }
 
     /// Disclosure `id`.
